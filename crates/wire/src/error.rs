@@ -1,0 +1,116 @@
+//! What to do about malformed input, as RFC 4271 §6 and RFC 7606 §2 prescribe.
+//!
+//! Two outcomes exist for a decode:
+//! * a [`NotifyError`]: the message cannot be used and the session must be
+//!   reset with this NOTIFICATION (code, subcode, data);
+//! * a successful decode that carries [`UpdateIssue`]s: RFC 7606 softer
+//!   handling (treat-as-withdraw, AFI/SAFI disable, attribute discard) where the
+//!   session stays up and the issue is reported.
+
+use serde::Serialize;
+
+/// NOTIFICATION error codes (RFC 4271 §4.5, RFC 2918, RFC 7313).
+pub mod code {
+    pub const MESSAGE_HEADER: u8 = 1;
+    pub const OPEN_MESSAGE: u8 = 2;
+    pub const UPDATE_MESSAGE: u8 = 3;
+    pub const HOLD_TIMER_EXPIRED: u8 = 4;
+    pub const FSM: u8 = 5;
+    pub const CEASE: u8 = 6;
+    pub const ROUTE_REFRESH: u8 = 7;
+}
+
+/// Subcodes per error code (RFC 4271 §6.1-§6.3, RFC 5492, RFC 9234, RFC 4486, RFC 8538, RFC 7313).
+pub mod subcode {
+    // Message header error
+    pub const CONNECTION_NOT_SYNCHRONIZED: u8 = 1;
+    pub const BAD_MESSAGE_LENGTH: u8 = 2;
+    pub const BAD_MESSAGE_TYPE: u8 = 3;
+    // OPEN message error
+    pub const UNSUPPORTED_VERSION: u8 = 1;
+    pub const BAD_PEER_AS: u8 = 2;
+    pub const BAD_BGP_IDENTIFIER: u8 = 3;
+    pub const UNSUPPORTED_OPTIONAL_PARAMETER: u8 = 4;
+    pub const UNACCEPTABLE_HOLD_TIME: u8 = 6;
+    pub const UNSUPPORTED_CAPABILITY: u8 = 7;
+    pub const ROLE_MISMATCH: u8 = 11;
+    // UPDATE message error
+    pub const MALFORMED_ATTRIBUTE_LIST: u8 = 1;
+    pub const UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE: u8 = 2;
+    pub const MISSING_WELL_KNOWN_ATTRIBUTE: u8 = 3;
+    pub const ATTRIBUTE_FLAGS_ERROR: u8 = 4;
+    pub const ATTRIBUTE_LENGTH_ERROR: u8 = 5;
+    pub const INVALID_ORIGIN_ATTRIBUTE: u8 = 6;
+    pub const INVALID_NEXT_HOP_ATTRIBUTE: u8 = 8;
+    pub const OPTIONAL_ATTRIBUTE_ERROR: u8 = 9;
+    pub const INVALID_NETWORK_FIELD: u8 = 10;
+    pub const MALFORMED_AS_PATH: u8 = 11;
+    // Cease
+    pub const MAXIMUM_PREFIXES_REACHED: u8 = 1;
+    pub const ADMINISTRATIVE_SHUTDOWN: u8 = 2;
+    pub const PEER_DECONFIGURED: u8 = 3;
+    pub const ADMINISTRATIVE_RESET: u8 = 4;
+    pub const CONNECTION_REJECTED: u8 = 5;
+    pub const OTHER_CONFIGURATION_CHANGE: u8 = 6;
+    pub const CONNECTION_COLLISION_RESOLUTION: u8 = 7;
+    pub const OUT_OF_RESOURCES: u8 = 8;
+    pub const HARD_RESET: u8 = 9;
+    // ROUTE-REFRESH message error
+    pub const INVALID_MESSAGE_LENGTH: u8 = 1;
+}
+
+/// A fatal decode error: the receiver must send this NOTIFICATION and close
+/// the session. `reason` is for humans (logs, `evpnctl decode`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{reason} (NOTIFICATION {code}/{subcode})")]
+pub struct NotifyError {
+    pub code: u8,
+    pub subcode: u8,
+    /// The NOTIFICATION's data field, as RFC 4271 §6 specifies it per error.
+    pub data: Vec<u8>,
+    pub reason: String,
+}
+
+impl NotifyError {
+    pub fn new(code: u8, subcode: u8, data: impl Into<Vec<u8>>, reason: impl Into<String>) -> Self {
+        NotifyError {
+            code,
+            subcode,
+            data: data.into(),
+            reason: reason.into(),
+        }
+    }
+    /// Message Header Error / Bad Message Length, data = the offending length.
+    pub fn bad_length(len: u16, reason: impl Into<String>) -> Self {
+        Self::new(
+            code::MESSAGE_HEADER,
+            subcode::BAD_MESSAGE_LENGTH,
+            len.to_be_bytes(),
+            reason,
+        )
+    }
+}
+
+/// RFC 7606 §2 error-handling approaches, ordered weakest to strongest so the
+/// verdict for a whole UPDATE is the `max` of its issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// The attribute is dropped, the rest of the UPDATE is used.
+    AttributeDiscard,
+    /// Every NLRI in the UPDATE (including MP_REACH) is handled as withdrawn.
+    TreatAsWithdraw,
+    /// The AFI/SAFI of the unparseable NLRI is disabled (RFC 4760 §7).
+    AfiSafiDisable,
+    /// The session is reset with a NOTIFICATION.
+    SessionReset,
+}
+
+/// One problem found in an UPDATE that RFC 7606 lets the session survive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpdateIssue {
+    /// Path attribute type code the issue is about (`None`: not an attribute, e.g. NLRI).
+    pub attr_type: Option<u8>,
+    pub action: Action,
+    pub reason: String,
+}

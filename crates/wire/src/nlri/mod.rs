@@ -1,0 +1,1 @@
+//! NLRI encodings. Owned by the "NLRI" work package. (work in progress)
