@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole evpnd test suite: formatting, lints, unit + property + vector tests,
+# kernel tests in network namespaces, interop with FRR and GoBGP, and a short
+# fuzz smoke run. This is the command the README gives and the one CI runs.
+#
+# Needs root (network namespaces) on a Debian-like machine; installs what it
+# needs (FRR, GoBGP, iproute2, ...) through interop/setup.sh.
+# An interop or kernel test that cannot run FAILS: nothing is skipped quietly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing test dependencies (interop/setup.sh)"
+bash interop/setup.sh
+
+# The public BGP vectors live in the shared reference folder beside the repo.
+if [ -z "${EVPND_VECTORS:-}" ]; then
+    export EVPND_VECTORS="$root/../shared/vectors"
+fi
+if [ ! -d "$EVPND_VECTORS" ]; then
+    echo "error: BGP test vectors not found at $EVPND_VECTORS (set EVPND_VECTORS)" >&2
+    exit 1
+fi
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (-D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (unit, property, vectors, kernel, interop)"
+cargo test --workspace --locked
+
+if [ -x tests/fuzz-smoke.sh ]; then
+    step "fuzz smoke run"
+    bash tests/fuzz-smoke.sh
+fi
+
+step "all tests passed"
