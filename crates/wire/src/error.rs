@@ -7,7 +7,7 @@
 //!   handling (treat-as-withdraw, AFI/SAFI disable, attribute discard) where the
 //!   session stays up and the issue is reported.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// NOTIFICATION error codes (RFC 4271 §4.5, RFC 2918, RFC 7313).
 pub mod code {
@@ -61,7 +61,7 @@ pub mod subcode {
 
 /// A fatal decode error: the receiver must send this NOTIFICATION and close
 /// the session. `reason` is for humans (logs, `evpnctl decode`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{reason} (NOTIFICATION {code}/{subcode})")]
 pub struct NotifyError {
     pub code: u8,
@@ -93,7 +93,7 @@ impl NotifyError {
 
 /// RFC 7606 §2 error-handling approaches, ordered weakest to strongest so the
 /// verdict for a whole UPDATE is the `max` of its issues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// The attribute is dropped, the rest of the UPDATE is used.
@@ -107,7 +107,7 @@ pub enum Action {
 }
 
 /// One problem found in an UPDATE that RFC 7606 lets the session survive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdateIssue {
     /// Path attribute type code the issue is about (`None`: not an attribute, e.g. NLRI).
     pub attr_type: Option<u8>,

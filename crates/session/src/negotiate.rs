@@ -1,0 +1,358 @@
+//! Capability negotiation (RFC 5492) and OPEN validation (RFC 4271 §6.2).
+//!
+//! [`PeerOpen`] is the part of a received OPEN that negotiation needs, so the
+//! rules here are tested without building wire messages; the driver fills it
+//! from the decoded OPEN.
+
+use std::net::Ipv4Addr;
+
+use evpnd_wire::error::{code, subcode};
+use evpnd_wire::{Family, NotifyError};
+use serde::{Deserialize, Serialize};
+
+/// AS_TRANS (RFC 6793): the 2-octet placeholder for a 4-octet AS.
+pub const AS_TRANS: u16 = 23456;
+
+/// What a peer's OPEN says, as far as negotiation is concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerOpen {
+    pub version: u8,
+    /// The "My Autonomous System" field (AS_TRANS for 4-octet ASNs).
+    pub my_as: u16,
+    /// The 4-octet AS capability, when present.
+    pub as4: Option<u32>,
+    pub hold_time: u16,
+    pub router_id: Ipv4Addr,
+    /// Multiprotocol capabilities. Empty = the peer sent none: IPv4 unicast only (RFC 4760 §8).
+    pub families: Vec<Family>,
+    pub route_refresh: bool,
+    pub enhanced_route_refresh: bool,
+    pub extended_message: bool,
+    /// Families the peer can SEND path ids for (ADD-PATH send or both).
+    pub add_path_send: Vec<Family>,
+    /// Families the peer can RECEIVE path ids for.
+    pub add_path_receive: Vec<Family>,
+    /// Graceful restart capability: restart time and families with F bit.
+    pub graceful_restart: Option<PeerGr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerGr {
+    pub restart_time: u16,
+    pub restarting: bool,
+    pub notification: bool,
+    /// (family, forwarding state preserved)
+    pub families: Vec<(Family, bool)>,
+}
+
+/// Our side of the negotiation, from configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalPolicy {
+    pub local_asn: u32,
+    pub router_id: Ipv4Addr,
+    /// The AS the peer must have (from `remote_asn`).
+    pub remote_asn: u32,
+    pub hold_time: u16,
+    /// Configured keepalive; `None` = negotiated hold / 3.
+    pub keepalive: Option<u16>,
+    pub families: Vec<Family>,
+    /// Families for which we accept path ids from the peer.
+    pub add_path_receive: Vec<Family>,
+    pub graceful_restart: bool,
+}
+
+/// The session parameters both sides agreed on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Negotiated {
+    pub peer_asn: u32,
+    pub peer_router_id: Ipv4Addr,
+    pub hold_time: u16,
+    pub keepalive: u16,
+    pub four_octet_as: bool,
+    pub families: Vec<Family>,
+    pub route_refresh: bool,
+    pub enhanced_route_refresh: bool,
+    pub extended_message: bool,
+    /// Families where received NLRI carry path ids.
+    pub add_path_rx: Vec<Family>,
+    pub graceful_restart: Option<PeerGr>,
+    pub ibgp: bool,
+}
+
+impl Negotiated {
+    /// The codec context for messages received on this session.
+    pub fn rx_context(&self) -> evpnd_wire::Context {
+        evpnd_wire::Context {
+            four_octet_as: self.four_octet_as,
+            add_path: self.add_path_rx.clone(),
+            extended_message: self.extended_message,
+            ibgp: self.ibgp,
+        }
+    }
+
+    /// The codec context for messages we send (we never send path ids).
+    pub fn tx_context(&self) -> evpnd_wire::Context {
+        evpnd_wire::Context {
+            add_path: Vec::new(),
+            ..self.rx_context()
+        }
+    }
+}
+
+fn open_err(sub: u8, data: impl Into<Vec<u8>>, reason: String) -> NotifyError {
+    NotifyError::new(code::OPEN_MESSAGE, sub, data, reason)
+}
+
+/// Validates the peer's OPEN against our policy and computes the session
+/// parameters, or returns the NOTIFICATION to send (RFC 4271 §6.2, RFC 5492,
+/// RFC 6793).
+pub fn negotiate(local: &LocalPolicy, peer: &PeerOpen) -> Result<Negotiated, NotifyError> {
+    if peer.version != 4 {
+        return Err(open_err(
+            subcode::UNSUPPORTED_VERSION,
+            4u16.to_be_bytes(),
+            format!("peer speaks BGP version {}, we support 4", peer.version),
+        ));
+    }
+    let peer_asn = match peer.as4 {
+        Some(as4) => {
+            if peer.my_as != AS_TRANS && u32::from(peer.my_as) != as4 {
+                return Err(open_err(
+                    subcode::BAD_PEER_AS,
+                    peer.my_as.to_be_bytes(),
+                    format!(
+                        "OPEN My AS {} disagrees with its 4-octet AS capability {as4}",
+                        peer.my_as
+                    ),
+                ));
+            }
+            as4
+        }
+        None => u32::from(peer.my_as),
+    };
+    if peer_asn != local.remote_asn {
+        return Err(open_err(
+            subcode::BAD_PEER_AS,
+            peer.my_as.to_be_bytes(),
+            format!(
+                "peer AS is {peer_asn}, configured remote_asn is {}",
+                local.remote_asn
+            ),
+        ));
+    }
+    if peer.hold_time == 1 || peer.hold_time == 2 {
+        return Err(open_err(
+            subcode::UNACCEPTABLE_HOLD_TIME,
+            Vec::new(),
+            format!(
+                "peer hold time {} is not 0 and less than 3 seconds",
+                peer.hold_time
+            ),
+        ));
+    }
+    let ibgp = peer_asn == local.local_asn;
+    if peer.router_id.is_unspecified() || (ibgp && peer.router_id == local.router_id) {
+        return Err(open_err(
+            subcode::BAD_BGP_IDENTIFIER,
+            peer.router_id.octets(),
+            format!("unacceptable peer BGP identifier {}", peer.router_id),
+        ));
+    }
+    let peer_families: Vec<Family> = if peer.families.is_empty() {
+        vec![Family::IPV4_UNICAST]
+    } else {
+        peer.families.clone()
+    };
+    let families: Vec<Family> = local
+        .families
+        .iter()
+        .copied()
+        .filter(|f| peer_families.contains(f))
+        .collect();
+    if families.is_empty() {
+        // RFC 5492 §5: Unsupported Capability, data = the capabilities we need.
+        let mut data = Vec::new();
+        for f in &local.families {
+            data.extend_from_slice(&[1, 4]);
+            data.extend_from_slice(&f.afi.0.to_be_bytes());
+            data.extend_from_slice(&[0, f.safi.0]);
+        }
+        let want: Vec<String> = local.families.iter().map(|f| f.to_string()).collect();
+        let have: Vec<String> = peer_families.iter().map(|f| f.to_string()).collect();
+        return Err(open_err(
+            subcode::UNSUPPORTED_CAPABILITY,
+            data,
+            format!(
+                "no common address family: we want {}, peer offers {}",
+                want.join(","),
+                have.join(",")
+            ),
+        ));
+    }
+    let hold_time = local.hold_time.min(peer.hold_time);
+    let keepalive = match (hold_time, local.keepalive) {
+        (0, _) => 0,
+        (h, Some(k)) => k.min(h / 3).max(1),
+        (h, None) => (h / 3).max(1),
+    };
+    let add_path_rx = families
+        .iter()
+        .copied()
+        .filter(|f| local.add_path_receive.contains(f) && peer.add_path_send.contains(f))
+        .collect();
+    Ok(Negotiated {
+        peer_asn,
+        peer_router_id: peer.router_id,
+        hold_time,
+        keepalive,
+        four_octet_as: peer.as4.is_some(),
+        families,
+        route_refresh: peer.route_refresh,
+        enhanced_route_refresh: peer.enhanced_route_refresh,
+        extended_message: peer.extended_message,
+        add_path_rx,
+        graceful_restart: if local.graceful_restart {
+            peer.graceful_restart.clone()
+        } else {
+            None
+        },
+        ibgp,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn policy() -> LocalPolicy {
+        LocalPolicy {
+            local_asn: 65001,
+            router_id: Ipv4Addr::new(10, 0, 0, 1),
+            remote_asn: 65001,
+            hold_time: 90,
+            keepalive: None,
+            families: vec![Family::L2VPN_EVPN],
+            add_path_receive: vec![],
+            graceful_restart: true,
+        }
+    }
+
+    pub(crate) fn peer() -> PeerOpen {
+        PeerOpen {
+            version: 4,
+            my_as: 65001,
+            as4: Some(65001),
+            hold_time: 9,
+            router_id: Ipv4Addr::new(10, 0, 0, 2),
+            families: vec![Family::L2VPN_EVPN, Family::IPV4_UNICAST],
+            route_refresh: true,
+            enhanced_route_refresh: false,
+            extended_message: false,
+            add_path_send: vec![],
+            add_path_receive: vec![],
+            graceful_restart: None,
+        }
+    }
+
+    #[test]
+    fn agrees_on_min_hold_and_common_families() {
+        let n = negotiate(&policy(), &peer()).expect("negotiates");
+        assert_eq!((n.hold_time, n.keepalive), (9, 3));
+        assert_eq!(n.families, vec![Family::L2VPN_EVPN]);
+        assert!(n.ibgp && n.four_octet_as);
+    }
+
+    #[test]
+    fn four_octet_as_through_as_trans() {
+        let p = LocalPolicy {
+            remote_asn: 4_200_000_001,
+            ..policy()
+        };
+        let o = PeerOpen {
+            my_as: AS_TRANS,
+            as4: Some(4_200_000_001),
+            ..peer()
+        };
+        let n = negotiate(&p, &o).expect("negotiates");
+        assert!(!n.ibgp);
+        assert_eq!(n.peer_asn, 4_200_000_001);
+    }
+
+    #[test]
+    fn mismatches_give_the_right_notification() {
+        let cases = [
+            (
+                PeerOpen {
+                    my_as: 65002,
+                    as4: Some(65002),
+                    ..peer()
+                },
+                subcode::BAD_PEER_AS,
+            ),
+            (
+                PeerOpen {
+                    hold_time: 2,
+                    ..peer()
+                },
+                subcode::UNACCEPTABLE_HOLD_TIME,
+            ),
+            (
+                PeerOpen {
+                    version: 3,
+                    ..peer()
+                },
+                subcode::UNSUPPORTED_VERSION,
+            ),
+            (
+                PeerOpen {
+                    router_id: Ipv4Addr::new(10, 0, 0, 1),
+                    ..peer()
+                },
+                subcode::BAD_BGP_IDENTIFIER,
+            ),
+            (
+                PeerOpen {
+                    families: vec![Family::IPV6_UNICAST],
+                    ..peer()
+                },
+                subcode::UNSUPPORTED_CAPABILITY,
+            ),
+            (
+                PeerOpen {
+                    families: vec![],
+                    ..peer()
+                },
+                subcode::UNSUPPORTED_CAPABILITY,
+            ),
+        ];
+        for (o, sub) in cases {
+            let e = negotiate(&policy(), &o).expect_err("must fail");
+            assert_eq!(
+                (e.code, e.subcode),
+                (code::OPEN_MESSAGE, sub),
+                "{}",
+                e.reason
+            );
+        }
+    }
+
+    #[test]
+    fn hold_zero_disables_keepalives_and_add_path_needs_both_sides() {
+        let o = PeerOpen {
+            hold_time: 0,
+            add_path_send: vec![Family::L2VPN_EVPN],
+            ..peer()
+        };
+        let n = negotiate(&policy(), &o).expect("negotiates");
+        assert_eq!((n.hold_time, n.keepalive), (0, 0));
+        assert!(n.add_path_rx.is_empty());
+        let p = LocalPolicy {
+            add_path_receive: vec![Family::L2VPN_EVPN],
+            ..policy()
+        };
+        assert_eq!(
+            negotiate(&p, &o).expect("ok").add_path_rx,
+            vec![Family::L2VPN_EVPN]
+        );
+    }
+}
