@@ -261,10 +261,16 @@ impl Fsm {
                 OpenSent | OpenConfirm | Established,
                 Event::NotificationReceived { code, subcode },
             ) => {
+                // RFC 8538: routes survive a NOTIFICATION only with the N bit, never a Hard Reset.
                 let hard = code == code::CEASE && subcode == subcode::HARD_RESET;
+                let n_bit = self
+                    .negotiated
+                    .as_ref()
+                    .and_then(|n| n.graceful_restart.as_ref())
+                    .is_some_and(|g| g.notification);
                 self.down(
                     format!("peer sent NOTIFICATION {code}/{subcode}"),
-                    !hard,
+                    n_bit && !hard,
                     &mut out,
                 );
             }
