@@ -6,15 +6,18 @@
 //!   holding every peer's path (this is the Adj-RIB-In) and its current best
 //!   (the Loc-RIB entry).
 //! * [`intern`]: attribute interning (many routes share one attribute set).
+//! * [`out`]: per-peer Adj-RIB-Out (sent-set + pending queue, grouped batches).
 //!
 //! The table is generic over the route key `K` and the attribute type `A`, so
 //! the decision process is tested here without the codec; the daemon uses the
 //! EVPN route key and the decoded path attributes.
 
 pub mod intern;
+pub mod out;
 pub mod rank;
 pub mod table;
 
 pub use intern::Interner;
+pub use out::{AdjOut, Batch};
 pub use rank::{LossReason, Rank, compare};
 pub use table::{BestChange, Path, PeerId, Table};
