@@ -9,6 +9,7 @@
 //! A route refresh is answered by `requeue_all` from the sent-set.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -70,10 +71,13 @@ impl<K: Hash + Eq + Clone, A: PartialEq> AdjOut<K, A> {
         // peer has. Removing them from `sent` forces the re-send.
         let sent = std::mem::take(&mut self.sent);
         for (k, a) in sent {
-            if self.pending.contains_key(&k) {
-                self.sent.insert(k, a);
-            } else {
-                self.pending.insert(k, Some(a));
+            match self.pending.entry(k) {
+                Entry::Occupied(e) => {
+                    self.sent.insert(e.key().clone(), a);
+                }
+                Entry::Vacant(e) => {
+                    e.insert(Some(a));
+                }
             }
         }
     }
