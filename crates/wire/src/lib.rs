@@ -22,6 +22,7 @@ pub mod message;
 pub mod nlri;
 pub mod notification;
 pub mod open;
+mod read;
 pub mod route_refresh;
 pub mod types;
 pub mod update;
