@@ -112,5 +112,10 @@ pub struct UpdateIssue {
     /// Path attribute type code the issue is about (`None`: not an attribute, e.g. NLRI).
     pub attr_type: Option<u8>,
     pub action: Action,
+    /// The action applies to one route only (a malformed but delimited EVPN
+    /// route, dropped), not to the whole UPDATE: it does not count toward
+    /// the UPDATE's verdict.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub route_only: bool,
     pub reason: String,
 }

@@ -18,6 +18,7 @@ pub mod context;
 pub mod error;
 pub mod framing;
 pub mod header;
+pub(crate) mod hex;
 pub mod message;
 pub mod nlri;
 pub mod notification;

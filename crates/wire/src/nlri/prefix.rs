@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn v4_and_v6_with_and_without_path_id() {
-        let b = [8, 10, 24, 192, 168, 1, 0, 0];
+        let b = [8, 10, 24, 192, 168, 1, 0];
         let p = decode_prefixes(&b, Afi::IPV4, false).expect("ok");
         assert_eq!(
             p.iter().map(|p| p.net.to_string()).collect::<Vec<_>>(),

@@ -39,6 +39,7 @@ use serde::Serialize;
 
 use super::NlriError;
 use crate::error::Action;
+use crate::hex::{Hex, ser_hex};
 use crate::read::Reader;
 use crate::types::{Esi, Label3, MacAddr, Rd};
 
@@ -65,17 +66,6 @@ pub enum EvpnRoute {
         #[serde(serialize_with = "ser_hex")]
         value: Vec<u8>,
     },
-}
-
-fn ser_hex<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&Hex(v))
-}
-
-struct Hex<'a>(&'a [u8]);
-impl fmt::Display for Hex<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
 }
 
 /// The 3-octet label as JSON: raw value plus the VNI reading (RFC 8365) and the MPLS reading.
