@@ -150,9 +150,20 @@ pub fn is_known(type_code: u8) -> bool {
 
 impl PathAttribute {
     /// An attribute with the standard flags for its type (E set only when needed).
+    /// MP_REACH/MP_UNREACH always get the extended length, as FRR sends them.
     pub fn new(value: AttrValue) -> PathAttribute {
-        let flags = expected_flags(value.type_code()).unwrap_or(flag::OPTIONAL | flag::TRANSITIVE);
-        PathAttribute { flags, value }
+        let t = value.type_code();
+        let mut a = PathAttribute {
+            flags: expected_flags(t).unwrap_or(flag::OPTIONAL | flag::TRANSITIVE),
+            value,
+        };
+        if t == code::MP_REACH_NLRI
+            || t == code::MP_UNREACH_NLRI
+            || a.value_len(&Context::default()) > 255
+        {
+            a.flags |= flag::EXTENDED;
+        }
+        a
     }
 
     pub fn type_code(&self) -> u8 {
@@ -295,9 +306,7 @@ pub(crate) fn decode_value(
                 code::ATOMIC_AGGREGATE | code::AGGREGATOR | code::AS4_AGGREGATOR => {
                     AttributeDiscard
                 }
-                code::LOCAL_PREF | code::ORIGINATOR_ID | code::CLUSTER_LIST if !ctx.ibgp => {
-                    AttributeDiscard
-                }
+                code::LOCAL_PREF if !ctx.ibgp => AttributeDiscard,
                 _ => TreatAsWithdraw,
             };
             return Err(problem(
