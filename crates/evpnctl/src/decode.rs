@@ -129,7 +129,7 @@ pub(crate) fn parse_hex(line: &str) -> Result<Vec<u8>, String> {
         .map(|w| w.trim_start_matches("0x"))
         .collect::<String>()
         .replace(':', "");
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits ({})", digits.len()));
     }
     (0..digits.len())
