@@ -1,0 +1,78 @@
+//! Workload generators shared by the benchmarks.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use bytes::BytesMut;
+use evpnd_wire::attr::{AsPath, AttrValue, ExtCommunity, Origin, PathAttribute};
+use evpnd_wire::message::Message;
+use evpnd_wire::nlri::evpn::{EvpnNlri, EvpnRoute, MacIp};
+use evpnd_wire::update::Update;
+use evpnd_wire::{Context, Esi, Label3, MacAddr, Rd, RouteTarget};
+
+/// Type-2 MAC+IPv4 route number `i` of a leaf with VTEP 10.0.0.1 in VNI 100.
+pub fn mac_ip_route(i: u32) -> EvpnNlri {
+    let b = i.to_be_bytes();
+    EvpnNlri {
+        path_id: None,
+        route: EvpnRoute::MacIp(MacIp {
+            rd: Rd::Ipv4 {
+                addr: Ipv4Addr::new(10, 0, 0, 1),
+                number: 100,
+            },
+            esi: Esi::ZERO,
+            ethernet_tag: 0,
+            mac: MacAddr([0x02, 0, b[0], b[1], b[2], b[3]]),
+            ip: Some(IpAddr::V4(Ipv4Addr::new(10, b[1], b[2], b[3]))),
+            label1: Label3::from_raw(100),
+            label2: None,
+        }),
+    }
+}
+
+/// The attributes FRR puts on a type-2 route: ORIGIN, AS_PATH, RT, encapsulation.
+pub fn evpn_attrs() -> Vec<PathAttribute> {
+    vec![
+        PathAttribute::new(AttrValue::Origin(Origin::Igp)),
+        PathAttribute::new(AttrValue::AsPath(AsPath::sequence(vec![65001]))),
+        PathAttribute::new(AttrValue::ExtCommunities(vec![
+            ExtCommunity::RouteTarget {
+                value: RouteTarget::As2 {
+                    asn: 65001,
+                    value: 100,
+                },
+            },
+            ExtCommunity::VXLAN,
+        ])),
+    ]
+}
+
+/// UPDATEs packed with as many type-2 routes as fit in `max_len` octets,
+/// `total` routes in all, encoded back to back as on the wire.
+pub fn packed_updates(total: u32, max_len: usize) -> (BytesMut, usize) {
+    let ctx = Context {
+        extended_message: max_len > 4096,
+        ..Context::default()
+    };
+    let mut out = BytesMut::new();
+    let mut messages = 0;
+    let mut i = 0;
+    while i < total {
+        let mut routes = Vec::new();
+        let mut u = Update::evpn_reach(
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            Vec::new(),
+            evpn_attrs(),
+        );
+        let base = 19 + u.body_len(&ctx);
+        // A MAC+IPv4 type-2 NLRI is 39 octets.
+        let fit = (max_len - base) / 39;
+        while i < total && routes.len() < fit {
+            routes.push(mac_ip_route(i));
+            i += 1;
+        }
+        u = Update::evpn_reach(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), routes, evpn_attrs());
+        Message::Update(u).encode(&ctx, &mut out);
+        messages += 1;
+    }
+    (out, messages)
+}
