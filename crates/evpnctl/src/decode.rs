@@ -205,7 +205,10 @@ pub(crate) fn to_json(o: &Outcome) -> Value {
         }
         Outcome::Message { bytes, msg } => {
             let mut v = json!({ "length": bytes.len(), "well_formed": true });
-            v["message"] = serde_json::to_value(msg).unwrap_or(Value::Null);
+            // {"type": "update", "message": {...}} merged into the envelope.
+            if let (Value::Object(env), Ok(Value::Object(m))) = (&mut v, serde_json::to_value(msg)) {
+                env.extend(m);
+            }
             if let Message::Update(u) = msg {
                 v["routes"] = Value::Array(human::flat_routes(u));
                 v["verdict"] = serde_json::to_value(u.verdict()).unwrap_or(Value::Null);

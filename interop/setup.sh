@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the kernel and interop tests need on a Debian machine that
+# has only the Rust toolchain: FRR (zebra, bgpd, vtysh), GoBGP (gobgpd, gobgp),
+# iproute2, ping, tcpdump. Idempotent and quick when everything is present.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ]; }
+have /usr/lib/frr/bgpd || need+=(frr)
+have vtysh || need+=(frr)
+have gobgpd || need+=(gobgpd)
+have ip || need+=(iproute2)
+have bridge || need+=(iproute2)
+have ping || need+=(iputils-ping)
+have tcpdump || need+=(tcpdump)
+have jq || need+=(jq)
+
+if [ ${#need[@]} -eq 0 ]; then
+    echo "setup: all test dependencies present"
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing ${need[*]}; run this script as root to install them" >&2
+    exit 1
+fi
+# Unique package names, in order.
+pkgs=$(printf '%s\n' "${need[@]}" | awk '!seen[$0]++' | tr '\n' ' ')
+echo "setup: installing $pkgs"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+# FRR's package starts its own daemons in the root namespace; the lab runs
+# private instances inside namespaces, so the system service stays off.
+if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now frr >/dev/null 2>&1 || true
+fi
+echo "setup: done"
