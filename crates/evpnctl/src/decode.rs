@@ -206,7 +206,8 @@ pub(crate) fn to_json(o: &Outcome) -> Value {
         Outcome::Message { bytes, msg } => {
             let mut v = json!({ "length": bytes.len(), "well_formed": true });
             // {"type": "update", "message": {...}} merged into the envelope.
-            if let (Value::Object(env), Ok(Value::Object(m))) = (&mut v, serde_json::to_value(msg)) {
+            if let (Value::Object(env), Ok(Value::Object(m))) = (&mut v, serde_json::to_value(msg))
+            {
                 env.extend(m);
             }
             if let Message::Update(u) = msg {
