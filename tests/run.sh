@@ -31,7 +31,11 @@ step "cargo clippy (-D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (unit, property, vectors, kernel, interop)"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 
 if [ -x tests/fuzz-smoke.sh ]; then
     step "fuzz smoke run"
@@ -39,3 +43,4 @@ if [ -x tests/fuzz-smoke.sh ]; then
 fi
 
 step "all tests passed"
+echo "cargo tests: $passed passed, $failed failed"
