@@ -11,12 +11,14 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct Interner<A> {
     set: HashSet<Arc<A>>,
+    last_purge_len: usize,
 }
 
 impl<A> Default for Interner<A> {
     fn default() -> Self {
         Interner {
             set: HashSet::new(),
+            last_purge_len: 0,
         }
     }
 }
@@ -70,5 +72,15 @@ mod tests {
         drop((a, b));
         assert_eq!(i.purge(), 1);
         assert!(i.is_empty());
+    }
+}
+
+impl<A: std::hash::Hash + Eq> Interner<A> {
+    /// Purges when the interner holds many sets (amortised: at most every doubling).
+    pub fn purge_if_large(&mut self) {
+        if self.len() > 1024 && self.len() > 2 * self.last_purge_len {
+            self.purge();
+            self.last_purge_len = self.len();
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! The tokio driver that owns the socket lives beside these modules and only
 //! moves bytes and timers; every decision is made here.
 
+pub mod driver;
 pub mod fsm;
 pub mod negotiate;
 

@@ -1,0 +1,540 @@
+//! The core task: sole owner of the EVPN RIB. Sessions send it decoded
+//! UPDATEs and state changes; it runs best path, decides what each peer
+//! should have (split horizon, reflection, eBGP rewriting) and hands each
+//! session packed UPDATEs when it has room. One owner, no locks.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use evpnd_config::{Config, Neighbor};
+use evpnd_rib::{AdjOut, BestChange, Interner, Path, PeerId, Rank, Table};
+use evpnd_session::driver::{PeerCommand, PeerEvent, PeerIndex};
+use evpnd_session::negotiate::Negotiated;
+use evpnd_wire::attr::{MpNlri, PathAttribute, code};
+use evpnd_wire::nlri::evpn::{EvpnKey, EvpnNlri, EvpnRoute, evpn_nlri_len};
+use evpnd_wire::update::Update;
+use evpnd_wire::{Action, Context, Family};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::export::{self, ExportCtx, Side};
+use crate::route::{AttrSet, RouteEntry};
+
+/// An entry of a peer's Adj-RIB-Out: the route and the attributes it gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OutRoute {
+    route: EvpnRoute,
+    next_hop: IpAddr,
+    attrs: AttrSet,
+}
+
+struct PeerSlot {
+    cfg: Neighbor,
+    ibgp: bool,
+    tx: mpsc::Sender<PeerCommand>,
+    up: Option<Negotiated>,
+    out: AdjOut<EvpnKey, OutRoute>,
+    /// A batch is with the session and not yet written.
+    in_flight: bool,
+    /// End-of-RIB still owed after the initial table.
+    eor_pending: bool,
+}
+
+pub struct Core {
+    cfg: Arc<Config>,
+    peers: Vec<PeerSlot>,
+    rib: Table<EvpnKey, RouteEntry>,
+    interner: Interner<Vec<PathAttribute>>,
+    export_cx: ExportCtx,
+    /// Rewritten attribute sets per (incoming set, export kind), so packing can
+    /// group by pointer. Holds the incoming set too, so its address stays unique.
+    out_cache: HashMap<(usize, u8), (AttrSet, AttrSet)>,
+}
+
+/// Routes per UPDATE when flushing a peer (bounded so one peer cannot hog the core).
+const BATCH: usize = 2000;
+
+fn rank_for(entry: &RouteEntry, u: &Update, peer: &PeerSlot, n: &Negotiated) -> Rank {
+    let (mobility_seq, sticky) = u.mac_mobility().unwrap_or((0, false));
+    let as_path = u.as_path();
+    Rank {
+        stale: false,
+        sticky,
+        mobility_seq,
+        local: false,
+        local_pref: if peer.ibgp {
+            u.local_pref().unwrap_or(100)
+        } else {
+            100
+        },
+        as_path_len: as_path.map_or(0, |p| p.length()),
+        origin: u.origin().map_or(2, |o| o.code()),
+        med: u.med().unwrap_or(0),
+        neighbor_as: as_path.and_then(|p| p.first_as()),
+        ebgp: !peer.ibgp,
+        cluster_list_len: u.cluster_list().len() as u32,
+        originator_id: u.originator_id().unwrap_or(n.peer_router_id),
+        peer_addr: *peer.cfg.address.get_ref(),
+    }
+    .with_route(&entry.route)
+}
+
+trait WithRoute {
+    fn with_route(self, r: &EvpnRoute) -> Self;
+}
+
+impl WithRoute for Rank {
+    /// Mobility rules only apply to MAC/IP routes.
+    fn with_route(mut self, r: &EvpnRoute) -> Self {
+        if !matches!(r, EvpnRoute::MacIp(_)) {
+            self.mobility_seq = 0;
+            self.sticky = false;
+        }
+        self
+    }
+}
+
+impl Core {
+    pub fn new(cfg: Arc<Config>, peers: Vec<(Neighbor, mpsc::Sender<PeerCommand>)>) -> Core {
+        let export_cx = ExportCtx {
+            local_asn: cfg.asn(),
+            cluster_id: cfg.cluster_id(),
+        };
+        let peers = peers
+            .into_iter()
+            .map(|(n, tx)| PeerSlot {
+                ibgp: n.remote_asn == cfg.asn(),
+                cfg: n,
+                tx,
+                up: None,
+                out: AdjOut::new(),
+                in_flight: false,
+                eor_pending: false,
+            })
+            .collect();
+        Core {
+            cfg,
+            peers,
+            rib: Table::new(),
+            interner: Interner::new(),
+            export_cx,
+            out_cache: HashMap::new(),
+        }
+    }
+
+    fn peer_id(i: PeerIndex) -> PeerId {
+        PeerId(i + 1)
+    }
+
+    /// Installs the routes originated from configuration.
+    pub fn originate(&mut self, routes: Vec<RouteEntry>) {
+        for mut r in routes {
+            r.attrs = self.interner.intern((*r.attrs).clone());
+            let rank = Rank {
+                local: true,
+                originator_id: self.cfg.bgp.router_id,
+                ..Rank::default()
+            }
+            .with_route(&r.route);
+            let key = r.route.key();
+            let path = Path {
+                peer: PeerId::LOCAL,
+                path_id: 0,
+                attrs: Arc::new(r),
+                rank,
+            };
+            self.rib.insert(key.clone(), path);
+            self.export(&key);
+        }
+    }
+
+    pub async fn handle(&mut self, ev: PeerEvent) {
+        match ev {
+            PeerEvent::Up { peer, negotiated } => self.peer_up(peer, negotiated).await,
+            PeerEvent::Down {
+                peer,
+                reason,
+                keep_routes,
+            } => self.peer_down(peer, &reason, keep_routes).await,
+            PeerEvent::Update { peer, update } => self.update(peer, update).await,
+            PeerEvent::RouteRefresh { peer, refresh } => {
+                if let Some(p) = self.peers.get_mut(peer as usize)
+                    && refresh.family == Family::L2VPN_EVPN
+                    && refresh.subtype == 0
+                {
+                    p.out.requeue_all();
+                }
+                self.flush(peer).await;
+            }
+            PeerEvent::Drained { peer } => {
+                if let Some(p) = self.peers.get_mut(peer as usize) {
+                    p.in_flight = false;
+                }
+                self.flush(peer).await;
+            }
+        }
+    }
+
+    async fn peer_up(&mut self, peer: PeerIndex, n: Negotiated) {
+        let Some(slot) = self.peers.get_mut(peer as usize) else {
+            return;
+        };
+        slot.up = Some(n);
+        slot.out.clear();
+        slot.eor_pending = true;
+        slot.in_flight = false;
+        let keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k.clone()).collect();
+        for k in keys {
+            self.export_to(&k, peer);
+        }
+        self.flush(peer).await;
+    }
+
+    async fn peer_down(&mut self, peer: PeerIndex, reason: &str, keep_routes: bool) {
+        let Some(slot) = self.peers.get_mut(peer as usize) else {
+            return;
+        };
+        slot.up = None;
+        slot.out.clear();
+        slot.in_flight = false;
+        let id = Self::peer_id(peer);
+        let changes = if keep_routes {
+            self.rib.mark_stale(id)
+        } else {
+            self.rib.remove_peer(id)
+        };
+        info!(peer = %slot.cfg.address.get_ref(), routes_changed = changes.len(), keep_routes, "peer down: {reason}");
+        self.apply(changes).await;
+    }
+
+    async fn update(&mut self, peer: PeerIndex, u: Update) {
+        let Some(slot) = self.peers.get(peer as usize) else {
+            return;
+        };
+        let Some(n) = slot.up.clone() else { return };
+        let id = Self::peer_id(peer);
+        if let Some(f) = u.is_end_of_rib() {
+            debug!(peer = %slot.cfg.address.get_ref(), family = %f, "End-of-RIB");
+            let changes = self.rib.sweep_stale(id);
+            self.apply(changes).await;
+            return;
+        }
+        let withdraw_all = u.verdict() == Some(Action::TreatAsWithdraw);
+        let looped = self.is_loop(&u, slot.ibgp);
+        let mut changes = Vec::new();
+        if let Some(mp) = u.mp_unreach()
+            && let MpNlri::Evpn(routes) = &mp.nlri
+        {
+            for r in routes {
+                let key = r.route.key();
+                changes.push((
+                    key.clone(),
+                    self.rib.remove(&key, id, r.path_id.unwrap_or(0)),
+                ));
+            }
+        }
+        if let Some(mp) = u.mp_reach()
+            && let MpNlri::Evpn(routes) = &mp.nlri
+        {
+            let next_hop = mp.next_hop.ip();
+            let attrs: Vec<PathAttribute> = u
+                .attributes
+                .iter()
+                .filter(|a| {
+                    a.type_code() != code::MP_REACH_NLRI && a.type_code() != code::MP_UNREACH_NLRI
+                })
+                .cloned()
+                .collect();
+            let attrs = self.interner.intern(attrs);
+            let slot = &self.peers[peer as usize];
+            for r in routes {
+                let key = r.route.key();
+                let path_id = r.path_id.unwrap_or(0);
+                match (withdraw_all || looped, next_hop) {
+                    (false, Some(nh)) => {
+                        let entry = RouteEntry {
+                            route: r.route.clone(),
+                            next_hop: nh,
+                            attrs: Arc::clone(&attrs),
+                        };
+                        let rank = rank_for(&entry, &u, slot, &n);
+                        changes.push((
+                            key.clone(),
+                            self.rib.insert(
+                                key,
+                                Path {
+                                    peer: id,
+                                    path_id,
+                                    attrs: Arc::new(entry),
+                                    rank,
+                                },
+                            ),
+                        ));
+                    }
+                    _ => changes.push((key.clone(), self.rib.remove(&key, id, path_id))),
+                }
+            }
+        }
+        self.apply(changes).await;
+    }
+
+    /// RFC 4456 §8 and RFC 4271 §9.1.2: our own routes coming back are ignored.
+    fn is_loop(&self, u: &Update, ibgp: bool) -> bool {
+        if u.originator_id() == Some(self.cfg.bgp.router_id)
+            || u.cluster_list().contains(&self.cfg.cluster_id())
+        {
+            return true;
+        }
+        !ibgp && u.as_path().is_some_and(|p| p.contains(self.cfg.asn()))
+    }
+
+    async fn apply(&mut self, changes: Vec<(EvpnKey, BestChange<RouteEntry>)>) {
+        let mut touched = false;
+        for (k, c) in changes {
+            if c.is_change() {
+                self.export(&k);
+                touched = true;
+            }
+        }
+        if touched {
+            for i in 0..self.peers.len() {
+                self.flush(i as PeerIndex).await;
+            }
+        }
+        self.interner.purge_if_large();
+    }
+
+    /// Re-evaluates what every established peer should have for `key`.
+    fn export(&mut self, key: &EvpnKey) {
+        for i in 0..self.peers.len() {
+            self.export_to(key, i as PeerIndex);
+        }
+    }
+
+    fn export_to(&mut self, key: &EvpnKey, peer: PeerIndex) {
+        let best = self.rib.best(key).cloned();
+        let Some(slot) = self.peers.get(peer as usize) else {
+            return;
+        };
+        if slot.up.is_none() {
+            return;
+        }
+        let to = Side {
+            ibgp: Some(slot.ibgp),
+            rr_client: slot.cfg.route_reflector_client,
+        };
+        let wish = best.and_then(|b| {
+            let (from, from_id) = if b.peer == PeerId::LOCAL {
+                (
+                    Side {
+                        ibgp: None,
+                        rr_client: false,
+                    },
+                    self.cfg.bgp.router_id,
+                )
+            } else {
+                let src = &self.peers[(b.peer.0 - 1) as usize];
+                if b.peer == Self::peer_id(peer) {
+                    return None; // never back to where it came from
+                }
+                let rid = src
+                    .up
+                    .as_ref()
+                    .map_or(Ipv4Addr::UNSPECIFIED, |n| n.peer_router_id);
+                (
+                    Side {
+                        ibgp: Some(src.ibgp),
+                        rr_client: src.cfg.route_reflector_client,
+                    },
+                    rid,
+                )
+            };
+            if !export::allowed(from, to) {
+                return None;
+            }
+            let kind = (u8::from(slot.ibgp) << 2)
+                | (u8::from(from.ibgp == Some(true)) << 1)
+                | u8::from(from.ibgp.is_none());
+            let cache_key = (Arc::as_ptr(&b.attrs.attrs) as usize, kind);
+            let attrs = match self.out_cache.get(&cache_key) {
+                Some((_, a)) => Arc::clone(a),
+                None => {
+                    let a =
+                        export::rewrite(&b.attrs.attrs, from, from_id, slot.ibgp, &self.export_cx);
+                    if self.out_cache.len() > 65536 {
+                        self.out_cache.clear();
+                    }
+                    self.out_cache
+                        .insert(cache_key, (Arc::clone(&b.attrs.attrs), Arc::clone(&a)));
+                    a
+                }
+            };
+            Some(Arc::new(OutRoute {
+                route: b.attrs.route.clone(),
+                next_hop: b.attrs.next_hop,
+                attrs,
+            }))
+        });
+        if let Some(slot) = self.peers.get_mut(peer as usize) {
+            slot.out.set(key.clone(), wish);
+        }
+    }
+
+    /// Sends the peer's pending changes as packed UPDATEs if it has room.
+    async fn flush(&mut self, peer: PeerIndex) {
+        let Some(slot) = self.peers.get_mut(peer as usize) else {
+            return;
+        };
+        let Some(n) = slot.up.as_ref() else { return };
+        if slot.in_flight {
+            return;
+        }
+        let ctx = n.tx_context();
+        let batch = slot.out.take_batch(BATCH);
+        let mut updates = Vec::new();
+        if !batch.withdraw.is_empty() {
+            // A withdrawal needs only the key fields; take them from the sent route.
+            let routes: Vec<EvpnNlri> = batch.withdraw.iter().filter_map(key_to_nlri).collect();
+            updates.extend(pack(routes, &ctx, Update::evpn_withdraw));
+        }
+        // Group by (next hop, attribute set) so each UPDATE shares one attribute block.
+        let mut groups: HashMap<(IpAddr, usize), (AttrSet, Vec<EvpnNlri>)> = HashMap::new();
+        for (o, keys) in batch.announce {
+            let g = groups
+                .entry((o.next_hop, Arc::as_ptr(&o.attrs) as usize))
+                .or_insert_with(|| (Arc::clone(&o.attrs), Vec::new()));
+            g.1.push(EvpnNlri {
+                path_id: None,
+                route: o.route.clone(),
+            });
+            debug_assert_eq!(keys.len(), 1);
+        }
+        for ((nh, _), (attrs, routes)) in groups {
+            updates.extend(pack(routes, &ctx, |r| {
+                Update::evpn_reach(nh, r, (*attrs).clone())
+            }));
+        }
+        if updates.is_empty() {
+            if slot.eor_pending && slot.out.pending_len() == 0 {
+                slot.eor_pending = false;
+                slot.in_flight = true;
+                if slot
+                    .tx
+                    .send(PeerCommand::Send(vec![Update::end_of_rib(
+                        Family::L2VPN_EVPN,
+                    )]))
+                    .await
+                    .is_err()
+                {
+                    warn!("session task of a peer is gone");
+                }
+            }
+            return;
+        }
+        slot.in_flight = true;
+        if slot.tx.send(PeerCommand::Send(updates)).await.is_err() {
+            warn!("session task of a peer is gone");
+        }
+    }
+}
+
+/// The NLRI that withdraws `key` (labels zero, as FRR sends them).
+fn key_to_nlri(key: &EvpnKey) -> Option<EvpnNlri> {
+    use evpnd_wire::nlri::evpn::*;
+    use evpnd_wire::{Esi, Label3};
+    let route = match key.clone() {
+        EvpnKey::MacIp {
+            rd,
+            ethernet_tag,
+            mac,
+            ip,
+        } => EvpnRoute::MacIp(MacIp {
+            rd,
+            esi: Esi::ZERO,
+            ethernet_tag,
+            mac,
+            ip,
+            label1: Label3::default(),
+            label2: None,
+        }),
+        EvpnKey::Imet {
+            rd,
+            ethernet_tag,
+            originator,
+        } => EvpnRoute::Imet(Imet {
+            rd,
+            ethernet_tag,
+            originator,
+        }),
+        EvpnKey::IpPrefix {
+            rd,
+            ethernet_tag,
+            prefix,
+        } => {
+            let gateway = if prefix.addr().is_ipv4() {
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+            } else {
+                IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+            };
+            EvpnRoute::IpPrefix(IpPrefix {
+                rd,
+                esi: Esi::ZERO,
+                ethernet_tag,
+                prefix,
+                gateway,
+                label: Label3::default(),
+            })
+        }
+        EvpnKey::EthernetAd {
+            rd,
+            esi,
+            ethernet_tag,
+        } => EvpnRoute::EthernetAd(EthernetAd {
+            rd,
+            esi,
+            ethernet_tag,
+            label: Label3::default(),
+        }),
+        EvpnKey::EthernetSegment {
+            rd,
+            esi,
+            originator,
+        } => EvpnRoute::EthernetSegment(EthernetSegment {
+            rd,
+            esi,
+            originator,
+        }),
+        EvpnKey::Unknown { route_type, value } => EvpnRoute::Unknown { route_type, value },
+    };
+    Some(EvpnNlri {
+        path_id: None,
+        route,
+    })
+}
+
+/// Splits `routes` into UPDATEs that fit the session's message size.
+fn pack(
+    routes: Vec<EvpnNlri>,
+    ctx: &Context,
+    make: impl Fn(Vec<EvpnNlri>) -> Update,
+) -> Vec<Update> {
+    let max = ctx.max_message_len();
+    let overhead = 19 + make(Vec::new()).body_len(ctx) + 8;
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    let mut size = overhead;
+    for r in routes {
+        let l = evpn_nlri_len(&r);
+        if size + l > max && !cur.is_empty() {
+            out.push(make(std::mem::take(&mut cur)));
+            size = overhead;
+        }
+        size += l;
+        cur.push(r);
+    }
+    if !cur.is_empty() {
+        out.push(make(cur));
+    }
+    out
+}

@@ -1,0 +1,217 @@
+//! `evpnd -c fabric.toml`: the BGP EVPN daemon.
+//!
+//! Wiring only: configuration, logging, one session task per neighbour, the
+//! listener that hands accepted connections to their session, and the core
+//! task that owns the RIB. Signals: SIGTERM/SIGINT stop the sessions with
+//! Cease / Administrative Shutdown and exit; SIGHUP re-reads the file (a
+//! broken file is rejected and the running configuration stays).
+
+mod core;
+mod export;
+mod origin;
+mod route;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use evpnd_config::Config;
+use evpnd_session::driver::{PeerCommand, PeerConfig, PeerEvent, run_peer};
+use evpnd_session::fsm::FsmConfig;
+use evpnd_session::negotiate::LocalPolicy;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
+
+#[derive(Parser)]
+#[command(
+    name = "evpnd",
+    version,
+    about = "BGP EVPN control-plane daemon for Linux VXLAN fabrics"
+)]
+struct Args {
+    /// The configuration file.
+    #[arg(short, long, default_value = "/etc/evpnd/fabric.toml")]
+    config: PathBuf,
+    /// Validate the configuration and exit (0 valid, 1 invalid).
+    #[arg(long)]
+    check_config: bool,
+    /// Log format: human or json (overrides [log].format).
+    #[arg(long)]
+    log_format: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let cfg = match evpnd_config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    if args.check_config {
+        println!("{}: configuration is valid", args.config.display());
+        return ExitCode::SUCCESS;
+    }
+    init_logging(&cfg, args.log_format.as_deref());
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("evpnd: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cfg, args.config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e}");
+            eprintln!("evpnd: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(cfg: &Config, format: Option<&str>) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
+    let json = match format {
+        Some(f) => f == "json",
+        None => cfg.log.format == evpnd_config::LogFormat::Json,
+    };
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor) -> PeerConfig {
+    let hold = cfg.hold_time(n);
+    PeerConfig {
+        remote: SocketAddr::new(*n.address.get_ref(), n.port),
+        local: n.update_source,
+        fsm: FsmConfig {
+            passive: n.passive,
+            connect_retry: Duration::from_secs(u64::from(cfg.bgp.connect_retry)),
+            jitter_seed: u64::from(u32::from(cfg.bgp.router_id)) ^ 0x9e37_79b9,
+            ..FsmConfig::default()
+        },
+        policy: LocalPolicy {
+            local_asn: cfg.asn(),
+            router_id: cfg.bgp.router_id,
+            remote_asn: n.remote_asn,
+            hold_time: hold,
+            keepalive: cfg.keepalive(n),
+            families: n.families.clone(),
+            add_path_receive: if n.add_path_receive {
+                n.families.clone()
+            } else {
+                Vec::new()
+            },
+            graceful_restart: cfg.graceful_restart(n),
+        },
+        restart_time: cfg.bgp.graceful_restart.restart_time,
+    }
+}
+
+async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
+    let cfg = Arc::new(cfg);
+    info!(asn = cfg.asn(), router_id = %cfg.bgp.router_id, neighbors = cfg.neighbor.len(), "evpnd starting");
+    let (ev_tx, mut ev_rx) = mpsc::channel::<PeerEvent>(1024);
+    let mut peers = Vec::new();
+    let mut handles = Vec::new();
+    for (i, n) in cfg.neighbor.iter().enumerate() {
+        let (tx, rx) = mpsc::channel(64);
+        handles.push(tokio::spawn(run_peer(
+            i as u32,
+            peer_config(&cfg, n),
+            rx,
+            ev_tx.clone(),
+        )));
+        if n.enabled {
+            let _ = tx.send(PeerCommand::Start).await;
+        }
+        peers.push((n.clone(), tx));
+    }
+    let by_addr: Vec<(std::net::IpAddr, mpsc::Sender<PeerCommand>)> = peers
+        .iter()
+        .map(|(n, tx)| (*n.address.get_ref(), tx.clone()))
+        .collect();
+    for addr in &cfg.bgp.listen {
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        info!(%addr, "listening for BGP");
+        tokio::spawn(accept_loop(l, by_addr.clone()));
+    }
+    let mut core = core::Core::new(Arc::clone(&cfg), peers.clone());
+    core.originate(origin::routes(&cfg));
+
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    loop {
+        tokio::select! {
+            Some(ev) = ev_rx.recv() => core.handle(ev).await,
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => match evpnd_config::load(&path) {
+                Ok(new) => {
+                    let d = Config::diff(&cfg, &new);
+                    warn!(?d, "configuration reloaded and validated; live application of changes is not implemented yet, restart evpnd to apply them");
+                }
+                Err(e) => error!("reload rejected, running configuration kept:\n{e}"),
+            },
+        }
+    }
+    info!("shutting down: stopping sessions");
+    for (_, tx) in &peers {
+        let _ = tx.send(PeerCommand::Stop).await;
+    }
+    // Give sessions a moment to send their Cease NOTIFICATIONs.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    Ok(())
+}
+
+/// Accepts BGP connections; only configured neighbours get through.
+async fn accept_loop(l: TcpListener, peers: Vec<(std::net::IpAddr, mpsc::Sender<PeerCommand>)>) {
+    let mut last_log = std::time::Instant::now() - Duration::from_secs(60);
+    let mut suppressed = 0u64;
+    loop {
+        let (stream, from) = match l.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        match peers.iter().find(|(a, _)| *a == from.ip()) {
+            Some((_, tx)) => {
+                let _ = tx.send(PeerCommand::Incoming(stream)).await;
+            }
+            None => {
+                // Refused and logged, at most once every 10 s (with a count of the rest).
+                if last_log.elapsed() >= Duration::from_secs(10) {
+                    warn!(%from, suppressed, "refused BGP connection from an unconfigured address");
+                    last_log = std::time::Instant::now();
+                    suppressed = 0;
+                } else {
+                    suppressed += 1;
+                }
+                drop(stream);
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Routes evpnd originates from configuration (until the kernel side feeds
+//! it): per VNI a type 3 (IMET with PMSI ingress replication, label = VNI,
+//! tunnel id = VTEP), type 2 for static MACs (MAC-only, plus MAC+IP when an
+//! IP is given, as FRR does), type 5 for configured prefixes.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use evpnd_config::{AutoOr, Config, VniConfig, auto_rd, auto_rt};
+use evpnd_wire::attr::{AsPath, AttrValue, ExtCommunity, Origin, PathAttribute, PmsiTunnel};
+use evpnd_wire::nlri::evpn::{EvpnRoute, Imet, IpPrefix, MacIp};
+use evpnd_wire::{Esi, Label3, Rd, RouteTarget, Vni};
+
+use crate::route::RouteEntry;
+
+pub fn vtep(cfg: &Config) -> Ipv4Addr {
+    cfg.evpn.vtep_ip.unwrap_or(cfg.bgp.router_id)
+}
+
+pub fn rd(cfg: &Config, v: &VniConfig) -> Rd {
+    match v.rd {
+        AutoOr::Auto => auto_rd(cfg.bgp.router_id, *v.vni.get_ref()),
+        AutoOr::Value(rd) => rd,
+    }
+}
+
+fn resolve(cfg: &Config, vni: Vni, list: &[AutoOr<RouteTarget>]) -> Vec<RouteTarget> {
+    list.iter()
+        .map(|r| match r {
+            AutoOr::Auto => auto_rt(cfg.asn(), vni, cfg.evpn.auto_rt),
+            AutoOr::Value(rt) => *rt,
+        })
+        .collect()
+}
+
+/// Export RTs of a VNI: `export` + `both`, or the auto RT when none is given.
+pub fn export_rts(cfg: &Config, v: &VniConfig) -> Vec<RouteTarget> {
+    let vni = *v.vni.get_ref();
+    let mut rts = resolve(cfg, vni, &v.route_targets.export);
+    rts.extend(resolve(cfg, vni, &v.route_targets.both));
+    if rts.is_empty() {
+        rts.push(auto_rt(cfg.asn(), vni, cfg.evpn.auto_rt));
+    }
+    rts
+}
+
+fn base_attrs(rts: &[RouteTarget], extra: &[ExtCommunity]) -> Vec<PathAttribute> {
+    let mut ecs: Vec<ExtCommunity> = rts
+        .iter()
+        .map(|rt| ExtCommunity::RouteTarget { value: *rt })
+        .collect();
+    ecs.push(ExtCommunity::VXLAN);
+    ecs.extend_from_slice(extra);
+    vec![
+        PathAttribute::new(AttrValue::Origin(Origin::Igp)),
+        PathAttribute::new(AttrValue::AsPath(AsPath::default())),
+        PathAttribute::new(AttrValue::ExtCommunities(ecs)),
+    ]
+}
+
+/// Every locally originated route of the configuration.
+pub fn routes(cfg: &Config) -> Vec<RouteEntry> {
+    let vtep = vtep(cfg);
+    let nh = IpAddr::V4(vtep);
+    let mut out = Vec::new();
+    for v in &cfg.evpn.vni {
+        let vni = *v.vni.get_ref();
+        let rd = rd(cfg, v);
+        let rts = export_rts(cfg, v);
+        let label = Label3::from_vni(vni);
+        let mut imet_attrs = base_attrs(&rts, &[]);
+        imet_attrs.push(PathAttribute::new(AttrValue::PmsiTunnel(
+            PmsiTunnel::ingress_replication(vni, nh),
+        )));
+        out.push(RouteEntry {
+            route: EvpnRoute::Imet(Imet {
+                rd,
+                ethernet_tag: 0,
+                originator: nh,
+            }),
+            next_hop: nh,
+            attrs: Arc::new(imet_attrs),
+        });
+        let plain = Arc::new(base_attrs(&rts, &[]));
+        let gateway = Arc::new(base_attrs(&rts, &[ExtCommunity::DefaultGateway]));
+        for m in &v.macs {
+            let m = m.get_ref();
+            let attrs = if cfg.evpn.default_gateway_macs.contains(&m.mac) {
+                &gateway
+            } else {
+                &plain
+            };
+            let mac_only = MacIp {
+                rd,
+                esi: Esi::ZERO,
+                ethernet_tag: 0,
+                mac: m.mac,
+                ip: None,
+                label1: label,
+                label2: None,
+            };
+            out.push(RouteEntry {
+                route: EvpnRoute::MacIp(mac_only),
+                next_hop: nh,
+                attrs: Arc::clone(attrs),
+            });
+            if let Some(ip) = m.ip {
+                let with_ip = MacIp {
+                    ip: Some(ip),
+                    ..mac_only
+                };
+                out.push(RouteEntry {
+                    route: EvpnRoute::MacIp(with_ip),
+                    next_hop: nh,
+                    attrs: Arc::clone(attrs),
+                });
+            }
+        }
+        for p in &v.prefixes {
+            let gw = if p.addr().is_ipv4() {
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+            } else {
+                IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+            };
+            out.push(RouteEntry {
+                route: EvpnRoute::IpPrefix(IpPrefix {
+                    rd,
+                    esi: Esi::ZERO,
+                    ethernet_tag: 0,
+                    prefix: *p,
+                    gateway: gw,
+                    label,
+                }),
+                next_hop: nh,
+                attrs: Arc::clone(&plain),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,250 @@
+//! A minimal network-namespace lab for the daemon's interop tests: one
+//! namespace per test with loopback addresses, FRR (zebra + bgpd), gobgpd
+//! and evpnd started inside it and stopped by PID. Everything is removed on
+//! drop, also when the test panics. A lab that cannot start FAILS the test
+//! (it tells you to run `interop/setup.sh`); nothing is skipped.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn sh(args: &[&str]) -> Result<String, String> {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .map_err(|e| format!("{}: {e}", args.join(" ")))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Fails with instructions when the machine cannot run the lab.
+pub fn require_lab() {
+    let uid = sh(&["id", "-u"]).unwrap_or_default();
+    assert_eq!(
+        uid.trim(),
+        "0",
+        "the interop tests create network namespaces and must run as root"
+    );
+    for bin in [
+        "/usr/lib/frr/zebra",
+        "/usr/lib/frr/bgpd",
+        "/usr/bin/vtysh",
+        "/usr/bin/gobgpd",
+        "/usr/bin/gobgp",
+        "/usr/sbin/ip",
+    ] {
+        assert!(
+            Path::new(bin).exists() || Path::new(&bin.replace("/usr/sbin/", "/sbin/")).exists(),
+            "{bin} is missing: run `bash interop/setup.sh` (installs FRR, GoBGP, iproute2)"
+        );
+    }
+}
+
+pub fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Result<T, String>) -> T {
+    let start = Instant::now();
+    let mut last = String::new();
+    while start.elapsed() < timeout {
+        match f() {
+            Ok(v) => return v,
+            Err(e) => last = e,
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("timed out after {timeout:?} waiting for {what}; last: {last}");
+}
+
+pub struct Netns {
+    pub name: String,
+    pub dir: PathBuf,
+    procs: Vec<(String, Child)>,
+    frr: bool,
+}
+
+impl Netns {
+    pub fn new(tag: &str) -> Netns {
+        require_lab();
+        let name = format!("ev{tag}{}", std::process::id());
+        let _ = sh(&["ip", "netns", "del", &name]);
+        sh(&["ip", "netns", "add", &name]).expect("create namespace");
+        let dir = std::env::temp_dir().join(format!("evpnd-lab-{name}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("lab dir");
+        let ns = Netns {
+            name,
+            dir,
+            procs: Vec::new(),
+            frr: false,
+        };
+        ns.exec(&["ip", "link", "set", "lo", "up"]).expect("lo up");
+        ns
+    }
+
+    pub fn exec(&self, args: &[&str]) -> Result<String, String> {
+        let mut v = vec!["ip", "netns", "exec", &self.name];
+        v.extend_from_slice(args);
+        sh(&v)
+    }
+
+    pub fn add_lo_addr(&self, cidr: &str) {
+        self.exec(&["ip", "addr", "add", cidr, "dev", "lo"])
+            .expect("address on lo");
+    }
+
+    /// Starts a long-running process inside the namespace, output to a log file.
+    pub fn spawn(&mut self, label: &str, args: &[&str]) {
+        let log = std::fs::File::create(self.dir.join(format!("{label}.log"))).expect("log file");
+        let err = log.try_clone().expect("log clone");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {label}: {e}"));
+        self.procs.push((label.to_string(), child));
+    }
+
+    pub fn log(&self, label: &str) -> String {
+        std::fs::read_to_string(self.dir.join(format!("{label}.log"))).unwrap_or_default()
+    }
+
+    /// Starts zebra and bgpd with `bgpd_conf` (FRR 8.4, per lab-notes: `-N` pathspace, `-P 0`).
+    pub fn start_frr(&mut self, bgpd_conf: &str, listen: &str) {
+        let run = format!("/var/run/frr/{}", self.name);
+        let etc = format!("/etc/frr/{}", self.name);
+        for d in [&run, &etc] {
+            std::fs::create_dir_all(d).expect("frr dir");
+            sh(&["chown", "frr:frr", d]).expect("chown frr dir");
+        }
+        std::fs::write(format!("{etc}/vtysh.conf"), "").expect("vtysh.conf");
+        let conf = self.dir.join("bgpd.conf");
+        std::fs::write(&conf, bgpd_conf).expect("bgpd.conf");
+        sh(&["chown", "frr:frr", conf.to_str().expect("path")]).expect("chown conf");
+        sh(&["chmod", "755", self.dir.to_str().expect("path")]).expect("chmod dir");
+        let zconf = self.dir.join("zebra.conf");
+        std::fs::write(&zconf, "").expect("zebra.conf");
+        self.frr = true;
+        let zpid = format!("{run}/zebra.pid");
+        let bpid = format!("{run}/bgpd.pid");
+        let name = self.name.clone();
+        self.spawn(
+            "zebra",
+            &[
+                "/usr/lib/frr/zebra",
+                "-N",
+                &name,
+                "-f",
+                zconf.to_str().expect("p"),
+                "-i",
+                &zpid,
+                "-P",
+                "0",
+            ],
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        self.spawn(
+            "bgpd",
+            &[
+                "/usr/lib/frr/bgpd",
+                "-N",
+                &name,
+                "-f",
+                conf.to_str().expect("p"),
+                "-i",
+                &bpid,
+                "-P",
+                "0",
+                "-l",
+                listen,
+            ],
+        );
+    }
+
+    pub fn vtysh_json(&self, cmd: &str) -> Result<serde_json::Value, String> {
+        let out = sh(&["vtysh", "-N", &self.name, "-c", cmd])?;
+        serde_json::from_str(&out).map_err(|e| format!("{cmd}: not JSON ({e}): {out}"))
+    }
+
+    pub fn start_gobgp(&mut self, toml: &str) {
+        let conf = self.dir.join("gobgpd.toml");
+        std::fs::write(&conf, toml).expect("gobgpd.toml");
+        self.spawn(
+            "gobgpd",
+            &[
+                "gobgpd",
+                "-f",
+                conf.to_str().expect("p"),
+                "--api-hosts",
+                "127.0.0.1:50051",
+                "-p",
+            ],
+        );
+    }
+
+    pub fn gobgp(&self, args: &[&str]) -> Result<String, String> {
+        let mut v = vec!["gobgp", "-u", "127.0.0.1", "-p", "50051"];
+        v.extend_from_slice(args);
+        self.exec(&v)
+    }
+
+    /// PID of a started process by label (for kill tests).
+    pub fn pid(&self, label: &str) -> Option<u32> {
+        self.procs
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, c)| c.id())
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // `ip netns exec` execs the daemon, so the child PID is the daemon's.
+        for (_, c) in &mut self.procs {
+            let _ = sh(&["kill", "-TERM", &c.id().to_string()]);
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        for (_, c) in &mut self.procs {
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        // FRR daemons fork? With -d they would; we run them in the foreground, so the PIDs above are theirs.
+        let _ = sh(&["ip", "netns", "del", &self.name]);
+        if self.frr {
+            let _ = std::fs::remove_dir_all(format!("/var/run/frr/{}", self.name));
+            let _ = std::fs::remove_dir_all(format!("/etc/frr/{}", self.name));
+        }
+        if std::thread::panicking() {
+            eprintln!("lab logs kept in {}", self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A veth pair between two namespaces with the given addresses (CIDR), both up.
+pub fn link(a: &Netns, a_if: &str, a_addr: &str, b: &Netns, b_if: &str, b_addr: &str) {
+    sh(&[
+        "ip", "link", "add", a_if, "netns", &a.name, "type", "veth", "peer", "name", b_if, "netns",
+        &b.name,
+    ])
+    .expect("veth pair");
+    for (ns, ifn, addr) in [(a, a_if, a_addr), (b, b_if, b_addr)] {
+        ns.exec(&["ip", "addr", "add", addr, "dev", ifn])
+            .expect("veth address");
+        ns.exec(&["ip", "link", "set", ifn, "up"]).expect("veth up");
+    }
+}

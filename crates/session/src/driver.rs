@@ -1,0 +1,454 @@
+//! The tokio shell around [`Fsm`]: owns the TCP connection, frames and
+//! decodes messages, arms timers, and reports to the core over a bounded
+//! channel. It decides nothing the FSM does not tell it to.
+//!
+//! Connection collision (RFC 4271 §6.8): a connection accepted while ours is
+//! in OpenSent is held until the peer's BGP identifier is known; then the
+//! connection initiated by the speaker with the higher identifier is kept and
+//! the other is closed with Cease / Connection Collision Resolution. An
+//! accepted connection while Established is refused the same way.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use evpnd_wire::error::{code, subcode};
+use evpnd_wire::framing::decode_frame;
+use evpnd_wire::message::{Message, decode_message};
+use evpnd_wire::notification::Notification;
+use evpnd_wire::route_refresh::RouteRefresh;
+use evpnd_wire::update::Update;
+use evpnd_wire::{Context, NotifyError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use crate::fsm::{Action, Event, Fsm, FsmConfig, State, Timer};
+use crate::negotiate::{LocalPolicy, Negotiated, PeerOpen};
+
+/// Index of a configured neighbour.
+pub type PeerIndex = u32;
+
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    pub remote: SocketAddr,
+    /// Local address to connect from (`update_source`).
+    pub local: Option<IpAddr>,
+    pub fsm: FsmConfig,
+    pub policy: LocalPolicy,
+    pub restart_time: u16,
+}
+
+/// What a session reports to the core.
+#[derive(Debug)]
+pub enum PeerEvent {
+    Up {
+        peer: PeerIndex,
+        negotiated: Negotiated,
+    },
+    Down {
+        peer: PeerIndex,
+        reason: String,
+        keep_routes: bool,
+    },
+    Update {
+        peer: PeerIndex,
+        update: Update,
+    },
+    RouteRefresh {
+        peer: PeerIndex,
+        refresh: RouteRefresh,
+    },
+    /// The session wrote everything the core queued: it may send more.
+    Drained {
+        peer: PeerIndex,
+    },
+}
+
+/// What the core (or the listener) tells a session.
+#[derive(Debug)]
+pub enum PeerCommand {
+    Send(Vec<Update>),
+    /// A connection accepted for this neighbour by the listener.
+    Incoming(TcpStream),
+    Start,
+    Stop,
+}
+
+struct Conn {
+    stream: TcpStream,
+    buf: BytesMut,
+    outbound: bool,
+}
+
+struct Session {
+    id: PeerIndex,
+    cfg: PeerConfig,
+    fsm: Fsm,
+    conn: Option<Conn>,
+    /// An accepted connection waiting for collision resolution.
+    held: Option<TcpStream>,
+    timers: HashMap<Timer, Instant>,
+    rx_ctx: Context,
+    tx_ctx: Context,
+    events: mpsc::Sender<PeerEvent>,
+}
+
+pub async fn run_peer(
+    id: PeerIndex,
+    cfg: PeerConfig,
+    mut cmds: mpsc::Receiver<PeerCommand>,
+    events: mpsc::Sender<PeerEvent>,
+) {
+    let fsm = Fsm::new(cfg.fsm.clone(), cfg.policy.clone());
+    let mut s = Session {
+        id,
+        cfg,
+        fsm,
+        conn: None,
+        held: None,
+        timers: HashMap::new(),
+        rx_ctx: Context::default(),
+        tx_ctx: Context::default(),
+        events,
+    };
+    let mut connecting: Option<tokio::task::JoinHandle<std::io::Result<TcpStream>>> = None;
+    loop {
+        let deadline = s.timers.values().min().copied();
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let read = async {
+            match s.conn.as_mut() {
+                Some(c) => c.stream.read_buf(&mut c.buf).await,
+                None => std::future::pending().await,
+            }
+        };
+        let connect = async {
+            match connecting.as_mut() {
+                Some(h) => h.await,
+                None => std::future::pending().await,
+            }
+        };
+        let ev = tokio::select! {
+            cmd = cmds.recv() => match cmd {
+                None => break,
+                Some(PeerCommand::Send(updates)) => {
+                    s.send_updates(updates).await;
+                    continue;
+                }
+                Some(PeerCommand::Incoming(stream)) => {
+                    s.incoming(stream).await;
+                    continue;
+                }
+                Some(PeerCommand::Start) => Event::Start,
+                Some(PeerCommand::Stop) => Event::Stop,
+            },
+            () = sleep => {
+                let now = Instant::now();
+                let due: Vec<Timer> = s.timers.iter().filter(|(_, d)| **d <= now).map(|(t, _)| *t).collect();
+                for t in due {
+                    s.timers.remove(&t);
+                    s.step(Event::TimerExpired(t), &mut connecting).await;
+                }
+                continue;
+            }
+            r = connect => {
+                connecting = None;
+                match r {
+                    Ok(Ok(stream)) if s.conn.is_none() => {
+                        s.conn = Some(Conn { stream, buf: BytesMut::with_capacity(65536), outbound: true });
+                        Event::TcpConnected
+                    }
+                    Ok(Ok(_)) => continue, // an accepted connection won meanwhile
+                    Ok(Err(e)) => {
+                        debug!(peer = %s.cfg.remote, "connect failed: {e}");
+                        Event::TcpConnectFailed
+                    }
+                    Err(_) => Event::TcpConnectFailed,
+                }
+            }
+            r = read => match r {
+                Ok(0) | Err(_) => {
+                    s.conn = None;
+                    Event::TcpClosed
+                }
+                Ok(_) => {
+                    s.drain_input(&mut connecting).await;
+                    continue;
+                }
+            },
+        };
+        s.step(ev, &mut connecting).await;
+    }
+}
+
+impl Session {
+    async fn step(
+        &mut self,
+        ev: Event,
+        connecting: &mut Option<tokio::task::JoinHandle<std::io::Result<TcpStream>>>,
+    ) {
+        let was = self.fsm.state();
+        let actions = self.fsm.handle(ev);
+        for a in actions {
+            match a {
+                Action::Connect => {
+                    let (remote, local) = (self.cfg.remote, self.cfg.local);
+                    *connecting = Some(tokio::spawn(connect(remote, local)));
+                }
+                Action::CloseConnection => {
+                    if let Some(mut c) = self.conn.take() {
+                        let _ = c.stream.shutdown().await;
+                    }
+                    if let Some(h) = connecting.take() {
+                        h.abort();
+                    }
+                }
+                Action::SendOpen => {
+                    let open = self.cfg.policy.open(self.cfg.restart_time);
+                    self.write(&Message::Open(open)).await;
+                }
+                Action::SendKeepalive => self.write(&Message::Keepalive).await,
+                Action::SendNotification(n) => {
+                    warn!(peer = %self.cfg.remote, code = n.code, subcode = n.subcode, "sending NOTIFICATION: {}", n.reason);
+                    self.write(&Message::Notification(Notification::from(&n)))
+                        .await;
+                }
+                Action::SetTimer(t, d) => {
+                    self.timers.insert(t, Instant::now() + d);
+                }
+                Action::CancelTimer(t) => {
+                    self.timers.remove(&t);
+                }
+                Action::Established(n) => {
+                    info!(peer = %self.cfg.remote, asn = n.peer_asn, hold = n.hold_time, "session established");
+                    self.rx_ctx = n.rx_context();
+                    self.tx_ctx = n.tx_context();
+                    let _ = self
+                        .events
+                        .send(PeerEvent::Up {
+                            peer: self.id,
+                            negotiated: n,
+                        })
+                        .await;
+                }
+                Action::SessionDown {
+                    reason,
+                    keep_routes,
+                } => {
+                    info!(peer = %self.cfg.remote, "session down: {reason}");
+                    let _ = self
+                        .events
+                        .send(PeerEvent::Down {
+                            peer: self.id,
+                            reason,
+                            keep_routes,
+                        })
+                        .await;
+                }
+            }
+        }
+        // A held connection: resolve the collision once the peer's identifier is known,
+        // or adopt it if ours went away.
+        if self.held.is_some() {
+            match self.fsm.state() {
+                State::OpenConfirm => self.resolve_collision(connecting).await,
+                State::Idle | State::Connect | State::Active if self.conn.is_none() => {
+                    if let Some(stream) = self.held.take() {
+                        self.adopt(stream, connecting).await;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if was != State::Idle && self.fsm.state() == State::Idle && self.conn.is_none() {
+            self.rx_ctx = Context::default();
+            self.tx_ctx = Context::default();
+        }
+    }
+
+    async fn resolve_collision(
+        &mut self,
+        connecting: &mut Option<tokio::task::JoinHandle<std::io::Result<TcpStream>>>,
+    ) {
+        let Some(peer_id) = self.fsm.negotiated().map(|n| n.peer_router_id) else {
+            return;
+        };
+        let local_wins = u32::from(self.cfg.policy.router_id) > u32::from(peer_id);
+        let current_outbound = self.conn.as_ref().is_some_and(|c| c.outbound);
+        // Keep the connection the higher identifier initiated; the held one is inbound.
+        let keep_current = local_wins == current_outbound;
+        if keep_current {
+            if let Some(mut h) = self.held.take() {
+                reject(&mut h).await;
+            }
+        } else if let Some(stream) = self.held.take() {
+            self.write(&collision_notification()).await;
+            self.conn = None;
+            self.timers.clear();
+            self.fsm = Fsm::new(self.cfg.fsm.clone(), self.cfg.policy.clone());
+            self.adopt(stream, connecting).await;
+        }
+    }
+
+    async fn adopt(
+        &mut self,
+        stream: TcpStream,
+        connecting: &mut Option<tokio::task::JoinHandle<std::io::Result<TcpStream>>>,
+    ) {
+        if let Some(h) = connecting.take() {
+            h.abort();
+        }
+        self.conn = Some(Conn {
+            stream,
+            buf: BytesMut::with_capacity(65536),
+            outbound: false,
+        });
+        if self.fsm.state() == State::Idle {
+            Box::pin(self.step(Event::Start, connecting)).await;
+            // Start in active mode issued a Connect; the adopted stream replaces it.
+            if let Some(h) = connecting.take() {
+                h.abort();
+            }
+        }
+        Box::pin(self.step(Event::TcpConnected, connecting)).await;
+    }
+
+    async fn incoming(&mut self, mut stream: TcpStream) {
+        match self.fsm.state() {
+            State::Established => reject(&mut stream).await,
+            State::OpenSent | State::OpenConfirm => {
+                if let Some(mut old) = self.held.replace(stream) {
+                    reject(&mut old).await;
+                }
+                if self.fsm.state() == State::OpenConfirm {
+                    self.resolve_collision(&mut None).await;
+                }
+            }
+            _ => self.adopt(stream, &mut None).await,
+        }
+    }
+
+    async fn drain_input(
+        &mut self,
+        connecting: &mut Option<tokio::task::JoinHandle<std::io::Result<TcpStream>>>,
+    ) {
+        loop {
+            let max = self.rx_ctx.max_message_len();
+            let frame = match self.conn.as_mut() {
+                Some(c) => decode_frame(&mut c.buf, max),
+                None => return,
+            };
+            let ev = match frame {
+                Ok(None) => return,
+                Err(e) => Event::MessageError(e),
+                Ok(Some(f)) => match decode_message(&f, &self.rx_ctx) {
+                    Err(e) => Event::MessageError(e),
+                    Ok(Message::Open(o)) => Event::OpenReceived(PeerOpen::from_wire(&o)),
+                    Ok(Message::Keepalive) => Event::KeepaliveReceived,
+                    Ok(Message::Notification(n)) => {
+                        warn!(peer = %self.cfg.remote, "received NOTIFICATION: {n}");
+                        Event::NotificationReceived {
+                            code: n.code,
+                            subcode: n.subcode,
+                        }
+                    }
+                    Ok(Message::RouteRefresh(r)) => {
+                        if self.fsm.state() == State::Established {
+                            let _ = self
+                                .events
+                                .send(PeerEvent::RouteRefresh {
+                                    peer: self.id,
+                                    refresh: r,
+                                })
+                                .await;
+                        }
+                        Event::RouteRefreshReceived
+                    }
+                    Ok(Message::Update(u)) => {
+                        if self.fsm.state() == State::Established {
+                            if let Some(v) = u.verdict() {
+                                for i in &u.issues {
+                                    warn!(peer = %self.cfg.remote, action = ?i.action, "malformed UPDATE: {}", i.reason);
+                                }
+                                debug!(peer = %self.cfg.remote, verdict = ?v, "applying RFC 7606 verdict");
+                            }
+                            let _ = self
+                                .events
+                                .send(PeerEvent::Update {
+                                    peer: self.id,
+                                    update: u,
+                                })
+                                .await;
+                        }
+                        Event::UpdateReceived
+                    }
+                },
+            };
+            let fatal = matches!(ev, Event::MessageError(_));
+            self.step(ev, connecting).await;
+            if fatal {
+                return;
+            }
+        }
+    }
+
+    async fn write(&mut self, m: &Message) {
+        let Some(c) = self.conn.as_mut() else { return };
+        let bytes = m.to_bytes(&self.tx_ctx);
+        if let Err(e) = c.stream.write_all(&bytes).await {
+            debug!(peer = %self.cfg.remote, "write failed: {e}");
+        }
+    }
+
+    async fn send_updates(&mut self, updates: Vec<Update>) {
+        if self.fsm.state() == State::Established
+            && let Some(c) = self.conn.as_mut()
+        {
+            let mut out = BytesMut::new();
+            for u in updates {
+                Message::Update(u).encode(&self.tx_ctx, &mut out);
+            }
+            if let Err(e) = c.stream.write_all(&out).await {
+                debug!(peer = %self.cfg.remote, "write failed: {e}");
+            }
+        }
+        let _ = self.events.send(PeerEvent::Drained { peer: self.id }).await;
+    }
+}
+
+fn collision_notification() -> Message {
+    Message::Notification(Notification::from(&NotifyError::new(
+        code::CEASE,
+        subcode::CONNECTION_COLLISION_RESOLUTION,
+        Vec::new(),
+        "connection collision",
+    )))
+}
+
+async fn reject(stream: &mut TcpStream) {
+    let bytes = collision_notification().to_bytes(&Context::default());
+    let _ = stream.write_all(&bytes).await;
+    let _ = stream.shutdown().await;
+}
+
+async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> std::io::Result<TcpStream> {
+    let sock = if remote.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(l) = local {
+        sock.bind(SocketAddr::new(l, 0))?;
+    }
+    tokio::time::timeout(Duration::from_secs(10), sock.connect(remote))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))?
+}
