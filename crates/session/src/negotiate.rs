@@ -220,6 +220,81 @@ pub fn negotiate(local: &LocalPolicy, peer: &PeerOpen) -> Result<Negotiated, Not
     })
 }
 
+impl PeerOpen {
+    /// What negotiation needs from a decoded OPEN.
+    pub fn from_wire(o: &evpnd_wire::open::Open) -> PeerOpen {
+        use evpnd_wire::capability::{AddPathMode, Capability, code};
+        PeerOpen {
+            version: o.version,
+            my_as: o.my_as,
+            as4: o.four_octet_asn(),
+            hold_time: o.hold_time,
+            router_id: o.router_id,
+            families: o.families(),
+            route_refresh: o.has(code::ROUTE_REFRESH),
+            enhanced_route_refresh: o.has(code::ENHANCED_ROUTE_REFRESH),
+            extended_message: o.has(code::EXTENDED_MESSAGE),
+            add_path_send: o.add_path(AddPathMode::Send),
+            add_path_receive: o.add_path(AddPathMode::Receive),
+            graceful_restart: o.capabilities().find_map(|c| match c {
+                Capability::GracefulRestart(g) => Some(PeerGr {
+                    restart_time: g.restart_time,
+                    restarting: g.restarting,
+                    notification: g.notification,
+                    families: g
+                        .families
+                        .iter()
+                        .map(|f| (f.family, f.forwarding))
+                        .collect(),
+                }),
+                _ => None,
+            }),
+        }
+    }
+}
+
+impl LocalPolicy {
+    /// Our OPEN: multiprotocol per family, route refresh (+ enhanced), 4-octet
+    /// AS, extended message, graceful restart (helper, N bit) and ADD-PATH
+    /// receive where configured.
+    pub fn open(&self, restart_time: u16) -> evpnd_wire::open::Open {
+        use evpnd_wire::capability::{AddPathFamily, AddPathMode, Capability, GracefulRestart};
+        let mut caps: Vec<Capability> = self
+            .families
+            .iter()
+            .map(|f| Capability::multiprotocol(*f))
+            .collect();
+        caps.push(Capability::RouteRefresh);
+        caps.push(Capability::EnhancedRouteRefresh);
+        caps.push(Capability::FourOctetAs {
+            asn: self.local_asn,
+        });
+        caps.push(Capability::ExtendedMessage);
+        if self.graceful_restart {
+            caps.push(Capability::GracefulRestart(GracefulRestart {
+                restarting: false,
+                notification: true,
+                restart_time: restart_time & 0x0fff,
+                flags: 0b0100,
+                families: Vec::new(),
+            }));
+        }
+        if !self.add_path_receive.is_empty() {
+            caps.push(Capability::AddPath {
+                families: self
+                    .add_path_receive
+                    .iter()
+                    .map(|f| AddPathFamily {
+                        family: *f,
+                        mode: AddPathMode::Receive,
+                    })
+                    .collect(),
+            });
+        }
+        evpnd_wire::open::Open::new(self.local_asn, self.hold_time, self.router_id, caps)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,80 +429,5 @@ mod tests {
             negotiate(&p, &o).expect("ok").add_path_rx,
             vec![Family::L2VPN_EVPN]
         );
-    }
-}
-
-impl PeerOpen {
-    /// What negotiation needs from a decoded OPEN.
-    pub fn from_wire(o: &evpnd_wire::open::Open) -> PeerOpen {
-        use evpnd_wire::capability::{AddPathMode, Capability, code};
-        PeerOpen {
-            version: o.version,
-            my_as: o.my_as,
-            as4: o.four_octet_asn(),
-            hold_time: o.hold_time,
-            router_id: o.router_id,
-            families: o.families(),
-            route_refresh: o.has(code::ROUTE_REFRESH),
-            enhanced_route_refresh: o.has(code::ENHANCED_ROUTE_REFRESH),
-            extended_message: o.has(code::EXTENDED_MESSAGE),
-            add_path_send: o.add_path(AddPathMode::Send),
-            add_path_receive: o.add_path(AddPathMode::Receive),
-            graceful_restart: o.capabilities().find_map(|c| match c {
-                Capability::GracefulRestart(g) => Some(PeerGr {
-                    restart_time: g.restart_time,
-                    restarting: g.restarting,
-                    notification: g.notification,
-                    families: g
-                        .families
-                        .iter()
-                        .map(|f| (f.family, f.forwarding))
-                        .collect(),
-                }),
-                _ => None,
-            }),
-        }
-    }
-}
-
-impl LocalPolicy {
-    /// Our OPEN: multiprotocol per family, route refresh (+ enhanced), 4-octet
-    /// AS, extended message, graceful restart (helper, N bit) and ADD-PATH
-    /// receive where configured.
-    pub fn open(&self, restart_time: u16) -> evpnd_wire::open::Open {
-        use evpnd_wire::capability::{AddPathFamily, AddPathMode, Capability, GracefulRestart};
-        let mut caps: Vec<Capability> = self
-            .families
-            .iter()
-            .map(|f| Capability::multiprotocol(*f))
-            .collect();
-        caps.push(Capability::RouteRefresh);
-        caps.push(Capability::EnhancedRouteRefresh);
-        caps.push(Capability::FourOctetAs {
-            asn: self.local_asn,
-        });
-        caps.push(Capability::ExtendedMessage);
-        if self.graceful_restart {
-            caps.push(Capability::GracefulRestart(GracefulRestart {
-                restarting: false,
-                notification: true,
-                restart_time: restart_time & 0x0fff,
-                flags: 0b0100,
-                families: Vec::new(),
-            }));
-        }
-        if !self.add_path_receive.is_empty() {
-            caps.push(Capability::AddPath {
-                families: self
-                    .add_path_receive
-                    .iter()
-                    .map(|f| AddPathFamily {
-                        family: *f,
-                        mode: AddPathMode::Receive,
-                    })
-                    .collect(),
-            });
-        }
-        evpnd_wire::open::Open::new(self.local_asn, self.hold_time, self.router_id, caps)
     }
 }
