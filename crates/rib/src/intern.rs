@@ -54,6 +54,16 @@ impl<A: Hash + Eq> Interner<A> {
     }
 }
 
+impl<A: std::hash::Hash + Eq> Interner<A> {
+    /// Purges when the interner holds many sets (amortised: at most every doubling).
+    pub fn purge_if_large(&mut self) {
+        if self.len() > 1024 && self.len() > 2 * self.last_purge_len {
+            self.purge();
+            self.last_purge_len = self.len();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,15 +82,5 @@ mod tests {
         drop((a, b));
         assert_eq!(i.purge(), 1);
         assert!(i.is_empty());
-    }
-}
-
-impl<A: std::hash::Hash + Eq> Interner<A> {
-    /// Purges when the interner holds many sets (amortised: at most every doubling).
-    pub fn purge_if_large(&mut self) {
-        if self.len() > 1024 && self.len() > 2 * self.last_purge_len {
-            self.purge();
-            self.last_purge_len = self.len();
-        }
     }
 }
