@@ -16,6 +16,7 @@ use evpnd_wire::nlri::evpn::{EvpnKey, EvpnNlri, EvpnRoute, evpn_nlri_len};
 use evpnd_wire::update::Update;
 use evpnd_wire::{Action, Context, Family};
 use tokio::sync::mpsc;
+use tokio::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
 use crate::export::{self, ExportCtx, Side};
@@ -39,6 +40,9 @@ struct PeerSlot {
     in_flight: bool,
     /// End-of-RIB still owed after the initial table.
     eor_pending: bool,
+    /// Graceful restart: when the peer's stale routes are swept if it has not
+    /// re-sent them (restart time while down, stale-routes time once back up).
+    stale_until: Option<Instant>,
 }
 
 pub struct Core {
@@ -111,6 +115,7 @@ impl Core {
                 out: AdjOut::new(),
                 in_flight: false,
                 eor_pending: false,
+                stale_until: None,
             })
             .collect();
         Core {
@@ -184,6 +189,11 @@ impl Core {
         slot.out.clear();
         slot.eor_pending = true;
         slot.in_flight = false;
+        if slot.stale_until.is_some() {
+            // Back before the restart timer ran out: wait for its End-of-RIB, bounded.
+            let t = u64::from(self.cfg.bgp.graceful_restart.stale_routes_time);
+            slot.stale_until = Some(Instant::now() + Duration::from_secs(t));
+        }
         let keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k.clone()).collect();
         for k in keys {
             self.export_to(&k, peer);
@@ -208,6 +218,18 @@ impl Core {
         self.apply(changes).await;
     }
 
+    /// Sweeps the stale routes of peers whose graceful-restart time ran out.
+    pub async fn tick(&mut self, now: Instant) {
+        for i in 0..self.peers.len() {
+            if self.peers[i].stale_until.is_some_and(|t| t <= now) {
+                self.peers[i].stale_until = None;
+                let changes = self.rib.sweep_stale(Self::peer_id(i as PeerIndex));
+                info!(peer = %self.peers[i].cfg.address.get_ref(), routes = changes.len(), "graceful restart timer expired: stale routes removed");
+                self.apply(changes).await;
+            }
+        }
+    }
+
     async fn update(&mut self, peer: PeerIndex, u: Update) {
         let Some(slot) = self.peers.get(peer as usize) else {
             return;
@@ -216,6 +238,7 @@ impl Core {
         let id = Self::peer_id(peer);
         if let Some(f) = u.is_end_of_rib() {
             debug!(peer = %slot.cfg.address.get_ref(), family = %f, "End-of-RIB");
+            self.peers[peer as usize].stale_until = None;
             let changes = self.rib.sweep_stale(id);
             self.apply(changes).await;
             return;
@@ -292,10 +315,15 @@ impl Core {
     async fn apply(&mut self, changes: Vec<(EvpnKey, BestChange<RouteEntry>)>) {
         let mut touched = false;
         for (k, c) in changes {
-            if c.is_change() {
-                self.export(&k);
-                touched = true;
+            match &c {
+                BestChange::Unchanged => continue,
+                BestChange::NewBest(p) => {
+                    debug!(route = %p.attrs.route, next_hop = %p.attrs.next_hop, from = p.peer.0, "best path changed")
+                }
+                BestChange::Withdrawn => debug!(key = ?k, "route withdrawn"),
             }
+            self.export(&k);
+            touched = true;
         }
         if touched {
             for i in 0..self.peers.len() {

@@ -161,9 +161,11 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             Some(ev) = ev_rx.recv() => core.handle(ev).await,
+            now = tick.tick() => core.tick(now).await,
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => match evpnd_config::load(&path) {

@@ -89,8 +89,11 @@ struct Session {
     cfg: PeerConfig,
     fsm: Fsm,
     conn: Option<Conn>,
-    /// An accepted connection waiting for collision resolution.
+    /// An accepted connection waiting for collision resolution; our OPEN has
+    /// already been sent on it (so the peer's side of it can progress too).
     held: Option<TcpStream>,
+    /// The next SendOpen is already done (an adopted held connection).
+    skip_open: bool,
     timers: HashMap<Timer, Instant>,
     rx_ctx: Context,
     tx_ctx: Context,
@@ -110,6 +113,7 @@ pub async fn run_peer(
         fsm,
         conn: None,
         held: None,
+        skip_open: false,
         timers: HashMap::new(),
         rx_ctx: Context::default(),
         tx_ctx: Context::default(),
@@ -211,6 +215,7 @@ impl Session {
                         h.abort();
                     }
                 }
+                Action::SendOpen if self.skip_open => self.skip_open = false,
                 Action::SendOpen => {
                     let open = self.cfg.policy.open(self.cfg.restart_time);
                     self.write(&Message::Open(open)).await;
@@ -262,6 +267,7 @@ impl Session {
                 State::OpenConfirm => self.resolve_collision(connecting).await,
                 State::Idle | State::Connect | State::Active if self.conn.is_none() => {
                     if let Some(stream) = self.held.take() {
+                        self.skip_open = true;
                         self.adopt(stream, connecting).await;
                     }
                 }
@@ -294,6 +300,7 @@ impl Session {
             self.conn = None;
             self.timers.clear();
             self.fsm = Fsm::new(self.cfg.fsm.clone(), self.cfg.policy.clone());
+            self.skip_open = true;
             self.adopt(stream, connecting).await;
         }
     }
@@ -325,6 +332,12 @@ impl Session {
         match self.fsm.state() {
             State::Established => reject(&mut stream).await,
             State::OpenSent | State::OpenConfirm => {
+                // Answer it like a second FSM would (Active -> OpenSent), then decide.
+                let open = Message::Open(self.cfg.policy.open(self.cfg.restart_time))
+                    .to_bytes(&Context::default());
+                if stream.write_all(&open).await.is_err() {
+                    return;
+                }
                 if let Some(mut old) = self.held.replace(stream) {
                     reject(&mut old).await;
                 }

@@ -351,12 +351,29 @@ impl Fsm {
             self.state,
             State::OpenSent | State::OpenConfirm | State::Established
         ) {
-            out.push(Action::SendNotification(NotifyError::new(
-                code::CEASE,
-                subcode::ADMINISTRATIVE_SHUTDOWN,
-                Vec::new(),
-                "administrative shutdown",
-            )));
+            // RFC 8538 §4: with the N bit negotiated a plain Cease would leave our
+            // routes stale at the peer; a deliberate stop is a Hard Reset wrapping
+            // the real reason, so the peer flushes them at once.
+            let n_bit = self
+                .negotiated
+                .as_ref()
+                .and_then(|n| n.graceful_restart.as_ref())
+                .is_some_and(|g| g.notification);
+            out.push(Action::SendNotification(if n_bit {
+                NotifyError::new(
+                    code::CEASE,
+                    subcode::HARD_RESET,
+                    vec![code::CEASE, subcode::ADMINISTRATIVE_SHUTDOWN],
+                    "administrative shutdown (hard reset)",
+                )
+            } else {
+                NotifyError::new(
+                    code::CEASE,
+                    subcode::ADMINISTRATIVE_SHUTDOWN,
+                    Vec::new(),
+                    "administrative shutdown",
+                )
+            }));
         }
         let was_up = self.state == State::Established;
         Self::cancel_all(out);

@@ -1,0 +1,188 @@
+//! Daemon-level session tests in a network namespace: two evpnd that both
+//! connect to each other (connection collision), exchange and withdraw
+//! routes, survive a peer restart; a wrong AS ends in the right
+//! NOTIFICATION; `--check-config` validates without starting.
+
+mod lab;
+
+use std::process::Command;
+use std::time::Duration;
+
+use lab::{Netns, sh, wait_until};
+
+const T: Duration = Duration::from_secs(30);
+
+fn evpnd_conf(me: &str, peer: &str, peer_asn: u32, vni_mac: &str) -> String {
+    format!(
+        r#"
+[bgp]
+asn = 65000
+router_id = "{me}"
+listen = ["{me}:179"]
+hold_time = 9
+connect_retry = 1
+
+[[neighbor]]
+address = "{peer}"
+remote_asn = {peer_asn}
+update_source = "{me}"
+
+[evpn]
+vtep_ip = "{me}"
+learn_from_kernel = false
+
+[[evpn.vni]]
+vni = 100
+macs = [{{ mac = "{vni_mac}" }}]
+"#
+    )
+}
+
+fn start(ns: &mut Netns, label: &str, conf: &str) {
+    let path = ns.dir.join(format!("{label}.toml"));
+    std::fs::write(&path, conf).expect("config");
+    let p = path.to_str().expect("path").to_string();
+    ns.spawn(
+        label,
+        &[
+            "env",
+            "RUST_LOG=evpnd=debug,evpnd_session=debug",
+            env!("CARGO_BIN_EXE_evpnd"),
+            "-c",
+            &p,
+        ],
+    );
+}
+
+fn count(log: &str, needle: &str) -> usize {
+    log.matches(needle).count()
+}
+
+#[test]
+fn two_evpnd_collide_then_exchange_and_withdraw() {
+    let mut ns = Netns::new("co");
+    ns.add_lo_addr("10.0.0.1/32");
+    ns.add_lo_addr("10.0.0.2/32");
+    // Both sides are active: their connections collide; RFC 4271 6.8 keeps one.
+    start(
+        &mut ns,
+        "a",
+        &evpnd_conf("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a"),
+    );
+    start(
+        &mut ns,
+        "b",
+        &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
+    );
+    wait_until("b learns a's MAC route", T, || {
+        let log = ns.log("b");
+        if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0a]") && log.contains("best path changed") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    wait_until("a learns b's MAC route and type 3", T, || {
+        let log = ns.log("a");
+        if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0b]")
+            && log.contains("10.0.0.2:100 [3]:[0]:[32]:[10.0.0.2]")
+        {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    // The session stays up: exactly one establishment each, no flapping.
+    std::thread::sleep(Duration::from_secs(3));
+    let (a, b) = (ns.log("a"), ns.log("b"));
+    assert_eq!(count(&a, "session established"), 1, "a:\n{a}");
+    assert_eq!(count(&b, "session established"), 1, "b:\n{b}");
+    assert_eq!(count(&a, "session down"), 0, "a:\n{a}");
+
+    // b goes away cleanly: a withdraws b's routes (no graceful restart after Cease).
+    let pid = ns.pid("b").expect("b pid");
+    sh(&["kill", "-TERM", &pid.to_string()]).expect("stop b");
+    wait_until("a withdraws b's routes", T, || {
+        let log = ns.log("a");
+        if log.contains("session down") && count(&log, "route withdrawn") >= 2 {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+}
+
+#[test]
+fn wrong_remote_as_is_refused_with_bad_peer_as() {
+    let mut ns = Netns::new("as");
+    ns.add_lo_addr("10.0.0.1/32");
+    ns.add_lo_addr("10.0.0.2/32");
+    // a expects AS 65009 but b is in 65000.
+    start(
+        &mut ns,
+        "a",
+        &evpnd_conf("10.0.0.1", "10.0.0.2", 65009, "02:00:00:00:00:0a"),
+    );
+    start(
+        &mut ns,
+        "b",
+        &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
+    );
+    wait_until("a sends OPEN error Bad Peer AS", T, || {
+        let log = ns.log("a");
+        if log.contains("peer AS is 65000, configured remote_asn is 65009") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    wait_until("b receives the NOTIFICATION 2/2", T, || {
+        let log = ns.log("b");
+        if log.contains("OPEN Message Error / Bad Peer AS (2/2)") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    assert!(!ns.log("a").contains("session established"));
+}
+
+#[test]
+fn check_config_validates_without_starting() {
+    let dir = std::env::temp_dir().join(format!("evpnd-cc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        evpnd_conf("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a"),
+    )
+    .expect("write");
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.1\"\nhold_time = 1\n",
+    )
+    .expect("write");
+    let run = |p: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_evpnd"))
+            .arg("--check-config")
+            .arg("-c")
+            .arg(p)
+            .output()
+            .expect("run")
+    };
+    let ok = run(&good);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let no = run(&bad);
+    assert_eq!(no.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&no.stderr);
+    assert!(
+        err.contains("bad.toml:4:13: hold_time 1 is invalid"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
