@@ -86,9 +86,12 @@ fn init_logging(cfg: &Config, format: Option<&str>) {
         Some(f) => f == "json",
         None => cfg.log.format == evpnd_config::LogFormat::Json,
     };
+    // Colours only on a terminal: log files and journald get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     if json {
         b.json().init();
     } else {
