@@ -49,21 +49,6 @@ router bgp 65000
  exit-address-family
 ";
 
-const GOBGP: &str = r#"
-[global.config]
-as = 65000
-router-id = "10.1.2.2"
-port = 179
-
-[[neighbors]]
-[neighbors.config]
-neighbor-address = "10.1.2.1"
-peer-as = 65000
-[[neighbors.afi-safis]]
-[neighbors.afi-safis.config]
-afi-safi-name = "l2vpn-evpn"
-"#;
-
 #[test]
 fn evpnd_as_client_of_frr_reflector() {
     let mut frr = Netns::new("rf");
@@ -92,7 +77,7 @@ fn evpnd_as_client_of_frr_reflector() {
         ],
     );
     frr.start_frr(FRR, "0.0.0.0");
-    gob.start_gobgp(GOBGP);
+    gob.start_gobgp(&lab::gobgp_conf(65000, "10.1.2.2", "10.1.2.1"));
 
     wait_until("FRR reflector has both clients Established", T, || {
         let v = frr.vtysh_json("show bgp l2vpn evpn summary json")?;

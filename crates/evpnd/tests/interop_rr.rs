@@ -11,7 +11,6 @@ mod lab;
 use std::time::Duration;
 
 use lab::{Netns, link, wait_until};
-use serde_json::Value;
 
 const T: Duration = Duration::from_secs(40);
 
@@ -57,65 +56,6 @@ router bgp 65000
   advertise-all-vni
  exit-address-family
 ";
-
-const GOBGP: &str = r#"
-[global.config]
-as = 65000
-router-id = "10.1.2.2"
-port = 179
-
-[[neighbors]]
-[neighbors.config]
-neighbor-address = "10.1.2.1"
-peer-as = 65000
-[[neighbors.afi-safis]]
-[neighbors.afi-safis.config]
-afi-safi-name = "l2vpn-evpn"
-"#;
-
-/// FRR's `show bgp l2vpn evpn json`: { RD: { "rd": .., PREFIX: { "paths": [..] or [[..]] } } }
-/// flattened to (rd, prefix, path) triples.
-fn frr_routes(ns: &Netns) -> Result<Vec<(String, String, Value)>, String> {
-    let v = ns.vtysh_json("show bgp l2vpn evpn json")?;
-    let mut out = Vec::new();
-    let Some(obj) = v.as_object() else {
-        return Err(format!("unexpected JSON: {v}"));
-    };
-    for (rd, body) in obj {
-        let Some(b) = body.as_object() else { continue };
-        for (prefix, p) in b {
-            let Some(paths) = p.get("paths").and_then(|x| x.as_array()) else {
-                continue;
-            };
-            for path in paths {
-                match path {
-                    Value::Array(inner) => inner
-                        .iter()
-                        .for_each(|x| out.push((rd.clone(), prefix.clone(), x.clone()))),
-                    x => out.push((rd.clone(), prefix.clone(), x.clone())),
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn frr_has(ns: &Netns, rd: &str, prefix_part: &str) -> Result<Value, String> {
-    let routes = frr_routes(ns)?;
-    routes
-        .iter()
-        .find(|(r, p, _)| r == rd && p.contains(prefix_part))
-        .map(|(_, _, path)| path.clone())
-        .ok_or_else(|| {
-            format!(
-                "FRR has no {rd} {prefix_part}; it has {:?}",
-                routes
-                    .iter()
-                    .map(|(r, p, _)| format!("{r} {p}"))
-                    .collect::<Vec<_>>()
-            )
-        })
-}
 
 fn gobgp_rib(ns: &Netns) -> Result<String, String> {
     ns.gobgp(&["global", "rib", "-a", "evpn"])
@@ -165,7 +105,7 @@ fn evpnd_reflects_between_frr_and_gobgp() {
     let conf_s = conf.to_str().expect("path").to_string();
     ns.spawn("evpnd", &[env!("CARGO_BIN_EXE_evpnd"), "-c", &conf_s]);
     frr.start_frr(FRR, "10.1.1.2");
-    gob.start_gobgp(GOBGP);
+    gob.start_gobgp(&lab::gobgp_conf(65000, "10.1.2.2", "10.1.2.1"));
 
     wait_until("FRR session with evpnd Established", T, || {
         let v = frr.vtysh_json("show bgp l2vpn evpn summary json")?;
@@ -190,7 +130,7 @@ fn evpnd_reflects_between_frr_and_gobgp() {
 
     // 1. evpnd's own routes reach FRR with the right RD, RT, encapsulation, next hop.
     let imet = wait_until("evpnd's type 3 at FRR", T, || {
-        frr_has(&frr, "10.0.0.1:100", "[3]:[0]:[32]:[10.1.1.1]")
+        frr.frr_has("10.0.0.1:100", "[3]:[0]:[32]:[10.1.1.1]")
     });
     let ec = imet["extendedCommunity"]["string"]
         .as_str()
@@ -200,8 +140,7 @@ fn evpnd_reflects_between_frr_and_gobgp() {
         "communities at FRR: {ec}"
     );
     let mac = wait_until("evpnd's type 2 at FRR", T, || {
-        frr_has(
-            &frr,
+        frr.frr_has(
             "10.0.0.1:100",
             "[2]:[0]:[48]:[02:00:00:00:01:01]:[32]:[192.168.100.1]",
         )
@@ -209,7 +148,7 @@ fn evpnd_reflects_between_frr_and_gobgp() {
     let nh = mac["nexthops"][0]["ip"].as_str().unwrap_or_default();
     assert_eq!(nh, "10.1.1.1", "next hop is evpnd's VTEP: {mac}");
     wait_until("evpnd's type 5 at FRR", T, || {
-        frr_has(&frr, "10.0.0.1:100", "[5]:[0]:[24]:[192.168.200.0]")
+        frr.frr_has("10.0.0.1:100", "[5]:[0]:[24]:[192.168.200.0]")
     });
 
     // 2. FRR's own type 3 (VNI 100 from the kernel) is reflected to GoBGP.
@@ -247,8 +186,7 @@ fn evpnd_reflects_between_frr_and_gobgp() {
     ])
     .expect("gobgp add");
     let p = wait_until("GoBGP's type 2 reflected to FRR", T, || {
-        frr_has(
-            &frr,
+        frr.frr_has(
             "10.1.2.2:100",
             "[2]:[0]:[48]:[02:00:00:00:02:02]:[32]:[192.168.100.2]",
         )
@@ -278,7 +216,7 @@ fn evpnd_reflects_between_frr_and_gobgp() {
     ])
     .expect("gobgp del");
     wait_until("withdrawal reflected to FRR", T, || {
-        match frr_has(&frr, "10.1.2.2:100", "02:00:00:00:02:02") {
+        match frr.frr_has("10.1.2.2:100", "02:00:00:00:02:02") {
             Ok(_) => Err("still present".to_string()),
             Err(_) => Ok(()),
         }

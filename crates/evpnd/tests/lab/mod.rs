@@ -173,6 +173,50 @@ impl Netns {
         serde_json::from_str(&out).map_err(|e| format!("{cmd}: not JSON ({e}): {out}"))
     }
 
+    /// FRR's `show bgp l2vpn evpn json`: { RD: { "rd": .., PREFIX: { "paths": [..] or [[..]] } } }
+    /// flattened to (rd, prefix, path) triples.
+    pub fn frr_routes(&self) -> Result<Vec<(String, String, serde_json::Value)>, String> {
+        let v = self.vtysh_json("show bgp l2vpn evpn json")?;
+        let mut out = Vec::new();
+        let Some(obj) = v.as_object() else {
+            return Err(format!("unexpected JSON: {v}"));
+        };
+        for (rd, body) in obj {
+            let Some(b) = body.as_object() else { continue };
+            for (prefix, p) in b {
+                let Some(paths) = p.get("paths").and_then(|x| x.as_array()) else {
+                    continue;
+                };
+                for path in paths {
+                    match path {
+                        serde_json::Value::Array(inner) => inner
+                            .iter()
+                            .for_each(|x| out.push((rd.clone(), prefix.clone(), x.clone()))),
+                        x => out.push((rd.clone(), prefix.clone(), x.clone())),
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn frr_has(&self, rd: &str, prefix_part: &str) -> Result<serde_json::Value, String> {
+        let routes = self.frr_routes()?;
+        routes
+            .iter()
+            .find(|(r, p, _)| r == rd && p.contains(prefix_part))
+            .map(|(_, _, path)| path.clone())
+            .ok_or_else(|| {
+                format!(
+                    "FRR has no {rd} {prefix_part}; it has {:?}",
+                    routes
+                        .iter()
+                        .map(|(r, p, _)| format!("{r} {p}"))
+                        .collect::<Vec<_>>()
+                )
+            })
+    }
+
     pub fn start_gobgp(&mut self, toml: &str) {
         let conf = self.dir.join("gobgpd.toml");
         std::fs::write(&conf, toml).expect("gobgpd.toml");
@@ -247,4 +291,13 @@ pub fn link(a: &Netns, a_if: &str, a_addr: &str, b: &Netns, b_if: &str, b_addr: 
             .expect("veth address");
         ns.exec(&["ip", "link", "set", ifn, "up"]).expect("veth up");
     }
+}
+
+/// A gobgpd configuration with one L2VPN EVPN neighbour.
+pub fn gobgp_conf(asn: u32, router_id: &str, neighbor: &str) -> String {
+    format!(
+        "[global.config]\nas = {asn}\nrouter-id = \"{router_id}\"\nport = 179\n\n\
+         [[neighbors]]\n[neighbors.config]\nneighbor-address = \"{neighbor}\"\npeer-as = {asn}\n\
+         [[neighbors.afi-safis]]\n[neighbors.afi-safis.config]\nafi-safi-name = \"l2vpn-evpn\"\n"
+    )
 }
