@@ -125,6 +125,14 @@ fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor) -> PeerConfig {
             graceful_restart: cfg.graceful_restart(n),
         },
         restart_time: cfg.bgp.graceful_restart.restart_time,
+        password: n.password.clone(),
+        ttl_security: n.ttl_security.as_ref().map(|t| *t.get_ref()),
+        // eBGP is single-hop unless configured otherwise (RFC 4271 practice, as FRR).
+        ttl: match (cfg.is_ibgp(n), n.ebgp_multihop) {
+            (true, _) => None,
+            (false, Some(h)) => Some(h),
+            (false, None) => Some(1),
+        },
     }
 }
 
@@ -155,6 +163,7 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
         let l = TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        secure_listener(&cfg, &l, addr)?;
         info!(%addr, "listening for BGP");
         tokio::spawn(accept_loop(l, by_addr.clone()));
     }
@@ -186,6 +195,26 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     }
     // Give sessions a moment to send their Cease NOTIFICATIONs.
     tokio::time::sleep(Duration::from_millis(200)).await;
+    Ok(())
+}
+
+/// MD5 keys must be on the listening socket (a SYN without the right
+/// signature never reaches accept), and with GTSM the SYN-ACK must already
+/// leave with TTL 255, before the accepted socket exists.
+fn secure_listener(cfg: &Config, l: &TcpListener, addr: &SocketAddr) -> Result<(), String> {
+    for n in &cfg.neighbor {
+        let peer = *n.address.get_ref();
+        if let Some(pw) = &n.password
+            && (peer.is_ipv4() == addr.is_ipv4() || addr.is_ipv6())
+        {
+            evpnd_session::sockopt::set_md5(l, peer, pw)
+                .map_err(|e| format!("TCP MD5 for neighbor {peer} on {addr}: {e}"))?;
+        }
+    }
+    if cfg.neighbor.iter().any(|n| n.ttl_security.is_some()) {
+        evpnd_session::sockopt::set_ttl(l, addr.is_ipv6(), 255)
+            .map_err(|e| format!("TTL 255 on {addr}: {e}"))?;
+    }
     Ok(())
 }
 

@@ -13,6 +13,11 @@ use lab::{Netns, sh, wait_until};
 const T: Duration = Duration::from_secs(30);
 
 fn evpnd_conf(me: &str, peer: &str, peer_asn: u32, vni_mac: &str) -> String {
+    evpnd_conf_with(me, peer, peer_asn, vni_mac, "")
+}
+
+/// `extra` is appended to the `[[neighbor]]` table (password, ttl_security...).
+fn evpnd_conf_with(me: &str, peer: &str, peer_asn: u32, vni_mac: &str, extra: &str) -> String {
     format!(
         r#"
 [bgp]
@@ -26,6 +31,7 @@ connect_retry = 1
 address = "{peer}"
 remote_asn = {peer_asn}
 update_source = "{me}"
+{extra}
 
 [evpn]
 vtep_ip = "{me}"
@@ -185,4 +191,76 @@ fn check_config_validates_without_starting() {
         "{err}"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Two evpnd with the given neighbour options on each side; returns the lab.
+fn pair(tag: &str, a_extra: &str, b_extra: &str) -> Netns {
+    let mut ns = Netns::new(tag);
+    ns.add_lo_addr("10.0.0.1/32");
+    ns.add_lo_addr("10.0.0.2/32");
+    start(
+        &mut ns,
+        "a",
+        &evpnd_conf_with("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a", a_extra),
+    );
+    start(
+        &mut ns,
+        "b",
+        &evpnd_conf_with("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b", b_extra),
+    );
+    ns
+}
+
+fn established_within(ns: &Netns, secs: u64) -> bool {
+    let end = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if ns.log("a").contains("session established") {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+#[test]
+fn tcp_md5_matching_keys_establish_wrong_key_never_does() {
+    let ok = pair("m5", "password = \"s3cret\"", "password = \"s3cret\"");
+    assert!(
+        established_within(&ok, 20),
+        "matching MD5 keys must establish:\n{}",
+        ok.log("a")
+    );
+    drop(ok);
+    let bad = pair("mx", "password = \"s3cret\"", "password = \"other\"");
+    assert!(
+        !established_within(&bad, 6),
+        "mismatched MD5 keys must not establish:\n{}",
+        bad.log("a")
+    );
+    drop(bad);
+    let none = pair("mn", "password = \"s3cret\"", "");
+    assert!(
+        !established_within(&none, 4),
+        "a peer without the key must not establish:\n{}",
+        none.log("a")
+    );
+}
+
+#[test]
+fn gtsm_accepts_ttl_255_and_drops_lower() {
+    let ok = pair("gt", "ttl_security = 1", "ttl_security = 1");
+    assert!(
+        established_within(&ok, 20),
+        "GTSM on both sides must establish:\n{}",
+        ok.log("a")
+    );
+    drop(ok);
+    // b sends with the default iBGP TTL (64): a's IP_MINTTL 255 drops it, and a's
+    // own SYNs are answered with TTL 64 too.
+    let bad = pair("gx", "ttl_security = 1", "");
+    assert!(
+        !established_within(&bad, 6),
+        "GTSM must drop TTL < 255:\n{}",
+        bad.log("a")
+    );
 }

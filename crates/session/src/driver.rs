@@ -40,6 +40,26 @@ pub struct PeerConfig {
     pub fsm: FsmConfig,
     pub policy: LocalPolicy,
     pub restart_time: u16,
+    /// TCP MD5 key (RFC 2385).
+    pub password: Option<String>,
+    /// GTSM hops (RFC 5082); otherwise `ttl` is the outgoing TTL.
+    pub ttl_security: Option<u8>,
+    pub ttl: Option<u8>,
+}
+
+impl PeerConfig {
+    /// Applies MD5, GTSM or TTL to a socket of this session.
+    fn secure(&self, fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
+        let v6 = self.remote.is_ipv6();
+        if let Some(pw) = &self.password {
+            crate::sockopt::set_md5(fd, self.remote.ip(), pw)?;
+        }
+        match (self.ttl_security, self.ttl) {
+            (Some(h), _) => crate::sockopt::set_gtsm(fd, v6, h),
+            (None, Some(t)) => crate::sockopt::set_ttl(fd, v6, t),
+            (None, None) => Ok(()),
+        }
+    }
 }
 
 /// What a session reports to the core.
@@ -204,8 +224,7 @@ impl Session {
         for a in actions {
             match a {
                 Action::Connect => {
-                    let (remote, local) = (self.cfg.remote, self.cfg.local);
-                    *connecting = Some(tokio::spawn(connect(remote, local)));
+                    *connecting = Some(tokio::spawn(connect(self.cfg.clone())));
                 }
                 Action::CloseConnection => {
                     if let Some(mut c) = self.conn.take() {
@@ -329,6 +348,10 @@ impl Session {
     }
 
     async fn incoming(&mut self, mut stream: TcpStream) {
+        if let Err(e) = self.cfg.secure(&stream) {
+            warn!(peer = %self.cfg.remote, "cannot set TTL security on an accepted connection: {e}");
+            return;
+        }
         match self.fsm.state() {
             State::Established => reject(&mut stream).await,
             State::OpenSent | State::OpenConfirm => {
@@ -452,13 +475,15 @@ async fn reject(stream: &mut TcpStream) {
     let _ = stream.shutdown().await;
 }
 
-async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> std::io::Result<TcpStream> {
+async fn connect(cfg: PeerConfig) -> std::io::Result<TcpStream> {
+    let remote = cfg.remote;
     let sock = if remote.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
-    if let Some(l) = local {
+    cfg.secure(&sock)?;
+    if let Some(l) = cfg.local {
         sock.bind(SocketAddr::new(l, 0))?;
     }
     tokio::time::timeout(Duration::from_secs(10), sock.connect(remote))

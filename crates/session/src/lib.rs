@@ -12,6 +12,7 @@
 pub mod driver;
 pub mod fsm;
 pub mod negotiate;
+pub mod sockopt;
 
 pub use fsm::{Action, Event, Fsm, FsmConfig, State, Timer};
 pub use negotiate::{LocalPolicy, Negotiated, PeerOpen, negotiate};
