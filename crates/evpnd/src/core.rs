@@ -14,7 +14,7 @@ use evpnd_session::negotiate::Negotiated;
 use evpnd_wire::attr::{MpNlri, PathAttribute, code};
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnNlri, EvpnRoute, evpn_nlri_len};
 use evpnd_wire::update::Update;
-use evpnd_wire::{Action, Context, Family};
+use evpnd_wire::{Action, Context, Family, NotifyError};
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 use tracing::{debug, info, warn};
@@ -43,6 +43,10 @@ struct PeerSlot {
     /// Graceful restart: when the peer's stale routes are swept if it has not
     /// re-sent them (restart time while down, stale-routes time once back up).
     stale_until: Option<Instant>,
+    /// Paths accepted from this peer (for max-prefix).
+    accepted: usize,
+    /// max-prefix already tripped for this session.
+    over_limit: bool,
 }
 
 pub struct Core {
@@ -116,6 +120,8 @@ impl Core {
                 in_flight: false,
                 eor_pending: false,
                 stale_until: None,
+                accepted: 0,
+                over_limit: false,
             })
             .collect();
         Core {
@@ -169,6 +175,7 @@ impl Core {
                     && refresh.subtype == 0
                 {
                     p.out.requeue_all();
+                    info!(peer = %p.cfg.address.get_ref(), routes = p.out.pending_len(), "route refresh: re-sending the Adj-RIB-Out");
                 }
                 self.flush(peer).await;
             }
@@ -186,6 +193,7 @@ impl Core {
             return;
         };
         slot.up = Some(n);
+        slot.over_limit = false;
         slot.out.clear();
         slot.eor_pending = true;
         slot.in_flight = false;
@@ -212,6 +220,7 @@ impl Core {
         let changes = if keep_routes {
             self.rib.mark_stale(id)
         } else {
+            slot.accepted = 0;
             self.rib.remove_peer(id)
         };
         info!(peer = %slot.cfg.address.get_ref(), routes_changed = changes.len(), keep_routes, "peer down: {reason}");
@@ -224,6 +233,7 @@ impl Core {
             if self.peers[i].stale_until.is_some_and(|t| t <= now) {
                 self.peers[i].stale_until = None;
                 let changes = self.rib.sweep_stale(Self::peer_id(i as PeerIndex));
+                self.peers[i].accepted = self.rib.peer_path_count(Self::peer_id(i as PeerIndex));
                 info!(peer = %self.peers[i].cfg.address.get_ref(), routes = changes.len(), "graceful restart timer expired: stale routes removed");
                 self.apply(changes).await;
             }
@@ -240,21 +250,22 @@ impl Core {
             debug!(peer = %slot.cfg.address.get_ref(), family = %f, "End-of-RIB");
             self.peers[peer as usize].stale_until = None;
             let changes = self.rib.sweep_stale(id);
+            self.peers[peer as usize].accepted = self.rib.peer_path_count(id);
             self.apply(changes).await;
             return;
         }
         let withdraw_all = u.verdict() == Some(Action::TreatAsWithdraw);
         let looped = self.is_loop(&u, slot.ibgp);
         let mut changes = Vec::new();
+        let mut accepted_delta: isize = 0;
         if let Some(mp) = u.mp_unreach()
             && let MpNlri::Evpn(routes) = &mp.nlri
         {
             for r in routes {
                 let key = r.route.key();
-                changes.push((
-                    key.clone(),
-                    self.rib.remove(&key, id, r.path_id.unwrap_or(0)),
-                ));
+                let path_id = r.path_id.unwrap_or(0);
+                accepted_delta -= isize::from(self.rib.contains_path(&key, id, path_id));
+                changes.push((key.clone(), self.rib.remove(&key, id, path_id)));
             }
         }
         if let Some(mp) = u.mp_reach()
@@ -274,6 +285,7 @@ impl Core {
             for r in routes {
                 let key = r.route.key();
                 let path_id = r.path_id.unwrap_or(0);
+                let had = self.rib.contains_path(&key, id, path_id);
                 match (withdraw_all || looped, next_hop) {
                     (false, Some(nh)) => {
                         let entry = RouteEntry {
@@ -282,24 +294,61 @@ impl Core {
                             attrs: Arc::clone(&attrs),
                         };
                         let rank = rank_for(&entry, &u, slot, &n);
-                        changes.push((
-                            key.clone(),
-                            self.rib.insert(
-                                key,
-                                Path {
-                                    peer: id,
-                                    path_id,
-                                    attrs: Arc::new(entry),
-                                    rank,
-                                },
-                            ),
-                        ));
+                        accepted_delta += isize::from(!had);
+                        let path = Path {
+                            peer: id,
+                            path_id,
+                            attrs: Arc::new(entry),
+                            rank,
+                        };
+                        changes.push((key.clone(), self.rib.insert(key, path)));
                     }
-                    _ => changes.push((key.clone(), self.rib.remove(&key, id, path_id))),
+                    _ => {
+                        accepted_delta -= isize::from(had);
+                        changes.push((key.clone(), self.rib.remove(&key, id, path_id)));
+                    }
                 }
             }
         }
         self.apply(changes).await;
+        self.check_max_prefix(peer, accepted_delta).await;
+    }
+
+    /// RFC 4486: past `max_prefix.limit` accepted routes the session is closed
+    /// with Cease / Maximum Number of Prefixes Reached (data: AFI, SAFI,
+    /// limit), or only logged with `warning_only`.
+    async fn check_max_prefix(&mut self, peer: PeerIndex, delta: isize) {
+        let Some(slot) = self.peers.get_mut(peer as usize) else {
+            return;
+        };
+        slot.accepted = slot.accepted.saturating_add_signed(delta);
+        let Some(mp) = slot.cfg.max_prefix.clone() else {
+            return;
+        };
+        if slot.accepted <= mp.limit as usize || slot.over_limit {
+            return;
+        }
+        slot.over_limit = true;
+        warn!(peer = %slot.cfg.address.get_ref(), accepted = slot.accepted, limit = mp.limit, "maximum prefix limit exceeded");
+        if mp.warning_only {
+            return;
+        }
+        let mut data = vec![0, 25, 70];
+        data.extend_from_slice(&mp.limit.to_be_bytes());
+        let notify = NotifyError::new(
+            evpnd_wire::error::code::CEASE,
+            evpnd_wire::error::subcode::MAXIMUM_PREFIXES_REACHED,
+            data,
+            format!("more than {} routes received (max_prefix)", mp.limit),
+        );
+        let restart_after = mp.restart_after.map(|s| Duration::from_secs(u64::from(s)));
+        let _ = slot
+            .tx
+            .send(PeerCommand::Shutdown {
+                notify,
+                restart_after,
+            })
+            .await;
     }
 
     /// RFC 4456 §8 and RFC 4271 §9.1.2: our own routes coming back are ignored.

@@ -1,7 +1,8 @@
 //! Interop, the other role: FRR 8.4 is the route reflector, evpnd and gobgpd
 //! are its clients, each in its own namespace. evpnd's routes must reach
 //! GoBGP through FRR with FRR's reflection attributes (ORIGINATOR_ID = evpnd,
-//! CLUSTER_LIST = FRR), and GoBGP's routes must reach evpnd.
+//! CLUSTER_LIST = FRR), FRR's ROUTE-REFRESH is answered, and GoBGP's
+//! routes must reach evpnd.
 
 mod lab;
 
@@ -119,6 +120,27 @@ fn evpnd_as_client_of_frr_reflector() {
         rib.contains("label: 100, tunnel-id: 10.1.1.2"),
         "PMSI carries VNI 100 and the VTEP:\n{rib}"
     );
+
+    // FRR asks evpnd for its EVPN routes again (ROUTE-REFRESH): evpnd re-sends its Adj-RIB-Out.
+    frr.exec(&[
+        "vtysh",
+        "-N",
+        &frr.name,
+        "-c",
+        "clear bgp l2vpn evpn 10.1.1.2 soft in",
+    ])
+    .expect("soft in");
+    wait_until("evpnd answers FRR's ROUTE-REFRESH", T, || {
+        let log = ev.log("evpnd");
+        if log.contains("route refresh: re-sending the Adj-RIB-Out") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    wait_until("evpnd's routes still at FRR after the refresh", T, || {
+        frr.frr_has("10.1.1.2:100", "[2]:[0]:[48]:[02:00:00:00:01:01]")
+    });
 
     // GoBGP -> FRR -> evpnd.
     gob.gobgp(&[

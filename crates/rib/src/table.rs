@@ -112,6 +112,23 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
         self.paths
     }
 
+    /// Paths held from `peer` (a full scan: for rare events like the end of a graceful restart).
+    pub fn peer_path_count(&self, peer: PeerId) -> usize {
+        self.dests
+            .values()
+            .map(|d| d.paths.iter().filter(|p| p.peer == peer).count())
+            .sum()
+    }
+
+    /// Whether `(peer, path_id)` has a path for `key`.
+    pub fn contains_path(&self, key: &K, peer: PeerId, path_id: u32) -> bool {
+        self.dests.get(key).is_some_and(|d| {
+            d.paths
+                .iter()
+                .any(|p| p.peer == peer && p.path_id == path_id)
+        })
+    }
+
     pub fn best(&self, key: &K) -> Option<&Path<A>> {
         self.dests.get(key).and_then(Dest::best)
     }

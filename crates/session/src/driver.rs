@@ -96,6 +96,11 @@ pub enum PeerCommand {
     Incoming(TcpStream),
     Start,
     Stop,
+    /// Close with this NOTIFICATION; see [`Event::Shutdown`].
+    Shutdown {
+        notify: NotifyError,
+        restart_after: Option<Duration>,
+    },
 }
 
 struct Conn {
@@ -173,6 +178,7 @@ pub async fn run_peer(
                 }
                 Some(PeerCommand::Start) => Event::Start,
                 Some(PeerCommand::Stop) => Event::Stop,
+                Some(PeerCommand::Shutdown { notify, restart_after }) => Event::Shutdown { notify, restart_after },
             },
             () = sleep => {
                 let now = Instant::now();

@@ -51,6 +51,12 @@ pub enum Event {
     Start,
     /// Administrative stop: Cease / Administrative Shutdown if a session is up.
     Stop,
+    /// Close with this NOTIFICATION (e.g. Cease / Maximum Number of Prefixes);
+    /// restart automatically after `restart_after`, or stay down until `Start`.
+    Shutdown {
+        notify: NotifyError,
+        restart_after: Option<Duration>,
+    },
     /// A TCP connection to the peer is up (our connect succeeded, or we accepted one).
     TcpConnected,
     /// Our outbound connect failed.
@@ -173,6 +179,24 @@ impl Fsm {
         let mut out = Vec::new();
         match (self.state, ev) {
             (_, Event::Stop) => self.stop(&mut out),
+            (Idle, Event::Shutdown { .. }) => {}
+            (
+                _,
+                Event::Shutdown {
+                    notify,
+                    restart_after,
+                },
+            ) => {
+                let reason = notify.reason.clone();
+                self.fail(reason, Some(notify), &mut out);
+                match restart_after {
+                    Some(d) => out.push(Action::SetTimer(Timer::IdleHold, d)),
+                    None => {
+                        out.push(Action::CancelTimer(Timer::IdleHold));
+                        self.stopped = true;
+                    }
+                }
+            }
             (Idle, Event::Start) => {
                 self.stopped = false;
                 self.start(&mut out);
