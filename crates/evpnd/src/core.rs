@@ -49,6 +49,23 @@ struct PeerSlot {
     over_limit: bool,
 }
 
+impl PeerSlot {
+    fn new(cfg: Neighbor, tx: mpsc::Sender<PeerCommand>, local_asn: u32) -> PeerSlot {
+        PeerSlot {
+            ibgp: cfg.remote_asn == local_asn,
+            cfg,
+            tx,
+            up: None,
+            out: AdjOut::new(),
+            in_flight: false,
+            eor_pending: false,
+            stale_until: None,
+            accepted: 0,
+            over_limit: false,
+        }
+    }
+}
+
 pub struct Core {
     cfg: Arc<Config>,
     peers: Vec<PeerSlot>,
@@ -109,20 +126,10 @@ impl Core {
             local_asn: cfg.asn(),
             cluster_id: cfg.cluster_id(),
         };
+        let asn = cfg.asn();
         let peers = peers
             .into_iter()
-            .map(|(n, tx)| PeerSlot {
-                ibgp: n.remote_asn == cfg.asn(),
-                cfg: n,
-                tx,
-                up: None,
-                out: AdjOut::new(),
-                in_flight: false,
-                eor_pending: false,
-                stale_until: None,
-                accepted: 0,
-                over_limit: false,
-            })
+            .map(|(n, tx)| PeerSlot::new(n, tx, asn))
             .collect();
         Core {
             cfg,
@@ -140,24 +147,83 @@ impl Core {
 
     /// Installs the routes originated from configuration.
     pub fn originate(&mut self, routes: Vec<RouteEntry>) {
-        for mut r in routes {
-            r.attrs = self.interner.intern((*r.attrs).clone());
-            let rank = Rank {
-                local: true,
-                originator_id: self.cfg.bgp.router_id,
-                ..Rank::default()
-            }
-            .with_route(&r.route);
-            let key = r.route.key();
-            let path = Path {
+        for r in routes {
+            let (key, path) = self.local_path(r);
+            self.rib.insert(key.clone(), path);
+            self.export(&key);
+        }
+    }
+
+    /// Reload: a new neighbour (its session task is already started).
+    pub fn add_peer(&mut self, n: Neighbor, tx: mpsc::Sender<PeerCommand>) -> PeerIndex {
+        self.peers.push(PeerSlot::new(n, tx, self.cfg.asn()));
+        (self.peers.len() - 1) as PeerIndex
+    }
+
+    /// Reload: a neighbour removed (or about to be replaced): its routes go now.
+    /// The slot stays (indices are stable) but is never used again.
+    pub async fn remove_peer(&mut self, peer: PeerIndex) {
+        self.peer_down(peer, "neighbor removed from the configuration", false)
+            .await;
+        if let Some(slot) = self.peers.get_mut(peer as usize) {
+            slot.cfg.enabled = false;
+            // Drop our handle on the old session so its task ends.
+            slot.tx = mpsc::channel(1).0;
+        }
+    }
+
+    /// Reload: settings that apply to a live session (description, max-prefix,
+    /// route-reflector client); what the peer should have is re-evaluated.
+    pub async fn update_peer(&mut self, peer: PeerIndex, n: Neighbor) {
+        let Some(slot) = self.peers.get_mut(peer as usize) else {
+            return;
+        };
+        slot.cfg = n;
+        let keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k.clone()).collect();
+        for k in keys {
+            self.export_to(&k, peer);
+        }
+        self.flush(peer).await;
+    }
+
+    /// Reload: replaces the locally originated routes (VNIs, static MACs, prefixes).
+    pub async fn set_local_routes(&mut self, routes: Vec<RouteEntry>) {
+        let keep: std::collections::HashSet<EvpnKey> =
+            routes.iter().map(|r| r.route.key()).collect();
+        let stale: Vec<EvpnKey> = self
+            .rib
+            .iter_best()
+            .filter(|(k, p)| p.peer == PeerId::LOCAL && !keep.contains(*k))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut changes: Vec<(EvpnKey, BestChange<RouteEntry>)> = stale
+            .into_iter()
+            .map(|k| (k.clone(), self.rib.remove(&k, PeerId::LOCAL, 0)))
+            .collect();
+        for r in routes {
+            let (key, path) = self.local_path(r);
+            changes.push((key.clone(), self.rib.insert(key, path)));
+        }
+        self.apply(changes).await;
+    }
+
+    fn local_path(&mut self, mut r: RouteEntry) -> (EvpnKey, Path<RouteEntry>) {
+        r.attrs = self.interner.intern((*r.attrs).clone());
+        let rank = Rank {
+            local: true,
+            originator_id: self.cfg.bgp.router_id,
+            ..Rank::default()
+        }
+        .with_route(&r.route);
+        (
+            r.route.key(),
+            Path {
                 peer: PeerId::LOCAL,
                 path_id: 0,
                 attrs: Arc::new(r),
                 rank,
-            };
-            self.rib.insert(key.clone(), path);
-            self.export(&key);
-        }
+            },
+        )
     }
 
     pub async fn handle(&mut self, ev: PeerEvent) {

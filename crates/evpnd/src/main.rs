@@ -22,9 +22,12 @@ use evpnd_config::Config;
 use evpnd_session::driver::{PeerCommand, PeerConfig, PeerEvent, run_peer};
 use evpnd_session::fsm::FsmConfig;
 use evpnd_session::negotiate::LocalPolicy;
+use std::collections::HashMap;
+use std::net::IpAddr;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc;
+
+use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
 #[derive(Parser)]
@@ -136,39 +139,148 @@ fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor) -> PeerConfig {
     }
 }
 
-async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
-    let cfg = Arc::new(cfg);
-    info!(asn = cfg.asn(), router_id = %cfg.bgp.router_id, neighbors = cfg.neighbor.len(), "evpnd starting");
-    let (ev_tx, mut ev_rx) = mpsc::channel::<PeerEvent>(1024);
-    let mut peers = Vec::new();
-    let mut handles = Vec::new();
-    for (i, n) in cfg.neighbor.iter().enumerate() {
+/// Neighbour address → its session, as the listeners see it (replaced on reload).
+type PeerMap = Arc<HashMap<IpAddr, mpsc::Sender<PeerCommand>>>;
+
+/// The running daemon: sessions by index (stable across reloads), listeners, core.
+struct Daemon {
+    cfg: Config,
+    ev_tx: mpsc::Sender<PeerEvent>,
+    /// (address, session) per core peer index; `None` once removed.
+    sessions: Vec<Option<(IpAddr, mpsc::Sender<PeerCommand>)>>,
+    listeners: Vec<(SocketAddr, Arc<TcpListener>)>,
+    peer_map: watch::Sender<PeerMap>,
+    core: core::Core,
+}
+
+impl Daemon {
+    async fn spawn_session(&mut self, n: &evpnd_config::Neighbor) -> mpsc::Sender<PeerCommand> {
         let (tx, rx) = mpsc::channel(64);
-        handles.push(tokio::spawn(run_peer(
-            i as u32,
-            peer_config(&cfg, n),
+        let index = self.sessions.len() as u32;
+        tokio::spawn(run_peer(
+            index,
+            peer_config(&self.cfg, n),
             rx,
-            ev_tx.clone(),
-        )));
+            self.ev_tx.clone(),
+        ));
         if n.enabled {
             let _ = tx.send(PeerCommand::Start).await;
         }
-        peers.push((n.clone(), tx));
+        self.sessions.push(Some((*n.address.get_ref(), tx.clone())));
+        tx
     }
-    let by_addr: Vec<(std::net::IpAddr, mpsc::Sender<PeerCommand>)> = peers
-        .iter()
-        .map(|(n, tx)| (*n.address.get_ref(), tx.clone()))
-        .collect();
+
+    fn publish(&self) {
+        let map: HashMap<IpAddr, mpsc::Sender<PeerCommand>> =
+            self.sessions.iter().flatten().cloned().collect();
+        self.peer_map.send_replace(Arc::new(map));
+    }
+
+    fn index_of(&self, addr: IpAddr) -> Option<usize> {
+        self.sessions
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|(a, _)| *a == addr))
+    }
+
+    async fn stop_session(&mut self, i: usize) {
+        if let Some((_, tx)) = self.sessions[i].take() {
+            let _ = tx.send(PeerCommand::Stop).await;
+        }
+        self.core.remove_peer(i as u32).await;
+    }
+
+    /// SIGHUP: validate the file, then apply the difference. Sessions whose
+    /// configuration did not change are not touched.
+    async fn reload(&mut self, path: &std::path::Path) {
+        let new = match evpnd_config::load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                error!("reload rejected, the running configuration stays:\n{e}");
+                return;
+            }
+        };
+        let d = Config::diff(&self.cfg, &new);
+        if d.is_empty() {
+            info!("reload: no change");
+            return;
+        }
+        if !d.restart_required.is_empty() {
+            warn!(keys = ?d.restart_required, "reload: these keys only take effect after a restart; the rest is applied");
+        }
+        let find = |addr: &IpAddr| {
+            new.neighbor
+                .iter()
+                .find(|n| n.address.get_ref() == addr)
+                .cloned()
+        };
+        // Keep global settings that need a restart; take the neighbours and EVPN parts.
+        let mut applied = self.cfg.clone();
+        applied.neighbor = new.neighbor.clone();
+        applied.evpn = new.evpn.clone();
+        self.cfg = applied;
+        for addr in d.neighbors_removed.iter().chain(&d.neighbors_reset) {
+            if let Some(i) = self.index_of(*addr) {
+                self.stop_session(i).await;
+            }
+        }
+        for addr in d.neighbors_added.iter().chain(&d.neighbors_reset) {
+            if let Some(n) = find(addr) {
+                let tx = self.spawn_session(&n).await;
+                self.core.add_peer(n, tx);
+            }
+        }
+        for addr in &d.neighbors_updated {
+            if let (Some(i), Some(n)) = (self.index_of(*addr), find(addr)) {
+                self.core.update_peer(i as u32, n).await;
+            }
+        }
+        for (addr, l) in &self.listeners {
+            if let Err(e) = secure_listener(&self.cfg, l, addr) {
+                error!("reload: {e}");
+            }
+        }
+        self.publish();
+        if !(d.vnis_added.is_empty() && d.vnis_removed.is_empty() && d.vnis_changed.is_empty()) {
+            self.core.set_local_routes(origin::routes(&self.cfg)).await;
+        }
+        info!(
+            added = ?d.neighbors_added, removed = ?d.neighbors_removed, reset = ?d.neighbors_reset,
+            updated = ?d.neighbors_updated, vnis_added = ?d.vnis_added, vnis_removed = ?d.vnis_removed,
+            vnis_changed = ?d.vnis_changed, "reload applied"
+        );
+    }
+}
+
+async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
+    info!(asn = cfg.asn(), router_id = %cfg.bgp.router_id, neighbors = cfg.neighbor.len(), "evpnd starting");
+    let (ev_tx, mut ev_rx) = mpsc::channel::<PeerEvent>(1024);
+    let (peer_map, peer_rx) = watch::channel::<PeerMap>(Arc::new(HashMap::new()));
+    let mut listeners = Vec::new();
     for addr in &cfg.bgp.listen {
         let l = TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         secure_listener(&cfg, &l, addr)?;
         info!(%addr, "listening for BGP");
-        tokio::spawn(accept_loop(l, by_addr.clone()));
+        let l = Arc::new(l);
+        tokio::spawn(accept_loop(Arc::clone(&l), peer_rx.clone()));
+        listeners.push((*addr, l));
     }
-    let mut core = core::Core::new(Arc::clone(&cfg), peers.clone());
-    core.originate(origin::routes(&cfg));
+    let core = core::Core::new(Arc::new(cfg.clone()), Vec::new());
+    let mut d = Daemon {
+        cfg: cfg.clone(),
+        ev_tx,
+        sessions: Vec::new(),
+        listeners,
+        peer_map,
+        core,
+    };
+    for n in &cfg.neighbor {
+        let tx = d.spawn_session(n).await;
+        d.core.add_peer(n.clone(), tx);
+    }
+    d.publish();
+    d.core.originate(origin::routes(&cfg));
 
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
@@ -176,21 +288,15 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
-            Some(ev) = ev_rx.recv() => core.handle(ev).await,
-            now = tick.tick() => core.tick(now).await,
+            Some(ev) = ev_rx.recv() => d.core.handle(ev).await,
+            now = tick.tick() => d.core.tick(now).await,
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => match evpnd_config::load(&path) {
-                Ok(new) => {
-                    let d = Config::diff(&cfg, &new);
-                    warn!(?d, "configuration reloaded and validated; live application of changes is not implemented yet, restart evpnd to apply them");
-                }
-                Err(e) => error!("reload rejected, running configuration kept:\n{e}"),
-            },
+            _ = hup.recv() => d.reload(&path).await,
         }
     }
     info!("shutting down: stopping sessions");
-    for (_, tx) in &peers {
+    for (_, tx) in d.sessions.iter().flatten() {
         let _ = tx.send(PeerCommand::Stop).await;
     }
     // Give sessions a moment to send their Cease NOTIFICATIONs.
@@ -219,7 +325,7 @@ fn secure_listener(cfg: &Config, l: &TcpListener, addr: &SocketAddr) -> Result<(
 }
 
 /// Accepts BGP connections; only configured neighbours get through.
-async fn accept_loop(l: TcpListener, peers: Vec<(std::net::IpAddr, mpsc::Sender<PeerCommand>)>) {
+async fn accept_loop(l: Arc<TcpListener>, peers: watch::Receiver<PeerMap>) {
     let mut last_log = std::time::Instant::now() - Duration::from_secs(60);
     let mut suppressed = 0u64;
     loop {
@@ -231,8 +337,9 @@ async fn accept_loop(l: TcpListener, peers: Vec<(std::net::IpAddr, mpsc::Sender<
                 continue;
             }
         };
-        match peers.iter().find(|(a, _)| *a == from.ip()) {
-            Some((_, tx)) => {
+        let session = peers.borrow().get(&from.ip()).cloned();
+        match session {
+            Some(tx) => {
                 let _ = tx.send(PeerCommand::Incoming(stream)).await;
             }
             None => {

@@ -264,3 +264,121 @@ fn gtsm_accepts_ttl_255_and_drops_lower() {
         bad.log("a")
     );
 }
+
+#[test]
+fn sighup_applies_changes_without_resetting_unaffected_sessions() {
+    let mut ns = Netns::new("hu");
+    for a in ["10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32"] {
+        ns.add_lo_addr(a);
+    }
+    let with_c = |desc: &str| {
+        evpnd_conf_with(
+            "10.0.0.1",
+            "10.0.0.2",
+            65000,
+            "02:00:00:00:00:0a",
+            &format!("description = \"{desc}\""),
+        ) + "\n[[neighbor]]\naddress = \"10.0.0.3\"\nremote_asn = 65000\nupdate_source = \"10.0.0.1\"\n"
+    };
+    start(
+        &mut ns,
+        "a",
+        &evpnd_conf("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a"),
+    );
+    start(
+        &mut ns,
+        "b",
+        &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
+    );
+    start(
+        &mut ns,
+        "c",
+        &evpnd_conf("10.0.0.3", "10.0.0.1", 65000, "02:00:00:00:00:0c"),
+    );
+    wait_until("a-b up", T, || {
+        if ns.log("a").contains("session established") {
+            Ok(())
+        } else {
+            Err(ns.log("a"))
+        }
+    });
+    let a_pid = ns.pid("a").expect("pid").to_string();
+    let a_conf = ns.dir.join("a.toml");
+
+    // Add neighbour c and change only b's description: c comes up, b is not reset.
+    std::fs::write(&a_conf, with_c("leaf b")).expect("rewrite");
+    sh(&["kill", "-HUP", &a_pid]).expect("HUP");
+    wait_until("c established after reload", T, || {
+        let log = ns.log("a");
+        if log.contains("reload applied") && log.contains("session established peer=10.0.0.3:179") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    wait_until("a learns c's MAC", T, || {
+        let log = ns.log("a");
+        if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0c]") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    assert_eq!(
+        count(&ns.log("a"), "session established peer=10.0.0.2:179"),
+        1,
+        "b must not be reset:\n{}",
+        ns.log("a")
+    );
+
+    // A broken file is rejected; nothing changes.
+    std::fs::write(
+        &a_conf,
+        "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.1\"\nhold_time = 2\n",
+    )
+    .expect("rewrite");
+    sh(&["kill", "-HUP", &a_pid]).expect("HUP");
+    wait_until("broken reload rejected", T, || {
+        let log = ns.log("a");
+        if log.contains("reload rejected") && log.contains("hold_time 2 is invalid") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    assert_eq!(
+        count(&ns.log("a"), "session down"),
+        0,
+        "a rejected reload touches nothing:\n{}",
+        ns.log("a")
+    );
+
+    // Remove c again: its session stops and its routes are withdrawn; b stays.
+    std::fs::write(
+        &a_conf,
+        evpnd_conf_with(
+            "10.0.0.1",
+            "10.0.0.2",
+            65000,
+            "02:00:00:00:00:0a",
+            "description = \"leaf b\"",
+        ),
+    )
+    .expect("rewrite");
+    sh(&["kill", "-HUP", &a_pid]).expect("HUP");
+    wait_until("c removed", T, || {
+        let log = ns.log("a");
+        if log.contains("neighbor removed from the configuration")
+            && log.contains("route withdrawn")
+        {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    assert_eq!(
+        count(&ns.log("a"), "session established peer=10.0.0.2:179"),
+        1,
+        "b still not reset"
+    );
+}
