@@ -279,6 +279,14 @@ impl Core {
         let Some(slot) = self.peers.get_mut(peer as usize) else {
             return;
         };
+        // Helper mode (RFC 4724 §4.2): keep the routes for the restart time the peer advertised.
+        let restart_time = slot
+            .up
+            .as_ref()
+            .and_then(|n| n.graceful_restart.as_ref())
+            .map_or(0, |g| g.restart_time);
+        slot.stale_until =
+            keep_routes.then(|| Instant::now() + Duration::from_secs(u64::from(restart_time)));
         slot.up = None;
         slot.out.clear();
         slot.in_flight = false;

@@ -382,3 +382,76 @@ fn sighup_applies_changes_without_resetting_unaffected_sessions() {
         "b still not reset"
     );
 }
+
+#[test]
+fn graceful_restart_helper_keeps_routes_across_a_crash_and_sweeps_after_the_timer() {
+    let mut ns = Netns::new("gr");
+    ns.add_lo_addr("10.0.0.1/32");
+    ns.add_lo_addr("10.0.0.2/32");
+    // b advertises a 3 s restart time, which a honours as helper.
+    let b_conf = evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b").replace(
+        "connect_retry = 1\n",
+        "connect_retry = 1\n\n[bgp.graceful_restart]\nrestart_time = 3\n",
+    );
+    start(
+        &mut ns,
+        "a",
+        &evpnd_conf("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a"),
+    );
+    start(&mut ns, "b", &b_conf);
+    wait_until("a learns b's MAC", T, || {
+        let log = ns.log("a");
+        if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0b]") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    // b crashes: a keeps its routes as stale instead of withdrawing them.
+    sh(&["kill", "-KILL", &ns.pid("b").expect("pid").to_string()]).expect("kill b");
+    wait_until("a sees the session drop in helper mode", T, || {
+        let log = ns.log("a");
+        if log.contains("keep_routes=true") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    assert_eq!(
+        count(&ns.log("a"), "route withdrawn"),
+        0,
+        "routes must survive the crash:\n{}",
+        ns.log("a")
+    );
+    // b comes back within its restart time: it re-sends and ends with End-of-RIB; nothing is withdrawn.
+    start(&mut ns, "b2", &b_conf);
+    wait_until("b back with End-of-RIB", T, || {
+        let log = ns.log("a");
+        if count(&log, "session established") >= 2 && count(&log, "End-of-RIB") >= 2 {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    assert_eq!(
+        count(&ns.log("a"), "route withdrawn"),
+        0,
+        "re-sent routes are kept:\n{}",
+        ns.log("a")
+    );
+    // b crashes for good: after its 3 s restart time a removes the stale routes.
+    sh(&["kill", "-KILL", &ns.pid("b2").expect("pid").to_string()]).expect("kill b2");
+    wait_until(
+        "stale routes swept when the restart timer expires",
+        T,
+        || {
+            let log = ns.log("a");
+            if log.contains("graceful restart timer expired") && count(&log, "route withdrawn") >= 2
+            {
+                Ok(())
+            } else {
+                Err(log)
+            }
+        },
+    );
+}
