@@ -29,11 +29,13 @@ pub fn mac_ip_route(i: u32) -> EvpnNlri {
     }
 }
 
-/// The attributes FRR puts on a type-2 route: ORIGIN, AS_PATH, RT, encapsulation.
+/// The attributes an iBGP leaf puts on a type-2 route: ORIGIN, empty AS_PATH,
+/// LOCAL_PREF (FRR withdraws iBGP routes without it), RT, encapsulation.
 pub fn evpn_attrs() -> Vec<PathAttribute> {
     vec![
         PathAttribute::new(AttrValue::Origin(Origin::Igp)),
-        PathAttribute::new(AttrValue::AsPath(AsPath::sequence(vec![65001]))),
+        PathAttribute::new(AttrValue::AsPath(AsPath::default())),
+        PathAttribute::new(AttrValue::LocalPref(100)),
         PathAttribute::new(AttrValue::ExtCommunities(vec![
             ExtCommunity::RouteTarget {
                 value: RouteTarget::As2 {
@@ -49,6 +51,11 @@ pub fn evpn_attrs() -> Vec<PathAttribute> {
 /// UPDATEs packed with as many type-2 routes as fit in `max_len` octets,
 /// `total` routes in all, encoded back to back as on the wire.
 pub fn packed_updates(total: u32, max_len: usize) -> (BytesMut, usize) {
+    packed_updates_via(total, max_len, Ipv4Addr::new(10, 0, 0, 1))
+}
+
+/// As [`packed_updates`], with `next_hop` as the routes' VTEP.
+pub fn packed_updates_via(total: u32, max_len: usize, next_hop: Ipv4Addr) -> (BytesMut, usize) {
     let ctx = Context {
         extended_message: max_len > 4096,
         ..Context::default()
@@ -70,7 +77,7 @@ pub fn packed_updates(total: u32, max_len: usize) -> (BytesMut, usize) {
             routes.push(mac_ip_route(i));
             i += 1;
         }
-        u = Update::evpn_reach(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), routes, evpn_attrs());
+        u = Update::evpn_reach(IpAddr::V4(next_hop), routes, evpn_attrs());
         Message::Update(u).encode(&ctx, &mut out);
         messages += 1;
     }

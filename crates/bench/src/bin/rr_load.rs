@@ -1,0 +1,211 @@
+//! `rr-load`: drive a route reflector with N type-2 routes and time their
+//! arrival at a second client.
+//!
+//! `rr-load --rr 10.2.0.1 --sender 10.2.0.2 --receiver 10.2.0.3 --routes 1000000 --asn 65000`
+//!
+//! Two iBGP speakers built on `evpnd-wire`: the sender opens a session from
+//! `--sender` and, once the receiver's session is up, streams the routes in
+//! full UPDATEs followed by End-of-RIB; the receiver counts EVPN NLRI in the
+//! UPDATEs it is sent. Prints one line: `routes=N seconds=S`. Exit 1 on a
+//! protocol error or a timeout (120 s).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use evpnd_bench::packed_updates_via;
+use evpnd_wire::capability::Capability;
+use evpnd_wire::framing::decode_frame;
+use evpnd_wire::message::{Message, decode_message};
+use evpnd_wire::open::Open;
+use evpnd_wire::update::Update;
+use evpnd_wire::{Context, Family};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+struct Args {
+    rr: Ipv4Addr,
+    sender: Ipv4Addr,
+    receiver: Ipv4Addr,
+    routes: u32,
+    asn: u32,
+}
+
+fn args() -> Result<Args, String> {
+    let mut a = Args {
+        rr: Ipv4Addr::new(10, 2, 0, 1),
+        sender: Ipv4Addr::new(10, 2, 0, 2),
+        receiver: Ipv4Addr::new(10, 2, 0, 3),
+        routes: 1_000_000,
+        asn: 65000,
+    };
+    let v: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < v.len() {
+        let val = v
+            .get(i + 1)
+            .ok_or_else(|| format!("{} needs a value", v[i]))?;
+        let bad = |e: String| format!("{}: {e}", v[i]);
+        match v[i].as_str() {
+            "--rr" => {
+                a.rr = val
+                    .parse()
+                    .map_err(|e: std::net::AddrParseError| bad(e.to_string()))?
+            }
+            "--sender" => {
+                a.sender = val
+                    .parse()
+                    .map_err(|e: std::net::AddrParseError| bad(e.to_string()))?
+            }
+            "--receiver" => {
+                a.receiver = val
+                    .parse()
+                    .map_err(|e: std::net::AddrParseError| bad(e.to_string()))?
+            }
+            "--routes" => {
+                a.routes = val
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?
+            }
+            "--asn" => {
+                a.asn = val
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?
+            }
+            other => return Err(format!("unknown option {other}")),
+        }
+        i += 2;
+    }
+    Ok(a)
+}
+
+/// Connects from `local`, exchanges OPEN/KEEPALIVE, returns the stream and leftover bytes.
+async fn session(local: Ipv4Addr, rr: Ipv4Addr, asn: u32) -> Result<(TcpStream, BytesMut), String> {
+    let sock = TcpSocket::new_v4().map_err(|e| e.to_string())?;
+    sock.bind(SocketAddr::new(IpAddr::V4(local), 0))
+        .map_err(|e| e.to_string())?;
+    let mut s = sock
+        .connect(SocketAddr::new(IpAddr::V4(rr), 179))
+        .await
+        .map_err(|e| format!("connect {rr}: {e}"))?;
+    let caps = vec![
+        Capability::multiprotocol(Family::L2VPN_EVPN),
+        Capability::RouteRefresh,
+        Capability::FourOctetAs { asn },
+    ];
+    let ctx = Context::default();
+    s.write_all(&Message::Open(Open::new(asn, 180, local, caps)).to_bytes(&ctx))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut buf = BytesMut::with_capacity(1 << 20);
+    let (mut got_open, mut got_ka) = (false, false);
+    while !(got_open && got_ka) {
+        if s.read_buf(&mut buf).await.map_err(|e| e.to_string())? == 0 {
+            return Err("reflector closed the session during OPEN".into());
+        }
+        while let Some(f) = decode_frame(&mut buf, 65535).map_err(|e| e.to_string())? {
+            match decode_message(&f, &ctx).map_err(|e| e.to_string())? {
+                Message::Open(_) => {
+                    got_open = true;
+                    s.write_all(&Message::Keepalive.to_bytes(&ctx))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Message::Keepalive => got_ka = true,
+                Message::Notification(n) => return Err(format!("NOTIFICATION {n}")),
+                _ => {}
+            }
+        }
+    }
+    Ok((s, buf))
+}
+
+fn count_routes(u: &Update) -> usize {
+    u.mp_reach().map_or(0, |m| m.nlri.len())
+}
+
+async fn run(a: Args) -> Result<(u32, f64), String> {
+    let (recv, mut rbuf) = session(a.receiver, a.rr, a.asn).await?;
+    let (mut send, _) = session(a.sender, a.rr, a.asn).await?;
+    let (stream, _) = packed_updates_via(a.routes, 4096, a.sender);
+    let ctx = Context::default();
+    let want = a.routes as usize;
+    // Receiver: counts routes until all arrived, answering nothing but keepalives.
+    let receiver = tokio::spawn(async move {
+        let mut recv = recv;
+        let mut n = 0usize;
+        let mut ka = tokio::time::interval(Duration::from_secs(2));
+        while n < want {
+            tokio::select! {
+                r = recv.read_buf(&mut rbuf) => {
+                    if r.map_err(|e| e.to_string())? == 0 {
+                        return Err(format!("reflector closed the receiver session after {n} routes"));
+                    }
+                    while let Some(f) = decode_frame(&mut rbuf, 65535).map_err(|e| e.to_string())? {
+                        match decode_message(&f, &Context::default()).map_err(|e| e.to_string())? {
+                            Message::Update(u) => n += count_routes(&u),
+                            Message::Notification(m) => return Err(format!("receiver got NOTIFICATION {m} after {n} routes")),
+                            _ => {}
+                        }
+                    }
+                }
+                _ = ka.tick() => {
+                    recv.write_all(&Message::Keepalive.to_bytes(&Context::default())).await.map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        Ok::<Instant, String>(Instant::now())
+    });
+    // Give the reflector a moment to finish the receiver's initial exchange.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let start = Instant::now();
+    send.write_all(&stream).await.map_err(|e| e.to_string())?;
+    send.write_all(&Message::Update(Update::end_of_rib(Family::L2VPN_EVPN)).to_bytes(&ctx))
+        .await
+        .map_err(|e| e.to_string())?;
+    // Keep the sender's session alive (keepalives, drain what the reflector sends) until the end.
+    let keeper = tokio::spawn(async move {
+        let mut sink = BytesMut::with_capacity(1 << 16);
+        let mut ka = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            tokio::select! {
+                r = send.read_buf(&mut sink) => match r {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => sink.clear(),
+                },
+                _ = ka.tick() => {
+                    if send.write_all(&Message::Keepalive.to_bytes(&Context::default())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    let end = tokio::time::timeout(Duration::from_secs(120), receiver)
+        .await
+        .map_err(|_| "timed out after 120 s".to_string())?
+        .map_err(|e| e.to_string())??;
+    keeper.abort();
+    Ok((a.routes, (end - start).as_secs_f64()))
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let a = match args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("rr-load: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(a).await {
+        Ok((n, s)) => {
+            println!("routes={n} seconds={s:.3}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("rr-load: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
