@@ -22,11 +22,11 @@ use tracing::{debug, info, warn};
 use crate::export::{self, ExportCtx, Side};
 use crate::route::{AttrSet, RouteEntry};
 
-/// An entry of a peer's Adj-RIB-Out: the route and the attributes it gets.
+/// An entry of a peer's Adj-RIB-Out: the RIB's own route entry (shared, not
+/// copied: it is most of the per-route memory) and the attributes it gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct OutRoute {
-    route: EvpnRoute,
-    next_hop: IpAddr,
+    entry: Arc<RouteEntry>,
     attrs: AttrSet,
 }
 
@@ -522,8 +522,7 @@ impl Core {
                 }
             };
             Some(Arc::new(OutRoute {
-                route: b.attrs.route.clone(),
-                next_hop: b.attrs.next_hop,
+                entry: Arc::clone(&b.attrs),
                 attrs,
             }))
         });
@@ -553,11 +552,11 @@ impl Core {
         let mut groups: HashMap<(IpAddr, usize), (AttrSet, Vec<EvpnNlri>)> = HashMap::new();
         for (o, keys) in batch.announce {
             let g = groups
-                .entry((o.next_hop, Arc::as_ptr(&o.attrs) as usize))
+                .entry((o.entry.next_hop, Arc::as_ptr(&o.attrs) as usize))
                 .or_insert_with(|| (Arc::clone(&o.attrs), Vec::new()));
             g.1.push(EvpnNlri {
                 path_id: None,
-                route: o.route.clone(),
+                route: o.entry.route.clone(),
             });
             debug_assert_eq!(keys.len(), 1);
         }
