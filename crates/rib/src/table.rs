@@ -14,7 +14,9 @@ use std::sync::Arc;
 use crate::rank::{LossReason, Rank, compare};
 
 /// A peer as the RIB knows it. `PeerId::LOCAL` is the daemon's own origination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct PeerId(pub u32);
 
 impl PeerId {
