@@ -143,29 +143,14 @@ fn evpnd_as_client_of_frr_reflector() {
     });
 
     // GoBGP -> FRR -> evpnd.
-    gob.gobgp(&[
-        "global",
-        "rib",
-        "-a",
-        "evpn",
-        "add",
-        "macadv",
+    gob.gobgp_macadv(
+        true,
         "02:00:00:00:02:02",
         "0.0.0.0",
-        "etag",
-        "0",
-        "label",
-        "100",
-        "rd",
         "10.1.2.2:100",
-        "rt",
         "65000:100",
-        "encap",
-        "vxlan",
-        "nexthop",
         "10.1.2.2",
-    ])
-    .expect("gobgp add");
+    );
     wait_until("GoBGP's route at evpnd", T, || {
         let log = ev.log("evpnd");
         if log.contains("best path changed route=10.1.2.2:100 [2]:[0]:[48]:[02:00:00:00:02:02]") {

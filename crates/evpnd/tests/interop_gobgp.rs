@@ -81,29 +81,14 @@ fn setup(tag: &str, max_prefix: &str) -> (Netns, Netns) {
 }
 
 fn add_mac(gob: &Netns, mac: &str) {
-    gob.gobgp(&[
-        "global",
-        "rib",
-        "-a",
-        "evpn",
-        "add",
-        "macadv",
+    gob.gobgp_macadv(
+        true,
         mac,
         "0.0.0.0",
-        "etag",
-        "0",
-        "label",
-        "100",
-        "rd",
         "10.1.1.2:100",
-        "rt",
         "65002:100",
-        "encap",
-        "vxlan",
-        "nexthop",
         "10.1.1.2",
-    ])
-    .expect("gobgp add");
+    );
 }
 
 #[test]

@@ -162,29 +162,14 @@ fn evpnd_reflects_between_frr_and_gobgp() {
     });
 
     // 3. A GoBGP route is reflected to FRR, with the VNI in the label (not shifted).
-    gob.gobgp(&[
-        "global",
-        "rib",
-        "-a",
-        "evpn",
-        "add",
-        "macadv",
+    gob.gobgp_macadv(
+        true,
         "02:00:00:00:02:02",
         "192.168.100.2",
-        "etag",
-        "0",
-        "label",
-        "100",
-        "rd",
         "10.1.2.2:100",
-        "rt",
         "65000:100",
-        "encap",
-        "vxlan",
-        "nexthop",
         "10.1.2.2",
-    ])
-    .expect("gobgp add");
+    );
     let p = wait_until("GoBGP's type 2 reflected to FRR", T, || {
         frr.frr_has(
             "10.1.2.2:100",
@@ -198,23 +183,14 @@ fn evpnd_reflects_between_frr_and_gobgp() {
     );
 
     // 4. Withdrawal travels too.
-    gob.gobgp(&[
-        "global",
-        "rib",
-        "-a",
-        "evpn",
-        "del",
-        "macadv",
+    gob.gobgp_macadv(
+        false,
         "02:00:00:00:02:02",
         "192.168.100.2",
-        "etag",
-        "0",
-        "label",
-        "100",
-        "rd",
         "10.1.2.2:100",
-    ])
-    .expect("gobgp del");
+        "",
+        "",
+    );
     wait_until("withdrawal reflected to FRR", T, || {
         match frr.frr_has("10.1.2.2:100", "02:00:00:00:02:02") {
             Ok(_) => Err("still present".to_string()),

@@ -239,6 +239,27 @@ impl Netns {
         self.exec(&v)
     }
 
+    /// Adds (`add = true`) or deletes a type-2 route in gobgpd's RIB:
+    /// MAC (+IP unless 0.0.0.0), VNI 100 label, RD, route target, VXLAN, next hop.
+    pub fn gobgp_macadv(&self, add: bool, mac: &str, ip: &str, rd: &str, rt: &str, next_hop: &str) {
+        let mut args = vec![
+            "global",
+            "rib",
+            "-a",
+            "evpn",
+            if add { "add" } else { "del" },
+            "macadv",
+            mac,
+            ip,
+        ];
+        args.extend(["etag", "0", "label", "100", "rd", rd]);
+        if add {
+            args.extend(["rt", rt, "encap", "vxlan", "nexthop", next_hop]);
+        }
+        self.gobgp(&args)
+            .unwrap_or_else(|e| panic!("gobgp macadv {mac}: {e}"));
+    }
+
     /// PID of a started process by label (for kill tests).
     pub fn pid(&self, label: &str) -> Option<u32> {
         self.procs
