@@ -1,27 +1,57 @@
-//! What changed between two configurations, for SIGHUP reload: which
-//! neighbours must be reset, which can change in place, which VNIs changed,
-//! and which global changes need a restart.
+//! What changed between two configurations, for SIGHUP reload.
+//!
+//! Comparisons are on *effective* values: a neighbour that inherits
+//! `[bgp].hold_time` changes when that does, a VNI with auto RTs changes when
+//! `[evpn].auto_rt` does, and moving a block in the file changes nothing.
+//!
+//! * neighbours: added, removed, and changed — split into those whose change
+//!   needs a session reset (AS, password, timers, capabilities...) and those
+//!   applied live (description, max_prefix, route_reflector_client);
+//! * VNIs: added, removed, changed (anything about the routes they originate
+//!   or import);
+//! * global keys: applied on reload (`global_changed`) or only after a restart
+//!   (`restart_required`: asn, router_id, listeners...).
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
-use evpnd_wire::Vni;
+use evpnd_wire::{Rd, RouteTarget, Vni};
+use ipnet::IpNet;
+use serde::Serialize;
 
-use crate::model::{Config, Neighbor, VniConfig};
+use crate::derive::RtMatch;
+use crate::model::{Config, Neighbor, StaticMac, VniConfig};
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct ConfigDiff {
     pub neighbors_added: Vec<IpAddr>,
     pub neighbors_removed: Vec<IpAddr>,
-    /// Changed neighbours whose session must be reset (AS, password, families, timers...).
+    /// Changed neighbours whose session must be reset to apply the change.
     pub neighbors_reset: Vec<IpAddr>,
-    /// Changed neighbours whose change applies without a reset (description, max-prefix...).
+    /// Changed neighbours whose change applies to the live session.
     pub neighbors_updated: Vec<IpAddr>,
+    /// What changed for each neighbour in `neighbors_reset` and `neighbors_updated`.
+    pub neighbor_changes: Vec<NeighborChange>,
     pub vnis_added: Vec<Vni>,
     pub vnis_removed: Vec<Vni>,
+    /// VNIs whose originated routes or import rules change (RD, RTs, MACs,
+    /// prefixes, devices, VTEP address, gateway flags).
     pub vnis_changed: Vec<Vni>,
-    /// Keys that only take effect after a restart (asn, router_id, listen).
+    /// Changed global keys that take effect on reload (their effect on
+    /// neighbours and VNIs is already in the lists above).
+    pub global_changed: Vec<&'static str>,
+    /// Changed keys that only take effect after a restart.
     pub restart_required: Vec<&'static str>,
+}
+
+/// One changed neighbour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NeighborChange {
+    pub address: IpAddr,
+    /// The changed keys, as written in the file (`hold_time` also when inherited).
+    pub keys: Vec<&'static str>,
+    /// Whether the session must be reset (any key needing it).
+    pub reset: bool,
 }
 
 impl ConfigDiff {
@@ -30,71 +60,185 @@ impl ConfigDiff {
     }
 }
 
-/// Whether a change to a neighbour can be applied to the live session.
-fn needs_reset(a: &Neighbor, b: &Neighbor) -> bool {
-    let live = |n: &Neighbor| {
-        let mut n = n.clone();
-        n.description = None;
-        n.max_prefix = None;
-        n.route_reflector_client = false;
-        n
-    };
-    live(a) != live(b)
+/// The settings of a neighbour as the session sees them, key by key:
+/// (key, needs a reset, value rendered for comparison).
+fn neighbor_view(c: &Config, n: &Neighbor) -> Vec<(&'static str, bool, String)> {
+    let gr = c
+        .graceful_restart(n)
+        .then_some(c.bgp.graceful_restart.restart_time);
+    vec![
+        ("remote_asn", true, n.remote_asn.to_string()),
+        ("password", true, format!("{:?}", n.password)),
+        (
+            "ttl_security",
+            true,
+            format!("{:?}", n.ttl_security.as_ref().map(|t| *t.get_ref())),
+        ),
+        ("ebgp_multihop", true, format!("{:?}", n.ebgp_multihop)),
+        ("passive", true, n.passive.to_string()),
+        ("hold_time", true, c.hold_time(n).to_string()),
+        ("keepalive", true, c.effective_keepalive(n).to_string()),
+        ("update_source", true, format!("{:?}", n.update_source)),
+        ("port", true, n.port.to_string()),
+        ("families", true, format!("{:?}", n.families)),
+        ("add_path_receive", true, n.add_path_receive.to_string()),
+        ("graceful_restart", true, format!("{gr:?}")),
+        ("enabled", true, n.enabled.to_string()),
+        ("description", false, format!("{:?}", n.description)),
+        ("max_prefix", false, format!("{:?}", n.max_prefix)),
+        (
+            "route_reflector_client",
+            false,
+            n.route_reflector_client.to_string(),
+        ),
+    ]
+}
+
+/// A VNI as the EVPN core sees it.
+#[derive(PartialEq)]
+struct VniView {
+    rd: Rd,
+    import: Vec<RtMatch>,
+    export: Vec<RouteTarget>,
+    devices: [Option<String>; 3],
+    macs: Vec<(StaticMac, bool)>,
+    prefixes: Vec<IpNet>,
+    vtep: Ipv4Addr,
+}
+
+fn vni_view(c: &Config, v: &VniConfig) -> VniView {
+    VniView {
+        rd: c.rd(v),
+        import: c.import_rts(v),
+        export: c.export_rts(v),
+        devices: [v.bridge.clone(), v.vxlan_device.clone(), v.svi.clone()],
+        macs: v
+            .macs
+            .iter()
+            .map(|m| {
+                let m = *m.get_ref();
+                (m, c.evpn.default_gateway_macs.contains(&m.mac))
+            })
+            .collect(),
+        prefixes: v.prefixes.clone(),
+        vtep: c.vtep_ip(),
+    }
 }
 
 impl Config {
     pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
         let mut d = ConfigDiff::default();
-        if old.asn() != new.asn() {
-            d.restart_required.push("bgp.asn");
-        }
-        if old.bgp.router_id != new.bgp.router_id {
-            d.restart_required.push("bgp.router_id");
-        }
-        if old.bgp.listen != new.bgp.listen {
-            d.restart_required.push("bgp.listen");
-        }
-        let map = |c: &Config| -> BTreeMap<IpAddr, Neighbor> {
+        globals(old, new, &mut d);
+
+        let by_addr = |c: &Config| -> BTreeMap<IpAddr, Neighbor> {
             c.neighbor
                 .iter()
                 .map(|n| (*n.address.get_ref(), n.clone()))
                 .collect()
         };
-        let (a, b) = (map(old), map(new));
-        let global_timers_changed =
-            old.bgp.hold_time != new.bgp.hold_time || old.bgp.keepalive != new.bgp.keepalive;
+        let (a, b) = (by_addr(old), by_addr(new));
         for (addr, nb) in &b {
-            match a.get(addr) {
-                None => d.neighbors_added.push(*addr),
-                Some(na) if needs_reset(na, nb) || global_timers_changed => {
-                    d.neighbors_reset.push(*addr)
-                }
-                Some(na) if na != nb => d.neighbors_updated.push(*addr),
-                Some(_) => {}
+            let Some(na) = a.get(addr) else {
+                d.neighbors_added.push(*addr);
+                continue;
+            };
+            let changed: Vec<(&'static str, bool)> = neighbor_view(old, na)
+                .into_iter()
+                .zip(neighbor_view(new, nb))
+                .filter(|(x, y)| x.2 != y.2)
+                .map(|(x, _)| (x.0, x.1))
+                .collect();
+            if changed.is_empty() {
+                continue;
             }
+            let reset = changed.iter().any(|(_, r)| *r);
+            if reset {
+                d.neighbors_reset.push(*addr);
+            } else {
+                d.neighbors_updated.push(*addr);
+            }
+            d.neighbor_changes.push(NeighborChange {
+                address: *addr,
+                keys: changed.into_iter().map(|(k, _)| k).collect(),
+                reset,
+            });
         }
         d.neighbors_removed = a.keys().filter(|k| !b.contains_key(k)).copied().collect();
-        let vmap = |c: &Config| -> BTreeMap<u32, VniConfig> {
+
+        let by_vni = |c: &Config| -> BTreeMap<Vni, VniConfig> {
             c.evpn
                 .vni
                 .iter()
-                .map(|v| (v.vni.get_ref().get(), v.clone()))
+                .map(|v| (*v.vni.get_ref(), v.clone()))
                 .collect()
         };
-        let (va, vb) = (vmap(old), vmap(new));
-        for (k, v) in &vb {
-            match va.get(k) {
-                None => d.vnis_added.push(*v.vni.get_ref()),
-                // Spanned values compare by value: moving a block in the file is not a change.
-                Some(o) if o != v => d.vnis_changed.push(*v.vni.get_ref()),
+        let (va, vb) = (by_vni(old), by_vni(new));
+        for (vni, v) in &vb {
+            match va.get(vni) {
+                None => d.vnis_added.push(*vni),
+                Some(o) if vni_view(old, o) != vni_view(new, v) => d.vnis_changed.push(*vni),
                 Some(_) => {}
             }
         }
-        d.vnis_removed = va
-            .iter()
-            .filter(|(k, _)| !vb.contains_key(k))
-            .map(|(_, v)| *v.vni.get_ref())
-            .collect();
+        d.vnis_removed = va.keys().filter(|k| !vb.contains_key(k)).copied().collect();
         d
     }
+}
+
+fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
+    let (o, n) = (&old.bgp, &new.bgp);
+    let restart = [
+        ("bgp.asn", old.asn() != new.asn()),
+        ("bgp.router_id", o.router_id != n.router_id),
+        ("bgp.listen", o.listen != n.listen),
+        ("bgp.cluster_id", old.cluster_id() != new.cluster_id()),
+        ("api.socket", old.api.socket != new.api.socket),
+        ("api.listen", old.api.listen != new.api.listen),
+        ("api.tls_cert", old.api.tls_cert != new.api.tls_cert),
+        ("api.tls_key", old.api.tls_key != new.api.tls_key),
+        ("api.client_ca", old.api.client_ca != new.api.client_ca),
+        ("metrics.listen", old.metrics.listen != new.metrics.listen),
+        ("log.level", old.log.level != new.log.level),
+        ("log.format", old.log.format != new.log.format),
+    ];
+    let (eo, en) = (&old.evpn, &new.evpn);
+    let (go, gn) = (&o.graceful_restart, &n.graceful_restart);
+    let live = [
+        ("bgp.hold_time", o.hold_time != n.hold_time),
+        ("bgp.keepalive", o.keepalive != n.keepalive),
+        ("bgp.connect_retry", o.connect_retry != n.connect_retry),
+        ("bgp.graceful_restart.enabled", go.enabled != gn.enabled),
+        (
+            "bgp.graceful_restart.restart_time",
+            go.restart_time != gn.restart_time,
+        ),
+        (
+            "bgp.graceful_restart.stale_routes_time",
+            go.stale_routes_time != gn.stale_routes_time,
+        ),
+        ("evpn.vtep_ip", eo.vtep_ip != en.vtep_ip),
+        (
+            "evpn.learn_from_kernel",
+            eo.learn_from_kernel != en.learn_from_kernel,
+        ),
+        ("evpn.auto_rt", eo.auto_rt != en.auto_rt),
+        (
+            "evpn.default_gateway_macs",
+            eo.default_gateway_macs != en.default_gateway_macs,
+        ),
+        (
+            "evpn.flush_on_shutdown",
+            eo.flush_on_shutdown != en.flush_on_shutdown,
+        ),
+        (
+            "evpn.duplicate_detection",
+            eo.duplicate_detection != en.duplicate_detection,
+        ),
+    ];
+    d.restart_required = restart
+        .iter()
+        .filter(|(_, c)| *c)
+        .map(|(k, _)| *k)
+        .collect();
+    d.global_changed = live.iter().filter(|(_, c)| *c).map(|(k, _)| *k).collect();
 }

@@ -1,0 +1,195 @@
+//! Values derived from the configuration: effective per-neighbour timers,
+//! auto RD / RT (DESIGN.md "Best path and EVPN rules"), the RTs a VNI exports
+//! and imports. The daemon and the EVPN core use these rather than re-deriving.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use evpnd_wire::{Rd, RouteTarget, Vni};
+use serde::Serialize;
+
+use crate::model::{AutoOr, AutoRt, Config, Neighbor, VniConfig};
+
+/// Auto RD: `router-id:index`, the index derived from the VNI (not from
+/// creation order, as FRR does), so it is the same after every restart and on
+/// every reload. A type-1 RD has a 16-bit number: VNIs below 65536 are used
+/// as-is and cannot collide; larger VNIs are folded (`vni mod 65536`), and
+/// validation rejects two configured VNIs that fold to the same number (set
+/// `rd` explicitly for one of them).
+pub fn auto_rd(router_id: Ipv4Addr, vni: Vni) -> Rd {
+    Rd::Ipv4 {
+        addr: router_id,
+        number: auto_rd_number(vni),
+    }
+}
+
+/// The number part of [`auto_rd`].
+pub fn auto_rd_number(vni: Vni) -> u16 {
+    (vni.get() & 0xffff) as u16
+}
+
+/// Auto RT, always a 2-octet-AS route target with the low 16 bits of the AS
+/// (so a 4-byte AS such as 4200000000 gives `59904:VNI`, as FRR):
+/// * [`AutoRt::AsVni`]: local administrator = VNI;
+/// * [`AutoRt::Rfc8365`]: local administrator = `0x10000000 | VNI` (RFC 8365
+///   §5.1.2.1: A = 0 auto-derived, type = 1 VXLAN, D-ID = 0, service id = VNI).
+pub fn auto_rt(asn: u32, vni: Vni, style: AutoRt) -> RouteTarget {
+    let value = match style {
+        AutoRt::AsVni => vni.get(),
+        AutoRt::Rfc8365 => RFC8365_VXLAN | vni.get(),
+    };
+    RouteTarget::As2 {
+        asn: (asn & 0xffff) as u16,
+        value,
+    }
+}
+
+/// RFC 8365 §5.1.2.1 type field 1 (VXLAN) in the local administrator.
+const RFC8365_VXLAN: u32 = 0x1000_0000;
+
+/// An import rule of a VNI: an exact route target, or the auto RT's wildcard
+/// (any RT whose local administrator equals the value, whatever its AS — how
+/// FRR imports auto RTs, so leaves with different ASNs import each other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum RtMatch {
+    Exact(RouteTarget),
+    LocalAdmin(u32),
+}
+
+impl RtMatch {
+    pub fn matches(&self, rt: &RouteTarget) -> bool {
+        match self {
+            RtMatch::Exact(x) => x == rt,
+            RtMatch::LocalAdmin(v) => rt.local_admin() == *v,
+        }
+    }
+}
+
+impl Config {
+    pub fn asn(&self) -> u32 {
+        *self.bgp.asn.get_ref()
+    }
+
+    /// `[bgp].cluster_id`, else the router id.
+    pub fn cluster_id(&self) -> Ipv4Addr {
+        self.bgp.cluster_id.unwrap_or(self.bgp.router_id)
+    }
+
+    pub fn is_ibgp(&self, n: &Neighbor) -> bool {
+        n.remote_asn == self.asn()
+    }
+
+    /// The neighbour with this address.
+    pub fn neighbor(&self, addr: IpAddr) -> Option<&Neighbor> {
+        self.neighbor.iter().find(|n| *n.address.get_ref() == addr)
+    }
+
+    /// The configured VNI.
+    pub fn vni(&self, vni: Vni) -> Option<&VniConfig> {
+        self.evpn.vni.iter().find(|v| *v.vni.get_ref() == vni)
+    }
+
+    /// Hold time for a neighbour: its own, else `[bgp].hold_time`.
+    pub fn hold_time(&self, n: &Neighbor) -> u16 {
+        *n.hold_time
+            .as_ref()
+            .unwrap_or(&self.bgp.hold_time)
+            .get_ref()
+    }
+
+    /// The configured keepalive for a neighbour (its own, else `[bgp]`), if
+    /// any; `None` means "a third of the negotiated hold time".
+    pub fn keepalive(&self, n: &Neighbor) -> Option<u16> {
+        n.keepalive
+            .as_ref()
+            .or(self.bgp.keepalive.as_ref())
+            .map(|k| *k.get_ref())
+    }
+
+    /// The keepalive interval proposed to a neighbour: configured, else a
+    /// third of its hold time (0 when the hold time is 0: no keepalives).
+    pub fn effective_keepalive(&self, n: &Neighbor) -> u16 {
+        self.keepalive(n).unwrap_or(self.hold_time(n) / 3)
+    }
+
+    /// Whether graceful restart is negotiated with a neighbour.
+    pub fn graceful_restart(&self, n: &Neighbor) -> bool {
+        n.graceful_restart
+            .unwrap_or(self.bgp.graceful_restart.enabled)
+    }
+
+    /// The VTEP address when `[evpn].vtep_ip` is set, else the router id
+    /// (until the kernel reports the VXLAN devices' local address).
+    pub fn vtep_ip(&self) -> Ipv4Addr {
+        self.evpn.vtep_ip.unwrap_or(self.bgp.router_id)
+    }
+
+    /// The RD of a configured VNI.
+    pub fn rd(&self, v: &VniConfig) -> Rd {
+        match v.rd {
+            AutoOr::Auto => auto_rd(self.bgp.router_id, *v.vni.get_ref()),
+            AutoOr::Value(rd) => rd,
+        }
+    }
+
+    /// The auto RT of a VNI under this configuration.
+    pub fn auto_rt(&self, vni: Vni) -> RouteTarget {
+        auto_rt(self.asn(), vni, self.evpn.auto_rt)
+    }
+
+    /// RTs attached to routes of a VNI: `export` + `both`, or the auto RT when
+    /// neither lists anything. Duplicates removed, order kept.
+    pub fn export_rts(&self, v: &VniConfig) -> Vec<RouteTarget> {
+        let vni = *v.vni.get_ref();
+        let rts = &v.route_targets;
+        let mut out: Vec<RouteTarget> = Vec::new();
+        for r in rts.export.iter().chain(&rts.both) {
+            let rt = match r {
+                AutoOr::Auto => self.auto_rt(vni),
+                AutoOr::Value(rt) => *rt,
+            };
+            if !out.contains(&rt) {
+                out.push(rt);
+            }
+        }
+        if out.is_empty() {
+            out.push(self.auto_rt(vni));
+        }
+        out
+    }
+
+    /// What a VNI imports: `import` + `both`, or the auto RT when neither lists
+    /// anything. The auto RT imports by local administrator ([`RtMatch::LocalAdmin`]).
+    pub fn import_rts(&self, v: &VniConfig) -> Vec<RtMatch> {
+        let vni = *v.vni.get_ref();
+        let rts = &v.route_targets;
+        let auto = RtMatch::LocalAdmin(self.auto_rt(vni).local_admin());
+        let mut out: Vec<RtMatch> = Vec::new();
+        for r in rts.import.iter().chain(&rts.both) {
+            let m = match r {
+                AutoOr::Auto => auto,
+                AutoOr::Value(rt) => RtMatch::Exact(*rt),
+            };
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        if out.is_empty() {
+            out.push(auto);
+        }
+        out
+    }
+
+    /// A copy safe to show (API, logs): neighbour passwords replaced.
+    pub fn redacted(&self) -> Config {
+        let mut c = self.clone();
+        for n in &mut c.neighbor {
+            if n.password.is_some() {
+                n.password = Some(REDACTED.into());
+            }
+        }
+        c
+    }
+}
+
+/// What [`Config::redacted`] puts in place of a password.
+pub const REDACTED: &str = "<redacted>";

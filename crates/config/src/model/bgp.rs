@@ -1,0 +1,185 @@
+//! `[bgp]` and `[[neighbor]]`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use evpnd_wire::Family;
+use serde::{Deserialize, Deserializer, Serialize};
+use toml::Spanned;
+
+use super::{text, yes};
+
+/// `[bgp]`: the local BGP speaker.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bgp {
+    /// Local AS, 1..=4294967295 except 23456 (AS_TRANS). Read it with [`crate::Config::asn`].
+    pub asn: Spanned<u32>,
+    /// BGP identifier; also the address part of auto RDs.
+    pub router_id: Ipv4Addr,
+    /// Where to accept BGP connections. Default `["0.0.0.0:179"]`.
+    #[serde(default = "default_listen")]
+    pub listen: Vec<SocketAddr>,
+    /// Route-reflector cluster id (RFC 4456). Default: the router id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<Ipv4Addr>,
+    /// Proposed hold time in seconds: 0 (no keepalives) or at least 3. Default 90.
+    #[serde(default = "default_hold")]
+    pub hold_time: Spanned<u16>,
+    /// Keepalive interval in seconds. Default: a third of the hold time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keepalive: Option<Spanned<u16>>,
+    /// ConnectRetry timer in seconds (RFC 4271 §10). Default 30.
+    #[serde(default = "default_connect_retry")]
+    pub connect_retry: u16,
+    #[serde(default)]
+    pub graceful_restart: GracefulRestart,
+}
+
+pub(crate) fn default_listen() -> Vec<SocketAddr> {
+    vec![SocketAddr::from(([0, 0, 0, 0], 179))]
+}
+fn default_hold() -> Spanned<u16> {
+    Spanned::new(0..0, 90)
+}
+fn default_connect_retry() -> u16 {
+    30
+}
+
+/// `[bgp.graceful_restart]` (RFC 4724).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GracefulRestart {
+    /// Advertise the capability and act as helper. Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Restart time advertised to peers, seconds (12 bits: at most 4095). Default 120.
+    #[serde(default = "default_restart_time")]
+    pub restart_time: u16,
+    /// After a peer came back, how long its stale routes wait for End-of-RIB. Default 360.
+    #[serde(default = "default_stale_time")]
+    pub stale_routes_time: u16,
+}
+
+fn default_restart_time() -> u16 {
+    120
+}
+fn default_stale_time() -> u16 {
+    360
+}
+
+impl Default for GracefulRestart {
+    fn default() -> Self {
+        GracefulRestart {
+            enabled: true,
+            restart_time: default_restart_time(),
+            stale_routes_time: default_stale_time(),
+        }
+    }
+}
+
+/// `[[neighbor]]`: one BGP peer.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Neighbor {
+    /// The peer's address; identifies the neighbour (no two may share it).
+    pub address: Spanned<IpAddr>,
+    /// The peer's AS. Equal to `[bgp].asn` means iBGP.
+    pub remote_asn: u32,
+    /// Free text; changing it never resets the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// TCP MD5 signature key (RFC 2385), 1 to 80 bytes. Hidden by [`crate::Config::redacted`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// GTSM (RFC 5082): send with TTL 255, accept only packets at most this many hops away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_security: Option<Spanned<u8>>,
+    /// TTL for eBGP sessions that are not directly connected. eBGP is single-hop otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ebgp_multihop: Option<u8>,
+    /// Never connect; wait for the peer. Default false.
+    #[serde(default)]
+    pub passive: bool,
+    /// Overrides `[bgp].hold_time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_time: Option<Spanned<u16>>,
+    /// Overrides `[bgp].keepalive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keepalive: Option<Spanned<u16>>,
+    /// Reflect iBGP routes to this peer (RFC 4456). iBGP only. Default false.
+    #[serde(default)]
+    pub route_reflector_client: bool,
+    /// Local address to connect from (typically the loopback). Default: chosen by the kernel.
+    #[serde(
+        default,
+        deserialize_with = "update_source",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub update_source: Option<IpAddr>,
+    /// The peer's TCP port. Default 179.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// Prefix limit (RFC 4486). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_prefix: Option<MaxPrefix>,
+    /// Address families to negotiate. Default `["l2vpn-evpn"]`. Written as text
+    /// (`evpnd_wire::Family` derives serde as `{ afi, safi }`, right for recorded
+    /// events, not for an operator's file).
+    #[serde(
+        default = "default_families",
+        deserialize_with = "text::list",
+        serialize_with = "text::ser_list"
+    )]
+    pub families: Vec<Family>,
+    /// Accept ADD-PATH path identifiers from the peer (RFC 7911). Default false.
+    #[serde(default)]
+    pub add_path_receive: bool,
+    /// Overrides `[bgp.graceful_restart].enabled` for this peer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graceful_restart: Option<bool>,
+    /// `false` keeps the neighbour configured but administratively down. Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn default_port() -> u16 {
+    179
+}
+pub(crate) fn default_families() -> Vec<Family> {
+    vec![Family::L2VPN_EVPN]
+}
+
+/// `update_source` is an address. FRR also takes an interface name there;
+/// say so instead of the generic "invalid IP address syntax".
+fn update_source<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
+    text::one::<SourceAddr, D>(d).map(|a| Some(a.0))
+}
+
+struct SourceAddr(IpAddr);
+
+impl std::str::FromStr for SourceAddr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.parse().map(SourceAddr).map_err(|_| {
+            format!(
+                "update_source {s:?} is not an IP address (interface names are not supported yet: give the interface's address)"
+            )
+        })
+    }
+}
+
+/// `max_prefix = { limit = N, restart_after = S, warning_only = B }` (RFC 4486).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaxPrefix {
+    /// Routes accepted from the peer before the session is closed with
+    /// Cease / Maximum Number of Prefixes Reached.
+    pub limit: u32,
+    /// Reconnect after this many seconds; absent: stay down until the
+    /// neighbour is reset by the operator (reload or API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_after: Option<u32>,
+    /// Only log when the limit is crossed; keep the session.
+    #[serde(default)]
+    pub warning_only: bool,
+}

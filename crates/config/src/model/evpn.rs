@@ -1,0 +1,226 @@
+//! `[evpn]` and `[[evpn.vni]]`.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+
+use evpnd_wire::{MacAddr, Rd, RouteTarget, Vni};
+use ipnet::IpNet;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use toml::Spanned;
+
+use super::{AutoOr, text, yes};
+
+/// `[evpn]`: the EVPN instance (one per daemon, like FRR's `advertise-all-vni` VRF).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evpn {
+    /// Next hop and PMSI tunnel endpoint of our routes. Default: the local
+    /// address of the VXLAN devices; the router id when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vtep_ip: Option<Ipv4Addr>,
+    /// Take VNIs, local MACs and neighbours from the kernel (FRR's
+    /// `advertise-all-vni`). Default true; a route reflector sets false.
+    #[serde(default = "yes")]
+    pub learn_from_kernel: bool,
+    /// How auto route targets are formed. Default `"as-vni"`.
+    #[serde(default)]
+    pub auto_rt: AutoRt,
+    /// Anycast gateway MACs: advertised with the default-gateway community.
+    #[serde(default, deserialize_with = "text::list")]
+    pub default_gateway_macs: Vec<MacAddr>,
+    /// Remove what evpnd programmed on a clean shutdown. Default false: forwarding
+    /// keeps working while the daemon restarts.
+    #[serde(default)]
+    pub flush_on_shutdown: bool,
+    /// RFC 7432 §15.1 duplicate MAC detection.
+    #[serde(default)]
+    pub duplicate_detection: DuplicateDetection,
+    /// `[[evpn.vni]]`: VNIs configured here (more may come from the kernel).
+    #[serde(default)]
+    pub vni: Vec<VniConfig>,
+}
+
+impl Default for Evpn {
+    fn default() -> Self {
+        Evpn {
+            vtep_ip: None,
+            learn_from_kernel: true,
+            auto_rt: AutoRt::AsVni,
+            default_gateway_macs: Vec::new(),
+            flush_on_shutdown: false,
+            duplicate_detection: DuplicateDetection::default(),
+            vni: Vec::new(),
+        }
+    }
+}
+
+/// How auto route targets are derived from the AS and the VNI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AutoRt {
+    /// `AS:VNI` with the low 16 bits of the AS (FRR's default); imported by
+    /// matching the VNI in the local administrator, whatever the AS.
+    #[default]
+    AsVni,
+    /// RFC 8365 §5.1.2.1: local administrator = A(0, auto) | type 1 (VXLAN) |
+    /// D-ID 0 | VNI, i.e. `VNI | 0x10000000` (FRR's `rfc8365-compatible`).
+    Rfc8365,
+}
+
+/// `[evpn.duplicate_detection]`: a MAC that moves `max_moves` times within
+/// `window` seconds is declared duplicate (FRR `dup-addr-detection`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateDetection {
+    /// Default true (as FRR).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// 2..=1000, default 5.
+    #[serde(default = "default_moves")]
+    pub max_moves: u32,
+    /// Seconds, 2..=1800, default 180.
+    #[serde(default = "default_window")]
+    pub window: u32,
+    /// What to do with a duplicate: `false` (default) only warns, a number of
+    /// seconds (30..=3600) freezes it that long, `"permanent"` until cleared.
+    #[serde(default)]
+    pub freeze: Freeze,
+}
+
+fn default_moves() -> u32 {
+    5
+}
+fn default_window() -> u32 {
+    180
+}
+
+impl Default for DuplicateDetection {
+    fn default() -> Self {
+        DuplicateDetection {
+            enabled: true,
+            max_moves: default_moves(),
+            window: default_window(),
+            freeze: Freeze::Off,
+        }
+    }
+}
+
+/// `freeze = false | <seconds> | "permanent"`. A frozen duplicate is neither
+/// advertised (local) nor installed (remote).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Freeze {
+    /// Warn only.
+    #[default]
+    Off,
+    /// Freeze for this many seconds, then recover.
+    Seconds(u32),
+    /// Freeze until cleared by the operator.
+    Permanent,
+}
+
+impl Serialize for Freeze {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Freeze::Off => s.serialize_bool(false),
+            Freeze::Seconds(n) => s.serialize_u32(n),
+            Freeze::Permanent => s.serialize_str("permanent"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Freeze {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        const WANT: &str = "false, a number of seconds or \"permanent\"";
+        impl serde::de::Visitor<'_> for V {
+            type Value = Freeze;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(WANT)
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Freeze, E> {
+                if b {
+                    Err(E::custom(format!(
+                        "freeze = true needs a duration: use {WANT}"
+                    )))
+                } else {
+                    Ok(Freeze::Off)
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Freeze, E> {
+                u32::try_from(n)
+                    .map(Freeze::Seconds)
+                    .map_err(|_| E::custom(format!("freeze {n} is out of range: use {WANT}")))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Freeze, E> {
+                u32::try_from(n)
+                    .map(Freeze::Seconds)
+                    .map_err(|_| E::custom(format!("freeze {n} is out of range: use {WANT}")))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Freeze, E> {
+                match s {
+                    "permanent" => Ok(Freeze::Permanent),
+                    _ => Err(E::custom(format!("freeze {s:?} is invalid: use {WANT}"))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `route_targets = { import = [...], export = [...], both = [...] }`; each
+/// entry is an RT (`ASN:NN`, `A.B.C.D:NN`) or `"auto"`. A direction with no
+/// entry (neither its own list nor `both`) uses the auto RT; `"auto"` next to
+/// explicit RTs adds the auto RT to them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteTargets {
+    #[serde(default)]
+    pub import: Vec<AutoOr<RouteTarget>>,
+    #[serde(default)]
+    pub export: Vec<AutoOr<RouteTarget>>,
+    #[serde(default)]
+    pub both: Vec<AutoOr<RouteTarget>>,
+}
+
+/// `[[evpn.vni]]`: one layer-2 VNI (MAC-VRF).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VniConfig {
+    /// 1..=16777215.
+    pub vni: Spanned<Vni>,
+    /// `"auto"` (default: `router_id:(vni mod 65536)`) or an explicit RD.
+    #[serde(default = "auto")]
+    pub rd: AutoOr<Rd>,
+    #[serde(default)]
+    pub route_targets: RouteTargets,
+    /// The bridge of this VNI. Default: discovered from the kernel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<String>,
+    /// The VXLAN device carrying this VNI. Default: discovered from the kernel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vxlan_device: Option<String>,
+    /// The SVI (layer-3 interface on the bridge) for ARP/ND suppression. Default: discovered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub svi: Option<String>,
+    /// MACs (optionally with an IP) advertised as type-2 routes without the kernel.
+    #[serde(default)]
+    pub macs: Vec<Spanned<StaticMac>>,
+    /// Prefixes advertised as type-5 routes.
+    #[serde(default)]
+    pub prefixes: Vec<IpNet>,
+}
+
+fn auto<T>() -> AutoOr<T> {
+    AutoOr::Auto
+}
+
+/// `{ mac = "02:00:00:00:01:01", ip = "192.168.100.1" }`: a MAC-only route,
+/// plus a MAC+IP route when `ip` is given (as FRR advertises them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticMac {
+    #[serde(deserialize_with = "text::one")]
+    pub mac: MacAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
+}

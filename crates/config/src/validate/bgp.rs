@@ -1,0 +1,316 @@
+//! `[bgp]` and `[[neighbor]]` rules.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use super::{Collector, is_unicast, reserved_asn};
+use crate::model::{Config, Neighbor};
+use crate::path;
+
+pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
+    let b = &cfg.bgp;
+    let asn = cfg.asn();
+    if let Some(why) = reserved_asn(asn) {
+        c.err(
+            path!["bgp", "asn"],
+            format!("asn {asn} is reserved ({why})"),
+        );
+    }
+    if b.router_id.is_unspecified() {
+        c.err(
+            path!["bgp", "router_id"],
+            "router_id 0.0.0.0 is invalid (the BGP identifier must be non-zero, RFC 6286)",
+        );
+    }
+    if b.cluster_id.is_some_and(|id| id.is_unspecified()) {
+        c.err(
+            path!["bgp", "cluster_id"],
+            "cluster_id 0.0.0.0 is invalid (must be non-zero)",
+        );
+    }
+    let mut seen = HashSet::new();
+    for (i, l) in b.listen.iter().enumerate() {
+        if l.port() == 0 {
+            c.err(
+                path!["bgp", "listen", i],
+                format!("listen {l}: port 0 is invalid"),
+            );
+        }
+        if !seen.insert(l) {
+            c.err(
+                path!["bgp", "listen", i],
+                format!("listen {l} is listed twice"),
+            );
+        }
+    }
+    let hold = *b.hold_time.get_ref();
+    if hold == 1 || hold == 2 {
+        c.err(
+            path!["bgp", "hold_time"],
+            format!("hold_time {hold} is invalid (must be 0 or at least 3)"),
+        );
+    } else if let Some(k) = &b.keepalive {
+        keepalive_vs_hold(c, path!["bgp", "keepalive"], "", *k.get_ref(), hold, "");
+    }
+    if b.connect_retry == 0 {
+        c.err(
+            path!["bgp", "connect_retry"],
+            "connect_retry 0 is invalid (at least 1 second)",
+        );
+    }
+    let gr = &b.graceful_restart;
+    if gr.restart_time > 4095 {
+        c.err(
+            path!["bgp", "graceful_restart", "restart_time"],
+            format!(
+                "graceful_restart.restart_time {} does not fit the 12-bit field (at most 4095 seconds)",
+                gr.restart_time
+            ),
+        );
+    }
+    if gr.stale_routes_time == 0 || gr.stale_routes_time > 4095 {
+        c.err(
+            path!["bgp", "graceful_restart", "stale_routes_time"],
+            format!(
+                "graceful_restart.stale_routes_time {} is out of range (1 to 4095 seconds)",
+                gr.stale_routes_time
+            ),
+        );
+    }
+
+    let mut addrs = HashSet::new();
+    for (i, n) in cfg.neighbor.iter().enumerate() {
+        let addr = *n.address.get_ref();
+        if !addrs.insert(addr) {
+            c.err(
+                path!["neighbor", i, "address"],
+                format!("neighbor {addr} is configured twice"),
+            );
+        }
+        neighbor(cfg, i, n, c);
+    }
+}
+
+/// `keepalive` against the hold time it runs under. `from` says where an
+/// inherited value came from (" (from [bgp])").
+fn keepalive_vs_hold(
+    c: &mut Collector<'_>,
+    at: &[crate::spans::Seg<'_>],
+    who: &str,
+    k: u16,
+    hold: u16,
+    from: &str,
+) {
+    if hold == 0 && k != 0 {
+        c.err(
+            at,
+            format!(
+                "{who}keepalive {k}{from} with hold_time 0: no keepalives are sent when the hold time is 0 (remove keepalive or set it to 0)"
+            ),
+        );
+    } else if hold != 0 && k == 0 {
+        c.err(
+            at,
+            format!(
+                "{who}keepalive 0{from} with hold_time {hold}: the peer would expire the session (use at most {})",
+                hold / 3
+            ),
+        );
+    } else if hold != 0 && k >= hold {
+        c.err(
+            at,
+            format!("{who}keepalive {k}{from} must be less than the hold time {hold}"),
+        );
+    }
+}
+
+fn neighbor(cfg: &Config, i: usize, n: &Neighbor, c: &mut Collector<'_>) {
+    let addr = *n.address.get_ref();
+    let who = format!("neighbor {addr}: ");
+    let ibgp = cfg.is_ibgp(n);
+    if !is_unicast(addr) {
+        c.err(
+            path!["neighbor", i, "address"],
+            format!("{who}not a unicast address"),
+        );
+    } else if let IpAddr::V6(a) = addr
+        && a.is_unicast_link_local()
+    {
+        c.err(
+            path!["neighbor", i, "address"],
+            format!("{who}link-local peers need an interface, which is not supported (use a global address)"),
+        );
+    }
+    if let Some(why) = reserved_asn(n.remote_asn) {
+        c.err(
+            path!["neighbor", i, "remote_asn"],
+            format!("{who}remote_asn {} is reserved ({why})", n.remote_asn),
+        );
+    }
+    if let Some(t) = &n.ttl_security {
+        let t = *t.get_ref();
+        if n.ebgp_multihop.is_some() {
+            c.err(
+                path!["neighbor", i, "ttl_security"],
+                format!("{who}ttl_security and ebgp_multihop cannot both be set (GTSM fixes the TTL at 255)"),
+            );
+        }
+        if t == 0 || t == 255 {
+            c.err(
+                path!["neighbor", i, "ttl_security"],
+                format!("{who}ttl_security {t} is out of range (1 to 254 hops)"),
+            );
+        }
+    }
+    if let Some(h) = n.ebgp_multihop {
+        if ibgp {
+            c.err(
+                path!["neighbor", i, "ebgp_multihop"],
+                format!(
+                    "{who}ebgp_multihop applies to eBGP only (remote_asn {} is our AS)",
+                    n.remote_asn
+                ),
+            );
+        } else if h == 0 {
+            c.err(
+                path!["neighbor", i, "ebgp_multihop"],
+                format!("{who}ebgp_multihop 0 is out of range (1 to 255 hops)"),
+            );
+        }
+    }
+    if n.route_reflector_client && !ibgp {
+        c.err(
+            path!["neighbor", i, "route_reflector_client"],
+            format!(
+                "{who}route_reflector_client needs an iBGP peer (remote_asn {} is not our AS {})",
+                n.remote_asn,
+                cfg.asn()
+            ),
+        );
+    }
+    timers(cfg, i, n, &who, c);
+    if let Some(p) = &n.password {
+        if p.is_empty() {
+            c.err(
+                path!["neighbor", i, "password"],
+                format!("{who}password is empty (leave it out to disable TCP MD5)"),
+            );
+        } else if p.len() > 80 {
+            c.err(
+                path!["neighbor", i, "password"],
+                format!(
+                    "{who}password is {} bytes long; TCP MD5 keys are at most 80",
+                    p.len()
+                ),
+            );
+        }
+    }
+    if n.port == 0 {
+        c.err(
+            path!["neighbor", i, "port"],
+            format!("{who}port 0 is invalid"),
+        );
+    }
+    if let Some(src) = n.update_source {
+        if !is_unicast(src) {
+            c.err(
+                path!["neighbor", i, "update_source"],
+                format!("{who}update_source {src} is not a unicast address"),
+            );
+        } else if src.is_ipv4() != addr.is_ipv4() {
+            c.err(
+                path!["neighbor", i, "update_source"],
+                format!("{who}update_source {src} and the neighbour address are of different IP versions"),
+            );
+        }
+    }
+    if let Some(mp) = &n.max_prefix {
+        if mp.limit == 0 {
+            c.err(
+                path!["neighbor", i, "max_prefix", "limit"],
+                format!("{who}max_prefix limit 0 is invalid (at least 1)"),
+            );
+        }
+        match mp.restart_after {
+            Some(_) if mp.warning_only => c.err(
+                path!["neighbor", i, "max_prefix", "restart_after"],
+                format!("{who}max_prefix restart_after has no effect with warning_only (the session is never closed)"),
+            ),
+            Some(0) => c.err(
+                path!["neighbor", i, "max_prefix", "restart_after"],
+                format!("{who}max_prefix restart_after 0 is invalid (at least 1 second; leave it out to stay down)"),
+            ),
+            _ => {}
+        }
+    }
+    if n.families.is_empty() {
+        c.err(
+            path!["neighbor", i, "families"],
+            format!("{who}families is empty: the session would carry nothing"),
+        );
+    }
+    let mut fams = HashSet::new();
+    for (j, f) in n.families.iter().enumerate() {
+        if !fams.insert(f) {
+            c.err(
+                path!["neighbor", i, "families", j],
+                format!("{who}family {f} is listed twice"),
+            );
+        }
+    }
+    if n.passive && cfg.bgp.listen.is_empty() {
+        c.err(
+            path!["neighbor", i, "passive"],
+            format!("{who}passive, but [bgp].listen is empty: the session can never come up"),
+        );
+    }
+}
+
+fn timers(cfg: &Config, i: usize, n: &Neighbor, who: &str, c: &mut Collector<'_>) {
+    let global_hold = *cfg.bgp.hold_time.get_ref();
+    if global_hold == 1 || global_hold == 2 {
+        // Already reported at [bgp]; every inheriting neighbour would repeat it.
+        if n.hold_time.is_none() {
+            return;
+        }
+    }
+    let hold = cfg.hold_time(n);
+    if let Some(h) = &n.hold_time
+        && (hold == 1 || hold == 2)
+    {
+        c.err(
+            path!["neighbor", i, "hold_time"],
+            format!(
+                "{who}hold_time {} is invalid (must be 0 or at least 3)",
+                h.get_ref()
+            ),
+        );
+        return;
+    }
+    match (&n.keepalive, &cfg.bgp.keepalive, &n.hold_time) {
+        // Own keepalive: checked against the hold time it runs under.
+        (Some(k), _, _) => {
+            keepalive_vs_hold(
+                c,
+                path!["neighbor", i, "keepalive"],
+                who,
+                *k.get_ref(),
+                hold,
+                "",
+            );
+        }
+        // Inherited keepalive under an own hold time: the pair is new here.
+        (None, Some(k), Some(_)) => {
+            keepalive_vs_hold(
+                c,
+                path!["neighbor", i, "hold_time"],
+                who,
+                *k.get_ref(),
+                hold,
+                " (from [bgp])",
+            );
+        }
+        // Both inherited: [bgp] already checked them.
+        _ => {}
+    }
+}

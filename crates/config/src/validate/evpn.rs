@@ -1,0 +1,252 @@
+//! `[evpn]` and `[[evpn.vni]]` rules.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use evpnd_wire::{Rd, RouteTarget};
+
+use super::{Collector, is_ifname, is_unicast};
+use crate::derive::auto_rd_number;
+use crate::model::{AutoOr, Config, Freeze, VniConfig};
+use crate::path;
+
+pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
+    let e = &cfg.evpn;
+    if let Some(ip) = e.vtep_ip
+        && (ip.is_unspecified() || ip.is_multicast() || ip.is_broadcast() || ip.is_loopback())
+    {
+        c.err(
+            path!["evpn", "vtep_ip"],
+            format!("vtep_ip {ip} is not a usable VTEP address (must be a unicast, non-loopback address)"),
+        );
+    }
+    let mut gw = HashSet::new();
+    for (i, m) in e.default_gateway_macs.iter().enumerate() {
+        let at = path!["evpn", "default_gateway_macs", i];
+        if m.is_multicast() || m.is_zero() {
+            c.err(
+                at,
+                format!("default_gateway_macs: {m} is not a unicast MAC address"),
+            );
+        } else if !gw.insert(*m) {
+            c.err(at, format!("default_gateway_macs: {m} is listed twice"));
+        } else if !e.learn_from_kernel
+            && !e
+                .vni
+                .iter()
+                .any(|v| v.macs.iter().any(|s| s.get_ref().mac == *m))
+        {
+            c.err(
+                at,
+                format!("default_gateway_macs: {m} is in no [[evpn.vni]] macs and learn_from_kernel is false: it would never be advertised"),
+            );
+        }
+    }
+    let d = &e.duplicate_detection;
+    if !d.enabled {
+        for key in ["max_moves", "window", "freeze"] {
+            if c.written(path!["evpn", "duplicate_detection", key]) {
+                c.err(
+                    path!["evpn", "duplicate_detection", key],
+                    format!("duplicate_detection.{key} has no effect with enabled = false"),
+                );
+            }
+        }
+    }
+    if !(2..=1000).contains(&d.max_moves) {
+        c.err(
+            path!["evpn", "duplicate_detection", "max_moves"],
+            format!(
+                "duplicate_detection.max_moves {} is out of range (2 to 1000)",
+                d.max_moves
+            ),
+        );
+    }
+    if !(2..=1800).contains(&d.window) {
+        c.err(
+            path!["evpn", "duplicate_detection", "window"],
+            format!(
+                "duplicate_detection.window {} is out of range (2 to 1800 seconds)",
+                d.window
+            ),
+        );
+    }
+    if let Freeze::Seconds(s) = d.freeze
+        && !(30..=3600).contains(&s)
+    {
+        c.err(
+            path!["evpn", "duplicate_detection", "freeze"],
+            format!("duplicate_detection.freeze {s} is out of range (30 to 3600 seconds, false or \"permanent\")"),
+        );
+    }
+
+    let mut vnis: HashMap<u32, usize> = HashMap::new();
+    // RD → the VNI that has it, for auto and explicit RDs alike.
+    let mut rds: HashMap<Rd, u32> = HashMap::new();
+    let mut svis: HashMap<&str, u32> = HashMap::new();
+    let mut roles: HashMap<&str, &'static str> = HashMap::new();
+    for (i, v) in e.vni.iter().enumerate() {
+        let vni = v.vni.get_ref().get();
+        if vni == 0 {
+            c.err(
+                path!["evpn", "vni", i, "vni"],
+                "vni 0 is not a valid VXLAN network identifier (1 to 16777215)",
+            );
+            continue;
+        }
+        if vnis.insert(vni, i).is_some() {
+            c.err(
+                path!["evpn", "vni", i, "vni"],
+                format!("vni {vni} is configured twice"),
+            );
+            continue;
+        }
+        let rd = cfg.rd(v);
+        if let Some(&other) = rds.get(&rd) {
+            let other_auto = e
+                .vni
+                .iter()
+                .any(|o| o.vni.get_ref().get() == other && o.rd.is_auto());
+            match (v.rd.is_auto(), other_auto) {
+                (true, true) => c.err(
+                    path!["evpn", "vni", i, "vni"],
+                    format!(
+                        "vni {vni} and vni {other} would get the same auto RD (number {}): set rd explicitly",
+                        auto_rd_number(*v.vni.get_ref())
+                    ),
+                ),
+                (true, false) => c.err(
+                    path!["evpn", "vni", i, "vni"],
+                    format!("vni {vni}: its auto RD {rd} is also the RD of vni {other}: set rd explicitly"),
+                ),
+                (false, _) => c.err(
+                    path!["evpn", "vni", i, "rd"],
+                    format!("vni {vni}: rd {rd} is also the RD of vni {other}"),
+                ),
+            }
+        } else {
+            rds.insert(rd, vni);
+        }
+        route_targets(i, vni, v, c);
+        devices(i, vni, v, &mut svis, &mut roles, c);
+        macs(i, vni, v, c);
+        prefixes(i, vni, v, c);
+    }
+}
+
+fn route_targets(i: usize, vni: u32, v: &VniConfig, c: &mut Collector<'_>) {
+    let rts = &v.route_targets;
+    let lists: [(&str, &[AutoOr<RouteTarget>]); 3] = [
+        ("import", &rts.import),
+        ("export", &rts.export),
+        ("both", &rts.both),
+    ];
+    for (name, list) in lists {
+        let mut seen = HashSet::new();
+        for (j, rt) in list.iter().enumerate() {
+            let at = path!["evpn", "vni", i, "route_targets", name, j];
+            if !seen.insert(rt) {
+                c.err(
+                    at,
+                    format!("vni {vni}: route_targets.{name} lists {rt} twice"),
+                );
+            } else if name != "both" && rts.both.contains(rt) {
+                c.err(
+                    at,
+                    format!("vni {vni}: {rt} is in route_targets.both and route_targets.{name} (both already imports and exports it)"),
+                );
+            }
+        }
+    }
+}
+
+fn devices<'a>(
+    i: usize,
+    vni: u32,
+    v: &'a VniConfig,
+    svis: &mut HashMap<&'a str, u32>,
+    roles: &mut HashMap<&'a str, &'static str>,
+    c: &mut Collector<'_>,
+) {
+    let devs = [
+        ("bridge", v.bridge.as_deref()),
+        ("vxlan_device", v.vxlan_device.as_deref()),
+        ("svi", v.svi.as_deref()),
+    ];
+    for (role, name) in devs {
+        let Some(name) = name else { continue };
+        let at = path!["evpn", "vni", i, role];
+        if !is_ifname(name) {
+            c.err(
+                at,
+                format!("vni {vni}: {role} {name:?} is not a valid interface name (1 to 15 characters, no '/', ':' or whitespace)"),
+            );
+            continue;
+        }
+        let first = *roles.entry(name).or_insert(role);
+        if first != role {
+            c.err(
+                at,
+                format!("vni {vni}: {name} cannot be both the {first} and the {role}"),
+            );
+            continue;
+        }
+        if role == "svi"
+            && let Some(other) = svis.insert(name, vni)
+        {
+            c.err(
+                at,
+                format!("vni {vni}: svi {name} is also the SVI of vni {other}"),
+            );
+        }
+    }
+}
+
+fn macs(i: usize, vni: u32, v: &VniConfig, c: &mut Collector<'_>) {
+    let mut seen = HashSet::new();
+    for (j, m) in v.macs.iter().enumerate() {
+        let sm = m.get_ref();
+        if sm.mac.is_multicast() || sm.mac.is_zero() {
+            c.err(
+                path!["evpn", "vni", i, "macs", j, "mac"],
+                format!("vni {vni}: {} is not a unicast MAC address", sm.mac),
+            );
+        }
+        if let Some(ip) = sm.ip
+            && !host_ip(ip)
+        {
+            c.err(
+                path!["evpn", "vni", i, "macs", j, "ip"],
+                format!("vni {vni}: {ip} is not a unicast host address"),
+            );
+        }
+        if !seen.insert((sm.mac, sm.ip)) {
+            c.err(
+                path!["evpn", "vni", i, "macs", j],
+                format!("vni {vni}: static MAC {} listed twice", sm.mac),
+            );
+        }
+    }
+}
+
+fn host_ip(ip: IpAddr) -> bool {
+    is_unicast(ip) && !ip.is_loopback()
+}
+
+fn prefixes(i: usize, vni: u32, v: &VniConfig, c: &mut Collector<'_>) {
+    let mut seen = HashSet::new();
+    for (j, p) in v.prefixes.iter().enumerate() {
+        let at = path!["evpn", "vni", i, "prefixes", j];
+        if p.trunc() != *p {
+            c.err(
+                at,
+                format!(
+                    "vni {vni}: prefix {p} has host bits set (did you mean {}?)",
+                    p.trunc()
+                ),
+            );
+        } else if !seen.insert(*p) {
+            c.err(at, format!("vni {vni}: prefix {p} is listed twice"));
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `[api]`, `[metrics]`, `[log]` rules.
+
+use std::net::SocketAddr;
+
+use super::Collector;
+use crate::model::Config;
+use crate::path;
+
+pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
+    let a = &cfg.api;
+    if !a.socket.is_absolute() {
+        c.err(
+            path!["api", "socket"],
+            format!(
+                "api.socket {:?} must be an absolute path",
+                a.socket.display().to_string()
+            ),
+        );
+    }
+    match (&a.tls_cert, &a.tls_key) {
+        (Some(_), None) => c.err(path!["api", "tls_cert"], "api.tls_cert needs api.tls_key"),
+        (None, Some(_)) => c.err(path!["api", "tls_key"], "api.tls_key needs api.tls_cert"),
+        _ => {}
+    }
+    let tls = a.tls_cert.is_some() && a.tls_key.is_some();
+    if a.client_ca.is_some() && !tls {
+        c.err(
+            path!["api", "client_ca"],
+            "api.client_ca needs api.tls_cert and api.tls_key",
+        );
+    }
+    match a.listen {
+        None if a.tls_cert.is_some() => c.err(
+            path!["api", "tls_cert"],
+            "api.tls_cert is set but api.listen is not: TLS is only used on the TCP listener",
+        ),
+        Some(l) if !tls && !l.ip().is_loopback() => c.err(
+            path!["api", "listen"],
+            format!("api.listen {l} is reachable from the network but has no TLS: set tls_cert and tls_key, or listen on a loopback address"),
+        ),
+        _ => {}
+    }
+    if let Some(m) = cfg.metrics.listen {
+        if let Some(l) = a.listen
+            && clash(m, l)
+        {
+            c.err(
+                path!["metrics", "listen"],
+                format!("metrics.listen {m} clashes with api.listen {l}"),
+            );
+        }
+        if let Some(b) = cfg.bgp.listen.iter().find(|b| clash(m, **b)) {
+            c.err(
+                path!["metrics", "listen"],
+                format!("metrics.listen {m} clashes with bgp.listen {b}"),
+            );
+        }
+    }
+    if let Some(l) = a.listen
+        && let Some(b) = cfg.bgp.listen.iter().find(|b| clash(l, **b))
+    {
+        c.err(
+            path!["api", "listen"],
+            format!("api.listen {l} clashes with bgp.listen {b}"),
+        );
+    }
+    if let Err(why) = log_level(&cfg.log.level) {
+        c.err(
+            path!["log", "level"],
+            format!("log.level {:?} is invalid: {why}", cfg.log.level),
+        );
+    }
+}
+
+/// Two listeners that cannot both bind: same port, and the same address or a
+/// wildcard of the same family.
+fn clash(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() == b.port()
+        && (a.ip() == b.ip()
+            || (a.is_ipv4() == b.is_ipv4() && (a.ip().is_unspecified() || b.ip().is_unspecified())))
+}
+
+const LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
+
+/// A subset of tracing's `EnvFilter` syntax that catches typos: a level, or
+/// comma-separated `level` / `target=level` directives. A bare word that is
+/// not a level is rejected (EnvFilter would read it as a target at every level).
+fn log_level(s: &str) -> Result<(), String> {
+    if s.trim().is_empty() {
+        return Err(format!("empty (expected one of {})", LEVELS.join(", ")));
+    }
+    for d in s.split(',').map(str::trim) {
+        let (target, level) = match d.split_once('=') {
+            Some((t, l)) => (Some(t.trim()), l.trim()),
+            None => (None, d),
+        };
+        if let Some(t) = target
+            && (t.is_empty()
+                || !t
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':' || c == '-'))
+        {
+            return Err(format!("{t:?} is not a module path (in {d:?})"));
+        }
+        if !LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "{level:?} is not a level (expected one of {}, or target=level)",
+                LEVELS.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
