@@ -42,5 +42,6 @@ if [ -x tests/fuzz-smoke.sh ]; then
     bash tests/fuzz-smoke.sh
 fi
 
-step "all tests passed"
-echo "cargo tests: $passed passed, $failed failed"
+step "all tests passed (fmt, clippy, cargo test, fuzz smoke)"
+# The closing line CI reads: the cargo test totals.
+echo "tests: $passed passed, $failed failed"
