@@ -213,10 +213,11 @@ impl Daemon {
                 .find(|n| n.address.get_ref() == addr)
                 .cloned()
         };
-        // Keep global settings that need a restart; take the neighbours and EVPN parts.
-        let mut applied = self.cfg.clone();
-        applied.neighbor = new.neighbor.clone();
-        applied.evpn = new.evpn.clone();
+        // Take the new file except the keys that only a restart can change.
+        let mut applied = new.clone();
+        applied.bgp.asn = self.cfg.bgp.asn.clone();
+        applied.bgp.router_id = self.cfg.bgp.router_id;
+        applied.bgp.listen = self.cfg.bgp.listen.clone();
         self.cfg = applied;
         for addr in d.neighbors_removed.iter().chain(&d.neighbors_reset) {
             if let Some(i) = self.index_of(*addr) {

@@ -6,43 +6,12 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use evpnd_config::{AutoOr, Config, VniConfig, auto_rd, auto_rt};
+use evpnd_config::Config;
 use evpnd_wire::attr::{AsPath, AttrValue, ExtCommunity, Origin, PathAttribute, PmsiTunnel};
 use evpnd_wire::nlri::evpn::{EvpnRoute, Imet, IpPrefix, MacIp};
-use evpnd_wire::{Esi, Label3, Rd, RouteTarget, Vni};
+use evpnd_wire::{Esi, Label3, RouteTarget};
 
 use crate::route::RouteEntry;
-
-pub fn vtep(cfg: &Config) -> Ipv4Addr {
-    cfg.evpn.vtep_ip.unwrap_or(cfg.bgp.router_id)
-}
-
-pub fn rd(cfg: &Config, v: &VniConfig) -> Rd {
-    match v.rd {
-        AutoOr::Auto => auto_rd(cfg.bgp.router_id, *v.vni.get_ref()),
-        AutoOr::Value(rd) => rd,
-    }
-}
-
-fn resolve(cfg: &Config, vni: Vni, list: &[AutoOr<RouteTarget>]) -> Vec<RouteTarget> {
-    list.iter()
-        .map(|r| match r {
-            AutoOr::Auto => auto_rt(cfg.asn(), vni, cfg.evpn.auto_rt),
-            AutoOr::Value(rt) => *rt,
-        })
-        .collect()
-}
-
-/// Export RTs of a VNI: `export` + `both`, or the auto RT when none is given.
-pub fn export_rts(cfg: &Config, v: &VniConfig) -> Vec<RouteTarget> {
-    let vni = *v.vni.get_ref();
-    let mut rts = resolve(cfg, vni, &v.route_targets.export);
-    rts.extend(resolve(cfg, vni, &v.route_targets.both));
-    if rts.is_empty() {
-        rts.push(auto_rt(cfg.asn(), vni, cfg.evpn.auto_rt));
-    }
-    rts
-}
 
 fn base_attrs(rts: &[RouteTarget], extra: &[ExtCommunity]) -> Vec<PathAttribute> {
     let mut ecs: Vec<ExtCommunity> = rts
@@ -60,13 +29,13 @@ fn base_attrs(rts: &[RouteTarget], extra: &[ExtCommunity]) -> Vec<PathAttribute>
 
 /// Every locally originated route of the configuration.
 pub fn routes(cfg: &Config) -> Vec<RouteEntry> {
-    let vtep = vtep(cfg);
+    let vtep = cfg.vtep_ip();
     let nh = IpAddr::V4(vtep);
     let mut out = Vec::new();
     for v in &cfg.evpn.vni {
         let vni = *v.vni.get_ref();
-        let rd = rd(cfg, v);
-        let rts = export_rts(cfg, v);
+        let rd = cfg.rd(v);
+        let rts = cfg.export_rts(v);
         let label = Label3::from_vni(vni);
         let mut imet_attrs = base_attrs(&rts, &[]);
         imet_attrs.push(PathAttribute::new(AttrValue::PmsiTunnel(
