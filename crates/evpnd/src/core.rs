@@ -12,14 +12,15 @@ use evpnd_rib::{AdjOut, BestChange, Interner, Path, PeerId, Rank, Table};
 use evpnd_session::driver::{PeerCommand, PeerEvent, PeerIndex};
 use evpnd_session::negotiate::Negotiated;
 use evpnd_wire::attr::{MpNlri, PathAttribute, code};
-use evpnd_wire::nlri::evpn::{EvpnKey, EvpnNlri, EvpnRoute, evpn_nlri_len};
+use evpnd_wire::nlri::evpn::{EvpnKey, EvpnNlri, EvpnRoute};
 use evpnd_wire::update::Update;
-use evpnd_wire::{Action, Context, Family, NotifyError};
+use evpnd_wire::{Action, Family, NotifyError};
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
 use crate::export::{self, ExportCtx, Side};
+use crate::packing::{key_to_nlri, pack};
 use crate::route::{AttrSet, RouteEntry};
 
 /// An entry of a peer's Adj-RIB-Out: the RIB's own route entry (shared, not
@@ -587,104 +588,4 @@ impl Core {
             warn!("session task of a peer is gone");
         }
     }
-}
-
-/// The NLRI that withdraws `key` (labels zero, as FRR sends them).
-fn key_to_nlri(key: &EvpnKey) -> Option<EvpnNlri> {
-    use evpnd_wire::nlri::evpn::*;
-    use evpnd_wire::{Esi, Label3};
-    let route = match key.clone() {
-        EvpnKey::MacIp {
-            rd,
-            ethernet_tag,
-            mac,
-            ip,
-        } => EvpnRoute::MacIp(MacIp {
-            rd,
-            esi: Esi::ZERO,
-            ethernet_tag,
-            mac,
-            ip,
-            label1: Label3::default(),
-            label2: None,
-        }),
-        EvpnKey::Imet {
-            rd,
-            ethernet_tag,
-            originator,
-        } => EvpnRoute::Imet(Imet {
-            rd,
-            ethernet_tag,
-            originator,
-        }),
-        EvpnKey::IpPrefix {
-            rd,
-            ethernet_tag,
-            prefix,
-        } => {
-            let gateway = if prefix.addr().is_ipv4() {
-                IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-            } else {
-                IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
-            };
-            EvpnRoute::IpPrefix(IpPrefix {
-                rd,
-                esi: Esi::ZERO,
-                ethernet_tag,
-                prefix,
-                gateway,
-                label: Label3::default(),
-            })
-        }
-        EvpnKey::EthernetAd {
-            rd,
-            esi,
-            ethernet_tag,
-        } => EvpnRoute::EthernetAd(EthernetAd {
-            rd,
-            esi,
-            ethernet_tag,
-            label: Label3::default(),
-        }),
-        EvpnKey::EthernetSegment {
-            rd,
-            esi,
-            originator,
-        } => EvpnRoute::EthernetSegment(EthernetSegment {
-            rd,
-            esi,
-            originator,
-        }),
-        EvpnKey::Unknown { route_type, value } => EvpnRoute::Unknown { route_type, value },
-    };
-    Some(EvpnNlri {
-        path_id: None,
-        route,
-    })
-}
-
-/// Splits `routes` into UPDATEs that fit the session's message size.
-fn pack(
-    routes: Vec<EvpnNlri>,
-    ctx: &Context,
-    make: impl Fn(Vec<EvpnNlri>) -> Update,
-) -> Vec<Update> {
-    let max = ctx.max_message_len();
-    let overhead = 19 + make(Vec::new()).body_len(ctx) + 8;
-    let mut out = Vec::new();
-    let mut cur = Vec::new();
-    let mut size = overhead;
-    for r in routes {
-        let l = evpn_nlri_len(&r);
-        if size + l > max && !cur.is_empty() {
-            out.push(make(std::mem::take(&mut cur)));
-            size = overhead;
-        }
-        size += l;
-        cur.push(r);
-    }
-    if !cur.is_empty() {
-        out.push(make(cur));
-    }
-    out
 }

@@ -9,6 +9,7 @@
 mod core;
 mod export;
 mod origin;
+mod packing;
 mod route;
 
 use std::net::SocketAddr;
