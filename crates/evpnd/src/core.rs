@@ -44,8 +44,6 @@ struct PeerSlot {
     /// Graceful restart: when the peer's stale routes are swept if it has not
     /// re-sent them (restart time while down, stale-routes time once back up).
     stale_until: Option<Instant>,
-    /// Paths accepted from this peer (for max-prefix).
-    accepted: usize,
     /// max-prefix already tripped for this session.
     over_limit: bool,
 }
@@ -61,7 +59,6 @@ impl PeerSlot {
             in_flight: false,
             eor_pending: false,
             stale_until: None,
-            accepted: 0,
             over_limit: false,
         }
     }
@@ -295,7 +292,6 @@ impl Core {
         let changes = if keep_routes {
             self.rib.mark_stale(id)
         } else {
-            slot.accepted = 0;
             self.rib.remove_peer(id)
         };
         info!(peer = %slot.cfg.address.get_ref(), routes_changed = changes.len(), keep_routes, "peer down: {reason}");
@@ -308,7 +304,6 @@ impl Core {
             if self.peers[i].stale_until.is_some_and(|t| t <= now) {
                 self.peers[i].stale_until = None;
                 let changes = self.rib.sweep_stale(Self::peer_id(i as PeerIndex));
-                self.peers[i].accepted = self.rib.peer_path_count(Self::peer_id(i as PeerIndex));
                 info!(peer = %self.peers[i].cfg.address.get_ref(), routes = changes.len(), "graceful restart timer expired: stale routes removed");
                 self.apply(changes).await;
             }
@@ -325,21 +320,18 @@ impl Core {
             debug!(peer = %slot.cfg.address.get_ref(), family = %f, "End-of-RIB");
             self.peers[peer as usize].stale_until = None;
             let changes = self.rib.sweep_stale(id);
-            self.peers[peer as usize].accepted = self.rib.peer_path_count(id);
             self.apply(changes).await;
             return;
         }
         let withdraw_all = u.verdict() == Some(Action::TreatAsWithdraw);
         let looped = self.is_loop(&u, slot.ibgp);
         let mut changes = Vec::new();
-        let mut accepted_delta: isize = 0;
         if let Some(mp) = u.mp_unreach()
             && let MpNlri::Evpn(routes) = &mp.nlri
         {
             for r in routes {
                 let key = r.route.key();
                 let path_id = r.path_id.unwrap_or(0);
-                accepted_delta -= isize::from(self.rib.contains_path(&key, id, path_id));
                 changes.push((key.clone(), self.rib.remove(&key, id, path_id)));
             }
         }
@@ -360,7 +352,6 @@ impl Core {
             for r in routes {
                 let key = r.route.key();
                 let path_id = r.path_id.unwrap_or(0);
-                let had = self.rib.contains_path(&key, id, path_id);
                 match (withdraw_all || looped, next_hop) {
                     (false, Some(nh)) => {
                         let entry = RouteEntry {
@@ -369,7 +360,6 @@ impl Core {
                             attrs: Arc::clone(&attrs),
                         };
                         let rank = rank_for(&entry, &u, slot, &n);
-                        accepted_delta += isize::from(!had);
                         let path = Path {
                             peer: id,
                             path_id,
@@ -378,33 +368,30 @@ impl Core {
                         };
                         changes.push((key.clone(), self.rib.insert(key, path)));
                     }
-                    _ => {
-                        accepted_delta -= isize::from(had);
-                        changes.push((key.clone(), self.rib.remove(&key, id, path_id)));
-                    }
+                    _ => changes.push((key.clone(), self.rib.remove(&key, id, path_id))),
                 }
             }
         }
         self.apply(changes).await;
-        self.check_max_prefix(peer, accepted_delta).await;
+        self.check_max_prefix(peer).await;
     }
 
     /// RFC 4486: past `max_prefix.limit` accepted routes the session is closed
     /// with Cease / Maximum Number of Prefixes Reached (data: AFI, SAFI,
     /// limit), or only logged with `warning_only`.
-    async fn check_max_prefix(&mut self, peer: PeerIndex, delta: isize) {
+    async fn check_max_prefix(&mut self, peer: PeerIndex) {
+        let accepted = self.rib.peer_path_count(Self::peer_id(peer));
         let Some(slot) = self.peers.get_mut(peer as usize) else {
             return;
         };
-        slot.accepted = slot.accepted.saturating_add_signed(delta);
         let Some(mp) = slot.cfg.max_prefix.clone() else {
             return;
         };
-        if slot.accepted <= mp.limit as usize || slot.over_limit {
+        if accepted <= mp.limit as usize || slot.over_limit {
             return;
         }
         slot.over_limit = true;
-        warn!(peer = %slot.cfg.address.get_ref(), accepted = slot.accepted, limit = mp.limit, "maximum prefix limit exceeded");
+        warn!(peer = %slot.cfg.address.get_ref(), accepted, limit = mp.limit, "maximum prefix limit exceeded");
         if mp.warning_only {
             return;
         }

@@ -80,6 +80,8 @@ impl<A> Dest<A> {
 pub struct Table<K, A> {
     dests: HashMap<K, Dest<A>>,
     paths: usize,
+    /// Paths held per peer, kept by every mutation (max-prefix, API counters).
+    per_peer: HashMap<PeerId, usize>,
 }
 
 impl<K, A> Default for Table<K, A> {
@@ -87,6 +89,7 @@ impl<K, A> Default for Table<K, A> {
         Table {
             dests: HashMap::new(),
             paths: 0,
+            per_peer: HashMap::new(),
         }
     }
 }
@@ -114,21 +117,9 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
         self.paths
     }
 
-    /// Paths held from `peer` (a full scan: for rare events like the end of a graceful restart).
+    /// Paths held from `peer`.
     pub fn peer_path_count(&self, peer: PeerId) -> usize {
-        self.dests
-            .values()
-            .map(|d| d.paths.iter().filter(|p| p.peer == peer).count())
-            .sum()
-    }
-
-    /// Whether `(peer, path_id)` has a path for `key`.
-    pub fn contains_path(&self, key: &K, peer: PeerId, path_id: u32) -> bool {
-        self.dests.get(key).is_some_and(|d| {
-            d.paths
-                .iter()
-                .any(|p| p.peer == peer && p.path_id == path_id)
-        })
+        self.per_peer.get(&peer).copied().unwrap_or(0)
     }
 
     pub fn best(&self, key: &K) -> Option<&Path<A>> {
@@ -178,6 +169,7 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
         {
             Some(slot) => *slot = path,
             None => {
+                *self.per_peer.entry(path.peer).or_default() += 1;
                 dest.paths.push(path);
                 self.paths += 1;
             }
@@ -213,6 +205,9 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
         let was_best = i == dest.best;
         dest.paths.swap_remove(i);
         self.paths -= 1;
+        if let Some(n) = self.per_peer.get_mut(&peer) {
+            *n -= 1;
+        }
         if dest.paths.is_empty() {
             self.dests.remove(key);
             return BestChange::Withdrawn;
@@ -277,14 +272,19 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
     {
         let mut out = Vec::new();
         let mut removed = 0;
+        let per_peer = &mut self.per_peer;
         self.dests.retain(|k, d| {
             if d.paths.iter().all(&keep) {
                 return true;
             }
             let best_gone = d.best().is_some_and(|b| !keep(b));
-            let n = d.paths.len();
+            for p in d.paths.iter().filter(|p| !keep(p)) {
+                if let Some(n) = per_peer.get_mut(&p.peer) {
+                    *n -= 1;
+                }
+                removed += 1;
+            }
             d.paths.retain(&keep);
-            removed += n - d.paths.len();
             if d.paths.is_empty() {
                 out.push((k.clone(), BestChange::Withdrawn));
                 return false;

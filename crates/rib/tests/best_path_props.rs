@@ -80,5 +80,9 @@ proptest! {
             }
         }
         prop_assert_eq!(t.path_count(), model.len());
+        for p in 1u32..5 {
+            let want = model.keys().filter(|(_, mp)| *mp == p).count();
+            prop_assert_eq!(t.peer_path_count(PeerId(p)), want, "paths held from peer {}", p);
+        }
     }
 }
