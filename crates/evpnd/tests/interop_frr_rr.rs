@@ -64,19 +64,7 @@ fn evpnd_as_client_of_frr_reflector() {
     gob.exec(&["ip", "route", "add", "10.1.0.0/16", "via", "10.1.2.1"])
         .expect("route");
 
-    let conf = ev.dir.join("fabric.toml");
-    std::fs::write(&conf, EVPND).expect("config");
-    let conf_s = conf.to_str().expect("path").to_string();
-    ev.spawn(
-        "evpnd",
-        &[
-            "env",
-            "RUST_LOG=evpnd=debug,info",
-            env!("CARGO_BIN_EXE_evpnd"),
-            "-c",
-            &conf_s,
-        ],
-    );
+    ev.start_evpnd("evpnd", EVPND);
     frr.start_frr(FRR, "0.0.0.0");
     gob.start_gobgp(&lab::gobgp_conf(65000, "10.1.2.2", "10.1.2.1"));
 

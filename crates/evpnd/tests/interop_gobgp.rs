@@ -55,19 +55,7 @@ fn setup(tag: &str, max_prefix: &str) -> (Netns, Netns) {
     let mut ev = Netns::new(&format!("{tag}e"));
     let mut gob = Netns::new(&format!("{tag}g"));
     link(&ev, "togob", "10.1.1.1/30", &gob, "toev", "10.1.1.2/30");
-    let conf = ev.dir.join("fabric.toml");
-    std::fs::write(&conf, evpnd_conf(max_prefix)).expect("config");
-    let c = conf.to_str().expect("path").to_string();
-    ev.spawn(
-        "evpnd",
-        &[
-            "env",
-            "RUST_LOG=evpnd=debug,info",
-            env!("CARGO_BIN_EXE_evpnd"),
-            "-c",
-            &c,
-        ],
-    );
+    ev.start_evpnd("evpnd", &evpnd_conf(max_prefix));
     gob.start_gobgp(GOBGP);
     wait_until("eBGP session Established", T, || {
         let out = gob.gobgp(&["neighbor"])?;

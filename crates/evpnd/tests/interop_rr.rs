@@ -100,10 +100,7 @@ fn evpnd_reflects_between_frr_and_gobgp() {
     frr.exec(&["ip", "link", "set", "vxlan100", "up"])
         .expect("vxlan up");
 
-    let conf = ns.dir.join("fabric.toml");
-    std::fs::write(&conf, EVPND).expect("write config");
-    let conf_s = conf.to_str().expect("path").to_string();
-    ns.spawn("evpnd", &[env!("CARGO_BIN_EXE_evpnd"), "-c", &conf_s]);
+    ns.start_evpnd("evpnd", EVPND);
     frr.start_frr(FRR, "10.1.1.2");
     gob.start_gobgp(&lab::gobgp_conf(65000, "10.1.2.2", "10.1.2.1"));
 

@@ -44,22 +44,6 @@ macs = [{{ mac = "{vni_mac}" }}]
     )
 }
 
-fn start(ns: &mut Netns, label: &str, conf: &str) {
-    let path = ns.dir.join(format!("{label}.toml"));
-    std::fs::write(&path, conf).expect("config");
-    let p = path.to_str().expect("path").to_string();
-    ns.spawn(
-        label,
-        &[
-            "env",
-            "RUST_LOG=evpnd=debug,evpnd_session=debug",
-            env!("CARGO_BIN_EXE_evpnd"),
-            "-c",
-            &p,
-        ],
-    );
-}
-
 fn count(log: &str, needle: &str) -> usize {
     log.matches(needle).count()
 }
@@ -70,13 +54,11 @@ fn two_evpnd_collide_then_exchange_and_withdraw() {
     ns.add_lo_addr("10.0.0.1/32");
     ns.add_lo_addr("10.0.0.2/32");
     // Both sides are active: their connections collide; RFC 4271 6.8 keeps one.
-    start(
-        &mut ns,
+    ns.start_evpnd(
         "a",
         &evpnd_conf("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a"),
     );
-    start(
-        &mut ns,
+    ns.start_evpnd(
         "b",
         &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
     );
@@ -124,13 +106,11 @@ fn wrong_remote_as_is_refused_with_bad_peer_as() {
     ns.add_lo_addr("10.0.0.1/32");
     ns.add_lo_addr("10.0.0.2/32");
     // a expects AS 65009 but b is in 65000.
-    start(
-        &mut ns,
+    ns.start_evpnd(
         "a",
         &evpnd_conf("10.0.0.1", "10.0.0.2", 65009, "02:00:00:00:00:0a"),
     );
-    start(
-        &mut ns,
+    ns.start_evpnd(
         "b",
         &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
     );
@@ -198,13 +178,11 @@ fn pair(tag: &str, a_extra: &str, b_extra: &str) -> Netns {
     let mut ns = Netns::new(tag);
     ns.add_lo_addr("10.0.0.1/32");
     ns.add_lo_addr("10.0.0.2/32");
-    start(
-        &mut ns,
+    ns.start_evpnd(
         "a",
         &evpnd_conf_with("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a", a_extra),
     );
-    start(
-        &mut ns,
+    ns.start_evpnd(
         "b",
         &evpnd_conf_with("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b", b_extra),
     );
@@ -280,18 +258,15 @@ fn sighup_applies_changes_without_resetting_unaffected_sessions() {
             &format!("description = \"{desc}\""),
         ) + "\n[[neighbor]]\naddress = \"10.0.0.3\"\nremote_asn = 65000\nupdate_source = \"10.0.0.1\"\n"
     };
-    start(
-        &mut ns,
+    ns.start_evpnd(
         "a",
         &evpnd_conf("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a"),
     );
-    start(
-        &mut ns,
+    ns.start_evpnd(
         "b",
         &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
     );
-    start(
-        &mut ns,
+    ns.start_evpnd(
         "c",
         &evpnd_conf("10.0.0.3", "10.0.0.1", 65000, "02:00:00:00:00:0c"),
     );
@@ -393,12 +368,11 @@ fn graceful_restart_helper_keeps_routes_across_a_crash_and_sweeps_after_the_time
         "connect_retry = 1\n",
         "connect_retry = 1\n\n[bgp.graceful_restart]\nrestart_time = 3\n",
     );
-    start(
-        &mut ns,
+    ns.start_evpnd(
         "a",
         &evpnd_conf("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a"),
     );
-    start(&mut ns, "b", &b_conf);
+    ns.start_evpnd("b", &b_conf);
     wait_until("a learns b's MAC", T, || {
         let log = ns.log("a");
         if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0b]") {
@@ -424,7 +398,7 @@ fn graceful_restart_helper_keeps_routes_across_a_crash_and_sweeps_after_the_time
         ns.log("a")
     );
     // b comes back within its restart time: it re-sends and ends with End-of-RIB; nothing is withdrawn.
-    start(&mut ns, "b2", &b_conf);
+    ns.start_evpnd("b2", &b_conf);
     wait_until("b back with End-of-RIB", T, || {
         let log = ns.log("a");
         if count(&log, "session established") >= 2 && count(&log, "End-of-RIB") >= 2 {

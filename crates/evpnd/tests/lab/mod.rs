@@ -260,6 +260,16 @@ impl Netns {
             .unwrap_or_else(|e| panic!("gobgp macadv {mac}: {e}"));
     }
 
+    /// Writes `conf` to `<label>.toml` in the lab directory and starts evpnd on
+    /// it inside the namespace, logging its decisions at debug level.
+    pub fn start_evpnd(&mut self, label: &str, conf: &str) {
+        let path = self.dir.join(format!("{label}.toml"));
+        std::fs::write(&path, conf).expect("write evpnd config");
+        let p = path.to_str().expect("utf-8 path").to_string();
+        let log = "RUST_LOG=evpnd=debug,evpnd_session=debug,info";
+        self.spawn(label, &["env", log, env!("CARGO_BIN_EXE_evpnd"), "-c", &p]);
+    }
+
     /// PID of a started process by label (for kill tests).
     pub fn pid(&self, label: &str) -> Option<u32> {
         self.procs
