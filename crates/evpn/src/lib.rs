@@ -1,0 +1,530 @@
+//! `evpnd-evpn`: the EVPN domain, without I/O (events in, outputs out).
+//!
+//! * Instances ([`instance`]): one MAC-VRF per VNI the kernel has.
+//! * Local learning → origination: type 3 per VNI, type 2 MAC-only per local
+//!   MAC and MAC+IP per local neighbour, with MAC mobility and sticky
+//!   ([`mobility`]).
+//! * Remote best paths → import by route target → the desired dataplane:
+//!   remote MACs, flood entries (one per remote VTEP per VNI, refcounted over
+//!   type-3 routes), remote neighbours on the SVI.
+//!
+//! The core feeds it; the linux task receives its [`DesiredChange`]s.
+
+pub mod instance;
+pub mod mobility;
+mod origin;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use evpnd_config::{Config, Freeze};
+pub use evpnd_linux::{DesiredChange, LocalEvent, VniInfo};
+use evpnd_wire::attr::PathAttribute;
+use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
+use evpnd_wire::{MacAddr, RouteTarget, Vni};
+use tracing::{info, warn};
+
+pub use instance::Instance;
+pub use mobility::{DadPolicy, MacState, Owner, RemoteMac};
+
+/// A remote best path, as the core hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRoute {
+    pub route: EvpnRoute,
+    pub next_hop: IpAddr,
+    pub rts: Vec<RouteTarget>,
+    /// MAC mobility (sequence, sticky); (0, false) without the community.
+    pub seq: u32,
+    pub sticky: bool,
+    /// Type 3: the ingress-replication endpoint of its PMSI tunnel attribute.
+    /// `None` when the PMSI is absent or another tunnel type (no flood entry).
+    pub ir_endpoint: Option<IpAddr>,
+}
+
+/// A route this leaf originates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Originated {
+    pub route: EvpnRoute,
+    pub next_hop: IpAddr,
+    pub attrs: Vec<PathAttribute>,
+    /// For best path: the MAC mobility sequence and sticky flag it carries.
+    pub seq: u32,
+    pub sticky: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Originate(Originated),
+    Withdraw(EvpnKey),
+    Dataplane(DesiredChange),
+    /// A VNI appeared: the core should hand over every remote best path
+    /// again so it can be imported.
+    Reimport,
+}
+
+#[derive(Debug)]
+struct Imported {
+    vnis: Vec<Vni>,
+    route: RemoteRoute,
+}
+
+/// Remote neighbour candidates for one (VNI, IP): route key → (MAC, rank).
+type NeighCands = BTreeMap<EvpnKey, (MacAddr, RemoteMac)>;
+
+pub struct Evpn {
+    cfg: Arc<Config>,
+    dad: DadPolicy,
+    instances: BTreeMap<Vni, Instance>,
+    imported: HashMap<EvpnKey, Imported>,
+    macs: HashMap<(Vni, MacAddr), MacState>,
+    /// What we advertise per MAC: (seq, sticky) and the IPs with it.
+    advertised: HashMap<(Vni, MacAddr), ((u32, bool), BTreeSet<IpAddr>)>,
+    installed_macs: HashMap<(Vni, MacAddr), (IpAddr, bool)>,
+    local_neigh: HashMap<(Vni, IpAddr), MacAddr>,
+    remote_neigh: HashMap<(Vni, IpAddr), NeighCands>,
+    installed_neigh: HashMap<(Vni, IpAddr), MacAddr>,
+    flood: HashMap<(Vni, IpAddr), BTreeSet<EvpnKey>>,
+    out: Vec<Output>,
+}
+
+fn dad_policy(cfg: &Config) -> DadPolicy {
+    let d = &cfg.evpn.duplicate_detection;
+    DadPolicy {
+        enabled: d.enabled,
+        max_moves: d.max_moves,
+        window_secs: u64::from(d.window),
+        freeze: match d.freeze {
+            Freeze::Off => None,
+            Freeze::Seconds(s) => Some(Some(u64::from(s))),
+            Freeze::Permanent => Some(None),
+        },
+    }
+}
+
+impl Evpn {
+    pub fn new(cfg: Arc<Config>) -> Evpn {
+        Evpn {
+            dad: dad_policy(&cfg),
+            cfg,
+            instances: BTreeMap::new(),
+            imported: HashMap::new(),
+            macs: HashMap::new(),
+            advertised: HashMap::new(),
+            installed_macs: HashMap::new(),
+            local_neigh: HashMap::new(),
+            remote_neigh: HashMap::new(),
+            installed_neigh: HashMap::new(),
+            flood: HashMap::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// What the last calls produced.
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.out)
+    }
+
+    pub fn instances(&self) -> impl Iterator<Item = &Instance> {
+        self.instances.values()
+    }
+
+    pub fn macs(&self) -> impl Iterator<Item = (&(Vni, MacAddr), &MacState)> {
+        self.macs.iter()
+    }
+
+    /// Remote VTEPs in each VNI's flood list.
+    pub fn flood_list(&self) -> impl Iterator<Item = &(Vni, IpAddr)> {
+        self.flood.keys()
+    }
+
+    pub fn remote_neighbours(&self) -> impl Iterator<Item = (&(Vni, IpAddr), &MacAddr)> {
+        self.installed_neigh.iter()
+    }
+
+    pub fn local_neighbours(&self) -> impl Iterator<Item = (&(Vni, IpAddr), &MacAddr)> {
+        self.local_neigh.iter()
+    }
+
+    /// Whether the core needs to tell us about remote routes at all (no
+    /// instance: nothing is imported, a route reflector keeps no copy).
+    pub fn has_instances(&self) -> bool {
+        !self.instances.is_empty()
+    }
+
+    /// Kernel → us. `now` in seconds (monotonic).
+    pub fn local_event(&mut self, ev: LocalEvent, now: u64) {
+        match ev {
+            LocalEvent::Vni(info) => self.vni_up(info, now),
+            LocalEvent::VniGone(vni) => self.vni_down(vni, now),
+            LocalEvent::Mac { vni, mac, sticky } => {
+                if !self.instances.contains_key(&vni) {
+                    return;
+                }
+                let m = self.macs.entry((vni, mac)).or_default();
+                if !m.learn_local(sticky) {
+                    warn!(%vni, %mac, "local learn of a MAC that is sticky on a remote VTEP: ignored");
+                }
+                self.settle_mac(vni, mac, now);
+            }
+            LocalEvent::MacGone { vni, mac } => {
+                if let Some(m) = self.macs.get_mut(&(vni, mac)) {
+                    m.local = None;
+                    self.settle_mac(vni, mac, now);
+                }
+            }
+            LocalEvent::Neigh { vni, ip, mac } => {
+                if !self.instances.contains_key(&vni) {
+                    return;
+                }
+                if let Some(old) = self.local_neigh.insert((vni, ip), mac)
+                    && old != mac
+                    && let Some(m) = self.macs.get_mut(&(vni, old))
+                {
+                    m.local_ips.remove(&ip);
+                    self.settle_mac(vni, old, now);
+                }
+                self.macs.entry((vni, mac)).or_default().local_ips.insert(ip);
+                self.settle_mac(vni, mac, now);
+                self.settle_neigh(vni, ip);
+            }
+            LocalEvent::NeighGone { vni, ip } => {
+                if let Some(mac) = self.local_neigh.remove(&(vni, ip)) {
+                    if let Some(m) = self.macs.get_mut(&(vni, mac)) {
+                        m.local_ips.remove(&ip);
+                    }
+                    self.settle_mac(vni, mac, now);
+                    self.settle_neigh(vni, ip);
+                }
+            }
+            LocalEvent::Synced => info!("kernel state learned"),
+            LocalEvent::Warning { vni, what } => match vni {
+                Some(v) => warn!(vni = %v, "dataplane: {what}"),
+                None => warn!("dataplane: {what}"),
+            },
+        }
+    }
+
+    fn vni_up(&mut self, info: VniInfo, now: u64) {
+        let inst = Instance::new(&self.cfg, info);
+        let vni = inst.vni;
+        let old = self.instances.insert(vni, inst.clone());
+        if let Some(o) = &old {
+            if o.rd == inst.rd && o.vtep == inst.vtep && o.export_rts == inst.export_rts {
+                return; // only kernel details changed
+            }
+            self.out.push(Output::Withdraw(origin::imet(o).route.key()));
+            // Re-advertise the local MACs under the new RD/VTEP.
+            let macs: Vec<MacAddr> = self
+                .advertised
+                .keys()
+                .filter(|(v, _)| *v == vni)
+                .map(|(_, m)| *m)
+                .collect();
+            for mac in macs {
+                if let Some((_, ips)) = self.advertised.remove(&(vni, mac)) {
+                    self.withdraw_local(o, mac, &ips);
+                }
+                self.settle_mac(vni, mac, now);
+            }
+        } else {
+            info!(%vni, rd = %inst.rd, vtep = %inst.vtep, "VNI found in the kernel: EVPN instance created");
+            self.out.push(Output::Reimport);
+        }
+        self.out.push(Output::Originate(origin::imet(&inst)));
+    }
+
+    fn vni_down(&mut self, vni: Vni, now: u64) {
+        let Some(inst) = self.instances.remove(&vni) else {
+            return;
+        };
+        info!(%vni, "VNI gone from the kernel: EVPN instance removed");
+        self.out.push(Output::Withdraw(origin::imet(&inst).route.key()));
+        let adv: Vec<MacAddr> = self
+            .advertised
+            .keys()
+            .filter(|(v, _)| *v == vni)
+            .map(|(_, m)| *m)
+            .collect();
+        for mac in adv {
+            if let Some((_, ips)) = self.advertised.remove(&(vni, mac)) {
+                self.withdraw_local(&inst, mac, &ips);
+            }
+        }
+        // Un-import everything from this VNI; the kernel device is gone, so
+        // the desired entries go too.
+        let keys: Vec<EvpnKey> = self
+            .imported
+            .iter()
+            .filter(|(_, i)| i.vnis.contains(&vni))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in keys {
+            if let Some(mut imp) = self.imported.remove(&k) {
+                self.unapply(vni, &k, &imp.route, now);
+                imp.vnis.retain(|v| *v != vni);
+                if !imp.vnis.is_empty() {
+                    self.imported.insert(k, imp);
+                }
+            }
+        }
+        self.macs.retain(|(v, _), _| *v != vni);
+        self.local_neigh.retain(|(v, _), _| *v != vni);
+    }
+
+    /// The RIB's best path for `key` changed: `Some` when it is a remote
+    /// path, `None` when it was withdrawn or the best is now local.
+    pub fn remote_best(&mut self, key: &EvpnKey, route: Option<RemoteRoute>, now: u64) {
+        if let Some(old) = self.imported.remove(key) {
+            for vni in &old.vnis {
+                self.unapply(*vni, key, &old.route, now);
+            }
+        }
+        let Some(route) = route else { return };
+        if !matches!(route.route, EvpnRoute::MacIp(_) | EvpnRoute::Imet(_)) {
+            return;
+        }
+        let vnis: Vec<Vni> = self
+            .instances
+            .values()
+            .filter(|i| i.imports(&route.rts))
+            .map(|i| i.vni)
+            .collect();
+        if vnis.is_empty() {
+            return;
+        }
+        for vni in &vnis {
+            self.apply(*vni, key, &route, now);
+        }
+        self.imported.insert(key.clone(), Imported { vnis, route });
+    }
+
+    fn apply(&mut self, vni: Vni, key: &EvpnKey, r: &RemoteRoute, now: u64) {
+        match &r.route {
+            EvpnRoute::MacIp(m) => {
+                let rm = RemoteMac {
+                    vtep: r.next_hop,
+                    seq: r.seq,
+                    sticky: r.sticky,
+                };
+                self.macs
+                    .entry((vni, m.mac))
+                    .or_default()
+                    .remote
+                    .insert(key.clone(), rm);
+                self.settle_mac(vni, m.mac, now);
+                if let Some(ip) = m.ip {
+                    self.remote_neigh
+                        .entry((vni, ip))
+                        .or_default()
+                        .insert(key.clone(), (m.mac, rm));
+                    self.settle_neigh(vni, ip);
+                }
+            }
+            EvpnRoute::Imet(_) => {
+                if let Some(vtep) = r.ir_endpoint {
+                    let set = self.flood.entry((vni, vtep)).or_default();
+                    if set.is_empty() {
+                        self.out
+                            .push(Output::Dataplane(DesiredChange::Flood { vni, vtep }));
+                    }
+                    set.insert(key.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn unapply(&mut self, vni: Vni, key: &EvpnKey, r: &RemoteRoute, now: u64) {
+        match &r.route {
+            EvpnRoute::MacIp(m) => {
+                if let Some(s) = self.macs.get_mut(&(vni, m.mac)) {
+                    s.remote.remove(key);
+                    self.settle_mac(vni, m.mac, now);
+                }
+                if let Some(ip) = m.ip
+                    && let Some(c) = self.remote_neigh.get_mut(&(vni, ip))
+                {
+                    c.remove(key);
+                    if c.is_empty() {
+                        self.remote_neigh.remove(&(vni, ip));
+                    }
+                    self.settle_neigh(vni, ip);
+                }
+            }
+            EvpnRoute::Imet(_) => {
+                if let Some(vtep) = r.ir_endpoint
+                    && let Some(set) = self.flood.get_mut(&(vni, vtep))
+                {
+                    set.remove(key);
+                    if set.is_empty() {
+                        self.flood.remove(&(vni, vtep));
+                        self.out
+                            .push(Output::Dataplane(DesiredChange::FloodGone { vni, vtep }));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Re-decides one MAC: what we advertise for it, what the kernel gets.
+    fn settle_mac(&mut self, vni: Vni, mac: MacAddr, now: u64) {
+        let Some(state) = self.macs.get_mut(&(vni, mac)) else {
+            return;
+        };
+        let was_dup = state.duplicate;
+        let owner = state.settle(now, &self.dad);
+        if state.duplicate && !was_dup {
+            warn!(%vni, %mac, max_moves = self.dad.max_moves, window = self.dad.window_secs,
+                frozen = state.frozen_until.is_some(), "duplicate MAC detected (RFC 7432 §15.1)");
+        }
+        let local_ips = state.local_ips.clone();
+        let empty = state.is_empty();
+        // Advertisement.
+        let want_adv = match owner {
+            Some(Owner::Local { seq, sticky }) => Some(((seq, sticky), local_ips)),
+            _ => None,
+        };
+        let have = self.advertised.get(&(vni, mac)).cloned();
+        if want_adv != have
+            && let Some(inst) = self.instances.get(&vni).cloned()
+        {
+            match (&have, &want_adv) {
+                (Some((hs, hips)), Some((ws, wips))) if hs == ws => {
+                    let gone: BTreeSet<IpAddr> = hips.difference(wips).copied().collect();
+                    self.withdraw_ips(&inst, mac, &gone);
+                    for ip in wips.difference(hips) {
+                        self.out.push(Output::Originate(origin::mac_ip(
+                            &self.cfg, &inst, mac, Some(*ip), *ws,
+                        )));
+                    }
+                }
+                _ => {
+                    if let Some((_, hips)) = &have {
+                        if want_adv.is_none() {
+                            self.withdraw_local(&inst, mac, hips);
+                        } else {
+                            let gone: BTreeSet<IpAddr> = hips
+                                .difference(&want_adv.as_ref().map(|w| w.1.clone()).unwrap_or_default())
+                                .copied()
+                                .collect();
+                            self.withdraw_ips(&inst, mac, &gone);
+                        }
+                    }
+                    if let Some((s, ips)) = &want_adv {
+                        self.out.push(Output::Originate(origin::mac_ip(
+                            &self.cfg, &inst, mac, None, *s,
+                        )));
+                        for ip in ips {
+                            self.out.push(Output::Originate(origin::mac_ip(
+                                &self.cfg, &inst, mac, Some(*ip), *s,
+                            )));
+                        }
+                    }
+                }
+            }
+            match want_adv {
+                Some(w) => self.advertised.insert((vni, mac), w),
+                None => self.advertised.remove(&(vni, mac)),
+            };
+        }
+        // Kernel.
+        let want_fdb = match owner {
+            Some(Owner::Remote(r)) => Some((r.vtep, r.sticky)),
+            _ => None,
+        };
+        if self.installed_macs.get(&(vni, mac)).copied() != want_fdb {
+            let change = match want_fdb {
+                Some((vtep, sticky)) => {
+                    self.installed_macs.insert((vni, mac), (vtep, sticky));
+                    DesiredChange::RemoteMac {
+                        vni,
+                        mac,
+                        vtep,
+                        sticky,
+                    }
+                }
+                None => {
+                    self.installed_macs.remove(&(vni, mac));
+                    DesiredChange::RemoteMacGone { vni, mac }
+                }
+            };
+            self.out.push(Output::Dataplane(change));
+        }
+        if empty && !self.macs[&(vni, mac)].duplicate {
+            self.macs.remove(&(vni, mac));
+        }
+    }
+
+    fn withdraw_local(&mut self, inst: &Instance, mac: MacAddr, ips: &BTreeSet<IpAddr>) {
+        self.out.push(Output::Withdraw(
+            origin::mac_ip(&self.cfg, inst, mac, None, (0, false)).route.key(),
+        ));
+        self.withdraw_ips(inst, mac, ips);
+    }
+
+    fn withdraw_ips(&mut self, inst: &Instance, mac: MacAddr, ips: &BTreeSet<IpAddr>) {
+        for ip in ips {
+            self.out.push(Output::Withdraw(
+                origin::mac_ip(&self.cfg, inst, mac, Some(*ip), (0, false))
+                    .route
+                    .key(),
+            ));
+        }
+    }
+
+    /// Re-decides the remote neighbour for one IP on a VNI's SVI. A local
+    /// neighbour for the IP wins; otherwise the best remote MAC+IP route.
+    fn settle_neigh(&mut self, vni: Vni, ip: IpAddr) {
+        let want = if self.local_neigh.contains_key(&(vni, ip)) {
+            None
+        } else {
+            self.remote_neigh.get(&(vni, ip)).and_then(|c| {
+                c.values()
+                    .max_by_key(|(_, r)| (r.sticky, r.seq, std::cmp::Reverse(r.vtep)))
+                    .map(|(m, _)| *m)
+            })
+        };
+        if self.installed_neigh.get(&(vni, ip)).copied() == want {
+            return;
+        }
+        let change = match want {
+            Some(mac) => {
+                self.installed_neigh.insert((vni, ip), mac);
+                DesiredChange::RemoteNeigh { vni, ip, mac }
+            }
+            None => {
+                self.installed_neigh.remove(&(vni, ip));
+                DesiredChange::RemoteNeighGone { vni, ip }
+            }
+        };
+        self.out.push(Output::Dataplane(change));
+    }
+
+    /// Ends freezes whose time has come.
+    pub fn tick(&mut self, now: u64) {
+        let expired: Vec<(Vni, MacAddr)> = self
+            .macs
+            .iter()
+            .filter(|(_, m)| m.frozen_until.is_some_and(|t| t != u64::MAX && t <= now))
+            .map(|(k, _)| *k)
+            .collect();
+        for (vni, mac) in expired {
+            info!(%vni, %mac, "duplicate MAC freeze over");
+            self.clear_duplicate(vni, mac, now);
+        }
+    }
+
+    /// The operator clears a duplicate (API). False if there is none.
+    pub fn clear_duplicate(&mut self, vni: Vni, mac: MacAddr, now: u64) -> bool {
+        match self.macs.get_mut(&(vni, mac)) {
+            Some(m) if m.duplicate => {
+                m.clear_duplicate();
+                self.settle_mac(vni, mac, now);
+                true
+            }
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! RFC 7432 §15 MAC mobility for one MAC of one MAC-VRF: who owns it (this
+//! leaf or which remote VTEP), with what sequence number, and duplicate
+//! detection (§15.1: N moves within M seconds).
+//!
+//! Ranking between the local MAC and the remote routes for it (FRR's order,
+//! `../shared/reference/frr-evpn.md` §1): sticky beats non-sticky, a higher
+//! sequence wins, then the lowest VTEP address. A local learn of a MAC known
+//! as remote takes `max(remote + 1, local)` (RFC 7432 §15).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::IpAddr;
+
+use evpnd_wire::nlri::evpn::EvpnKey;
+use serde::Serialize;
+
+/// One remote route (MAC-only or MAC+IP) naming this MAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RemoteMac {
+    pub vtep: IpAddr,
+    pub seq: u32,
+    pub sticky: bool,
+}
+
+impl RemoteMac {
+    /// Larger is better.
+    fn rank(&self) -> (bool, u32, std::cmp::Reverse<IpAddr>) {
+        (self.sticky, self.seq, std::cmp::Reverse(self.vtep))
+    }
+}
+
+/// The local side of a MAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LocalMac {
+    pub sticky: bool,
+}
+
+/// Who has the MAC now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Owner {
+    Local { seq: u32, sticky: bool },
+    Remote(RemoteMac),
+}
+
+/// Duplicate-detection settings (`[evpn.duplicate_detection]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DadPolicy {
+    pub enabled: bool,
+    pub max_moves: u32,
+    pub window_secs: u64,
+    /// `None`: warn only. `Some(None)`: freeze until cleared.
+    /// `Some(Some(s))`: freeze for `s` seconds.
+    pub freeze: Option<Option<u64>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MacState {
+    pub local: Option<LocalMac>,
+    /// The sequence number our local route carries (or would).
+    pub local_seq: u32,
+    /// Remote routes for this MAC, by route key.
+    #[serde(skip)]
+    pub remote: BTreeMap<EvpnKey, RemoteMac>,
+    /// Local neighbours (IPs on the SVI) with this MAC.
+    pub local_ips: BTreeSet<IpAddr>,
+    /// Times (seconds) of recent moves.
+    #[serde(skip)]
+    moves: VecDeque<u64>,
+    pub duplicate: bool,
+    /// Frozen (neither advertised nor installed) until this time; `u64::MAX`
+    /// until cleared.
+    pub frozen_until: Option<u64>,
+    /// Who owned it when last settled (moves are changes of this).
+    pub owner: Option<Owner>,
+}
+
+impl MacState {
+    pub fn best_remote(&self) -> Option<RemoteMac> {
+        self.remote.values().copied().max_by_key(RemoteMac::rank)
+    }
+
+    /// A local learn (or a change of its sticky flag). A learn that takes
+    /// the MAC over from a remote VTEP bumps the sequence past the remote's.
+    /// Refused (returns false) when the remote route is sticky.
+    pub fn learn_local(&mut self, sticky: bool) -> bool {
+        let remote = self.best_remote();
+        if let Some(r) = remote
+            && r.sticky
+            && !sticky
+        {
+            return false;
+        }
+        if self.local.is_none()
+            && let Some(r) = remote
+            && r.seq >= self.local_seq
+        {
+            self.local_seq = r.seq.saturating_add(1);
+        }
+        self.local = Some(LocalMac { sticky });
+        true
+    }
+
+    /// Decides the owner now, counting a move when it changed between local
+    /// and remote or between VTEPs. Returns the new owner (what to advertise
+    /// or install), honouring a freeze.
+    pub fn settle(&mut self, now: u64, dad: &DadPolicy) -> Option<Owner> {
+        let remote = self.best_remote();
+        let owner = match (self.local, remote) {
+            (Some(l), Some(r)) if (r.sticky, r.seq) > (l.sticky, self.local_seq) => {
+                Some(Owner::Remote(r))
+            }
+            (Some(l), _) => Some(Owner::Local {
+                seq: self.local_seq,
+                sticky: l.sticky,
+            }),
+            (None, Some(r)) => Some(Owner::Remote(r)),
+            (None, None) => None,
+        };
+        let moved = match (self.owner, owner) {
+            (Some(Owner::Local { .. }), Some(Owner::Remote(_)))
+            | (Some(Owner::Remote(_)), Some(Owner::Local { .. })) => true,
+            (Some(Owner::Remote(a)), Some(Owner::Remote(b))) => a.vtep != b.vtep,
+            _ => false,
+        };
+        if moved && dad.enabled {
+            self.moves.push_back(now);
+            while self
+                .moves
+                .front()
+                .is_some_and(|t| now.saturating_sub(*t) > dad.window_secs)
+            {
+                self.moves.pop_front();
+            }
+            if !self.duplicate && self.moves.len() as u32 >= dad.max_moves {
+                self.duplicate = true;
+                self.frozen_until = dad
+                    .freeze
+                    .map(|f| f.map_or(u64::MAX, |s| now.saturating_add(s)));
+            }
+        }
+        self.owner = owner;
+        if self.frozen_until.is_some_and(|t| now < t) {
+            return None;
+        }
+        owner
+    }
+
+    /// Ends a freeze whose time has come, or (operator) clears the duplicate.
+    pub fn clear_duplicate(&mut self) {
+        self.duplicate = false;
+        self.frozen_until = None;
+        self.moves.clear();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.local.is_none() && self.remote.is_empty() && self.local_ips.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evpnd_wire::{MacAddr, Rd};
+    use std::net::Ipv4Addr;
+
+    const DAD: DadPolicy = DadPolicy {
+        enabled: true,
+        max_moves: 3,
+        window_secs: 180,
+        freeze: None,
+    };
+
+    fn key(n: u8) -> EvpnKey {
+        EvpnKey::MacIp {
+            rd: Rd::Ipv4 {
+                addr: Ipv4Addr::new(10, 0, 0, n),
+                number: 1,
+            },
+            ethernet_tag: 0,
+            mac: MacAddr([2, 0, 0, 0, 0, 1]),
+            ip: None,
+        }
+    }
+    fn vtep(n: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(10, 0, 0, n))
+    }
+    fn remote(n: u8, seq: u32, sticky: bool) -> RemoteMac {
+        RemoteMac {
+            vtep: vtep(n),
+            seq,
+            sticky,
+        }
+    }
+
+    #[test]
+    fn local_learn_of_a_remote_mac_bumps_the_sequence() {
+        let mut m = MacState::default();
+        m.remote.insert(key(2), remote(2, 4, false));
+        assert_eq!(m.settle(0, &DAD), Some(Owner::Remote(remote(2, 4, false))));
+        assert!(m.learn_local(false));
+        assert_eq!(
+            m.settle(1, &DAD),
+            Some(Owner::Local {
+                seq: 5,
+                sticky: false
+            })
+        );
+    }
+
+    #[test]
+    fn higher_remote_sequence_takes_the_mac_away() {
+        let mut m = MacState::default();
+        m.learn_local(false);
+        assert!(matches!(m.settle(0, &DAD), Some(Owner::Local { seq: 0, .. })));
+        m.remote.insert(key(2), remote(2, 1, false));
+        assert_eq!(m.settle(1, &DAD), Some(Owner::Remote(remote(2, 1, false))));
+    }
+
+    #[test]
+    fn equal_sequence_goes_to_the_lowest_vtep_and_sticky_beats_all() {
+        let mut m = MacState::default();
+        m.remote.insert(key(3), remote(3, 2, false));
+        m.remote.insert(key(2), remote(2, 2, false));
+        assert_eq!(m.best_remote(), Some(remote(2, 2, false)));
+        m.remote.insert(key(4), remote(4, 0, true));
+        assert_eq!(m.best_remote(), Some(remote(4, 0, true)));
+        // A local learn of a remote sticky MAC is refused.
+        assert!(!m.learn_local(false));
+        assert_eq!(m.settle(0, &DAD), Some(Owner::Remote(remote(4, 0, true))));
+    }
+
+    #[test]
+    fn moves_within_the_window_mark_a_duplicate_and_freeze_holds_it() {
+        let dad = DadPolicy {
+            freeze: Some(None),
+            ..DAD
+        };
+        let mut m = MacState::default();
+        let mut seq = 0;
+        m.learn_local(false);
+        m.settle(0, &dad);
+        for t in 1..=3u64 {
+            // Remote takes it, then a local learn takes it back.
+            seq += 1;
+            m.remote.insert(key(2), remote(2, seq, false));
+            m.local = None;
+            m.settle(t * 10, &dad);
+            m.learn_local(false);
+            seq = m.local_seq;
+            let o = m.settle(t * 10 + 1, &dad);
+            if m.duplicate {
+                assert_eq!(o, None, "a frozen duplicate is neither advertised nor installed");
+            }
+        }
+        assert!(m.duplicate);
+        m.clear_duplicate();
+        assert!(m.settle(100, &dad).is_some());
+    }
+
+    #[test]
+    fn moves_outside_the_window_do_not_add_up() {
+        let mut m = MacState::default();
+        for t in 0..10u64 {
+            m.remote.clear();
+            m.remote.insert(key(2 + (t % 2) as u8), remote(2 + (t % 2) as u8, 0, false));
+            m.settle(t * 1000, &DAD);
+        }
+        assert!(!m.duplicate);
+    }
+}

@@ -1,0 +1,84 @@
+//! The routes a leaf originates for what the kernel has (RFC 7432 §7, RFC
+//! 8365 §5.1.3): next hop = VTEP, label = VNI, the VXLAN encapsulation
+//! community (RFC 9012 tunnel type 8) and the export route targets on all.
+//!
+//! * type 3 (IMET): + PMSI tunnel, ingress replication, label = VNI, id = VTEP;
+//! * type 2 (MAC/IP): + MAC Mobility (RFC 7432 §7.7) when the sequence is not
+//!   zero or the MAC is sticky, + Default Gateway (RFC 7432 §10.1) for the
+//!   configured anycast gateway MACs.
+
+use std::net::IpAddr;
+
+use evpnd_config::Config;
+use evpnd_wire::attr::{AsPath, AttrValue, ExtCommunity, Origin, PathAttribute, PmsiTunnel};
+use evpnd_wire::nlri::evpn::{EvpnRoute, Imet, MacIp};
+use evpnd_wire::{Esi, Label3, MacAddr};
+
+use crate::{Instance, Originated};
+
+fn attrs(inst: &Instance, extra: &[ExtCommunity]) -> Vec<PathAttribute> {
+    let mut ecs: Vec<ExtCommunity> = inst
+        .export_rts
+        .iter()
+        .map(|rt| ExtCommunity::RouteTarget { value: *rt })
+        .collect();
+    ecs.push(ExtCommunity::VXLAN);
+    ecs.extend_from_slice(extra);
+    vec![
+        PathAttribute::new(AttrValue::Origin(Origin::Igp)),
+        PathAttribute::new(AttrValue::AsPath(AsPath::default())),
+        PathAttribute::new(AttrValue::ExtCommunities(ecs)),
+    ]
+}
+
+pub(crate) fn imet(inst: &Instance) -> Originated {
+    let mut a = attrs(inst, &[]);
+    a.push(PathAttribute::new(AttrValue::PmsiTunnel(
+        PmsiTunnel::ingress_replication(inst.vni, inst.vtep),
+    )));
+    Originated {
+        route: EvpnRoute::Imet(Imet {
+            rd: inst.rd,
+            ethernet_tag: 0,
+            originator: inst.vtep,
+        }),
+        next_hop: inst.vtep,
+        attrs: a,
+        seq: 0,
+        sticky: false,
+    }
+}
+
+pub(crate) fn mac_ip(
+    cfg: &Config,
+    inst: &Instance,
+    mac: MacAddr,
+    ip: Option<IpAddr>,
+    (seq, sticky): (u32, bool),
+) -> Originated {
+    let mut extra = Vec::new();
+    if seq > 0 || sticky {
+        extra.push(ExtCommunity::MacMobility {
+            sticky,
+            sequence: seq,
+        });
+    }
+    if cfg.evpn.default_gateway_macs.contains(&mac) {
+        extra.push(ExtCommunity::DefaultGateway);
+    }
+    Originated {
+        route: EvpnRoute::MacIp(MacIp {
+            rd: inst.rd,
+            esi: Esi::ZERO,
+            ethernet_tag: 0,
+            mac,
+            ip,
+            label1: Label3::from_vni(inst.vni),
+            label2: None,
+        }),
+        next_hop: inst.vtep,
+        attrs: attrs(inst, &extra),
+        seq,
+        sticky,
+    }
+}
