@@ -8,10 +8,11 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use evpnd_config::{Config, Neighbor};
+use evpnd_evpn::{DesiredChange, Evpn, LocalEvent, Output, RemoteRoute};
 use evpnd_rib::{AdjOut, BestChange, Interner, Path, PeerId, Rank, Table};
 use evpnd_session::driver::{PeerCommand, PeerEvent, PeerIndex};
 use evpnd_session::negotiate::Negotiated;
-use evpnd_wire::attr::{MpNlri, PathAttribute, code};
+use evpnd_wire::attr::{AttrValue, ExtCommunity, MpNlri, PathAttribute, TunnelId, code};
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnNlri, EvpnRoute};
 use evpnd_wire::update::Update;
 use evpnd_wire::{Action, Family, NotifyError};
@@ -46,6 +47,8 @@ struct PeerSlot {
     stale_until: Option<Instant>,
     /// max-prefix already tripped for this session.
     over_limit: bool,
+    /// End-of-RIB received since evpnd started (dataplane sweep waits for it).
+    eor_seen: bool,
 }
 
 impl PeerSlot {
@@ -60,6 +63,7 @@ impl PeerSlot {
             eor_pending: false,
             stale_until: None,
             over_limit: false,
+            eor_seen: false,
         }
     }
 }
@@ -73,6 +77,50 @@ pub struct Core {
     /// Rewritten attribute sets per (incoming set, export kind), so packing can
     /// group by pointer. Holds the incoming set too, so its address stays unique.
     out_cache: HashMap<(usize, u8), (AttrSet, AttrSet)>,
+    /// The EVPN domain: kernel-learned instances, import, mobility.
+    evpn: Evpn,
+    /// Desired dataplane changes not yet taken by the linux task.
+    dataplane: Vec<DesiredChange>,
+    /// `DesiredChange::Converged` sent (or not needed: no linux task).
+    converged: bool,
+    started: Instant,
+}
+
+/// Path id of the routes the EVPN domain originates from kernel state (the
+/// configuration's own local routes use 0), so both can exist for one key.
+const KERNEL_PATH: u32 = 1;
+
+/// How long after start the dataplane waits for End-of-RIB from every peer
+/// before it sweeps what the previous run left and BGP did not re-confirm.
+const CONVERGE_DEADLINE: Duration = Duration::from_secs(120);
+
+/// What the EVPN domain needs of a remote best path.
+fn remote_route(e: &RouteEntry, rank: &Rank) -> RemoteRoute {
+    let mut rts = Vec::new();
+    let mut ir_endpoint = None;
+    for a in e.attrs.iter() {
+        match &a.value {
+            AttrValue::ExtCommunities(c) => rts.extend(c.iter().filter_map(|c| match c {
+                ExtCommunity::RouteTarget { value } => Some(*value),
+                _ => None,
+            })),
+            // Ingress replication (RFC 6514 tunnel type 6) only.
+            AttrValue::PmsiTunnel(p) if p.tunnel_type == 6 => {
+                if let TunnelId::Ip(ip) = p.tunnel_id {
+                    ir_endpoint = Some(ip);
+                }
+            }
+            _ => {}
+        }
+    }
+    RemoteRoute {
+        route: e.route.clone(),
+        next_hop: e.next_hop,
+        rts,
+        seq: rank.mobility_seq,
+        sticky: rank.sticky,
+        ir_endpoint,
+    }
 }
 
 /// Routes per UPDATE when flushing a peer (bounded so one peer cannot hog the core).
@@ -130,12 +178,16 @@ impl Core {
             .map(|(n, tx)| PeerSlot::new(n, tx, asn))
             .collect();
         Core {
+            evpn: Evpn::new(Arc::clone(&cfg)),
+            converged: !cfg.evpn.learn_from_kernel,
             cfg,
             peers,
             rib: Table::new(),
             interner: Interner::new(),
             export_cx,
             out_cache: HashMap::new(),
+            dataplane: Vec::new(),
+            started: Instant::now(),
         }
     }
 
@@ -146,7 +198,7 @@ impl Core {
     /// Installs the routes originated from configuration.
     pub fn originate(&mut self, routes: Vec<RouteEntry>) {
         for r in routes {
-            let (key, path) = self.local_path(r);
+            let (key, path) = self.local_path(r, 0, (0, false));
             self.rib.insert(key.clone(), path);
             self.export(&key);
         }
@@ -191,7 +243,7 @@ impl Core {
         let stale: Vec<EvpnKey> = self
             .rib
             .iter_best()
-            .filter(|(k, p)| p.peer == PeerId::LOCAL && !keep.contains(*k))
+            .filter(|(k, p)| p.peer == PeerId::LOCAL && p.path_id == 0 && !keep.contains(*k))
             .map(|(k, _)| k.clone())
             .collect();
         let mut changes: Vec<(EvpnKey, BestChange<RouteEntry>)> = stale
@@ -199,16 +251,23 @@ impl Core {
             .map(|k| (k.clone(), self.rib.remove(&k, PeerId::LOCAL, 0)))
             .collect();
         for r in routes {
-            let (key, path) = self.local_path(r);
+            let (key, path) = self.local_path(r, 0, (0, false));
             changes.push((key.clone(), self.rib.insert(key, path)));
         }
         self.apply(changes).await;
     }
 
-    fn local_path(&mut self, mut r: RouteEntry) -> (EvpnKey, Path<RouteEntry>) {
+    fn local_path(
+        &mut self,
+        mut r: RouteEntry,
+        path_id: u32,
+        (mobility_seq, sticky): (u32, bool),
+    ) -> (EvpnKey, Path<RouteEntry>) {
         r.attrs = self.interner.intern((*r.attrs).clone());
         let rank = Rank {
             local: true,
+            mobility_seq,
+            sticky,
             originator_id: self.cfg.bgp.router_id,
             ..Rank::default()
         }
@@ -217,7 +276,7 @@ impl Core {
             r.route.key(),
             Path {
                 peer: PeerId::LOCAL,
-                path_id: 0,
+                path_id,
                 attrs: Arc::new(r),
                 rank,
             },
@@ -300,6 +359,10 @@ impl Core {
 
     /// Sweeps the stale routes of peers whose graceful-restart time ran out.
     pub async fn tick(&mut self, now: Instant) {
+        self.check_converged();
+        let secs = self.now_secs();
+        self.evpn.tick(secs);
+        self.apply(Vec::new()).await;
         for i in 0..self.peers.len() {
             if self.peers[i].stale_until.is_some_and(|t| t <= now) {
                 self.peers[i].stale_until = None;
@@ -319,6 +382,8 @@ impl Core {
         if let Some(f) = u.is_end_of_rib() {
             debug!(peer = %slot.cfg.address.get_ref(), family = %f, "End-of-RIB");
             self.peers[peer as usize].stale_until = None;
+            self.peers[peer as usize].eor_seen = true;
+            self.check_converged();
             let changes = self.rib.sweep_stale(id);
             self.apply(changes).await;
             return;
@@ -423,18 +488,27 @@ impl Core {
         !ibgp && u.as_path().is_some_and(|p| p.contains(self.cfg.asn()))
     }
 
-    async fn apply(&mut self, changes: Vec<(EvpnKey, BestChange<RouteEntry>)>) {
+    async fn apply(&mut self, mut changes: Vec<(EvpnKey, BestChange<RouteEntry>)>) {
         let mut touched = false;
-        for (k, c) in changes {
-            match &c {
-                BestChange::Unchanged => continue,
-                BestChange::NewBest(p) => {
-                    debug!(route = %p.attrs.route, next_hop = %p.attrs.next_hop, from = p.peer.0, "best path changed")
+        loop {
+            for (k, c) in changes {
+                match &c {
+                    BestChange::Unchanged => continue,
+                    BestChange::NewBest(p) => {
+                        debug!(route = %p.attrs.route, next_hop = %p.attrs.next_hop, from = p.peer.0, "best path changed")
+                    }
+                    BestChange::Withdrawn => debug!(key = ?k, "route withdrawn"),
                 }
-                BestChange::Withdrawn => debug!(key = ?k, "route withdrawn"),
+                self.export(&k);
+                self.import(&k);
+                touched = true;
             }
-            self.export(&k);
-            touched = true;
+            // What the EVPN domain originated or withdrew in reaction goes
+            // through the RIB too.
+            changes = self.evpn_outputs();
+            if changes.is_empty() {
+                break;
+            }
         }
         if touched {
             for i in 0..self.peers.len() {
@@ -442,6 +516,100 @@ impl Core {
             }
         }
         self.interner.purge_if_large();
+    }
+
+    fn now_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// Hands the EVPN domain the new best path of `key` (when remote).
+    fn import(&mut self, key: &EvpnKey) {
+        if !self.evpn.has_instances() {
+            return;
+        }
+        let remote = self
+            .rib
+            .best(key)
+            .filter(|p| p.peer != PeerId::LOCAL)
+            .map(|p| remote_route(&p.attrs, &p.rank));
+        let now = self.now_secs();
+        self.evpn.remote_best(key, remote, now);
+    }
+
+    /// Turns the EVPN domain's outputs into RIB changes (its routes) and
+    /// queued dataplane changes.
+    fn evpn_outputs(&mut self) -> Vec<(EvpnKey, BestChange<RouteEntry>)> {
+        let mut changes = Vec::new();
+        loop {
+            let outs = self.evpn.take_outputs();
+            if outs.is_empty() {
+                return changes;
+            }
+            for o in outs {
+                match o {
+                    Output::Originate(o) => {
+                        let entry = RouteEntry {
+                            route: o.route,
+                            next_hop: o.next_hop,
+                            attrs: Arc::new(o.attrs),
+                        };
+                        let (key, path) = self.local_path(entry, KERNEL_PATH, (o.seq, o.sticky));
+                        changes.push((key.clone(), self.rib.insert(key, path)));
+                    }
+                    Output::Withdraw(key) => {
+                        let c = self.rib.remove(&key, PeerId::LOCAL, KERNEL_PATH);
+                        changes.push((key, c));
+                    }
+                    Output::Dataplane(d) => self.dataplane.push(d),
+                    Output::Reimport => {
+                        let now = self.now_secs();
+                        let remote: Vec<(EvpnKey, RemoteRoute)> = self
+                            .rib
+                            .iter_best()
+                            .filter(|(_, p)| p.peer != PeerId::LOCAL)
+                            .map(|(k, p)| (k.clone(), remote_route(&p.attrs, &p.rank)))
+                            .collect();
+                        for (k, r) in remote {
+                            self.evpn.remote_best(&k, Some(r), now);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Kernel state from the linux task.
+    pub async fn local_event(&mut self, ev: LocalEvent) {
+        let now = self.now_secs();
+        self.evpn.local_event(ev, now);
+        self.apply(Vec::new()).await;
+    }
+
+    /// Whether dataplane changes wait for the linux task.
+    pub fn dataplane_pending(&self) -> bool {
+        !self.dataplane.is_empty()
+    }
+
+    pub fn take_dataplane(&mut self) -> Vec<DesiredChange> {
+        std::mem::take(&mut self.dataplane)
+    }
+
+    /// Once every enabled peer has sent End-of-RIB (or the deadline passed),
+    /// the linux task may sweep leftovers of a previous run.
+    fn check_converged(&mut self) {
+        if self.converged {
+            return;
+        }
+        let all_eor = self
+            .peers
+            .iter()
+            .filter(|p| p.cfg.enabled)
+            .all(|p| p.eor_seen);
+        if all_eor || self.started.elapsed() >= CONVERGE_DEADLINE {
+            info!(all_eor, "BGP converged: the dataplane may sweep entries not re-learned");
+            self.converged = true;
+            self.dataplane.push(DesiredChange::Converged);
+        }
     }
 
     /// Re-evaluates what every established peer should have for `key`.

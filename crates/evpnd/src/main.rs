@@ -28,6 +28,7 @@ use std::net::IpAddr;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
+use evpnd_linux::{DesiredChange, LocalEvent};
 use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
@@ -283,6 +284,13 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     }
     d.publish();
     d.core.originate(origin::routes(&cfg));
+    let (dp_tx, mut dp_rx) = match cfg.evpn.learn_from_kernel {
+        true => {
+            let (tx, rx) = start_dataplane(&cfg).await?;
+            (Some(tx), Some(rx))
+        }
+        false => (None, None),
+    };
 
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
@@ -291,6 +299,13 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     loop {
         tokio::select! {
             Some(ev) = ev_rx.recv() => d.core.handle(ev).await,
+            ev = recv_local(&mut dp_rx) => match ev {
+                Some(ev) => d.core.local_event(ev).await,
+                None => return Err("the dataplane (netlink) task stopped".into()),
+            },
+            Some(permit) = reserve(&dp_tx), if d.core.dataplane_pending() => {
+                permit.send(d.core.take_dataplane());
+            }
             now = tick.tick() => d.core.tick(now).await,
             _ = term.recv() => break,
             _ = int.recv() => break,
@@ -304,6 +319,37 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     // Give sessions a moment to send their Cease NOTIFICATIONs.
     tokio::time::sleep(Duration::from_millis(200)).await;
     Ok(())
+}
+
+/// Starts the linux task (netlink): kernel state in, desired entries out.
+async fn start_dataplane(
+    cfg: &Config,
+) -> Result<(mpsc::Sender<Vec<DesiredChange>>, mpsc::Receiver<LocalEvent>), String> {
+    let h = evpnd_linux::spawn(evpnd_linux::LinuxConfig {
+        flush_on_shutdown: cfg.evpn.flush_on_shutdown,
+        ..evpnd_linux::LinuxConfig::default()
+    })
+    .await
+    .map_err(|e| format!("cannot start the netlink dataplane (learn_from_kernel = true): {e}"))?;
+    info!("netlink dataplane started");
+    Ok((h.changes, h.events))
+}
+
+async fn recv_local(rx: &mut Option<mpsc::Receiver<LocalEvent>>) -> Option<LocalEvent> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Room in the channel to the linux task (never ready without one).
+async fn reserve(
+    tx: &Option<mpsc::Sender<Vec<DesiredChange>>>,
+) -> Option<mpsc::Permit<'_, Vec<DesiredChange>>> {
+    match tx {
+        Some(tx) => tx.reserve().await.ok(),
+        None => std::future::pending().await,
+    }
 }
 
 /// MD5 keys must be on the listening socket (a SYN without the right

@@ -1,7 +1,8 @@
-//! Routes evpnd originates from configuration (until the kernel side feeds
-//! it): per VNI a type 3 (IMET with PMSI ingress replication, label = VNI,
-//! tunnel id = VTEP), type 2 for static MACs (MAC-only, plus MAC+IP when an
-//! IP is given, as FRR does), type 5 for configured prefixes.
+//! Routes evpnd originates from configuration: per VNI a type 3 (IMET with
+//! PMSI ingress replication, label = VNI, tunnel id = VTEP) when
+//! `learn_from_kernel = false` (otherwise the kernel's VXLAN devices bring
+//! theirs, see crates/evpn), type 2 for static MACs (MAC-only, plus MAC+IP
+//! when an IP is given, as FRR does), type 5 for configured prefixes.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -37,19 +38,23 @@ pub fn routes(cfg: &Config) -> Vec<RouteEntry> {
         let rd = cfg.rd(v);
         let rts = cfg.export_rts(v);
         let label = Label3::from_vni(vni);
-        let mut imet_attrs = base_attrs(&rts, &[]);
-        imet_attrs.push(PathAttribute::new(AttrValue::PmsiTunnel(
-            PmsiTunnel::ingress_replication(vni, nh),
-        )));
-        out.push(RouteEntry {
-            route: EvpnRoute::Imet(Imet {
-                rd,
-                ethernet_tag: 0,
-                originator: nh,
-            }),
-            next_hop: nh,
-            attrs: Arc::new(imet_attrs),
-        });
+        // With kernel learning the type 3 comes from the VNI's VXLAN device
+        // (crates/evpn), with the device's VTEP address; here only without.
+        if !cfg.evpn.learn_from_kernel {
+            let mut imet_attrs = base_attrs(&rts, &[]);
+            imet_attrs.push(PathAttribute::new(AttrValue::PmsiTunnel(
+                PmsiTunnel::ingress_replication(vni, nh),
+            )));
+            out.push(RouteEntry {
+                route: EvpnRoute::Imet(Imet {
+                    rd,
+                    ethernet_tag: 0,
+                    originator: nh,
+                }),
+                next_hop: nh,
+                attrs: Arc::new(imet_attrs),
+            });
+        }
         let plain = Arc::new(base_attrs(&rts, &[]));
         let gateway = Arc::new(base_attrs(&rts, &[ExtCommunity::DefaultGateway]));
         for m in &v.macs {
