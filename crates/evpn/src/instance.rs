@@ -53,6 +53,7 @@ impl Instance {
 
     /// Whether a route carrying these route targets belongs here.
     pub fn imports(&self, rts: &[RouteTarget]) -> bool {
-        rts.iter().any(|rt| self.import.iter().any(|m| m.matches(rt)))
+        rts.iter()
+            .any(|rt| self.import.iter().any(|m| m.matches(rt)))
     }
 }

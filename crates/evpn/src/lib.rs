@@ -184,7 +184,11 @@ impl Evpn {
                     m.local_ips.remove(&ip);
                     self.settle_mac(vni, old, now);
                 }
-                self.macs.entry((vni, mac)).or_default().local_ips.insert(ip);
+                self.macs
+                    .entry((vni, mac))
+                    .or_default()
+                    .local_ips
+                    .insert(ip);
                 self.settle_mac(vni, mac, now);
                 self.settle_neigh(vni, ip);
             }
@@ -239,7 +243,8 @@ impl Evpn {
             return;
         };
         info!(%vni, "VNI gone from the kernel: EVPN instance removed");
-        self.out.push(Output::Withdraw(origin::imet(&inst).route.key()));
+        self.out
+            .push(Output::Withdraw(origin::imet(&inst).route.key()));
         let adv: Vec<MacAddr> = self
             .advertised
             .keys()
@@ -396,7 +401,11 @@ impl Evpn {
                     self.withdraw_ips(&inst, mac, &gone);
                     for ip in wips.difference(hips) {
                         self.out.push(Output::Originate(origin::mac_ip(
-                            &self.cfg, &inst, mac, Some(*ip), *ws,
+                            &self.cfg,
+                            &inst,
+                            mac,
+                            Some(*ip),
+                            *ws,
                         )));
                     }
                 }
@@ -406,7 +415,9 @@ impl Evpn {
                             self.withdraw_local(&inst, mac, hips);
                         } else {
                             let gone: BTreeSet<IpAddr> = hips
-                                .difference(&want_adv.as_ref().map(|w| w.1.clone()).unwrap_or_default())
+                                .difference(
+                                    &want_adv.as_ref().map(|w| w.1.clone()).unwrap_or_default(),
+                                )
                                 .copied()
                                 .collect();
                             self.withdraw_ips(&inst, mac, &gone);
@@ -418,7 +429,11 @@ impl Evpn {
                         )));
                         for ip in ips {
                             self.out.push(Output::Originate(origin::mac_ip(
-                                &self.cfg, &inst, mac, Some(*ip), *s,
+                                &self.cfg,
+                                &inst,
+                                mac,
+                                Some(*ip),
+                                *s,
                             )));
                         }
                     }
@@ -459,7 +474,9 @@ impl Evpn {
 
     fn withdraw_local(&mut self, inst: &Instance, mac: MacAddr, ips: &BTreeSet<IpAddr>) {
         self.out.push(Output::Withdraw(
-            origin::mac_ip(&self.cfg, inst, mac, None, (0, false)).route.key(),
+            origin::mac_ip(&self.cfg, inst, mac, None, (0, false))
+                .route
+                .key(),
         ));
         self.withdraw_ips(inst, mac, ips);
     }

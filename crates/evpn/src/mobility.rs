@@ -210,7 +210,10 @@ mod tests {
     fn higher_remote_sequence_takes_the_mac_away() {
         let mut m = MacState::default();
         m.learn_local(false);
-        assert!(matches!(m.settle(0, &DAD), Some(Owner::Local { seq: 0, .. })));
+        assert!(matches!(
+            m.settle(0, &DAD),
+            Some(Owner::Local { seq: 0, .. })
+        ));
         m.remote.insert(key(2), remote(2, 1, false));
         assert_eq!(m.settle(1, &DAD), Some(Owner::Remote(remote(2, 1, false))));
     }
@@ -248,7 +251,10 @@ mod tests {
             seq = m.local_seq;
             let o = m.settle(t * 10 + 1, &dad);
             if m.duplicate {
-                assert_eq!(o, None, "a frozen duplicate is neither advertised nor installed");
+                assert_eq!(
+                    o, None,
+                    "a frozen duplicate is neither advertised nor installed"
+                );
             }
         }
         assert!(m.duplicate);
@@ -261,7 +267,8 @@ mod tests {
         let mut m = MacState::default();
         for t in 0..10u64 {
             m.remote.clear();
-            m.remote.insert(key(2 + (t % 2) as u8), remote(2 + (t % 2) as u8, 0, false));
+            m.remote
+                .insert(key(2 + (t % 2) as u8), remote(2 + (t % 2) as u8, 0, false));
             m.settle(t * 1000, &DAD);
         }
         assert!(!m.duplicate);

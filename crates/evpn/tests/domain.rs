@@ -131,7 +131,11 @@ fn a_kernel_vni_originates_type_3_with_pmsi_and_auto_rt() {
         value: rt(65001, 100)
     }));
     assert!(ecs.contains(&&ExtCommunity::VXLAN));
-    assert!(o.attrs.iter().any(|a| matches!(a.value, AttrValue::PmsiTunnel(_))));
+    assert!(
+        o.attrs
+            .iter()
+            .any(|a| matches!(a.value, AttrValue::PmsiTunnel(_)))
+    );
 }
 
 #[test]
@@ -178,7 +182,10 @@ fn flood_entries_are_refcounted_per_vtep() {
         }]
     );
     e.remote_best(&a.route.key(), None, 0);
-    assert!(dataplane(&e.take_outputs()).is_empty(), "b still names VTEP 2");
+    assert!(
+        dataplane(&e.take_outputs()).is_empty(),
+        "b still names VTEP 2"
+    );
     e.remote_best(&b.route.key(), None, 0);
     assert_eq!(
         dataplane(&e.take_outputs()),

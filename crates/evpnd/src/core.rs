@@ -388,7 +388,16 @@ impl Core {
             self.apply(changes).await;
             return;
         }
-        let withdraw_all = u.verdict() == Some(Action::TreatAsWithdraw);
+        // RFC 4271 §6.3, RFC 7606 §7.2: an eBGP peer's AS_PATH starts with
+        // its own AS, else the UPDATE is treated as a withdrawal.
+        let first_as = u.as_path().and_then(|p| p.first_as());
+        let bad_first_as =
+            !slot.ibgp && u.mp_reach().is_some() && first_as != Some(slot.cfg.remote_asn);
+        if bad_first_as {
+            warn!(peer = %slot.cfg.address.get_ref(), first_as = ?first_as, remote_asn = slot.cfg.remote_asn,
+                "AS_PATH does not start with the peer's AS: routes treated as withdrawn (RFC 7606 §7.2)");
+        }
+        let withdraw_all = u.verdict() == Some(Action::TreatAsWithdraw) || bad_first_as;
         let looped = self.is_loop(&u, slot.ibgp);
         let mut changes = Vec::new();
         if let Some(mp) = u.mp_unreach()
@@ -606,7 +615,10 @@ impl Core {
             .filter(|p| p.cfg.enabled)
             .all(|p| p.eor_seen);
         if all_eor || self.started.elapsed() >= CONVERGE_DEADLINE {
-            info!(all_eor, "BGP converged: the dataplane may sweep entries not re-learned");
+            info!(
+                all_eor,
+                "BGP converged: the dataplane may sweep entries not re-learned"
+            );
             self.converged = true;
             self.dataplane.push(DesiredChange::Converged);
         }

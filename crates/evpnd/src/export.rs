@@ -56,6 +56,16 @@ pub fn rewrite(
         })
         .cloned()
         .collect();
+    // RFC 4271 §5: an unrecognised optional transitive attribute passed on
+    // gets the Partial bit (some AS on the path did not understand it).
+    for a in out.iter_mut() {
+        if let AttrValue::Raw { type_code, .. } = a.value
+            && !recognised(type_code)
+            && a.flags & (flag::OPTIONAL | flag::TRANSITIVE) == flag::OPTIONAL | flag::TRANSITIVE
+        {
+            a.flags |= flag::PARTIAL;
+        }
+    }
     if !out.iter().any(|a| a.type_code() == code::AS_PATH) {
         out.push(PathAttribute::new(AttrValue::AsPath(AsPath::default())));
     }
@@ -86,6 +96,32 @@ pub fn rewrite(
     }
     out.sort_by_key(|a| a.type_code());
     Arc::new(out)
+}
+
+/// Attribute types evpnd understands (a `Raw` one of these only failed to
+/// re-encode exactly and is passed on as received, without the Partial bit).
+fn recognised(type_code: u8) -> bool {
+    matches!(
+        type_code,
+        code::ORIGIN
+            | code::AS_PATH
+            | code::NEXT_HOP
+            | code::MED
+            | code::LOCAL_PREF
+            | code::ATOMIC_AGGREGATE
+            | code::AGGREGATOR
+            | code::COMMUNITIES
+            | code::ORIGINATOR_ID
+            | code::CLUSTER_LIST
+            | code::MP_REACH_NLRI
+            | code::MP_UNREACH_NLRI
+            | code::EXTENDED_COMMUNITIES
+            | code::AS4_PATH
+            | code::AS4_AGGREGATOR
+            | code::PMSI_TUNNEL
+            | code::LARGE_COMMUNITY
+            | code::OTC
+    )
 }
 
 #[cfg(test)]
@@ -145,5 +181,37 @@ mod tests {
                 .any(|a| a.value == AttrValue::AsPath(AsPath::sequence(vec![65000])))
         );
         assert!(!e.iter().any(|a| a.type_code() == code::LOCAL_PREF));
+    }
+
+    #[test]
+    fn unknown_optional_transitive_attributes_get_the_partial_bit() {
+        let cx = ExportCtx {
+            local_asn: 65000,
+            cluster_id: Ipv4Addr::new(10, 0, 0, 1),
+        };
+        let raw = |flags: u8, type_code: u8| PathAttribute {
+            flags,
+            value: AttrValue::Raw {
+                type_code,
+                bytes: vec![1, 2],
+            },
+        };
+        let attrs: AttrSet = Arc::new(vec![
+            raw(flag::OPTIONAL | flag::TRANSITIVE, 99),
+            raw(flag::OPTIONAL, 98),
+            raw(flag::OPTIONAL | flag::TRANSITIVE, code::AGGREGATOR),
+        ]);
+        let r = rewrite(&attrs, EBGP, Ipv4Addr::new(10, 0, 0, 11), true, &cx);
+        let flags = |t: u8| r.iter().find(|a| a.type_code() == t).map(|a| a.flags);
+        assert_eq!(
+            flags(99),
+            Some(flag::OPTIONAL | flag::TRANSITIVE | flag::PARTIAL)
+        );
+        assert_eq!(flags(98), None, "optional non-transitive is not passed on");
+        assert_eq!(
+            flags(code::AGGREGATOR),
+            Some(flag::OPTIONAL | flag::TRANSITIVE),
+            "a recognised attribute keeps its flags"
+        );
     }
 }

@@ -3,8 +3,15 @@
 //! It discovers the local VXLAN setup, reports local MACs and neighbours to
 //! the core as [`LocalEvent`]s, and makes the kernel hold the remote entries
 //! the core asks for ([`DesiredChange`]), level-triggered: it keeps the whole
-//! desired table itself and reconciles it against what the kernel holds.
+//! desired table itself and reconciles it against what the kernel holds
+//! ([`reconcile`]).
 
 pub mod model;
+pub mod reconcile;
 
 pub use model::{DesiredChange, LocalEvent, VniInfo};
+
+/// The `NDA_PROTOCOL` value on every entry evpnd writes, so it recognises its
+/// own entries (zebra uses `RTPROT_ZEBRA` = 11; 196 is unassigned in
+/// `/etc/iproute2/rt_protos`).
+pub const PROTOCOL: u8 = 196;

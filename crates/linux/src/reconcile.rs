@@ -1,0 +1,277 @@
+//! The reconcile core, without I/O: the desired table (from the core's
+//! [`DesiredChange`]s), the actual table (what the kernel holds *of ours*,
+//! from dumps and notifications) and the operations that make the kernel
+//! match. Level-triggered: whatever happened in between, comparing the two
+//! tables tells what to do.
+//!
+//! Ownership: only entries we own are ever in `actual`; the netlink side
+//! decides what is ours (our `NDA_PROTOCOL`, see [`crate::PROTOCOL`]).
+//! Entries of ours found at start ("leftovers" of a previous run) are kept
+//! until [`DesiredChange::Converged`], so a restart never interrupts traffic.
+//! Failed writes are retried with exponential backoff.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+
+use evpnd_wire::{MacAddr, Vni};
+use serde::Serialize;
+
+use crate::DesiredChange;
+
+/// One kernel entry we may own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Key {
+    /// Remote MAC: bridge + VXLAN FDB entry on the VNI's VXLAN device.
+    Mac { vni: Vni, mac: MacAddr },
+    /// All-zero-MAC flood entry towards a remote VTEP.
+    Flood { vni: Vni, vtep: IpAddr },
+    /// Remote neighbour on the VNI's SVI.
+    Neigh { vni: Vni, ip: IpAddr },
+}
+
+impl Key {
+    pub fn vni(&self) -> Vni {
+        match self {
+            Key::Mac { vni, .. } | Key::Flood { vni, .. } | Key::Neigh { vni, .. } => *vni,
+        }
+    }
+}
+
+/// What the entry says (the part a replace changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Value {
+    Mac { vtep: IpAddr, sticky: bool },
+    Flood,
+    Neigh { mac: MacAddr },
+}
+
+/// One kernel write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Op {
+    Set(Key, Value),
+    Del(Key, Value),
+}
+
+impl Op {
+    pub fn key(&self) -> Key {
+        match self {
+            Op::Set(k, _) | Op::Del(k, _) => *k,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Retry {
+    attempts: u32,
+    not_before: u64,
+}
+
+/// First retry after this many ms; doubled per failure, capped.
+const RETRY_BASE_MS: u64 = 200;
+const RETRY_CAP_MS: u64 = 30_000;
+
+#[derive(Debug, Default)]
+pub struct Reconciler {
+    desired: HashMap<Key, Value>,
+    actual: HashMap<Key, Value>,
+    /// Keys whose two sides may differ.
+    dirty: BTreeSet<Key>,
+    /// Ours from a previous run, not (yet) desired by this one.
+    leftovers: HashSet<Key>,
+    converged: bool,
+    retry: HashMap<Key, Retry>,
+    /// VNIs the kernel has a device for (writes wait for it).
+    present: HashSet<Vni>,
+    /// Last error per key, for status.
+    errors: HashMap<Key, String>,
+}
+
+impl Reconciler {
+    pub fn new() -> Reconciler {
+        Reconciler::default()
+    }
+
+    /// A VNI's device appeared (or went): its keys are re-examined.
+    pub fn vni_present(&mut self, vni: Vni, present: bool) {
+        let changed = if present {
+            self.present.insert(vni)
+        } else {
+            self.present.remove(&vni)
+        };
+        if changed && present {
+            let keys: Vec<Key> = self
+                .desired
+                .keys()
+                .chain(self.actual.keys())
+                .filter(|k| k.vni() == vni)
+                .copied()
+                .collect();
+            self.dirty.extend(keys);
+        }
+        if !present {
+            // The device (and the kernel's entries on it) are gone.
+            self.actual.retain(|k, _| k.vni() != vni);
+        }
+    }
+
+    /// The core's wishes.
+    pub fn desire(&mut self, c: DesiredChange) {
+        let (key, value) = match c {
+            DesiredChange::RemoteMac {
+                vni,
+                mac,
+                vtep,
+                sticky,
+            } => (Key::Mac { vni, mac }, Some(Value::Mac { vtep, sticky })),
+            DesiredChange::RemoteMacGone { vni, mac } => (Key::Mac { vni, mac }, None),
+            DesiredChange::Flood { vni, vtep } => (Key::Flood { vni, vtep }, Some(Value::Flood)),
+            DesiredChange::FloodGone { vni, vtep } => (Key::Flood { vni, vtep }, None),
+            DesiredChange::RemoteNeigh { vni, ip, mac } => {
+                (Key::Neigh { vni, ip }, Some(Value::Neigh { mac }))
+            }
+            DesiredChange::RemoteNeighGone { vni, ip } => (Key::Neigh { vni, ip }, None),
+            DesiredChange::Converged => {
+                self.converged = true;
+                self.dirty.extend(self.leftovers.iter().copied());
+                return;
+            }
+        };
+        self.leftovers.remove(&key);
+        match value {
+            Some(v) => self.desired.insert(key, v),
+            None => self.desired.remove(&key),
+        };
+        self.retry.remove(&key);
+        self.dirty.insert(key);
+    }
+
+    /// Initial dump: an entry of ours already in the kernel.
+    pub fn adopt(&mut self, key: Key, value: Value) {
+        self.actual.insert(key, value);
+        if !self.desired.contains_key(&key) && !self.converged {
+            self.leftovers.insert(key);
+        }
+        self.dirty.insert(key);
+    }
+
+    /// A notification: our entry now holds `value` (`None`: deleted).
+    pub fn kernel(&mut self, key: Key, value: Option<Value>) {
+        match value {
+            Some(v) => self.actual.insert(key, v),
+            None => self.actual.remove(&key),
+        };
+        self.dirty.insert(key);
+    }
+
+    /// The operations due at `now_ms` (at most `max`), dirty keys first.
+    pub fn next_ops(&mut self, now_ms: u64, max: usize) -> Vec<Op> {
+        let mut ops = Vec::new();
+        let mut done = Vec::new();
+        for key in self.dirty.iter() {
+            if ops.len() >= max {
+                break;
+            }
+            if !self.present.contains(&key.vni()) {
+                continue; // stays dirty until the device appears
+            }
+            if self.retry.get(key).is_some_and(|r| r.not_before > now_ms) {
+                continue;
+            }
+            done.push(*key);
+            let d = self.desired.get(key);
+            let a = self.actual.get(key);
+            match (d, a) {
+                (Some(d), a) if a != Some(d) => ops.push(Op::Set(*key, *d)),
+                (None, Some(a)) if self.converged || !self.leftovers.contains(key) => {
+                    ops.push(Op::Del(*key, *a))
+                }
+                _ => {}
+            }
+        }
+        for k in done {
+            self.dirty.remove(&k);
+        }
+        ops
+    }
+
+    /// The kernel's answer to an op. The actual table follows on success
+    /// (notifications will say the same); a failure is retried later.
+    pub fn result(&mut self, op: Op, error: Option<String>, now_ms: u64) {
+        let key = op.key();
+        match error {
+            None => {
+                self.retry.remove(&key);
+                self.errors.remove(&key);
+                match op {
+                    Op::Set(k, v) => self.actual.insert(k, v),
+                    Op::Del(k, _) => {
+                        self.leftovers.remove(&k);
+                        self.actual.remove(&k)
+                    }
+                };
+            }
+            Some(e) => {
+                let r = self.retry.entry(key).or_insert(Retry {
+                    attempts: 0,
+                    not_before: 0,
+                });
+                r.attempts += 1;
+                let delay = RETRY_BASE_MS
+                    .saturating_mul(1 << r.attempts.min(10))
+                    .min(RETRY_CAP_MS);
+                r.not_before = now_ms + delay;
+                self.errors.insert(key, e);
+                self.dirty.insert(key);
+            }
+        }
+    }
+
+    /// Periodic resync: everything is compared again.
+    pub fn resync(&mut self) {
+        let keys: Vec<Key> = self
+            .desired
+            .keys()
+            .chain(self.actual.keys())
+            .copied()
+            .collect();
+        self.dirty.extend(keys);
+    }
+
+    /// Forget the actual table (before a full re-dump).
+    pub fn forget_actual(&mut self) {
+        self.actual.clear();
+    }
+
+    pub fn has_work(&self) -> bool {
+        !self.dirty.is_empty()
+    }
+
+    /// When the next retry is due, if one waits.
+    pub fn next_retry(&self) -> Option<u64> {
+        self.retry.values().map(|r| r.not_before).min()
+    }
+
+    pub fn desired(&self) -> &HashMap<Key, Value> {
+        &self.desired
+    }
+
+    pub fn actual(&self) -> &HashMap<Key, Value> {
+        &self.actual
+    }
+
+    pub fn errors(&self) -> &HashMap<Key, String> {
+        &self.errors
+    }
+
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// Everything of ours (for a flush on shutdown).
+    pub fn all_actual_ops(&self) -> Vec<Op> {
+        self.actual.iter().map(|(k, v)| Op::Del(*k, *v)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

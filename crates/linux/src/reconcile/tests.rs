@@ -1,0 +1,206 @@
+use super::*;
+use proptest::prelude::*;
+use std::net::Ipv4Addr;
+
+fn vni(n: u32) -> Vni {
+    Vni::try_from(n).expect("vni")
+}
+fn ip(n: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 0, 0, n))
+}
+fn mac(n: u8) -> MacAddr {
+    MacAddr([2, 0, 0, 0, 0, n])
+}
+
+/// Runs ops against a model kernel until nothing is left to do.
+fn settle(r: &mut Reconciler, kernel: &mut HashMap<Key, Value>) {
+    for _ in 0..100 {
+        let ops = r.next_ops(u64::MAX / 2, 1000);
+        if ops.is_empty() {
+            return;
+        }
+        for op in ops {
+            match op {
+                Op::Set(k, v) => kernel.insert(k, v),
+                Op::Del(k, _) => kernel.remove(&k),
+            };
+            r.result(op, None, 0);
+        }
+    }
+    panic!("did not settle");
+}
+
+#[test]
+fn desired_entries_are_written_and_removed() {
+    let mut r = Reconciler::new();
+    let mut k = HashMap::new();
+    r.vni_present(vni(100), true);
+    r.desire(DesiredChange::RemoteMac {
+        vni: vni(100),
+        mac: mac(1),
+        vtep: ip(2),
+        sticky: false,
+    });
+    r.desire(DesiredChange::Flood {
+        vni: vni(100),
+        vtep: ip(2),
+    });
+    settle(&mut r, &mut k);
+    assert_eq!(k.len(), 2);
+    r.desire(DesiredChange::FloodGone {
+        vni: vni(100),
+        vtep: ip(2),
+    });
+    settle(&mut r, &mut k);
+    assert_eq!(k.len(), 1);
+}
+
+#[test]
+fn writes_wait_for_the_device() {
+    let mut r = Reconciler::new();
+    r.desire(DesiredChange::Flood {
+        vni: vni(100),
+        vtep: ip(2),
+    });
+    assert!(r.next_ops(0, 10).is_empty());
+    r.vni_present(vni(100), true);
+    assert_eq!(r.next_ops(0, 10).len(), 1);
+}
+
+#[test]
+fn leftovers_stay_until_converged_then_go_unless_reconfirmed() {
+    let mut r = Reconciler::new();
+    let mut k = HashMap::new();
+    r.vni_present(vni(100), true);
+    let a = Key::Mac {
+        vni: vni(100),
+        mac: mac(1),
+    };
+    let b = Key::Mac {
+        vni: vni(100),
+        mac: mac(2),
+    };
+    let v = Value::Mac {
+        vtep: ip(2),
+        sticky: false,
+    };
+    for key in [a, b] {
+        r.adopt(key, v);
+        k.insert(key, v);
+    }
+    settle(&mut r, &mut k);
+    assert_eq!(k.len(), 2, "nothing deleted before convergence");
+    r.desire(DesiredChange::RemoteMac {
+        vni: vni(100),
+        mac: mac(1),
+        vtep: ip(2),
+        sticky: false,
+    });
+    r.desire(DesiredChange::Converged);
+    settle(&mut r, &mut k);
+    assert_eq!(k.keys().copied().collect::<Vec<_>>(), vec![a]);
+}
+
+#[test]
+fn kernel_side_deletion_is_repaired_and_failures_back_off() {
+    let mut r = Reconciler::new();
+    let mut k = HashMap::new();
+    r.vni_present(vni(100), true);
+    r.desire(DesiredChange::RemoteNeigh {
+        vni: vni(100),
+        ip: ip(50),
+        mac: mac(1),
+    });
+    settle(&mut r, &mut k);
+    let key = Key::Neigh {
+        vni: vni(100),
+        ip: ip(50),
+    };
+    r.kernel(key, None);
+    let ops = r.next_ops(1000, 10);
+    assert_eq!(ops.len(), 1);
+    r.result(ops[0], Some("EBUSY".into()), 1000);
+    assert!(r.next_ops(1100, 10).is_empty(), "backing off");
+    assert_eq!(r.next_ops(1000 + 400, 10).len(), 1);
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Desire(DesiredChange),
+    KernelDelete(u8),
+    Fail(bool),
+    Converge,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let v = (0u8..3).prop_map(|n| vni(100 + u32::from(n)));
+    prop_oneof![
+        (v.clone(), 0u8..4, 1u8..4, any::<bool>()).prop_map(|(vni, m, t, s)| Step::Desire(
+            DesiredChange::RemoteMac {
+                vni,
+                mac: mac(m),
+                vtep: ip(t),
+                sticky: s
+            }
+        )),
+        (v.clone(), 0u8..4)
+            .prop_map(|(vni, m)| Step::Desire(DesiredChange::RemoteMacGone { vni, mac: mac(m) })),
+        (v.clone(), 1u8..4)
+            .prop_map(|(vni, t)| Step::Desire(DesiredChange::Flood { vni, vtep: ip(t) })),
+        (v.clone(), 1u8..4)
+            .prop_map(|(vni, t)| Step::Desire(DesiredChange::FloodGone { vni, vtep: ip(t) })),
+        (v, 0u8..4, 0u8..4).prop_map(|(vni, i, m)| Step::Desire(DesiredChange::RemoteNeigh {
+            vni,
+            ip: ip(100 + i),
+            mac: mac(m)
+        })),
+        any::<u8>().prop_map(Step::KernelDelete),
+        any::<bool>().prop_map(Step::Fail),
+        Just(Step::Converge),
+    ]
+}
+
+proptest! {
+    /// Whatever happens (kernel deletions, failed writes), once writes
+    /// succeed the kernel holds exactly what is desired, and a foreign entry
+    /// is never touched.
+    #[test]
+    fn converges_to_desired_and_never_touches_foreign(steps in prop::collection::vec(step(), 1..60)) {
+        let mut r = Reconciler::new();
+        for n in 0..3 { r.vni_present(vni(100 + n), true); }
+        let mut kernel: HashMap<Key, Value> = HashMap::new();
+        // Foreign (operator's) entry: never in `actual`, so never in an op.
+        let foreign = Key::Mac { vni: vni(100), mac: mac(200) };
+        let mut now = 0;
+        for s in steps {
+            now += 1000;
+            match s {
+                Step::Desire(c) => r.desire(c),
+                Step::Converge => r.desire(DesiredChange::Converged),
+                Step::KernelDelete(i) => {
+                    if let Some(k) = kernel.keys().copied().nth(usize::from(i) % kernel.len().max(1)) {
+                        kernel.remove(&k);
+                        r.kernel(k, None);
+                    }
+                }
+                Step::Fail(fail) => {
+                    for op in r.next_ops(now, 1000) {
+                        prop_assert_ne!(op.key(), foreign);
+                        if fail {
+                            r.result(op, Some("error".into()), now);
+                        } else {
+                            match op {
+                                Op::Set(k, v) => kernel.insert(k, v),
+                                Op::Del(k, _) => kernel.remove(&k),
+                            };
+                            r.result(op, None, now);
+                        }
+                    }
+                }
+            }
+        }
+        r.resync();
+        settle(&mut r, &mut kernel);
+        prop_assert_eq!(&kernel, r.desired());
+    }
+}
