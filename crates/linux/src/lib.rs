@@ -6,10 +6,14 @@
 //! desired table itself and reconciles it against what the kernel holds
 //! ([`reconcile`]).
 
+pub mod kernel;
 pub mod model;
+pub mod program;
 pub mod reconcile;
+mod task;
 
 pub use model::{DesiredChange, LocalEvent, VniInfo};
+pub use task::{DataplaneStatus, Error, LinuxConfig, LinuxHandle, VniStatus, spawn};
 
 /// The `NDA_PROTOCOL` value on every entry evpnd writes, so it recognises its
 /// own entries (zebra uses `RTPROT_ZEBRA` = 11; 196 is unassigned in

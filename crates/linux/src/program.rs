@@ -1,0 +1,116 @@
+//! Writing the kernel: one netlink message per reconcile [`Op`], with the
+//! flags FRR's zebra uses (`../shared/reference/frr-evpn.md` §2):
+//!
+//! ```text
+//! remote MAC  RTM_NEWNEIGH  AF_BRIDGE ifindex=vxlan  NTF_MASTER|NTF_SELF|NTF_EXT_LEARNED
+//!             (sticky: NTF_STICKY, state |= NUD_NOARP)  state NUD_REACHABLE
+//!             NDA_LLADDR mac, NDA_DST vtep, NDA_MASTER bridge, NDA_PROTOCOL 196
+//!             NLM_F_CREATE|NLM_F_REPLACE         → bridge entry + VXLAN dst in one
+//! flood       RTM_NEWNEIGH  AF_BRIDGE ifindex=vxlan  NTF_SELF  NUD_NOARP|NUD_PERMANENT
+//!             NDA_LLADDR 00:00:00:00:00:00, NDA_DST vtep, NDA_PROTOCOL 196
+//!             NLM_F_CREATE|NLM_F_APPEND          (`bridge fdb append`)
+//! neighbour   RTM_NEWNEIGH  AF_INET/AF_INET6 ifindex=SVI  NTF_EXT_LEARNED  NUD_NOARP
+//!             NDA_DST ip, NDA_LLADDR mac, NDA_PROTOCOL 196   NLM_F_CREATE|NLM_F_REPLACE
+//! deletes     RTM_DELNEIGH with the same identifying fields
+//! ```
+
+use std::net::IpAddr;
+
+use netlink_packet_core::{
+    NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkMessage,
+};
+use netlink_packet_route::AddressFamily;
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
+};
+use netlink_packet_route::route::RouteType;
+
+use crate::VniInfo;
+use crate::kernel::{NUD_NOARP, NUD_PERMANENT, NUD_REACHABLE, our_protocol};
+use crate::reconcile::{Key, Op, Value};
+
+fn addr(ip: IpAddr) -> NeighbourAddress {
+    match ip {
+        IpAddr::V4(a) => NeighbourAddress::Inet(a),
+        IpAddr::V6(a) => NeighbourAddress::Inet6(a),
+    }
+}
+
+/// The message for `op`, or `None` when the VNI lacks what it needs (an SVI
+/// for a neighbour, a bridge for a MAC).
+pub fn message(op: &Op, v: &VniInfo) -> Option<NetlinkMessage<RouteNetlinkMessage>> {
+    let mut m = NeighbourMessage::default();
+    let (set, key, value) = match op {
+        Op::Set(k, val) => (true, k, val),
+        Op::Del(k, val) => (false, k, val),
+    };
+    let mut nl_flags = NLM_F_REQUEST | NLM_F_ACK;
+    match (key, value) {
+        (Key::Mac { mac, .. }, Value::Mac { vtep, sticky }) => {
+            let bridge = v.bridge_ifindex?;
+            m.header.family = AddressFamily::Bridge;
+            m.header.ifindex = v.vxlan_ifindex;
+            let mut f = NeighbourFlags::Own | NeighbourFlags::Controller;
+            let mut state = NUD_REACHABLE;
+            if *sticky {
+                f |= NeighbourFlags::Sticky;
+                state |= NUD_NOARP;
+            } else {
+                f |= NeighbourFlags::ExtLearned;
+            }
+            m.header.flags = f;
+            m.header.state = NeighbourState::from(state);
+            m.attributes = vec![
+                NeighbourAttribute::LinkLayerAddress(mac.0.to_vec()),
+                NeighbourAttribute::Destination(addr(*vtep)),
+                NeighbourAttribute::Controller(bridge),
+                NeighbourAttribute::Protocol(our_protocol()),
+            ];
+            if set {
+                nl_flags |= NLM_F_CREATE | NLM_F_REPLACE;
+            }
+        }
+        (Key::Flood { vtep, .. }, Value::Flood) => {
+            m.header.family = AddressFamily::Bridge;
+            m.header.ifindex = v.vxlan_ifindex;
+            m.header.flags = NeighbourFlags::Own;
+            m.header.state = NeighbourState::from(NUD_NOARP | NUD_PERMANENT);
+            m.attributes = vec![
+                NeighbourAttribute::LinkLayerAddress(vec![0; 6]),
+                NeighbourAttribute::Destination(addr(*vtep)),
+                NeighbourAttribute::Protocol(our_protocol()),
+            ];
+            if set {
+                nl_flags |= NLM_F_CREATE | NLM_F_APPEND;
+            }
+        }
+        (Key::Neigh { ip, .. }, Value::Neigh { mac }) => {
+            m.header.family = match ip {
+                IpAddr::V4(_) => AddressFamily::Inet,
+                IpAddr::V6(_) => AddressFamily::Inet6,
+            };
+            m.header.ifindex = v.svi_ifindex?;
+            m.header.flags = NeighbourFlags::ExtLearned;
+            m.header.state = NeighbourState::from(NUD_NOARP);
+            m.header.kind = RouteType::Unicast;
+            m.attributes = vec![
+                NeighbourAttribute::Destination(addr(*ip)),
+                NeighbourAttribute::LinkLayerAddress(mac.0.to_vec()),
+                NeighbourAttribute::Protocol(our_protocol()),
+            ];
+            if set {
+                nl_flags |= NLM_F_CREATE | NLM_F_REPLACE;
+            }
+        }
+        _ => return None,
+    }
+    let payload = if set {
+        RouteNetlinkMessage::NewNeighbour(m)
+    } else {
+        RouteNetlinkMessage::DelNeighbour(m)
+    };
+    let mut msg = NetlinkMessage::from(payload);
+    msg.header.flags = nl_flags;
+    Some(msg)
+}

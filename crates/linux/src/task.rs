@@ -1,0 +1,465 @@
+//! The linux task (tokio): dumps the kernel, follows its notifications,
+//! reports local state to the core and runs the reconcile loop, writing in
+//! parallel batches and checking every ACK.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+use netlink_packet_route::AddressFamily;
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::neighbour::NeighbourMessage;
+use rtnetlink::{Handle, MulticastGroup};
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use evpnd_wire::{MacAddr, Vni};
+
+use crate::kernel::{self, Link, Seen};
+use crate::program;
+use crate::reconcile::{Key, Op, Reconciler};
+use crate::{DesiredChange, LocalEvent, VniInfo};
+
+#[derive(Debug, Clone)]
+pub struct LinuxConfig {
+    /// Full re-dump and comparison this often (catches missed notifications).
+    pub resync_interval: Duration,
+    /// Delete everything of ours when the core goes away (clean shutdown).
+    pub flush_on_shutdown: bool,
+    /// Kernel writes in flight at once.
+    pub parallel_writes: usize,
+}
+
+impl Default for LinuxConfig {
+    fn default() -> Self {
+        LinuxConfig {
+            resync_interval: Duration::from_secs(60),
+            flush_on_shutdown: false,
+            parallel_writes: 64,
+        }
+    }
+}
+
+/// Per VNI: what is desired and what is programmed (of ours) in the kernel.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VniStatus {
+    pub desired_macs: usize,
+    pub programmed_macs: usize,
+    pub desired_flood: usize,
+    pub programmed_flood: usize,
+    pub desired_neigh: usize,
+    pub programmed_neigh: usize,
+    /// Entries whose last write failed, with the kernel's error.
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DataplaneStatus {
+    pub vnis: BTreeMap<Vni, VniStatus>,
+    pub writes_ok: u64,
+    pub writes_failed: u64,
+    pub converged: bool,
+}
+
+/// The core's ends of the linux task.
+pub struct LinuxHandle {
+    pub changes: mpsc::Sender<Vec<DesiredChange>>,
+    pub events: mpsc::Receiver<LocalEvent>,
+    pub status: watch::Receiver<DataplaneStatus>,
+}
+
+#[derive(Debug)]
+pub struct Error(pub String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Opens netlink (in the calling thread's network namespace) and starts the
+/// task. The first events are the initial dump, ending with `Synced`.
+pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
+    let (conn, handle, notifications) =
+        rtnetlink::new_multicast_connection(&[MulticastGroup::Link, MulticastGroup::Neigh])
+            .map_err(|e| Error(format!("netlink socket: {e}")))?;
+    tokio::spawn(conn);
+    let (changes_tx, changes_rx) = mpsc::channel(64);
+    let (events_tx, events_rx) = mpsc::channel(4096);
+    let (status_tx, status_rx) = watch::channel(DataplaneStatus::default());
+    let mut t = Task {
+        cfg,
+        handle,
+        links: HashMap::new(),
+        vnis: HashMap::new(),
+        local_macs: HashMap::new(),
+        local_neigh: HashMap::new(),
+        rec: Reconciler::new(),
+        events: events_tx,
+        status: status_tx,
+        started: Instant::now(),
+        writes_ok: 0,
+        writes_failed: 0,
+    };
+    t.dump().await?;
+    let _ = t.events.send(LocalEvent::Synced).await;
+    tokio::spawn(t.run(changes_rx, notifications));
+    Ok(LinuxHandle {
+        changes: changes_tx,
+        events: events_rx,
+        status: status_rx,
+    })
+}
+
+type Notifications = futures::channel::mpsc::UnboundedReceiver<(
+    NetlinkMessage<RouteNetlinkMessage>,
+    netlink_sys::SocketAddr,
+)>;
+
+struct Task {
+    cfg: LinuxConfig,
+    handle: Handle,
+    links: HashMap<u32, Link>,
+    vnis: HashMap<Vni, VniInfo>,
+    /// Local MACs reported (so a move off the access port is reported too).
+    local_macs: HashMap<(Vni, MacAddr), bool>,
+    local_neigh: HashMap<(Vni, std::net::IpAddr), MacAddr>,
+    rec: Reconciler,
+    events: mpsc::Sender<LocalEvent>,
+    status: watch::Sender<DataplaneStatus>,
+    started: Instant,
+    writes_ok: u64,
+    writes_failed: u64,
+}
+
+impl Task {
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    async fn emit(&self, ev: LocalEvent) {
+        // The core gone means evpnd is stopping; nothing to report to.
+        let _ = self.events.send(ev).await;
+    }
+
+    /// Links, then bridge FDB, then ARP/ND: the whole kernel state.
+    async fn dump(&mut self) -> Result<(), Error> {
+        let mut links = self.handle.link().get().execute();
+        let mut found = HashMap::new();
+        while let Some(m) = links
+            .try_next()
+            .await
+            .map_err(|e| Error(format!("link dump: {e}")))?
+        {
+            let l = kernel::parse_link(&m);
+            found.insert(l.index, l);
+        }
+        self.links = found;
+        self.links_changed().await;
+        let mut msgs = Vec::new();
+        let mut fdb = self
+            .handle
+            .neighbours()
+            .get()
+            .set_address_family(AddressFamily::Bridge)
+            .execute();
+        while let Some(m) = fdb
+            .try_next()
+            .await
+            .map_err(|e| Error(format!("fdb dump: {e}")))?
+        {
+            msgs.push(m);
+        }
+        for f in [AddressFamily::Inet, AddressFamily::Inet6] {
+            let mut ns = self
+                .handle
+                .neighbours()
+                .get()
+                .set_address_family(f)
+                .execute();
+            while let Some(m) = ns
+                .try_next()
+                .await
+                .map_err(|e| Error(format!("neighbour dump: {e}")))?
+            {
+                msgs.push(m);
+            }
+        }
+        for m in msgs {
+            self.neighbour(&m, true).await;
+        }
+        Ok(())
+    }
+
+    /// Recomputes the VNIs from the links and reports the differences.
+    async fn links_changed(&mut self) {
+        let (now, warnings) = kernel::vnis(&self.links);
+        let gone: Vec<Vni> = self
+            .vnis
+            .keys()
+            .filter(|v| !now.contains_key(v))
+            .copied()
+            .collect();
+        for vni in gone {
+            self.vnis.remove(&vni);
+            self.rec.vni_present(vni, false);
+            self.local_macs.retain(|(v, _), _| *v != vni);
+            self.local_neigh.retain(|(v, _), _| *v != vni);
+            self.emit(LocalEvent::VniGone(vni)).await;
+        }
+        for (vni, info) in now {
+            if self.vnis.get(&vni) != Some(&info) {
+                let new = !self.vnis.contains_key(&vni);
+                self.vnis.insert(vni, info.clone());
+                self.rec.vni_present(vni, true);
+                if new {
+                    info!(%vni, device = %info.vxlan_name, bridge = ?info.bridge_name, local = ?info.local_ip, "VNI found");
+                    for (wv, what) in warnings.iter().filter(|(w, _)| *w == Some(vni)) {
+                        self.emit(LocalEvent::Warning {
+                            vni: *wv,
+                            what: what.clone(),
+                        })
+                        .await;
+                    }
+                }
+                self.emit(LocalEvent::Vni(info)).await;
+            }
+        }
+        for (wv, what) in warnings.iter().filter(|(w, _)| w.is_none()) {
+            self.emit(LocalEvent::Warning {
+                vni: *wv,
+                what: what.clone(),
+            })
+            .await;
+        }
+    }
+
+    async fn neighbour(&mut self, m: &NeighbourMessage, present: bool) {
+        let n = kernel::parse_neigh(m);
+        match kernel::classify(&n, &self.vnis, &self.links) {
+            Seen::Ours(k, v) => {
+                if present {
+                    if self.rec.converged() || self.rec.desired().contains_key(&k) {
+                        self.rec.kernel(k, Some(v));
+                    } else {
+                        self.rec.adopt(k, v);
+                    }
+                } else {
+                    self.rec.kernel(k, None);
+                }
+            }
+            Seen::LocalMac { vni, mac, sticky } => {
+                if present {
+                    if self.local_macs.insert((vni, mac), sticky) != Some(sticky) {
+                        self.emit(LocalEvent::Mac { vni, mac, sticky }).await;
+                    }
+                } else if self.local_macs.remove(&(vni, mac)).is_some() {
+                    self.emit(LocalEvent::MacGone { vni, mac }).await;
+                }
+            }
+            Seen::NotLocalMac { vni, mac } => {
+                if present && self.local_macs.remove(&(vni, mac)).is_some() {
+                    self.emit(LocalEvent::MacGone { vni, mac }).await;
+                }
+            }
+            Seen::LocalNeigh { vni, ip, mac } => {
+                if present {
+                    if self.local_neigh.insert((vni, ip), mac) != Some(mac) {
+                        self.emit(LocalEvent::Neigh { vni, ip, mac }).await;
+                    }
+                } else if self.local_neigh.remove(&(vni, ip)).is_some() {
+                    self.emit(LocalEvent::NeighGone { vni, ip }).await;
+                }
+            }
+            Seen::NotLocalNeigh { vni, ip } => {
+                if self.local_neigh.remove(&(vni, ip)).is_some() {
+                    self.emit(LocalEvent::NeighGone { vni, ip }).await;
+                }
+            }
+            Seen::Other => {}
+        }
+    }
+
+    async fn notification(&mut self, msg: NetlinkMessage<RouteNetlinkMessage>) {
+        let NetlinkPayload::InnerMessage(m) = msg.payload else {
+            return;
+        };
+        match m {
+            RouteNetlinkMessage::NewLink(l) => {
+                let l = kernel::parse_link(&l);
+                if self.links.get(&l.index) != Some(&l) {
+                    self.links.insert(l.index, l);
+                    self.links_changed().await;
+                }
+            }
+            RouteNetlinkMessage::DelLink(l) => {
+                if self.links.remove(&l.header.index).is_some() {
+                    self.links_changed().await;
+                }
+            }
+            RouteNetlinkMessage::NewNeighbour(n) => self.neighbour(&n, true).await,
+            RouteNetlinkMessage::DelNeighbour(n) => self.neighbour(&n, false).await,
+            _ => {}
+        }
+    }
+
+    /// Writes what is due, `parallel_writes` at a time, each ACK checked.
+    async fn reconcile(&mut self) {
+        loop {
+            let ops = self.rec.next_ops(self.now_ms(), 4096);
+            if ops.is_empty() {
+                return;
+            }
+            let jobs: Vec<(Op, Option<NetlinkMessage<RouteNetlinkMessage>>)> = ops
+                .into_iter()
+                .map(|op| {
+                    let msg = self
+                        .vnis
+                        .get(&op.key().vni())
+                        .and_then(|v| program::message(&op, v));
+                    (op, msg)
+                })
+                .collect();
+            let handle = self.handle.clone();
+            let results: Vec<(Op, Option<String>)> = futures::stream::iter(jobs)
+                .map(|(op, msg)| {
+                    let mut h = handle.clone();
+                    async move {
+                        let Some(msg) = msg else {
+                            return (
+                                op,
+                                Some("the VNI has no bridge/SVI for this entry".to_string()),
+                            );
+                        };
+                        (op, write(&mut h, msg).await.err())
+                    }
+                })
+                .buffer_unordered(self.cfg.parallel_writes.max(1))
+                .collect()
+                .await;
+            let now = self.now_ms();
+            for (op, err) in results {
+                match &err {
+                    None => self.writes_ok += 1,
+                    Some(e) => {
+                        self.writes_failed += 1;
+                        warn!(op = ?op, "kernel write failed: {e}");
+                    }
+                }
+                self.rec.result(op, err, now);
+            }
+        }
+    }
+
+    fn publish(&self) {
+        let mut st = DataplaneStatus {
+            writes_ok: self.writes_ok,
+            writes_failed: self.writes_failed,
+            converged: self.rec.converged(),
+            ..DataplaneStatus::default()
+        };
+        for vni in self.vnis.keys() {
+            st.vnis.insert(*vni, VniStatus::default());
+        }
+        for k in self.rec.desired().keys() {
+            let s = st.vnis.entry(k.vni()).or_default();
+            match k {
+                Key::Mac { .. } => s.desired_macs += 1,
+                Key::Flood { .. } => s.desired_flood += 1,
+                Key::Neigh { .. } => s.desired_neigh += 1,
+            }
+        }
+        for k in self.rec.actual().keys() {
+            let s = st.vnis.entry(k.vni()).or_default();
+            match k {
+                Key::Mac { .. } => s.programmed_macs += 1,
+                Key::Flood { .. } => s.programmed_flood += 1,
+                Key::Neigh { .. } => s.programmed_neigh += 1,
+            }
+        }
+        for (k, e) in self.rec.errors() {
+            let s = st.vnis.entry(k.vni()).or_default();
+            if s.errors.len() < 10 {
+                s.errors.push(format!("{k:?}: {e}"));
+            }
+        }
+        self.status.send_replace(st);
+    }
+
+    async fn run(
+        mut self,
+        mut changes: mpsc::Receiver<Vec<DesiredChange>>,
+        mut notifications: Notifications,
+    ) {
+        let mut resync = tokio::time::interval(self.cfg.resync_interval);
+        resync.tick().await;
+        let mut retry = tokio::time::interval(Duration::from_millis(200));
+        let mut status = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                batch = changes.recv() => match batch {
+                    Some(b) => {
+                        debug!(changes = b.len(), "desired state changes");
+                        for c in b {
+                            self.rec.desire(c);
+                        }
+                        // Take whatever else is queued before writing.
+                        while let Ok(more) = changes.try_recv() {
+                            for c in more {
+                                self.rec.desire(c);
+                            }
+                        }
+                    }
+                    None => break,
+                },
+                Some((msg, _)) = notifications.next() => self.notification(msg).await,
+                _ = resync.tick() => {
+                    self.rec.forget_actual();
+                    if let Err(e) = self.dump().await {
+                        warn!("resync dump failed: {e}");
+                    }
+                    self.rec.resync();
+                }
+                _ = retry.tick(), if self.rec.next_retry().is_some() => {}
+                _ = status.tick() => self.publish(),
+            }
+            if self.rec.has_work() {
+                self.reconcile().await;
+            }
+        }
+        if self.cfg.flush_on_shutdown {
+            let ops = self.rec.all_actual_ops();
+            info!(
+                entries = ops.len(),
+                "flushing evpnd's kernel entries (flush_on_shutdown)"
+            );
+            for op in ops {
+                if let Some(msg) = self
+                    .vnis
+                    .get(&op.key().vni())
+                    .and_then(|v| program::message(&op, v))
+                {
+                    let _ = write(&mut self.handle, msg).await;
+                }
+            }
+        } else {
+            info!("dataplane left in place (flush_on_shutdown = false)");
+        }
+    }
+}
+
+/// Sends one request and waits for its ACK.
+async fn write(h: &mut Handle, msg: NetlinkMessage<RouteNetlinkMessage>) -> Result<(), String> {
+    let mut resp = h.request(msg).map_err(|e| e.to_string())?;
+    while let Some(m) = resp.next().await {
+        if let NetlinkPayload::Error(e) = m.payload {
+            return Err(e.to_string());
+        }
+    }
+    Ok(())
+}
