@@ -16,6 +16,7 @@ pub use model::{DesiredChange, LocalEvent, VniInfo};
 pub use task::{DataplaneStatus, Error, LinuxConfig, LinuxHandle, VniStatus, spawn};
 
 /// The `NDA_PROTOCOL` value on every entry evpnd writes, so it recognises its
-/// own entries (zebra uses `RTPROT_ZEBRA` = 11; 196 is unassigned in
-/// `/etc/iproute2/rt_protos`).
-pub const PROTOCOL: u8 = 196;
+/// own entries. Not one of the kernel's (0-42, 99, 186-192) nor FRR's
+/// (`RTPROT_ZEBRA` 11, 186-198: bgp ... 196 static, 197 openfabric, 198
+/// srte); `interop/setup.sh` names it `evpnd` in `/etc/iproute2/rt_protos.d`.
+pub const PROTOCOL: u8 = 245;
