@@ -74,9 +74,10 @@ pub struct Core {
     rib: Table<EvpnKey, RouteEntry>,
     interner: Interner<Vec<PathAttribute>>,
     export_cx: ExportCtx,
-    /// Rewritten attribute sets per (incoming set, export kind), so packing can
+    /// Rewritten attribute sets per (incoming set, export kind, source router
+    /// id), so packing can
     /// group by pointer. Holds the incoming set too, so its address stays unique.
-    out_cache: HashMap<(usize, u8), (AttrSet, AttrSet)>,
+    out_cache: HashMap<(usize, u8, Ipv4Addr), (AttrSet, AttrSet)>,
     /// The EVPN domain: kernel-learned instances, import, mobility.
     evpn: Evpn,
     /// Desired dataplane changes not yet taken by the linux task.
@@ -675,7 +676,10 @@ impl Core {
             let kind = (u8::from(slot.ibgp) << 2)
                 | (u8::from(from.ibgp == Some(true)) << 1)
                 | u8::from(from.ibgp.is_none());
-            let cache_key = (Arc::as_ptr(&b.attrs.attrs) as usize, kind);
+            // The source's router id is part of the key: two clients sending the
+            // same attributes share one interned set, but reflection adds each
+            // one's own ORIGINATOR_ID.
+            let cache_key = (Arc::as_ptr(&b.attrs.attrs) as usize, kind, from_id);
             let attrs = match self.out_cache.get(&cache_key) {
                 Some((_, a)) => Arc::clone(a),
                 None => {
@@ -706,10 +710,12 @@ impl Core {
         };
         let Some(n) = slot.up.as_ref() else { return };
         if slot.in_flight {
+            debug!(peer = %slot.cfg.address.get_ref(), pending = slot.out.pending_len(), "flush: waiting for the session to drain");
             return;
         }
         let ctx = n.tx_context();
         let batch = slot.out.take_batch(BATCH);
+        debug!(peer = %slot.cfg.address.get_ref(), announce = batch.announce.len(), withdraw = batch.withdraw.len(), "flush");
         let mut updates = Vec::new();
         if !batch.withdraw.is_empty() {
             // A withdrawal needs only the key fields; take them from the sent route.
