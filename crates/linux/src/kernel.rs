@@ -206,6 +206,14 @@ pub fn parse_neigh(m: &NeighbourMessage) -> Neigh {
             NeighbourAttribute::Destination(NeighbourAddress::Inet6(ip)) => {
                 n.dst = Some(IpAddr::V6(*ip))
             }
+            // AF_BRIDGE messages carry NDA_DST as raw octets.
+            NeighbourAttribute::Destination(NeighbourAddress::Other(b)) => {
+                n.dst = match b.len() {
+                    4 => <[u8; 4]>::try_from(b.as_slice()).ok().map(IpAddr::from),
+                    16 => <[u8; 16]>::try_from(b.as_slice()).ok().map(IpAddr::from),
+                    _ => None,
+                }
+            }
             NeighbourAttribute::Controller(i) => n.master = Some(*i),
             NeighbourAttribute::Protocol(p) => n.protocol = Some(u8::from(*p)),
             _ => {}
@@ -248,12 +256,23 @@ pub enum Seen {
 /// Classifies a neighbour message against the VNIs we know.
 pub fn classify(n: &Neigh, vnis: &HashMap<Vni, VniInfo>, links: &HashMap<u32, Link>) -> Seen {
     let ours = n.protocol == Some(crate::PROTOCOL);
+    // The VXLAN FDB of this kernel does not keep NDA_PROTOCOL. A remote-MAC
+    // entry without one is ours when it has the flags we write
+    // (extern_learn, or sticky); the operator's `static` entries have neither.
+    // Flood entries carry no such mark: without NDA_PROTOCOL they are never
+    // adopted (so never swept), see docs/adr/0008-kernel-ownership.md.
+    let ours_fdb = |mac: MacAddr| {
+        ours || n.protocol.is_none()
+            && mac.0 != [0; 6]
+            && (n.flags.contains(NeighbourFlags::ExtLearned)
+                || n.flags.contains(NeighbourFlags::Sticky))
+    };
     match n.family {
         AddressFamily::Bridge => {
             let Some(mac) = n.mac else { return Seen::Other };
             // Our VXLAN-device entries.
             if let Some(v) = vnis.values().find(|v| v.vxlan_ifindex == n.ifindex) {
-                if n.flags.contains(NeighbourFlags::Own) && ours {
+                if n.flags.contains(NeighbourFlags::Own) && ours_fdb(mac) {
                     let Some(vtep) = n.dst else {
                         return Seen::Other;
                     };

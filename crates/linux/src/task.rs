@@ -241,7 +241,9 @@ impl Task {
 
     async fn neighbour(&mut self, m: &NeighbourMessage, present: bool) {
         let n = kernel::parse_neigh(m);
-        match kernel::classify(&n, &self.vnis, &self.links) {
+        let seen = kernel::classify(&n, &self.vnis, &self.links);
+        debug!(?n, ?seen, present, "neighbour");
+        match seen {
             Seen::Ours(k, v) => {
                 if present {
                     if self.rec.converged() || self.rec.desired().contains_key(&k) {

@@ -1,0 +1,348 @@
+//! Kernel tests: evpnd as a real VTEP. Two leaves and a route reflector in
+//! their own namespaces, each leaf with a bridge `br100`, a VXLAN device
+//! `vxlan100` (nolearning, neigh_suppress) and a host namespace behind an
+//! access port. Nothing static is configured: hosts ping across the overlay
+//! because evpnd programs the remote MACs, the flood list and the SVI
+//! neighbours from BGP.
+
+mod lab;
+
+use std::time::Duration;
+
+use lab::{Netns, link, wait_until};
+use serde_json::Value;
+
+const VNI: u32 = 100;
+
+fn leaf_conf(i: u8) -> String {
+    format!(
+        "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.{i}\"\nhold_time = 9\n\
+         [[neighbor]]\naddress = \"10.0.{i}.2\"\nremote_asn = 65000\n"
+    )
+}
+
+const RR_CONF: &str = "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.254\"\n\
+    [[neighbor]]\naddress = \"10.0.1.1\"\nremote_asn = 65000\nroute_reflector_client = true\n\
+    [[neighbor]]\naddress = \"10.0.2.1\"\nremote_asn = 65000\nroute_reflector_client = true\n\
+    [evpn]\nlearn_from_kernel = false\n";
+
+struct Fabric {
+    rr: Netns,
+    leaves: Vec<Netns>,
+    hosts: Vec<Netns>,
+}
+
+/// A leaf's VXLAN/bridge setup and its host, as an operator would do it.
+fn vtep(leaf: &Netns, host: &Netns, i: u8) {
+    let x = |args: &[&str]| leaf.exec(args).unwrap_or_else(|e| panic!("{e}"));
+    x(&["ip", "addr", "add", &format!("10.0.0.{i}/32"), "dev", "lo"]);
+    x(&[
+        "ip",
+        "route",
+        "add",
+        "10.0.0.0/24",
+        "via",
+        &format!("10.0.{i}.2"),
+    ]);
+    x(&["ip", "link", "add", "br100", "type", "bridge"]);
+    x(&[
+        "ip",
+        "link",
+        "add",
+        "vxlan100",
+        "type",
+        "vxlan",
+        "id",
+        &VNI.to_string(),
+        "local",
+        &format!("10.0.0.{i}"),
+        "dstport",
+        "4789",
+        "nolearning",
+    ]);
+    x(&["ip", "link", "set", "vxlan100", "master", "br100"]);
+    x(&[
+        "bridge",
+        "link",
+        "set",
+        "dev",
+        "vxlan100",
+        "neigh_suppress",
+        "on",
+        "learning",
+        "off",
+    ]);
+    lab::sh(&[
+        "ip", "link", "add", "acc", "netns", &leaf.name, "type", "veth", "peer", "name", "eth0",
+        "netns", &host.name,
+    ])
+    .expect("host veth");
+    x(&["ip", "link", "set", "acc", "master", "br100"]);
+    for d in ["br100", "vxlan100", "acc"] {
+        x(&["ip", "link", "set", d, "up"]);
+    }
+    x(&[
+        "ip",
+        "addr",
+        "add",
+        &format!("192.168.100.25{i}/24"),
+        "dev",
+        "br100",
+    ]);
+    host.exec(&["ip", "link", "set", "eth0", "address", &host_mac(i)])
+        .expect("host mac");
+    host.exec(&[
+        "ip",
+        "addr",
+        "add",
+        &format!("192.168.100.{i}/24"),
+        "dev",
+        "eth0",
+    ])
+    .expect("host addr");
+    host.exec(&["ip", "link", "set", "eth0", "up"])
+        .expect("host up");
+}
+
+fn host_mac(i: u8) -> String {
+    format!("02:00:00:00:01:{i:02x}")
+}
+
+fn fabric(tag: &str) -> Fabric {
+    let mut rr = Netns::new(&format!("{tag}r"));
+    rr.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        .expect("forwarding");
+    let mut leaves = Vec::new();
+    let mut hosts = Vec::new();
+    for i in 1..=2u8 {
+        let l = Netns::new(&format!("{tag}l{i}"));
+        let h = Netns::new(&format!("{tag}h{i}"));
+        link(
+            &l,
+            "u0",
+            &format!("10.0.{i}.1/30"),
+            &rr,
+            &format!("d{i}"),
+            &format!("10.0.{i}.2/30"),
+        );
+        rr.exec(&[
+            "ip",
+            "route",
+            "add",
+            &format!("10.0.0.{i}/32"),
+            "via",
+            &format!("10.0.{i}.1"),
+        ])
+        .expect("rr route");
+        vtep(&l, &h, i);
+        leaves.push(l);
+        hosts.push(h);
+    }
+    rr.start_evpnd("evpnd", RR_CONF);
+    for (i, l) in leaves.iter_mut().enumerate() {
+        l.start_evpnd("evpnd", &leaf_conf(i as u8 + 1));
+    }
+    Fabric { rr, leaves, hosts }
+}
+
+fn fdb(ns: &Netns) -> Vec<Value> {
+    let out = ns
+        .exec(&["bridge", "-j", "fdb", "show", "dev", "vxlan100"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_str(&out).unwrap_or_default()
+}
+
+fn has_flag(e: &Value, flag: &str) -> bool {
+    e["flags"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|x| x == flag))
+}
+
+/// The VXLAN (`self`) entry for `mac`: (dst, extern_learn).
+fn vxlan_entry(ns: &Netns, mac: &str) -> Option<(String, bool)> {
+    fdb(ns)
+        .iter()
+        .find(|e| e["mac"] == mac && has_flag(e, "self"))
+        .map(|e| {
+            (
+                e["dst"].as_str().unwrap_or("").to_string(),
+                has_flag(e, "extern_learn"),
+            )
+        })
+}
+
+fn flood_list(ns: &Netns) -> Vec<String> {
+    fdb(ns)
+        .iter()
+        .filter(|e| e["mac"] == "00:00:00:00:00:00")
+        .filter_map(|e| e["dst"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn ping(from: &Netns, to: &str) -> Result<String, String> {
+    from.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "1", to])
+}
+
+/// Waits for the remote MAC `mac` behind `dst`: extern_learn, or sticky (a
+/// remote sticky MAC is installed with NTF_STICKY instead, as FRR does).
+fn wait_fdb(ns: &Netns, mac: &str, dst: &str) {
+    wait_until(
+        &format!("{mac} via {dst} in {}", ns.name),
+        Duration::from_secs(20),
+        || {
+            let sticky = fdb(ns)
+                .iter()
+                .any(|e| e["mac"] == mac && has_flag(e, "sticky"));
+            match vxlan_entry(ns, mac) {
+                Some((d, el)) if d == dst && (el || sticky) => Ok(()),
+                other => Err(format!("{other:?}; log:\n{}", ns.log("evpnd"))),
+            }
+        },
+    );
+}
+
+#[test]
+fn hosts_ping_across_the_overlay_with_nothing_static() {
+    let f = fabric("ko");
+    let (l1, l2) = (&f.leaves[0], &f.leaves[1]);
+    // Type 3 → one flood entry per remote VTEP.
+    wait_until("flood lists", Duration::from_secs(30), || {
+        match (flood_list(l1), flood_list(l2)) {
+            (a, b) if a == ["10.0.0.2"] && b == ["10.0.0.1"] => Ok(()),
+            other => Err(format!("{other:?}\nleaf1 log:\n{}", l1.log("evpnd"))),
+        }
+    });
+    // ARP goes through the flood list; the hosts' MACs are learned locally,
+    // advertised, and installed on the other leaf.
+    wait_until("ping h1 → h2", Duration::from_secs(20), || {
+        ping(&f.hosts[0], "192.168.100.2")
+    });
+    wait_fdb(l1, &host_mac(2), "10.0.0.2");
+    wait_fdb(l2, &host_mac(1), "10.0.0.1");
+    // The bridge side of the same entry points at the VXLAN port.
+    let bridge_side = fdb(l1)
+        .into_iter()
+        .find(|e| e["mac"] == host_mac(2).as_str() && e["master"] == "br100");
+    assert!(bridge_side.is_some_and(|e| has_flag(&e, "extern_learn")));
+    // MAC+IP: a neighbour on the SVI is advertised and becomes a remote
+    // neighbour (what ARP suppression answers from) on the other leaf.
+    l2.exec(&["ping", "-c", "1", "-W", "1", "192.168.100.2"])
+        .expect("svi → host");
+    wait_until(
+        "remote neighbour on leaf1's SVI",
+        Duration::from_secs(20),
+        || {
+            let out = l1.exec(&["ip", "-j", "neigh", "show", "dev", "br100"])?;
+            let v: Vec<Value> = serde_json::from_str(&out).map_err(|e| e.to_string())?;
+            v.iter()
+                .find(|n| {
+                    n["dst"] == "192.168.100.2"
+                        && n["lladdr"] == host_mac(2).as_str()
+                        && n.get("extern_learn").is_some()
+                })
+                .map(|_| ())
+                .ok_or(out)
+        },
+    );
+    drop(f.rr);
+}
+
+#[test]
+fn restart_keeps_forwarding_sweeps_the_stale_and_spares_the_operator() {
+    let mut f = fabric("kr");
+    wait_until("ping h1 → h2", Duration::from_secs(30), || {
+        ping(&f.hosts[0], "192.168.100.2")
+    });
+    wait_fdb(&f.leaves[0], &host_mac(2), "10.0.0.2");
+    // A static (sticky) MAC on leaf2's access port: advertised, installed on leaf1.
+    let gone_mac = "02:00:00:00:01:33";
+    f.leaves[1]
+        .exec(&[
+            "bridge", "fdb", "add", gone_mac, "dev", "acc", "master", "static",
+        ])
+        .expect("static mac on leaf2");
+    wait_fdb(&f.leaves[0], gone_mac, "10.0.0.2");
+    // The operator's own static entry on leaf1's VXLAN device.
+    f.leaves[0]
+        .exec(&[
+            "bridge",
+            "fdb",
+            "add",
+            "02:00:00:00:09:09",
+            "dev",
+            "vxlan100",
+            "dst",
+            "10.0.0.9",
+            "self",
+            "static",
+        ])
+        .expect("operator entry");
+    // kill -9 leaf1's evpnd during a continuous ping, then start it again.
+    let h1 = f.hosts[0].name.clone();
+    let ping_thread = std::thread::spawn(move || {
+        lab::sh(&[
+            "ip",
+            "netns",
+            "exec",
+            &h1,
+            "ping",
+            "-c",
+            "50",
+            "-i",
+            "0.1",
+            "-W",
+            "1",
+            "192.168.100.2",
+        ])
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = f.leaves[0].pid("evpnd").expect("evpnd pid");
+    lab::sh(&["kill", "-9", &pid.to_string()]).expect("kill -9");
+    // While it is down the static MAC leaves leaf2: withdrawn, so leaf1's
+    // entry for it is a leftover that nobody re-confirms.
+    f.leaves[1]
+        .exec(&["bridge", "fdb", "del", gone_mac, "dev", "acc", "master"])
+        .expect("remove static mac");
+    std::thread::sleep(Duration::from_millis(500));
+    f.leaves[0].start_evpnd("evpnd2", &leaf_conf(1));
+    let out = ping_thread
+        .join()
+        .expect("ping thread")
+        .unwrap_or_else(|e| e);
+    // 50 pings 100 ms apart across kill -9 + restart. Seen: 0 lost, and
+    // in some runs 1 (cause not yet pinned down; docs/kernel.md). More
+    // than one means forwarding was interrupted.
+    let received = out
+        .lines()
+        .find_map(|l| {
+            l.split(" received")
+                .next()?
+                .rsplit(", ")
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .unwrap_or(0);
+    assert!(received >= 49, "traffic interrupted by the restart:\n{out}");
+    // Once BGP has converged the leftover goes, the rest stays.
+    wait_until(
+        "stale MAC swept on leaf1",
+        Duration::from_secs(40),
+        || match vxlan_entry(&f.leaves[0], gone_mac) {
+            None => Ok(()),
+            Some(e) => Err(format!("{e:?}\n{}", f.leaves[0].log("evpnd2"))),
+        },
+    );
+    wait_fdb(&f.leaves[0], &host_mac(2), "10.0.0.2");
+    assert_eq!(
+        flood_list(&f.leaves[0]),
+        ["10.0.0.2"],
+        "no duplicate flood entry after adoption"
+    );
+    assert_eq!(
+        vxlan_entry(&f.leaves[0], "02:00:00:00:09:09"),
+        Some(("10.0.0.9".to_string(), false)),
+        "the operator's static entry is untouched"
+    );
+    ping(&f.hosts[0], "192.168.100.2").expect("ping after the restart");
+}
