@@ -15,6 +15,12 @@ have ping || need+=(iputils-ping)
 have tcpdump || need+=(tcpdump)
 have jq || need+=(jq)
 
+# Name evpnd's NDA_PROTOCOL (245) so `ip neigh` shows `proto evpnd`.
+if [ -d /etc/iproute2/rt_protos.d ] || [ "$(id -u)" -eq 0 ]; then
+    mkdir -p /etc/iproute2/rt_protos.d 2>/dev/null &&
+        echo "245 evpnd" > /etc/iproute2/rt_protos.d/evpnd.conf 2>/dev/null || true
+fi
+
 if [ ${#need[@]} -eq 0 ]; then
     echo "setup: all test dependencies present"
     exit 0

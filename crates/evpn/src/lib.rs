@@ -69,6 +69,9 @@ struct Imported {
     route: RemoteRoute,
 }
 
+/// What we advertise for one local MAC: (sequence, sticky) and its IPs.
+type Advertised = ((u32, bool), BTreeSet<IpAddr>);
+
 /// Remote neighbour candidates for one (VNI, IP): route key → (MAC, rank).
 type NeighCands = BTreeMap<EvpnKey, (MacAddr, RemoteMac)>;
 
@@ -79,7 +82,7 @@ pub struct Evpn {
     imported: HashMap<EvpnKey, Imported>,
     macs: HashMap<(Vni, MacAddr), MacState>,
     /// What we advertise per MAC: (seq, sticky) and the IPs with it.
-    advertised: HashMap<(Vni, MacAddr), ((u32, bool), BTreeSet<IpAddr>)>,
+    advertised: HashMap<(Vni, MacAddr), Advertised>,
     installed_macs: HashMap<(Vni, MacAddr), (IpAddr, bool)>,
     local_neigh: HashMap<(Vni, IpAddr), MacAddr>,
     remote_neigh: HashMap<(Vni, IpAddr), NeighCands>,

@@ -117,7 +117,10 @@ fn parse_vxlan(v: &[InfoVxlan]) -> Vxlan {
 }
 
 /// The VNIs the links describe, with the problems found on the way.
-pub fn vnis(links: &HashMap<u32, Link>) -> (HashMap<Vni, VniInfo>, Vec<(Option<Vni>, String)>) {
+/// A dataplane prerequisite not met, per VNI (or for a device with none).
+pub type Warnings = Vec<(Option<Vni>, String)>;
+
+pub fn vnis(links: &HashMap<u32, Link>) -> (HashMap<Vni, VniInfo>, Warnings) {
     let mut out = HashMap::new();
     let mut warnings = Vec::new();
     for l in links.values() {

@@ -299,10 +299,8 @@ impl Task {
                     self.links_changed().await;
                 }
             }
-            RouteNetlinkMessage::DelLink(l) => {
-                if self.links.remove(&l.header.index).is_some() {
-                    self.links_changed().await;
-                }
+            RouteNetlinkMessage::DelLink(l) if self.links.remove(&l.header.index).is_some() => {
+                self.links_changed().await;
             }
             RouteNetlinkMessage::NewNeighbour(n) => self.neighbour(&n, true).await,
             RouteNetlinkMessage::DelNeighbour(n) => self.neighbour(&n, false).await,
