@@ -12,7 +12,7 @@
 
 pub mod instance;
 pub mod mobility;
-mod origin;
+pub mod origin;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;

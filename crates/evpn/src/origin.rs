@@ -12,13 +12,18 @@ use std::net::IpAddr;
 use evpnd_config::Config;
 use evpnd_wire::attr::{AsPath, AttrValue, ExtCommunity, Origin, PathAttribute, PmsiTunnel};
 use evpnd_wire::nlri::evpn::{EvpnRoute, Imet, MacIp};
-use evpnd_wire::{Esi, Label3, MacAddr};
+use evpnd_wire::{Esi, Label3, MacAddr, RouteTarget};
 
 use crate::{Instance, Originated};
 
 fn attrs(inst: &Instance, extra: &[ExtCommunity]) -> Vec<PathAttribute> {
-    let mut ecs: Vec<ExtCommunity> = inst
-        .export_rts
+    base_attrs(&inst.export_rts, extra)
+}
+
+/// ORIGIN IGP, an empty AS_PATH and the extended communities every EVPN
+/// route of ours carries: the route targets, VXLAN encapsulation, `extra`.
+pub fn base_attrs(rts: &[RouteTarget], extra: &[ExtCommunity]) -> Vec<PathAttribute> {
+    let mut ecs: Vec<ExtCommunity> = rts
         .iter()
         .map(|rt| ExtCommunity::RouteTarget { value: *rt })
         .collect();

@@ -8,25 +8,13 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use evpnd_config::Config;
-use evpnd_wire::attr::{AsPath, AttrValue, ExtCommunity, Origin, PathAttribute, PmsiTunnel};
+use evpnd_wire::attr::{AttrValue, ExtCommunity, PathAttribute, PmsiTunnel};
 use evpnd_wire::nlri::evpn::{EvpnRoute, Imet, IpPrefix, MacIp};
-use evpnd_wire::{Esi, Label3, RouteTarget};
+use evpnd_wire::{Esi, Label3};
+
+use evpnd_evpn::origin::base_attrs;
 
 use crate::route::RouteEntry;
-
-fn base_attrs(rts: &[RouteTarget], extra: &[ExtCommunity]) -> Vec<PathAttribute> {
-    let mut ecs: Vec<ExtCommunity> = rts
-        .iter()
-        .map(|rt| ExtCommunity::RouteTarget { value: *rt })
-        .collect();
-    ecs.push(ExtCommunity::VXLAN);
-    ecs.extend_from_slice(extra);
-    vec![
-        PathAttribute::new(AttrValue::Origin(Origin::Igp)),
-        PathAttribute::new(AttrValue::AsPath(AsPath::default())),
-        PathAttribute::new(AttrValue::ExtCommunities(ecs)),
-    ]
-}
 
 /// Every locally originated route of the configuration.
 pub fn routes(cfg: &Config) -> Vec<RouteEntry> {
