@@ -505,7 +505,7 @@ impl Core {
                 match &c {
                     BestChange::Unchanged => continue,
                     BestChange::NewBest(p) => {
-                        debug!(route = %p.attrs.route, next_hop = %p.attrs.next_hop, from = p.peer.0, "best path changed")
+                        debug!(route = %p.attrs.route, next_hop = %p.attrs.next_hop, from = p.peer.0, seq = p.rank.mobility_seq, sticky = p.rank.sticky, "best path changed")
                     }
                     BestChange::Withdrawn => debug!(key = ?k, "route withdrawn"),
                 }

@@ -346,3 +346,105 @@ fn restart_keeps_forwarding_sweeps_the_stale_and_spares_the_operator() {
     );
     ping(&f.hosts[0], "192.168.100.2").expect("ping after the restart");
 }
+
+/// Host 3 has one leg on each leaf with the same MAC (no IP, no ARP, no
+/// IPv6: it only speaks when told), like a VM that migrates: it announces
+/// itself on the new leg while the old leaf still has it as local.
+fn dual_homed_host(f: &Fabric, h3: &Netns) {
+    for k in ["all", "default"] {
+        h3.exec(&[
+            "sysctl",
+            "-qw",
+            &format!("net.ipv6.conf.{k}.disable_ipv6=1"),
+        ])
+        .expect("no ipv6");
+    }
+    for (i, leaf) in f.leaves.iter().enumerate() {
+        let (port, leg) = (format!("m{i}"), format!("eth{i}"));
+        lab::sh(&[
+            "ip", "link", "add", &port, "netns", &leaf.name, "type", "veth", "peer", "name", &leg,
+            "netns", &h3.name,
+        ])
+        .expect("veth to host 3");
+        leaf.exec(&["ip", "link", "set", &port, "master", "br100"])
+            .expect("bridge port");
+        leaf.exec(&["ip", "link", "set", &port, "up"])
+            .expect("port up");
+        h3.exec(&[
+            "ip", "link", "set", &leg, "address", MOVER, "arp", "off", "up",
+        ])
+        .expect("leg up");
+    }
+}
+
+const MOVER: &str = "02:00:00:00:01:03";
+
+/// Host 3 announces itself out of its leg on leaf `to` (0 or 1): one
+/// broadcast frame with its MAC as source, as a migrated VM does.
+fn move_host(h3: &Netns, to: usize) {
+    let script = format!(
+        "import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); \
+         s.bind(('eth{to}', 0)); \
+         s.send(b'\\xff' * 6 + bytes.fromhex('{}') + b'\\x88\\xb5' + bytes(46))",
+        MOVER.replace(':', "")
+    );
+    h3.exec(&["python3", "-c", &script])
+        .expect("announce host 3");
+}
+
+/// Host 3 is local on leaf `to` (its port `m{to}`) and remote on the other
+/// leaf (bridge entry on the VXLAN port, VXLAN entry towards leaf `to`).
+fn wait_moved(f: &Fabric, to: usize) {
+    let vtep = format!("10.0.0.{}", to + 1);
+    wait_until(
+        &format!("host 3 behind leaf {}", to + 1),
+        Duration::from_secs(20),
+        || {
+            let here = f.leaves[to].exec(&["bridge", "-j", "fdb", "show", "br", "br100"])?;
+            let there = f.leaves[1 - to].exec(&["bridge", "-j", "fdb", "show", "br", "br100"])?;
+            let here: Vec<Value> = serde_json::from_str(&here).map_err(|e| e.to_string())?;
+            let there: Vec<Value> = serde_json::from_str(&there).map_err(|e| e.to_string())?;
+            let local = here
+                .iter()
+                .any(|e| e["mac"] == MOVER && e["ifname"] == format!("m{to}").as_str());
+            let bridged = there
+                .iter()
+                .any(|e| e["mac"] == MOVER && e["ifname"] == "vxlan100" && e["master"] == "br100");
+            let tunnel = vxlan_entry(&f.leaves[1 - to], MOVER).is_some_and(|(d, _)| d == vtep);
+            (local && bridged && tunnel)
+                .then_some(())
+                .ok_or(format!("local {local} bridged {bridged} tunnel {tunnel}"))
+        },
+    );
+}
+
+#[test]
+fn a_moving_mac_bumps_the_sequence_moves_everywhere_and_trips_duplicate_detection() {
+    let f = fabric("km");
+    let h3 = Netns::new("kmh3");
+    dual_homed_host(&f, &h3);
+    move_host(&h3, 1);
+    wait_moved(&f, 1);
+    // The host moves to leaf 1 while leaf 2 still has it as local: leaf 1
+    // advertises sequence 1 and leaf 2 replaces its entry by the remote one.
+    move_host(&h3, 0);
+    wait_moved(&f, 0);
+    wait_until("sequence 1 seen by leaf 2", Duration::from_secs(10), || {
+        let log = f.leaves[1].log("evpnd");
+        log.lines()
+            .any(|l| l.contains("best path changed") && l.contains(MOVER) && l.contains("seq=1"))
+            .then_some(())
+            .ok_or("no route with seq=1".to_string())
+    });
+    // Back and forth within the window: the fifth move marks it duplicate.
+    for to in [1, 0, 1, 0] {
+        move_host(&h3, to);
+        wait_moved(&f, to);
+    }
+    wait_until("duplicate detection", Duration::from_secs(10), || {
+        let logs = f.leaves[0].log("evpnd") + &f.leaves[1].log("evpnd");
+        logs.contains("duplicate MAC detected")
+            .then_some(())
+            .ok_or("not detected".to_string())
+    });
+}

@@ -37,9 +37,49 @@ fn addr(ip: IpAddr) -> NeighbourAddress {
     }
 }
 
-/// The message for `op`, or `None` when the VNI lacks what it needs (an SVI
-/// for a neighbour, a bridge for a MAC).
-pub fn message(op: &Op, v: &VniInfo) -> Option<NetlinkMessage<RouteNetlinkMessage>> {
+/// The messages for `op`, or `None` when the VNI lacks what it needs (an SVI
+/// for a neighbour, a bridge for a MAC). Deleting a remote MAC takes two:
+/// the VXLAN entry (`self`) and the bridge entry (`master`), separately,
+/// because the bridge entry may already have moved to a local port (the MAC
+/// moved here) and must then stay.
+pub fn messages(op: &Op, v: &VniInfo) -> Option<Vec<NetlinkMessage<RouteNetlinkMessage>>> {
+    let first = message(op, v)?;
+    let mut out = vec![first];
+    if let Op::Del(Key::Mac { .. }, _) = op
+        && let Some(RouteNetlinkMessage::DelNeighbour(m)) = out.first().map(inner)
+    {
+        let mut own = m.clone();
+        own.header.flags = NeighbourFlags::Own;
+        let mut master = m;
+        master.header.flags = NeighbourFlags::Controller;
+        out = vec![
+            wrap(
+                RouteNetlinkMessage::DelNeighbour(own),
+                NLM_F_REQUEST | NLM_F_ACK,
+            ),
+            wrap(
+                RouteNetlinkMessage::DelNeighbour(master),
+                NLM_F_REQUEST | NLM_F_ACK,
+            ),
+        ];
+    }
+    Some(out)
+}
+
+fn inner(m: &NetlinkMessage<RouteNetlinkMessage>) -> RouteNetlinkMessage {
+    match &m.payload {
+        netlink_packet_core::NetlinkPayload::InnerMessage(i) => i.clone(),
+        _ => RouteNetlinkMessage::DelNeighbour(NeighbourMessage::default()),
+    }
+}
+
+fn wrap(payload: RouteNetlinkMessage, flags: u16) -> NetlinkMessage<RouteNetlinkMessage> {
+    let mut msg = NetlinkMessage::from(payload);
+    msg.header.flags = flags;
+    msg
+}
+
+fn message(op: &Op, v: &VniInfo) -> Option<NetlinkMessage<RouteNetlinkMessage>> {
     let mut m = NeighbourMessage::default();
     let (set, key, value) = match op {
         Op::Set(k, val) => (true, k, val),
@@ -110,7 +150,5 @@ pub fn message(op: &Op, v: &VniInfo) -> Option<NetlinkMessage<RouteNetlinkMessag
     } else {
         RouteNetlinkMessage::DelNeighbour(m)
     };
-    let mut msg = NetlinkMessage::from(payload);
-    msg.header.flags = nl_flags;
-    Some(msg)
+    Some(wrap(payload, nl_flags))
 }

@@ -315,13 +315,13 @@ impl Task {
             if ops.is_empty() {
                 return;
             }
-            let jobs: Vec<(Op, Option<NetlinkMessage<RouteNetlinkMessage>>)> = ops
+            let jobs: Vec<(Op, Option<Vec<NetlinkMessage<RouteNetlinkMessage>>>)> = ops
                 .into_iter()
                 .map(|op| {
                     let msg = self
                         .vnis
                         .get(&op.key().vni())
-                        .and_then(|v| program::message(&op, v));
+                        .and_then(|v| program::messages(&op, v));
                     (op, msg)
                 })
                 .collect();
@@ -336,7 +336,16 @@ impl Task {
                                 Some("the VNI has no bridge/SVI for this entry".to_string()),
                             );
                         };
-                        (op, write(&mut h, msg).await.err())
+                        // A delete of what is already gone has succeeded.
+                        let delete = matches!(op, Op::Del(..));
+                        for m in msg {
+                            match write(&mut h, m).await {
+                                Ok(()) => {}
+                                Err(e) if delete && e.kind() == std::io::ErrorKind::NotFound => {}
+                                Err(e) => return (op, Some(e.to_string())),
+                            }
+                        }
+                        (op, None)
                     }
                 })
                 .buffer_unordered(self.cfg.parallel_writes.max(1))
@@ -439,12 +448,13 @@ impl Task {
                 "flushing evpnd's kernel entries (flush_on_shutdown)"
             );
             for op in ops {
-                if let Some(msg) = self
+                let msgs = self
                     .vnis
                     .get(&op.key().vni())
-                    .and_then(|v| program::message(&op, v))
-                {
-                    let _ = write(&mut self.handle, msg).await;
+                    .and_then(|v| program::messages(&op, v))
+                    .unwrap_or_default();
+                for m in msgs {
+                    let _ = write(&mut self.handle, m).await;
                 }
             }
         } else {
@@ -454,11 +464,16 @@ impl Task {
 }
 
 /// Sends one request and waits for its ACK.
-async fn write(h: &mut Handle, msg: NetlinkMessage<RouteNetlinkMessage>) -> Result<(), String> {
-    let mut resp = h.request(msg).map_err(|e| e.to_string())?;
+async fn write(
+    h: &mut Handle,
+    msg: NetlinkMessage<RouteNetlinkMessage>,
+) -> Result<(), std::io::Error> {
+    let mut resp = h
+        .request(msg)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     while let Some(m) = resp.next().await {
         if let NetlinkPayload::Error(e) = m.payload {
-            return Err(e.to_string());
+            return Err(e.to_io());
         }
     }
     Ok(())
