@@ -9,10 +9,8 @@ mod lab;
 
 use std::time::Duration;
 
-use lab::{Netns, link, wait_until};
+use lab::{Netns, host_mac, link, vtep, wait_until};
 use serde_json::Value;
-
-const VNI: u32 = 100;
 
 fn leaf_conf(i: u8) -> String {
     format!(
@@ -30,82 +28,6 @@ struct Fabric {
     rr: Netns,
     leaves: Vec<Netns>,
     hosts: Vec<Netns>,
-}
-
-/// A leaf's VXLAN/bridge setup and its host, as an operator would do it.
-fn vtep(leaf: &Netns, host: &Netns, i: u8) {
-    let x = |args: &[&str]| leaf.exec(args).unwrap_or_else(|e| panic!("{e}"));
-    x(&["ip", "addr", "add", &format!("10.0.0.{i}/32"), "dev", "lo"]);
-    x(&[
-        "ip",
-        "route",
-        "add",
-        "10.0.0.0/24",
-        "via",
-        &format!("10.0.{i}.2"),
-    ]);
-    x(&["ip", "link", "add", "br100", "type", "bridge"]);
-    x(&[
-        "ip",
-        "link",
-        "add",
-        "vxlan100",
-        "type",
-        "vxlan",
-        "id",
-        &VNI.to_string(),
-        "local",
-        &format!("10.0.0.{i}"),
-        "dstport",
-        "4789",
-        "nolearning",
-    ]);
-    x(&["ip", "link", "set", "vxlan100", "master", "br100"]);
-    x(&[
-        "bridge",
-        "link",
-        "set",
-        "dev",
-        "vxlan100",
-        "neigh_suppress",
-        "on",
-        "learning",
-        "off",
-    ]);
-    lab::sh(&[
-        "ip", "link", "add", "acc", "netns", &leaf.name, "type", "veth", "peer", "name", "eth0",
-        "netns", &host.name,
-    ])
-    .expect("host veth");
-    x(&["ip", "link", "set", "acc", "master", "br100"]);
-    for d in ["br100", "vxlan100", "acc"] {
-        x(&["ip", "link", "set", d, "up"]);
-    }
-    x(&[
-        "ip",
-        "addr",
-        "add",
-        &format!("192.168.100.25{i}/24"),
-        "dev",
-        "br100",
-    ]);
-    host.exec(&["ip", "link", "set", "eth0", "address", &host_mac(i)])
-        .expect("host mac");
-    host.exec(&[
-        "ip",
-        "addr",
-        "add",
-        &format!("192.168.100.{i}/24"),
-        "dev",
-        "eth0",
-    ])
-    .expect("host addr");
-    host.exec(&["ip", "link", "set", "eth0", "up"])
-        .expect("host up");
-}
-
-fn host_mac(i: u8) -> String {
-    format!("02:00:00:00:01:{i:02x}")
 }
 
 fn fabric(tag: &str) -> Fabric {
@@ -135,6 +57,15 @@ fn fabric(tag: &str) -> Fabric {
         ])
         .expect("rr route");
         vtep(&l, &h, i);
+        l.exec(&[
+            "ip",
+            "route",
+            "add",
+            "10.0.0.0/24",
+            "via",
+            &format!("10.0.{i}.2"),
+        ])
+        .expect("underlay route");
         leaves.push(l);
         hosts.push(h);
     }

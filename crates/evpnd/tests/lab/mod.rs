@@ -332,3 +332,73 @@ pub fn gobgp_conf(asn: u32, router_id: &str, neighbor: &str) -> String {
          [[neighbors.afi-safis]]\n[neighbors.afi-safis.config]\nafi-safi-name = \"l2vpn-evpn\"\n"
     )
 }
+
+/// A leaf's VXLAN/bridge setup (VNI 100, VTEP 10.0.0.`i` on lo, SVI
+/// 192.168.100.25`i`) and its host (192.168.100.`i`, MAC [`host_mac`]), as
+/// an operator would do it. Routing to the other VTEPs is the caller's.
+pub fn vtep(leaf: &Netns, host: &Netns, i: u8) {
+    let x = |args: &[&str]| leaf.exec(args).unwrap_or_else(|e| panic!("{e}"));
+    x(&["ip", "addr", "add", &format!("10.0.0.{i}/32"), "dev", "lo"]);
+    x(&["ip", "link", "add", "br100", "type", "bridge"]);
+    x(&[
+        "ip",
+        "link",
+        "add",
+        "vxlan100",
+        "type",
+        "vxlan",
+        "id",
+        "100",
+        "local",
+        &format!("10.0.0.{i}"),
+        "dstport",
+        "4789",
+        "nolearning",
+    ]);
+    x(&["ip", "link", "set", "vxlan100", "master", "br100"]);
+    x(&[
+        "bridge",
+        "link",
+        "set",
+        "dev",
+        "vxlan100",
+        "neigh_suppress",
+        "on",
+        "learning",
+        "off",
+    ]);
+    sh(&[
+        "ip", "link", "add", "acc", "netns", &leaf.name, "type", "veth", "peer", "name", "eth0",
+        "netns", &host.name,
+    ])
+    .expect("host veth");
+    x(&["ip", "link", "set", "acc", "master", "br100"]);
+    for d in ["br100", "vxlan100", "acc"] {
+        x(&["ip", "link", "set", d, "up"]);
+    }
+    x(&[
+        "ip",
+        "addr",
+        "add",
+        &format!("192.168.100.25{i}/24"),
+        "dev",
+        "br100",
+    ]);
+    host.exec(&["ip", "link", "set", "eth0", "address", &host_mac(i)])
+        .expect("host mac");
+    host.exec(&[
+        "ip",
+        "addr",
+        "add",
+        &format!("192.168.100.{i}/24"),
+        "dev",
+        "eth0",
+    ])
+    .expect("host addr");
+    host.exec(&["ip", "link", "set", "eth0", "up"])
+        .expect("host up");
+}
+
+pub fn host_mac(i: u8) -> String {
+    format!("02:00:00:00:01:{i:02x}")
+}
