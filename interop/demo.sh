@@ -1,137 +1,164 @@
 #!/usr/bin/env bash
-# The evpnd demo (run as root): a small EVPN control plane in network namespaces.
+# The evpnd demo (run as root): a VXLAN EVPN fabric in network namespaces,
+# the same one as interop/clab/evpnd.clab.yml for users with Docker.
 #
-#   [frr: FRR 8.4 leaf, VXLAN VNI 100] --veth-- [rr: evpnd route reflector] --veth-- [gob: GoBGP leaf]
+#            [spine: FRR 8.4 route reflector]
+#             /              |              \
+#   [leaf1: evpnd]    [leaf2: evpnd]    [leaf3: FRR zebra+bgpd]     VNI 100 on each,
+#        |                  |                  |                    br100 + vxlan100
+#      [h1]               [h2]               [h3]                   192.168.100.1-3
 #
-# evpnd reflects between the two leaves and originates its own routes for
-# VNI 100 (type 3 with PMSI ingress replication, type 2 MAC and MAC+IP,
-# type 5 prefix). The demo shows each daemon's own view, then decodes a few
-# captured FRR messages with `evpnctl decode`, and tears everything down
-# (processes by PID, namespaces by name). The kernel side of evpnd (FDB,
-# flood lists, pings between hosts) arrives with issue 5.
+# Nothing is static: evpnd learns its hosts from the kernel, advertises them,
+# and programs what the others advertise. The demo pings between all hosts,
+# shows what evpnd programmed and what FRR learned from it, then tears
+# everything down (processes by PID, namespaces by name).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "run as root: the demo creates network namespaces" >&2; exit 1; }
 bash interop/setup.sh
-cargo build -q --release -p evpnd -p evpnctl
+cargo build -q --release -p evpnd
 evpnd=$PWD/target/release/evpnd
-evpnctl=$PWD/target/release/evpnctl
-tag=demo$$
-rr=${tag}rr; frr=${tag}fr; gob=${tag}gb
+tag=d$$
+spine=${tag}sp
 work=$(mktemp -d)
+chmod 755 "$work"
 pids=()
+nss=("$spine")
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     sleep 0.5
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    for n in "$rr" "$frr" "$gob"; do ip netns del "$n" 2>/dev/null || true; done
-    rm -rf "/var/run/frr/$frr" "/etc/frr/$frr" "$work"
+    for n in "${nss[@]}"; do
+        ip netns del "$n" 2>/dev/null || true
+        rm -rf "/var/run/frr/$n" "/etc/frr/$n"
+    done
+    rm -rf "$work"
 }
 trap cleanup EXIT
+say() { if [ -t 1 ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi; }
 
-for n in "$rr" "$frr" "$gob"; do ip netns add "$n"; ip -n "$n" link set lo up; done
-ip link add tofrr netns "$rr" type veth peer name torr netns "$frr"
-ip link add togob netns "$rr" type veth peer name torr netns "$gob"
-ip -n "$rr" addr add 10.1.1.1/30 dev tofrr; ip -n "$frr" addr add 10.1.1.2/30 dev torr
-ip -n "$rr" addr add 10.1.2.1/30 dev togob; ip -n "$gob" addr add 10.1.2.2/30 dev torr
-for l in "$rr tofrr" "$rr togob" "$frr torr" "$gob torr"; do set -- $l; ip -n "$1" link set "$2" up; done
-ip netns exec "$rr" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$frr" route add 10.1.0.0/16 via 10.1.1.1   # VTEPs reachable through the reflector's namespace
-ip -n "$gob" route add 10.1.0.0/16 via 10.1.2.1
-ip -n "$frr" link add br100 type bridge
-ip -n "$frr" link add vxlan100 type vxlan id 100 local 10.1.1.2 dstport 4789 nolearning
-ip -n "$frr" link set vxlan100 master br100
-ip -n "$frr" link set br100 up; ip -n "$frr" link set vxlan100 up
+# FRR (zebra + bgpd) inside namespace $1 with bgpd config $2.
+start_frr() {
+    local ns=$1 conf=$2
+    mkdir -p "/var/run/frr/$ns" "/etc/frr/$ns"; chown frr:frr "/var/run/frr/$ns" "/etc/frr/$ns"
+    touch "/etc/frr/$ns/vtysh.conf" "$work/$ns-zebra.conf"
+    printf '%s\n' "$conf" > "$work/$ns-bgpd.conf"
+    chown frr:frr "$work/$ns-bgpd.conf" "$work/$ns-zebra.conf"
+    ip netns exec "$ns" /usr/lib/frr/zebra -N "$ns" -f "$work/$ns-zebra.conf" \
+        -i "/var/run/frr/$ns/zebra.pid" -P 0 > "$work/$ns-zebra.log" 2>&1 &
+    pids+=($!)
+    sleep 0.5
+    ip netns exec "$ns" /usr/lib/frr/bgpd -N "$ns" -f "$work/$ns-bgpd.conf" \
+        -i "/var/run/frr/$ns/bgpd.pid" -P 0 > "$work/$ns-bgpd.log" 2>&1 &
+    pids+=($!)
+}
 
-cat > "$work/fabric.toml" <<'TOML'
+# Leaf $1 (index $2): underlay link to the spine, VTEP 10.0.0.$2, br100 +
+# vxlan100 (nolearning, neigh_suppress), SVI 192.168.100.25$2, host h$2.
+make_leaf() {
+    local leaf=$1 i=$2 host=${tag}h$2
+    ip netns add "$leaf"; ip netns add "$host"; nss+=("$leaf" "$host")
+    for n in "$leaf" "$host"; do ip -n "$n" link set lo up; done
+    ip link add "d$i" netns "$spine" type veth peer name u0 netns "$leaf"
+    ip -n "$spine" addr add "10.0.$i.2/30" dev "d$i"; ip -n "$spine" link set "d$i" up
+    ip -n "$spine" route add "10.0.0.$i/32" via "10.0.$i.1"
+    ip -n "$leaf" addr add "10.0.$i.1/30" dev u0; ip -n "$leaf" link set u0 up
+    ip -n "$leaf" addr add "10.0.0.$i/32" dev lo
+    ip -n "$leaf" route add 10.0.0.0/24 via "10.0.$i.2"
+    ip -n "$leaf" link add br100 type bridge
+    ip -n "$leaf" link add vxlan100 type vxlan id 100 local "10.0.0.$i" dstport 4789 nolearning
+    ip -n "$leaf" link set vxlan100 master br100
+    ip netns exec "$leaf" bridge link set dev vxlan100 neigh_suppress on learning off
+    ip link add acc netns "$leaf" type veth peer name eth0 netns "$host"
+    ip -n "$leaf" link set acc master br100
+    for d in br100 vxlan100 acc; do ip -n "$leaf" link set "$d" up; done
+    ip -n "$leaf" addr add "192.168.100.25$i/24" dev br100
+    ip -n "$host" link set eth0 address "02:00:00:00:01:0$i"
+    ip -n "$host" addr add "192.168.100.$i/24" dev eth0; ip -n "$host" link set eth0 up
+}
+
+say "building the fabric"
+ip netns add "$spine"; ip -n "$spine" link set lo up
+ip netns exec "$spine" sysctl -qw net.ipv4.ip_forward=1
+for i in 1 2 3; do make_leaf "${tag}l$i" "$i"; done
+
+start_frr "$spine" "frr defaults datacenter
+hostname spine
+router bgp 65000
+ bgp router-id 10.0.0.254
+ no bgp default ipv4-unicast
+ neighbor LEAVES peer-group
+ neighbor LEAVES remote-as 65000
+ neighbor 10.0.1.1 peer-group LEAVES
+ neighbor 10.0.2.1 peer-group LEAVES
+ neighbor 10.0.3.1 peer-group LEAVES
+ address-family l2vpn evpn
+  neighbor LEAVES activate
+  neighbor LEAVES route-reflector-client
+ exit-address-family"
+start_frr "${tag}l3" "frr defaults datacenter
+hostname leaf3
+router bgp 65000
+ bgp router-id 10.0.0.3
+ no bgp default ipv4-unicast
+ neighbor 10.0.3.2 remote-as 65000
+ address-family l2vpn evpn
+  neighbor 10.0.3.2 activate
+  advertise-all-vni
+ exit-address-family"
+for i in 1 2; do
+    cat > "$work/leaf$i.toml" <<TOML
+# evpnd on leaf$i: BGP to the spine; the VNIs come from the kernel.
 [bgp]
 asn = 65000
-router_id = "10.0.0.1"
-connect_retry = 2
+router_id = "10.0.0.$i"
 
 [[neighbor]]
-address = "10.1.1.2"
+address = "10.0.$i.2"
 remote_asn = 65000
-route_reflector_client = true
-description = "FRR leaf"
-
-[[neighbor]]
-address = "10.1.2.2"
-remote_asn = 65000
-route_reflector_client = true
-description = "GoBGP leaf"
-
-[evpn]
-vtep_ip = "10.1.1.1"
-learn_from_kernel = false
-
-[[evpn.vni]]
-vni = 100
-macs = [{ mac = "02:00:00:00:01:01", ip = "192.168.100.1" }]
-prefixes = ["192.168.200.0/24"]
+description = "spine"
 TOML
-"$evpnd" --check-config -c "$work/fabric.toml"
-ip netns exec "$rr" env RUST_LOG=evpnd=debug,info "$evpnd" -c "$work/fabric.toml" > "$work/evpnd.log" 2>&1 &
-pids+=($!)
+    ip netns exec "${tag}l$i" "$evpnd" -c "$work/leaf$i.toml" > "$work/leaf$i.log" 2>&1 &
+    pids+=($!)
+done
 
-mkdir -p "/var/run/frr/$frr" "/etc/frr/$frr"; chown frr:frr "/var/run/frr/$frr" "/etc/frr/$frr"
-touch "/etc/frr/$frr/vtysh.conf"; chmod 755 "$work"
-cat > "$work/bgpd.conf" <<'FRR'
-frr defaults datacenter
-hostname frr-leaf
-router bgp 65000
- bgp router-id 10.1.1.2
- no bgp default ipv4-unicast
- neighbor 10.1.1.1 remote-as 65000
- address-family l2vpn evpn
-  neighbor 10.1.1.1 activate
-  advertise-all-vni
- exit-address-family
-FRR
-touch "$work/zebra.conf"; chown frr:frr "$work/bgpd.conf" "$work/zebra.conf"
-ip netns exec "$frr" /usr/lib/frr/zebra -N "$frr" -f "$work/zebra.conf" -i "/var/run/frr/$frr/zebra.pid" -P 0 > "$work/zebra.log" 2>&1 &
-pids+=($!)
-sleep 0.5
-ip netns exec "$frr" /usr/lib/frr/bgpd -N "$frr" -f "$work/bgpd.conf" -i "/var/run/frr/$frr/bgpd.pid" -P 0 > "$work/bgpd.log" 2>&1 &
-pids+=($!)
-
-cat > "$work/gobgpd.toml" <<'GOBGP'
-[global.config]
-as = 65000
-router-id = "10.1.2.2"
-[[neighbors]]
-[neighbors.config]
-neighbor-address = "10.1.2.1"
-peer-as = 65000
-[[neighbors.afi-safis]]
-[neighbors.afi-safis.config]
-afi-safi-name = "l2vpn-evpn"
-GOBGP
-ip netns exec "$gob" gobgpd -f "$work/gobgpd.toml" --api-hosts 127.0.0.1:50051 -p > "$work/gobgpd.log" 2>&1 &
-pids+=($!)
-gobgp() { ip netns exec "$gob" gobgp -u 127.0.0.1 -p 50051 "$@"; }
-
-echo "waiting for the sessions..."
-for _ in $(seq 1 40); do
-    gobgp neighbor 2>/dev/null | grep -q Establ && vtysh -N "$frr" -c 'show bgp l2vpn evpn summary' 2>/dev/null | grep -q '10.1.1.1.*[0-9]\+ *[0-9]\+ *N/A' && break
+say "waiting for the sessions"
+for _ in $(seq 1 60); do
+    n=$(vtysh -N "$spine" -c 'show bgp l2vpn evpn summary json' 2>/dev/null |
+        grep -o '"state":"Established"' | wc -l || true)
+    [ "$n" -ge 3 ] && break
     sleep 0.5
 done
-gobgp global rib -a evpn add macadv 02:00:00:00:02:02 192.168.100.2 etag 0 label 100 rd 10.1.2.2:100 rt 65000:100 encap vxlan nexthop 10.1.2.2
-sleep 2
+vtysh -N "$spine" -c 'show bgp l2vpn evpn summary' | sed -n '/Neighbor/,$p'
 
-echo; echo "===== FRR leaf: show bgp l2vpn evpn (evpnd's routes, GoBGP's route reflected by evpnd)"
-vtysh -N "$frr" -c 'show bgp l2vpn evpn'
-echo; echo "===== GoBGP leaf: gobgp global rib -a evpn (evpnd's routes, FRR's type 3 reflected by evpnd)"
-gobgp global rib -a evpn
-echo; echo "===== evpnd's log: sessions and best-path decisions"
-grep -E 'established|best path changed|End-of-RIB' "$work/evpnd.log" | sed 's/^[^ ]* *//' | head -20
+say "pings across the overlay (ARP through the flood lists, then learned MACs)"
+fail=0
+for pair in "1 2" "1 3" "2 3" "3 1"; do
+    set -- $pair
+    if ip netns exec "${tag}h$1" ping -c 3 -i 0.2 -W 1 "192.168.100.$2" > "$work/ping" 2>&1; then
+        echo "h$1 -> h$2: $(grep -o '[0-9]* received' "$work/ping")"
+    else
+        echo "h$1 -> h$2: FAILED"; cat "$work/ping"; fail=1
+    fi
+done
+# The SVIs talk to their hosts too, so MAC+IP routes (ARP suppression) appear.
+for i in 1 2 3; do ip netns exec "${tag}l$i" ping -c 1 -W 1 "192.168.100.$i" > /dev/null || true; done
+sleep 1
 
-echo; echo "===== evpnctl decode: a MAC move captured between two FRR leaves"
-vectors=${EVPND_VECTORS:-../shared/vectors}
-if [ -d "$vectors" ]; then
-    "$evpnctl" decode --file "$vectors/evpn-t2-mac-mobility-seq1-frr.hex" || true
-    "$evpnctl" decode --file "$vectors/evpn-t2-withdraw-mac-moved-frr.hex" || true
-else
-    echo "(BGP vectors not found at $vectors; set EVPND_VECTORS to decode captured messages)"
+say "leaf1 (evpnd): what it learned from the kernel and advertised"
+grep -E 'VNI found|EVPN instance|dataplane|converged' "$work/leaf1.log" | sed 's/^[^ ]* *//' || true
+say "leaf1 (evpnd): what it programmed — bridge fdb show dev vxlan100"
+ip netns exec "${tag}l1" bridge fdb show dev vxlan100
+say "leaf1 (evpnd): remote neighbours on the SVI (ARP suppression) — ip neigh show dev br100"
+ip -n "${tag}l1" neigh show dev br100
+say "leaf3 (FRR): evpnd's hosts as FRR sees them — show evpn mac vni 100"
+vtysh -N "${tag}l3" -c 'show evpn mac vni 100'
+say "spine (FRR): the EVPN table it reflects"
+vtysh -N "$spine" -c 'show bgp l2vpn evpn' | sed -n '/Network/,$p' | head -40
+
+if [ "$fail" -ne 0 ]; then
+    echo "demo: some pings failed; logs were in $work" >&2
+    tail -20 "$work/leaf1.log" >&2
+    exit 1
 fi
-echo "demo done: tearing down"
+say "demo done: tearing down"
