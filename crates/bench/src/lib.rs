@@ -56,6 +56,17 @@ pub fn packed_updates(total: u32, max_len: usize) -> (BytesMut, usize) {
 
 /// As [`packed_updates`], with `next_hop` as the routes' VTEP.
 pub fn packed_updates_via(total: u32, max_len: usize, next_hop: Ipv4Addr) -> (BytesMut, usize) {
+    packed_updates_opts(total, max_len, next_hop, false)
+}
+
+/// As [`packed_updates_via`]; `mac_only` drops the IP (MAC-only type 2, one
+/// FDB entry each and no neighbour).
+pub fn packed_updates_opts(
+    total: u32,
+    max_len: usize,
+    next_hop: Ipv4Addr,
+    mac_only: bool,
+) -> (BytesMut, usize) {
     let ctx = Context {
         extended_message: max_len > 4096,
         ..Context::default()
@@ -74,7 +85,11 @@ pub fn packed_updates_via(total: u32, max_len: usize, next_hop: Ipv4Addr) -> (By
         // A MAC+IPv4 type-2 NLRI is 39 octets.
         let fit = (max_len - base) / 39;
         while i < total && routes.len() < fit {
-            routes.push(mac_ip_route(i));
+            let mut r = mac_ip_route(i);
+            if mac_only && let EvpnRoute::MacIp(m) = &mut r.route {
+                m.ip = None;
+            }
+            routes.push(r);
             i += 1;
         }
         u = Update::evpn_reach(IpAddr::V4(next_hop), routes, evpn_attrs());

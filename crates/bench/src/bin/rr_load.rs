@@ -8,12 +8,15 @@
 //! full UPDATEs followed by End-of-RIB; the receiver counts EVPN NLRI in the
 //! UPDATEs it is sent. Prints one line: `routes=N seconds=S`. Exit 1 on a
 //! protocol error or a timeout (120 s).
+//!
+//! `--send-only HOLD_SECS [--mac-only true]`: only the sender, for a leaf under
+//! test (`fdb-bench.sh`); prints `start_unix=` when it starts sending.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use evpnd_bench::packed_updates_via;
+use evpnd_bench::{packed_updates_opts, packed_updates_via};
 use evpnd_wire::capability::Capability;
 use evpnd_wire::framing::decode_frame;
 use evpnd_wire::message::{Message, decode_message};
@@ -29,6 +32,10 @@ struct Args {
     receiver: Ipv4Addr,
     routes: u32,
     asn: u32,
+    /// No receiver: send, then keep the session this many seconds (a leaf
+    /// under test programs its kernel meanwhile).
+    send_only: Option<u64>,
+    mac_only: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -38,6 +45,8 @@ fn args() -> Result<Args, String> {
         receiver: Ipv4Addr::new(10, 2, 0, 3),
         routes: 1_000_000,
         asn: 65000,
+        send_only: None,
+        mac_only: false,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -71,6 +80,17 @@ fn args() -> Result<Args, String> {
                 a.asn = val
                     .parse()
                     .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?
+            }
+            "--send-only" => {
+                a.send_only = Some(
+                    val.parse()
+                        .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?,
+                )
+            }
+            "--mac-only" => {
+                a.mac_only = val
+                    .parse()
+                    .map_err(|e: std::str::ParseBoolError| bad(e.to_string()))?
             }
             other => return Err(format!("unknown option {other}")),
         }
@@ -124,7 +144,46 @@ fn count_routes(u: &Update) -> usize {
     u.mp_reach().map_or(0, |m| m.nlri.len())
 }
 
+/// `--send-only`: one session, the routes, End-of-RIB, then keepalives for
+/// `hold` seconds. Prints the wall-clock time sending started
+/// (`start_unix=S.NNN`) so a script can time what the peer does with them.
+async fn send_only(a: &Args, hold: u64) -> Result<(u32, f64), String> {
+    let (mut send, _) = session(a.sender, a.rr, a.asn).await?;
+    let (stream, _) = packed_updates_opts(a.routes, 4096, a.sender, a.mac_only);
+    let ctx = Context::default();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?;
+    println!("start_unix={:.3}", unix.as_secs_f64());
+    let start = Instant::now();
+    send.write_all(&stream).await.map_err(|e| e.to_string())?;
+    send.write_all(&Message::Update(Update::end_of_rib(Family::L2VPN_EVPN)).to_bytes(&ctx))
+        .await
+        .map_err(|e| e.to_string())?;
+    let sent = start.elapsed().as_secs_f64();
+    let mut sink = BytesMut::with_capacity(1 << 16);
+    let mut ka = tokio::time::interval(Duration::from_secs(2));
+    let until = tokio::time::sleep(Duration::from_secs(hold));
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            r = send.read_buf(&mut sink) => match r {
+                Ok(0) | Err(_) => return Err("the peer closed the session".into()),
+                Ok(_) => sink.clear(),
+            },
+            _ = ka.tick() => {
+                send.write_all(&Message::Keepalive.to_bytes(&ctx)).await.map_err(|e| e.to_string())?;
+            }
+            _ = &mut until => return Ok((a.routes, sent)),
+        }
+    }
+}
+
 async fn run(a: Args) -> Result<(u32, f64), String> {
+    if let Some(hold) = a.send_only {
+        return send_only(&a, hold).await;
+    }
     let (recv, mut rbuf) = session(a.receiver, a.rr, a.asn).await?;
     let (mut send, _) = session(a.sender, a.rr, a.asn).await?;
     let (stream, _) = packed_updates_via(a.routes, 4096, a.sender);

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Dataplane programming benchmark (issue 5): a peer sends N MAC-only type-2
+# routes (RT 65001:100, VTEP 10.2.0.2) to a leaf with VNI 100; time from the
+# first route sent to all N remote MACs in the kernel's VXLAN FDB. Measured
+# for evpnd and FRR 8.4 (zebra + bgpd) as the leaf, beside `bridge -batch`
+# adding the same N entries (NTF_MASTER|NTF_SELF extern_learn, dst) on the
+# same kernel. Root required. Prints a table.
+#   bash crates/bench/fdb-bench.sh [ROUTES]      (default 100000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+routes=${1:-100000}
+bash interop/setup.sh >/dev/null
+cargo build -q --release -p evpnd -p evpnd-bench
+bin=$PWD/target/release
+work=$(mktemp -d)
+chmod 755 "$work"
+leaf=fdbl$$; peers=fdbp$$
+pids=()
+cleanup() {
+    for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+    sleep 1
+    for p in "${pids[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
+    pids=()
+    ip netns del "$leaf" 2>/dev/null || true
+    ip netns del "$peers" 2>/dev/null || true
+    rm -rf "/var/run/frr/$leaf" "/etc/frr/$leaf"
+}
+trap 'cleanup; rm -rf "$work"' EXIT
+
+setup_ns() {
+    ip netns add "$leaf"; ip netns add "$peers"
+    ip -n "$leaf" link set lo up; ip -n "$peers" link set lo up
+    ip link add eth0 netns "$leaf" type veth peer name eth0 netns "$peers"
+    ip -n "$leaf" addr add 10.2.0.1/24 dev eth0
+    ip -n "$peers" addr add 10.2.0.2/24 dev eth0
+    ip -n "$leaf" link set eth0 up mtu 9000; ip -n "$peers" link set eth0 up mtu 9000
+    ip -n "$leaf" link add br100 type bridge
+    ip -n "$leaf" link add vxlan100 type vxlan id 100 local 10.2.0.1 dstport 4789 nolearning
+    ip -n "$leaf" link set vxlan100 master br100
+    ip -n "$leaf" link set br100 up; ip -n "$leaf" link set vxlan100 up
+}
+
+# Remote MACs (VXLAN `self` entries with a destination) in the leaf's kernel.
+remote_macs() { ip netns exec "$leaf" bridge fdb show dev vxlan100 | grep -c ' dst .* self' || true; }
+
+now() { date +%s.%N; }
+
+# Waits until all routes are in the kernel; prints seconds since $1.
+wait_programmed() {
+    local start=$1 n
+    for _ in $(seq 1 1200); do
+        n=$(remote_macs)
+        if [ "$n" -ge "$routes" ]; then
+            echo "$(now) - $start" | bc
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "timeout after 120 s with $n of $routes" >&2
+    return 1
+}
+
+row() { # name seconds
+    printf '| %-14s | %7s | %8.2f s | %9.0f /s |\n' "$1" "$routes" "$2" "$(echo "$routes / $2" | bc -l)"
+}
+
+run_leaf() { # evpnd|frr
+    local name=$1 out start secs
+    setup_ns
+    case $name in
+    evpnd)
+        cat > "$work/fabric.toml" <<T
+[bgp]
+asn = 65000
+router_id = "10.2.0.1"
+[[neighbor]]
+address = "10.2.0.2"
+remote_asn = 65000
+passive = true
+[log]
+level = "warn"
+T
+        ip netns exec "$leaf" "$bin/evpnd" -c "$work/fabric.toml" 2> "$work/evpnd.log" &
+        pids+=($!); disown
+        ;;
+    frr)
+        mkdir -p "/var/run/frr/$leaf" "/etc/frr/$leaf"; chown frr:frr "/var/run/frr/$leaf" "/etc/frr/$leaf"
+        touch "/etc/frr/$leaf/vtysh.conf"
+        printf 'frr defaults datacenter\nrouter bgp 65000\n bgp router-id 10.2.0.1\n no bgp default ipv4-unicast\n neighbor 10.2.0.2 remote-as 65000\n address-family l2vpn evpn\n  neighbor 10.2.0.2 activate\n  advertise-all-vni\n exit-address-family\n' > "$work/bgpd.conf"
+        touch "$work/zebra.conf"; chown frr:frr "$work/bgpd.conf" "$work/zebra.conf"
+        ip netns exec "$leaf" /usr/lib/frr/zebra -N "$leaf" -f "$work/zebra.conf" -i "/var/run/frr/$leaf/zebra.pid" -P 0 > "$work/zebra.log" 2>&1 &
+        pids+=($!); disown
+        sleep 0.5
+        ip netns exec "$leaf" /usr/lib/frr/bgpd -N "$leaf" -f "$work/bgpd.conf" -i "/var/run/frr/$leaf/bgpd.pid" -P 0 > "$work/bgpd.log" 2>&1 &
+        pids+=($!); disown
+        ;;
+    esac
+    for _ in $(seq 1 100); do
+        ip netns exec "$leaf" ss -ltn 2>/dev/null | grep -q ':179 ' && break
+        sleep 0.1
+    done
+    ip netns exec "$peers" "$bin/rr-load" --rr 10.2.0.1 --sender 10.2.0.2 --routes "$routes" \
+        --send-only 150 --mac-only true > "$work/load.out" 2>&1 &
+    pids+=($!); disown
+    for _ in $(seq 1 100); do
+        start=$(sed -n 's/^start_unix=//p' "$work/load.out")
+        [ -n "$start" ] && break
+        sleep 0.1
+    done
+    if [ -z "$start" ]; then
+        echo "| $name | $routes | no session: $(tail -1 "$work/load.out") |"
+    elif secs=$(wait_programmed "$start"); then
+        row "$name" "$secs"
+    else
+        echo "| $name | $routes | not programmed within 120 s |"
+        for f in "$work"/*.log; do echo "== $f" >&2; tail -n 5 "$f" >&2; done
+    fi
+    cleanup
+}
+
+run_batch() {
+    setup_ns
+    awk -v n="$routes" 'BEGIN { for (i = 0; i < n; i++)
+        printf "fdb add 02:00:%02x:%02x:%02x:%02x dev vxlan100 master self extern_learn dst 10.2.0.2\n",
+            int(i / 16777216) % 256, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }' > "$work/batch"
+    local start end
+    start=$(now)
+    ip netns exec "$leaf" bridge -batch "$work/batch"
+    end=$(now)
+    [ "$(remote_macs)" -ge "$routes" ] || { echo "bridge -batch left entries out" >&2; exit 1; }
+    row "bridge -batch" "$(echo "$end - $start" | bc)"
+    cleanup
+}
+
+command -v bc >/dev/null || apt-get install -y -qq bc >/dev/null
+echo "| leaf | MACs | time to last MAC in the FDB | rate |"
+echo "|---|---|---|---|"
+for impl in ${FDB_BENCH_IMPLS:-batch evpnd frr}; do
+    case $impl in
+    batch) run_batch ;;
+    *) run_leaf "$impl" ;;
+    esac
+done
