@@ -45,18 +45,29 @@ remote_macs() { ip netns exec "$leaf" bridge fdb show dev vxlan100 | grep -c ' d
 
 now() { date +%s.%N; }
 
+# Watches FDB notifications (no dump: a dump holds the RTNL lock and would
+# slow the writer it measures); fdb-watch writes done_unix= when the N-th
+# remote MAC appears.
+watch_fdb() {
+    ip netns exec "$leaf" "$bin/fdb-watch" "$routes" > "$work/watch.out" 2>&1 &
+    pids+=($!); disown
+    for _ in $(seq 1 50); do grep -q ready "$work/watch.out" && return 0; sleep 0.1; done
+}
+
 # Waits until all routes are in the kernel; prints seconds since $1.
 wait_programmed() {
-    local start=$1 n
+    local start=$1 n done_at
     for _ in $(seq 1 1200); do
-        n=$(remote_macs)
-        if [ "$n" -ge "$routes" ]; then
-            echo "$(now) - $start" | bc
+        done_at=$(sed -n 's/^done_unix=//p' "$work/watch.out")
+        if [ -n "$done_at" ]; then
+            echo "$done_at - $start" | bc
             return 0
         fi
+        grep -q lost "$work/watch.out" && { cat "$work/watch.out" >&2; return 1; }
         sleep 0.1
     done
-    echo "timeout after 120 s with $n of $routes" >&2
+    n=$(remote_macs)
+    echo "timeout after 120 s with $n of $routes (notifications lost?)" >&2
     return 1
 }
 
@@ -99,6 +110,7 @@ T
         ip netns exec "$leaf" ss -ltn 2>/dev/null | grep -q ':179 ' && break
         sleep 0.1
     done
+    watch_fdb
     ip netns exec "$peers" "$bin/rr-load" --rr 10.2.0.1 --sender 10.2.0.2 --routes "$routes" \
         --send-only 150 --mac-only true > "$work/load.out" 2>&1 &
     pids+=($!); disown
@@ -109,7 +121,7 @@ T
     done
     if [ -z "$start" ]; then
         echo "| $name | $routes | no session: $(tail -1 "$work/load.out") |"
-    elif secs=$(wait_programmed "$start"); then
+    elif secs=$(wait_programmed "$start") && [ "$(remote_macs)" -ge "$routes" ]; then
         row "$name" "$secs"
     else
         echo "| $name | $routes | not programmed within 120 s |"

@@ -5,6 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use std::os::fd::AsRawFd;
+
+use netlink_sys::AsyncSocket;
+
 use futures::{StreamExt, TryStreamExt};
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::AddressFamily;
@@ -85,35 +89,114 @@ impl std::error::Error for Error {}
 /// Opens netlink (in the calling thread's network namespace) and starts the
 /// task. The first events are the initial dump, ending with `Synced`.
 pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
-    let (conn, handle, notifications) =
-        rtnetlink::new_multicast_connection(&[MulticastGroup::Link, MulticastGroup::Neigh])
-            .map_err(|e| Error(format!("netlink socket: {e}")))?;
-    tokio::spawn(conn);
     let (changes_tx, changes_rx) = mpsc::channel(64);
     let (events_tx, events_rx) = mpsc::channel(4096);
     let (status_tx, status_rx) = watch::channel(DataplaneStatus::default());
-    let mut t = Task {
-        cfg,
-        handle,
-        links: HashMap::new(),
-        vnis: HashMap::new(),
-        local_macs: HashMap::new(),
-        local_neigh: HashMap::new(),
-        rec: Reconciler::new(),
-        events: events_tx,
-        status: status_tx,
-        started: Instant::now(),
-        writes_ok: 0,
-        writes_failed: 0,
-    };
-    t.dump().await?;
-    let _ = t.events.send(LocalEvent::Synced).await;
-    tokio::spawn(t.run(changes_rx, notifications));
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    // Its own thread and single-threaded runtime: the netlink connection
+    // tasks, the write futures and the reconcile loop then wake each other
+    // without crossing threads (cross-thread wake-ups were most of the
+    // kernel time in `fdb-bench.sh`), and the BGP side keeps its cores.
+    std::thread::Builder::new()
+        .name("evpnd-netlink".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(Error(format!("netlink runtime: {e}"))));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                // Requests and dumps on one socket, notifications on another:
+                // a burst of notifications overrunning its buffer must not
+                // take the writer down.
+                let sockets = subscribe().and_then(|n| {
+                    rtnetlink::new_connection()
+                        .map(|(conn, handle, _)| (n, conn, handle))
+                        .map_err(|e| Error(format!("netlink socket: {e}")))
+                });
+                let (notifications, conn, handle) = match sockets {
+                    Ok(x) => x,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                tokio::spawn(conn);
+                let _ = ready_tx.send(Ok(()));
+                let mut t = Task {
+                    cfg,
+                    handle,
+                    links: HashMap::new(),
+                    vnis: HashMap::new(),
+                    local_macs: HashMap::new(),
+                    local_neigh: HashMap::new(),
+                    rec: Reconciler::new(),
+                    events: events_tx,
+                    status: status_tx,
+                    started: Instant::now(),
+                    writes_ok: 0,
+                    writes_failed: 0,
+                };
+                // The initial dump runs here, not in `spawn`: its events may
+                // be more than the channel holds before the core reads them.
+                if let Err(e) = t.dump().await {
+                    tracing::error!("initial netlink dump failed: {e}");
+                    return; // the events channel closes: the daemon stops
+                }
+                t.emit(LocalEvent::Synced).await;
+                t.run(changes_rx, notifications).await;
+            });
+        })
+        .map_err(|e| Error(format!("netlink thread: {e}")))?;
+    ready_rx
+        .await
+        .map_err(|_| Error("netlink thread ended before it started".into()))??;
     Ok(LinuxHandle {
         changes: changes_tx,
         events: events_rx,
         status: status_rx,
     })
+}
+
+/// Receive buffer of the notification socket: room for the echo of a large
+/// batch of writes (two notifications per remote MAC).
+const NOTIFY_BUFFER: usize = 64 << 20;
+
+/// A socket subscribed to link and neighbour notifications.
+fn subscribe() -> Result<Notifications, Error> {
+    let (mut conn, _, notifications) =
+        rtnetlink::new_multicast_connection(&[MulticastGroup::Link, MulticastGroup::Neigh])
+            .map_err(|e| Error(format!("netlink notification socket: {e}")))?;
+    let sock = conn.socket_mut().socket_mut();
+    if let Err(e) = sock.set_rx_buf_sz(NOTIFY_BUFFER) {
+        warn!("netlink notification buffer: {e}");
+    }
+    force_rx_buf(sock.as_raw_fd(), NOTIFY_BUFFER);
+    tokio::spawn(conn);
+    Ok(notifications)
+}
+
+/// As root, SO_RCVBUFFORCE lifts the buffer past `net.core.rmem_max`.
+fn force_rx_buf(fd: std::os::fd::RawFd, size: usize) {
+    let v = size as libc::c_int;
+    // SAFETY: setsockopt on a socket we own, with a pointer to a c_int and its size.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            std::ptr::from_ref(&v).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r != 0 {
+        debug!("SO_RCVBUFFORCE: {}", std::io::Error::last_os_error());
+    }
 }
 
 type Notifications = futures::channel::mpsc::UnboundedReceiver<(
@@ -426,7 +509,28 @@ impl Task {
                     }
                     None => break,
                 },
-                Some((msg, _)) = notifications.next() => self.notification(msg).await,
+                msg = notifications.next() => match msg {
+                    Some((msg, _)) => self.notification(msg).await,
+                    None => {
+                        // The socket overran and netlink-proto closed it:
+                        // what changed meanwhile is unknown, so re-subscribe
+                        // and dump everything again.
+                        warn!("netlink notifications lost; re-subscribing and resynchronising");
+                        match subscribe() {
+                            Ok(n) => notifications = n,
+                            Err(e) => {
+                                warn!("{e}");
+                                tokio::time::sleep(Duration::from_secs(1)).await;
+                                continue;
+                            }
+                        }
+                        self.rec.forget_actual();
+                        if let Err(e) = self.dump().await {
+                            warn!("resync dump failed: {e}");
+                        }
+                        self.rec.resync();
+                    }
+                },
                 _ = resync.tick() => {
                     self.rec.forget_actual();
                     if let Err(e) = self.dump().await {
