@@ -117,6 +117,9 @@ router_id = "10.0.0.$i"
 address = "10.0.$i.2"
 remote_asn = 65000
 description = "spine"
+
+[api]
+socket = "$work/leaf$i.sock"
 TOML
     ip netns exec "${tag}l$i" "$evpnd" -c "$work/leaf$i.toml" > "$work/leaf$i.log" 2>&1 &
     pids+=($!)

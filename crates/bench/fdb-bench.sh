@@ -90,6 +90,8 @@ remote_asn = 65000
 passive = true
 [log]
 level = "warn"
+[api]
+socket = "$work/evpnd.sock"
 T
         ip netns exec "$leaf" "$bin/evpnd" -c "$work/fabric.toml" 2> "$work/evpnd.log" &
         pids+=($!); disown

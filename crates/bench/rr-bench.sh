@@ -68,6 +68,8 @@ passive = true
 learn_from_kernel = false
 [log]
 level = "warn"
+[api]
+socket = "$work/evpnd.sock"
 T
         ip netns exec "$rr" "$bin/evpnd" -c "$work/fabric.toml" 2> "$work/evpnd.log" &
         pid=$!

@@ -151,6 +151,17 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
             .filter_map(|(k, d)| d.best().map(|b| (k, b)))
     }
 
+    /// Iterates every path of every destination (the Adj-RIB-In of all
+    /// peers plus local paths), each with whether it is the best.
+    pub fn iter_paths(&self) -> impl Iterator<Item = (&K, &Path<A>, bool)> {
+        self.dests.iter().flat_map(|(k, d)| {
+            d.paths
+                .iter()
+                .enumerate()
+                .map(move |(i, p)| (k, p, i == d.best))
+        })
+    }
+
     /// Adds or replaces the path `(path.peer, path.path_id)` for `key`.
     pub fn insert(&mut self, key: K, path: Path<A>) -> BestChange<A>
     where

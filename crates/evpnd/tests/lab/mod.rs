@@ -264,10 +264,25 @@ impl Netns {
     /// it inside the namespace, logging its decisions at debug level.
     pub fn start_evpnd(&mut self, label: &str, conf: &str) {
         let path = self.dir.join(format!("{label}.toml"));
+        // Each instance gets its own API socket in the lab directory
+        // (namespaces share the filesystem).
+        let conf = if conf.contains("[api]") {
+            conf.to_string()
+        } else {
+            format!(
+                "{conf}\n[api]\nsocket = \"{}\"\n",
+                self.api_socket(label).display()
+            )
+        };
         std::fs::write(&path, conf).expect("write evpnd config");
         let p = path.to_str().expect("utf-8 path").to_string();
         let log = "RUST_LOG=evpnd=debug,evpnd_session=debug,info";
         self.spawn(label, &["env", log, env!("CARGO_BIN_EXE_evpnd"), "-c", &p]);
+    }
+
+    /// The API socket of the evpnd started as `label`.
+    pub fn api_socket(&self, label: &str) -> PathBuf {
+        self.dir.join(format!("{label}.sock"))
     }
 
     /// PID of a started process by label (for kill tests).

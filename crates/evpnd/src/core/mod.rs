@@ -49,6 +49,12 @@ struct PeerSlot {
     over_limit: bool,
     /// End-of-RIB received since evpnd started (dataplane sweep waits for it).
     eor_seen: bool,
+    /// Removed from the configuration (the slot stays: indices are stable).
+    removed: bool,
+    /// When the session last reached Established.
+    up_since: Option<Instant>,
+    /// Why the session last went down.
+    last_error: String,
 }
 
 impl PeerSlot {
@@ -64,6 +70,9 @@ impl PeerSlot {
             stale_until: None,
             over_limit: false,
             eor_seen: false,
+            removed: false,
+            up_since: None,
+            last_error: String::new(),
         }
     }
 }
@@ -85,6 +94,8 @@ pub struct Core {
     /// `DesiredChange::Converged` sent (or not needed: no linux task).
     converged: bool,
     started: Instant,
+    /// Configuration generation: 1 at start, +1 per applied reload.
+    generation: u64,
 }
 
 /// Path id of the routes the EVPN domain originates from kernel state (the
@@ -189,6 +200,7 @@ impl Core {
             out_cache: HashMap::new(),
             dataplane: Vec::new(),
             started: Instant::now(),
+            generation: 1,
         }
     }
 
@@ -205,6 +217,11 @@ impl Core {
         }
     }
 
+    /// A reload was applied.
+    pub fn bump_generation(&mut self) {
+        self.generation += 1;
+    }
+
     /// Reload: a new neighbour (its session task is already started).
     pub fn add_peer(&mut self, n: Neighbor, tx: mpsc::Sender<PeerCommand>) -> PeerIndex {
         self.peers.push(PeerSlot::new(n, tx, self.cfg.asn()));
@@ -218,6 +235,7 @@ impl Core {
             .await;
         if let Some(slot) = self.peers.get_mut(peer as usize) {
             slot.cfg.enabled = false;
+            slot.removed = true;
             // Drop our handle on the old session so its task ends.
             slot.tx = mpsc::channel(1).0;
         }
@@ -317,6 +335,7 @@ impl Core {
             return;
         };
         slot.up = Some(n);
+        slot.up_since = Some(Instant::now());
         slot.over_limit = false;
         slot.out.clear();
         slot.eor_pending = true;
@@ -346,6 +365,8 @@ impl Core {
         slot.stale_until =
             keep_routes.then(|| Instant::now() + Duration::from_secs(u64::from(restart_time)));
         slot.up = None;
+        slot.up_since = None;
+        slot.last_error = reason.to_string();
         slot.out.clear();
         slot.in_flight = false;
         let id = Self::peer_id(peer);
