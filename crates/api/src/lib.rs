@@ -6,6 +6,7 @@
 //! [`LocalRoute`], ...); the backend answers with the generated [`pb`] types.
 
 pub mod backend;
+pub mod client;
 pub mod filter;
 pub mod metrics;
 pub mod serve;
@@ -30,3 +31,6 @@ pub use types::{
     BackendError, ConfigSource, LocalRoute, MacFilter, Origin, RouteCursor, RouteFilter, RoutePage,
     RouteQuery, View, WatchStart,
 };
+
+#[cfg(feature = "fake")]
+pub mod fake;
