@@ -4,6 +4,8 @@ mod daemon;
 mod evpn;
 mod peer;
 mod route;
+
+pub use route::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STREAM_BATCH};
 mod watch;
 
 use std::sync::Arc;
