@@ -25,7 +25,7 @@ pub mod pb {
 
 pub use backend::Backend;
 pub use metrics::{Metrics, PeerMetrics, RouteCount, serve_metrics, serve_metrics_on};
-pub use serve::{ServeError, TlsConfig, bind_unix, router, serve_tcp, serve_unix};
+pub use serve::{ServeError, TlsConfig, bind_unix, router, serve_tcp, serve_tcp_on, serve_unix};
 pub use service::ApiService;
 pub use types::{
     BackendError, ConfigSource, LocalRoute, MacFilter, Origin, RouteCursor, RouteFilter, RoutePage,

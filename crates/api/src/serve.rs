@@ -133,13 +133,23 @@ pub async fn serve_tcp<B: Backend>(
     backend: Arc<B>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(io(format!("binding {addr}")))?;
+    serve_tcp_on(listener, tls, backend, shutdown).await
+}
+
+/// [`serve_tcp`] on a listener the caller bound (e.g. to port 0).
+pub async fn serve_tcp_on<B: Backend>(
+    listener: tokio::net::TcpListener,
+    tls: Option<TlsConfig>,
+    backend: Arc<B>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
     let mut server = Server::builder();
     if let Some(t) = tls {
         server = server.tls_config(server_tls(&t)?)?;
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(io(format!("binding {addr}")))?;
     router(server, backend)?
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;

@@ -112,7 +112,7 @@ async fn connect(target: Target) -> Result<Channel, Fail> {
                 1,
             )
         }),
-        Target::Url(u) => evpnd_api::client::connect_url(u.clone())
+        Target::Url(u) => evpnd_api::client::connect_url(u.clone(), None)
             .await
             .map_err(|e| Fail(format!("cannot connect to {u}: {}", source_chain(&e)), 1)),
     }
