@@ -26,6 +26,18 @@ struct Cli {
     /// Reach the API over TCP instead, e.g. http://10.0.0.1:50051.
     #[arg(long, global = true)]
     endpoint: Option<String>,
+    /// With an https endpoint: the CA that signed the daemon's certificate.
+    #[arg(long, global = true, requires = "endpoint")]
+    tls_ca: Option<PathBuf>,
+    /// With an https endpoint: our client certificate (PEM).
+    #[arg(long, global = true, requires_all = ["endpoint", "tls_key"])]
+    tls_cert: Option<PathBuf>,
+    /// With an https endpoint: our client certificate's key (PEM).
+    #[arg(long, global = true, requires_all = ["endpoint", "tls_cert"])]
+    tls_key: Option<PathBuf>,
+    /// With an https endpoint: the name in the daemon's certificate.
+    #[arg(long, global = true, requires = "endpoint")]
+    tls_domain: Option<String>,
     /// Print JSON (stable field names, see docs/evpnctl.md) instead of tables.
     #[arg(long, global = true)]
     json: bool,
@@ -191,7 +203,17 @@ pub enum Level {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let target = match cli.endpoint {
-        Some(url) => query::Target::Url(url),
+        Some(url) => {
+            let tls = url
+                .starts_with("https:")
+                .then_some(evpnd_api::client::ClientTls {
+                    ca: cli.tls_ca,
+                    cert: cli.tls_cert,
+                    key: cli.tls_key,
+                    domain: cli.tls_domain,
+                });
+            query::Target::Url(url, tls)
+        }
         None => query::Target::Socket(cli.socket),
     };
     let q = match cli.command {

@@ -225,3 +225,30 @@ async fn human_table_errors_and_completions() {
     assert_eq!(code, 0);
     assert!(out.contains("evpnctl") && out.contains("dataplane"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_over_tcp() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let b = Arc::new(FakeBackend::new(1, 8));
+    tokio::spawn(evpnd_api::serve_tcp_on(l, None, b, async {
+        let _ = stopped.await;
+    }));
+    let url = format!("http://127.0.0.1:{port}");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_evpnctl"));
+    cmd.args(["--endpoint", &url, "--json", "status"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["asn"], 65001);
+}

@@ -23,7 +23,7 @@ pub enum Target {
     /// A unix socket.
     Socket(PathBuf),
     /// A URL (`http://host:port`).
-    Url(String),
+    Url(String, Option<evpnd_api::client::ClientTls>),
 }
 
 /// One client command.
@@ -112,7 +112,7 @@ async fn connect(target: Target) -> Result<Channel, Fail> {
                 1,
             )
         }),
-        Target::Url(u) => evpnd_api::client::connect_url(u.clone(), None)
+        Target::Url(u, tls) => evpnd_api::client::connect_url(u.clone(), tls)
             .await
             .map_err(|e| Fail(format!("cannot connect to {u}: {}", source_chain(&e)), 1)),
     }
