@@ -205,6 +205,25 @@ async fn invalid_filters_name_the_field() {
         .expect_err("token");
     assert_eq!(e.code(), Code::InvalidArgument);
     assert!(e.message().starts_with("page_token:"), "{}", e.message());
+    // A token is only good for the query that issued it.
+    let first = c
+        .list_routes(list(Default::default(), 1, String::new()))
+        .await
+        .expect("page");
+    let token = first.into_inner().next_page_token;
+    let other = pb::RouteFilter {
+        best_only: true,
+        ..Default::default()
+    };
+    let e = c
+        .list_routes(list(other, 1, token))
+        .await
+        .expect_err("foreign token");
+    assert!(
+        e.message().starts_with("page_token: issued for another"),
+        "{}",
+        e.message()
+    );
     let bad_view = pb::ListRoutesRequest {
         view: 42,
         ..Default::default()

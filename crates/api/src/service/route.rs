@@ -27,20 +27,24 @@ impl<B: Backend> RouteService for ApiService<B> {
             0 => DEFAULT_PAGE_SIZE,
             n => n.min(MAX_PAGE_SIZE),
         };
+        let view = validate::view(r.view)?;
+        let filter = validate::filter(r.filter.as_ref())?;
+        let after = validate::cursor(&r.page_token, view, &filter)?;
         let query = RouteQuery {
-            view: validate::view(r.view)?,
-            filter: validate::filter(r.filter.as_ref())?,
-            after: validate::cursor(&r.page_token)?,
+            view,
+            filter,
+            after,
             limit,
         };
-        let page = self.backend().list_routes(query).await?;
+        let page = self.backend().list_routes(query.clone()).await?;
+        let next_page_token = page
+            .next
+            .as_ref()
+            .map(|c| validate::page_token(query.view, &query.filter, c))
+            .unwrap_or_default();
         Ok(Response::new(pb::ListRoutesResponse {
             routes: page.routes,
-            next_page_token: page
-                .next
-                .as_ref()
-                .map(validate::page_token)
-                .unwrap_or_default(),
+            next_page_token,
         }))
     }
 
