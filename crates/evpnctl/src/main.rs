@@ -245,3 +245,14 @@ fn main() -> ExitCode {
     };
     query::run(target, q, cli.json)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Clap's own consistency checks (argument name clashes, bad `requires`).
+    #[test]
+    fn cli_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}
