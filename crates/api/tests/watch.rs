@@ -104,3 +104,25 @@ async fn topics_filter_the_snapshot() {
         .expect_err("bad topic");
     assert!(bad.message().starts_with("topics:"), "{}", bad.message());
 }
+
+#[tokio::test]
+async fn a_gone_client_releases_its_feed() {
+    let s = common::start(1, 8).await;
+    let mut c = WatchServiceClient::new(s.channel.clone());
+    let mut w = c
+        .watch(pb::WatchRequest { topics: vec![] })
+        .await
+        .expect("watch")
+        .into_inner();
+    while !matches!(next(&mut w).await, Some(Event::EndOfSnapshot(_))) {}
+    assert_eq!(s.backend.publish(peer_event("10.0.0.9")), 1);
+    drop(w);
+    // The server notices the reset stream without any further event.
+    for _ in 0..200 {
+        if s.backend.watchers() == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the watch task still holds its receiver");
+}

@@ -49,6 +49,11 @@ impl FakeBackend {
         self.events.send(e).unwrap_or(0)
     }
 
+    /// How many watchers hold a live feed.
+    pub fn watchers(&self) -> usize {
+        self.events.receiver_count()
+    }
+
     /// The local routes added so far.
     pub fn local_routes(&self) -> Vec<LocalRoute> {
         self.local.lock().map(|l| l.clone()).unwrap_or_default()

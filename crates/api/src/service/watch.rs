@@ -81,7 +81,13 @@ impl<B: Backend> WatchService for ApiService<B> {
                 return;
             }
             loop {
-                match events.recv().await {
+                // Also wake when the client goes away, so an idle feed does
+                // not keep this task alive until the next event.
+                let got = tokio::select! {
+                    r = events.recv() => r,
+                    () = tx.closed() => return,
+                };
+                match got {
                     Ok(e) if t.wants(&e) => {
                         if tx.send(msg(e)).await.is_err() {
                             return;
