@@ -57,6 +57,9 @@ enum Command {
     Peer {
         /// The peer's address.
         address: String,
+        /// Instead of showing it: enable, disable or reset the peer.
+        #[command(subcommand)]
+        action: Option<PeerAction>,
     },
     /// Routes (all pages, streamed), optionally filtered.
     Routes(RouteArgs),
@@ -155,6 +158,36 @@ pub struct RouteArgs {
     pub page_token: Option<String>,
 }
 
+/// What to do to a peer.
+#[derive(Subcommand)]
+pub enum PeerAction {
+    /// Administratively enable the peer.
+    Enable,
+    /// Administratively disable the peer (sends a Cease NOTIFICATION).
+    Disable {
+        /// The shutdown communication sent to the peer (RFC 9003).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Reset the session.
+    Reset {
+        /// soft-in (ask for the routes again), soft-out (resend ours) or hard.
+        #[arg(value_enum, default_value = "hard")]
+        kind: ResetArg,
+    },
+}
+
+/// How to reset a peer.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ResetArg {
+    /// ROUTE-REFRESH: the peer resends its routes.
+    SoftIn,
+    /// We resend our routes.
+    SoftOut,
+    /// Close the session and start again.
+    Hard,
+}
+
 /// `route` subcommands.
 #[derive(Subcommand)]
 pub enum RouteCommand {
@@ -229,7 +262,14 @@ fn main() -> ExitCode {
         }
         Command::Status => query::Query::Status,
         Command::Peers => query::Query::Peers,
-        Command::Peer { address } => query::Query::Peer(address),
+        Command::Peer {
+            address,
+            action: None,
+        } => query::Query::Peer(address),
+        Command::Peer {
+            address,
+            action: Some(a),
+        } => query::Query::PeerAction(address, a),
         Command::Routes(a) => query::Query::Routes(a),
         Command::Route {
             command: RouteCommand::Explain { key, rd },

@@ -88,6 +88,20 @@ async fn json_output_of_every_command() {
     assert_eq!(v["last_error"]["notification"]["code"], 6);
     assert_eq!(v["last_error"]["notification"]["subcode"], 2);
 
+    let v = json(p, &["peer", "10.0.0.2", "reset", "soft-in"]).await;
+    assert_eq!(
+        (v["address"].as_str(), v["done"].as_str()),
+        (Some("10.0.0.2"), Some("reset_soft_in"))
+    );
+    let v = json(
+        p,
+        &["peer", "10.0.0.2", "disable", "--reason", "maintenance"],
+    )
+    .await;
+    assert_eq!(v["done"], "disabled");
+    let v = json(p, &["peer", "10.0.0.2", "enable"]).await;
+    assert_eq!(v["done"], "enabled");
+
     let v = json(p, &["routes"]).await;
     assert_eq!(v["routes"].as_array().map(Vec::len), Some(9));
     let v = json(p, &["routes", "--type", "3"]).await;
@@ -208,6 +222,9 @@ async fn human_table_errors_and_completions() {
         err.starts_with("evpnctl: invalid_argument: address:"),
         "{err}"
     );
+    let (code, _, err) = evpnctl(&s.socket, &["peer", "10.9.9.9", "enable"]).await;
+    assert_eq!(code, 1);
+    assert!(err.starts_with("evpnctl: not_found:"), "{err}");
     let (code, _, err) = evpnctl(&s.socket, &["peer", "10.9.9.9"]).await;
     assert_eq!(code, 1);
     assert!(err.starts_with("evpnctl: not_found:"), "{err}");

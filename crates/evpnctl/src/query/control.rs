@@ -1,14 +1,15 @@
 //! Watch, reload and log level.
 
 use evpnd_api::pb::{
-    self, daemon_service_client::DaemonServiceClient, watch_service_client::WatchServiceClient,
+    self, daemon_service_client::DaemonServiceClient, peer_service_client::PeerServiceClient,
+    watch_service_client::WatchServiceClient,
 };
 use serde_json::{Value, json};
 use tonic::transport::Channel;
 
 use super::{Fail, Out};
-use crate::Level;
 use crate::json::{self as j, enum_word};
+use crate::{Level, PeerAction, ResetArg};
 
 pub(super) async fn watch(ch: Channel, peers: bool, routes: bool, json: bool) -> Result<(), Fail> {
     use pb::watch_response::Event;
@@ -131,5 +132,44 @@ pub(super) async fn log_level(ch: Channel, l: Level) -> Result<Out, Fail> {
     Ok(Out {
         text: format!("log level {now} (was {was})\n"),
         json: json!({ "level": now, "previous": was }),
+    })
+}
+
+/// Enables, disables or resets a peer.
+pub(super) async fn peer_action(ch: Channel, address: String, a: PeerAction) -> Result<Out, Fail> {
+    let mut c = PeerServiceClient::new(ch);
+    let done = match a {
+        PeerAction::Enable => {
+            let req = pb::EnablePeerRequest {
+                address: address.clone(),
+            };
+            c.enable_peer(req).await?;
+            "enabled".to_string()
+        }
+        PeerAction::Disable { reason } => {
+            let req = pb::DisablePeerRequest {
+                address: address.clone(),
+                reason,
+            };
+            c.disable_peer(req).await?;
+            "disabled".to_string()
+        }
+        PeerAction::Reset { kind } => {
+            let kind = match kind {
+                ResetArg::SoftIn => pb::ResetKind::SoftIn,
+                ResetArg::SoftOut => pb::ResetKind::SoftOut,
+                ResetArg::Hard => pb::ResetKind::Hard,
+            };
+            let req = pb::ResetPeerRequest {
+                address: address.clone(),
+                kind: kind.into(),
+            };
+            c.reset_peer(req).await?;
+            format!("reset_{}", enum_word(kind.as_str_name(), "RESET_KIND_"))
+        }
+    };
+    Ok(Out {
+        text: format!("peer {address}: {}\n", done.replace('_', " ")),
+        json: json!({ "address": address, "done": done }),
     })
 }

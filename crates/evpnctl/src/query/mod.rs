@@ -13,7 +13,7 @@ mod tables;
 use serde_json::Value;
 use tonic::transport::Channel;
 
-use crate::{Level, MacArgs, RouteArgs};
+use crate::{Level, MacArgs, PeerAction, RouteArgs};
 use control::{log_level, reload, watch};
 use routes::{explain, routes};
 use tables::{dataplane, macs, neigh, peer, peers, status, vnis, vteps};
@@ -31,6 +31,7 @@ pub enum Query {
     Status,
     Peers,
     Peer(String),
+    PeerAction(String, PeerAction),
     Routes(RouteArgs),
     Explain { key: String, rd: String },
     Vnis,
@@ -144,6 +145,7 @@ async fn execute(target: Target, q: Query, json: bool) -> Result<Option<Out>, Fa
         Query::Status => status(ch).await?,
         Query::Peers => peers(ch).await?,
         Query::Peer(a) => peer(ch, a).await?,
+        Query::PeerAction(a, act) => control::peer_action(ch, a, act).await?,
         Query::Routes(a) => routes(ch, a).await?,
         Query::Explain { key, rd } => explain(ch, key, rd).await?,
         Query::Vnis => vnis(ch).await?,
