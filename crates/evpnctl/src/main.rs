@@ -95,6 +95,11 @@ enum Command {
         #[arg(long)]
         routes: bool,
     },
+    /// Have the daemon check a configuration file (read here, sent as text).
+    Validate {
+        /// The fabric.toml to check.
+        file: PathBuf,
+    },
     /// Reload the daemon's configuration file.
     Reload,
     /// Set the daemon's log level.
@@ -280,6 +285,7 @@ fn main() -> ExitCode {
         Command::Vteps => query::Query::Vteps,
         Command::Dataplane { vni } => query::Query::Dataplane(vni),
         Command::Watch { peers, routes } => query::Query::Watch { peers, routes },
+        Command::Validate { file } => query::Query::Validate(file),
         Command::Reload => query::Query::Reload,
         Command::LogLevel { level } => query::Query::LogLevel(level),
     };

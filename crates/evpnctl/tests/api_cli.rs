@@ -238,6 +238,27 @@ async fn human_table_errors_and_completions() {
         "{err}"
     );
 
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[bgp]\nasn = 65001\n").expect("write");
+    let (code, out, _) = evpnctl(&s.socket, &["validate", good.to_str().expect("utf-8")]).await;
+    assert_eq!(code, 0);
+    assert!(out.ends_with("good.toml: valid\n"), "{out}");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[bgp]\nasn = \"x\"\n").expect("write");
+    let (code, _, err) = evpnctl(&s.socket, &["validate", bad.to_str().expect("utf-8")]).await;
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].ends_with("bad.toml:2:7: bgp.asn: expected an integer"),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("evpnctl: ") && lines[1].ends_with("bad.toml: 1 problem"),
+        "{err}"
+    );
+
     let (code, out, _) = evpnctl(&s.socket, &["completions", "bash"]).await;
     assert_eq!(code, 0);
     assert!(out.contains("evpnctl") && out.contains("dataplane"));

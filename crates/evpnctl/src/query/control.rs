@@ -173,3 +173,34 @@ pub(super) async fn peer_action(ch: Channel, address: String, a: PeerAction) -> 
         json: json!({ "address": address, "done": done }),
     })
 }
+
+/// Sends a local file's text to ValidateConfig; fails (exit 1) when invalid.
+pub(super) async fn validate(ch: Channel, file: std::path::PathBuf) -> Result<Out, Fail> {
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| Fail(format!("cannot read {}: {e}", file.display()), 1))?;
+    let source = Some(pb::validate_config_request::Source::Text(text));
+    let req = pb::ValidateConfigRequest { source };
+    let r = DaemonServiceClient::new(ch)
+        .validate_config(req)
+        .await?
+        .into_inner();
+    let name = file.display().to_string();
+    let lines: Vec<String> = r
+        .errors
+        .iter()
+        .map(|e| format!("{name}:{}:{}: {}", e.line, e.column, e.message))
+        .collect();
+    if lines.is_empty() {
+        return Ok(Out {
+            text: format!("{name}: valid\n"),
+            json: json!({ "file": name, "valid": true, "errors": [] }),
+        });
+    }
+    // Like a compiler: one line per problem, then the one-line failure.
+    for l in &lines {
+        eprintln!("{l}");
+    }
+    let n = lines.len();
+    let s = if n == 1 { "" } else { "s" };
+    Err(Fail(format!("{name}: {n} problem{s}"), 1))
+}

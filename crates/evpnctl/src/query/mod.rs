@@ -40,6 +40,7 @@ pub enum Query {
     Vteps,
     Dataplane(Option<u32>),
     Watch { peers: bool, routes: bool },
+    Validate(PathBuf),
     Reload,
     LogLevel(Level),
 }
@@ -157,6 +158,7 @@ async fn execute(target: Target, q: Query, json: bool) -> Result<Option<Out>, Fa
             watch(ch, peers, routes, json).await?;
             return Ok(None);
         }
+        Query::Validate(f) => control::validate(ch, f).await?,
         Query::Reload => reload(ch).await?,
         Query::LogLevel(l) => log_level(ch, l).await?,
     }))
