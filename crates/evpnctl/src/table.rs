@@ -30,7 +30,7 @@ pub fn fields(pairs: &[(&str, String)]) -> String {
     let w = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
     pairs
         .iter()
-        .map(|(k, v)| format!("{:<w$} {v}\n", format!("{k}:")))
+        .map(|(k, v)| format!("{}\n", format!("{:<w$} {v}", format!("{k}:")).trim_end()))
         .collect()
 }
 

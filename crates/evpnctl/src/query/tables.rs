@@ -289,10 +289,11 @@ pub(super) async fn dataplane(ch: Channel, vni: Option<u32>) -> Result<Out, Fail
             ]
         })
         .collect();
+    // Counts read programmed/desired, e.g. 2/3 = one entry still missing.
     let text = render(
         &[
             "VNI",
-            "FDB",
+            "FDB (HAVE/WANT)",
             "FLOOD",
             "NEIGH",
             "ROUTES",
