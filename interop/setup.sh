@@ -14,6 +14,17 @@ have bridge || need+=(iproute2)
 have ping || need+=(iputils-ping)
 have tcpdump || need+=(tcpdump)
 have jq || need+=(jq)
+# The API's generic-client test (crates/api/tests/python_interop.rs) drives
+# the gRPC API from Python with grpcio + grpcio-reflection.
+have python3 || need+=(python3 python3-pip)
+
+# pip, not apt: Debian's python3-grpcio lacks grpcio-reflection.
+install_python_grpc() {
+    python3 -c 'import grpc, grpc_reflection' 2>/dev/null && return 0
+    echo "setup: pip install grpcio grpcio-reflection"
+    python3 -m pip install -q grpcio grpcio-reflection 2>/dev/null ||
+        python3 -m pip install -q --break-system-packages grpcio grpcio-reflection
+}
 
 # Name evpnd's NDA_PROTOCOL (245) so `ip neigh` shows `proto evpnd`.
 if [ -d /etc/iproute2/rt_protos.d ] || [ "$(id -u)" -eq 0 ]; then
@@ -22,6 +33,7 @@ if [ -d /etc/iproute2/rt_protos.d ] || [ "$(id -u)" -eq 0 ]; then
 fi
 
 if [ ${#need[@]} -eq 0 ]; then
+    install_python_grpc
     echo "setup: all test dependencies present"
     exit 0
 fi
@@ -41,4 +53,5 @@ apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
 if command -v systemctl >/dev/null 2>&1; then
     systemctl disable --now frr >/dev/null 2>&1 || true
 fi
+install_python_grpc
 echo "setup: done"

@@ -1,18 +1,46 @@
 //! `evpnctl`: the operator's tool for evpnd.
 //!
-//! Today: `evpnctl decode` turns BGP messages in hex into readable text or
-//! JSON with the RFC 7606 verdict. Queries of a running daemon arrive with the
-//! management API.
+//! `evpnctl decode` turns BGP messages in hex into readable text or JSON with
+//! the RFC 7606 verdict. The other commands query and steer a running daemon
+//! over its gRPC API (`proto/evpn/v1`), on the unix socket by default.
 
 mod decode;
+mod json;
+mod query;
+mod table;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// The daemon's default API socket.
+pub const DEFAULT_SOCKET: &str = "/run/evpnd/evpnd.sock";
 
 #[derive(Parser)]
 #[command(name = "evpnctl", version, about = "Operate and inspect evpnd")]
 struct Cli {
+    /// The daemon's API unix socket.
+    #[arg(long, global = true, default_value = DEFAULT_SOCKET)]
+    socket: PathBuf,
+    /// Reach the API over TCP instead, e.g. http://10.0.0.1:50051.
+    #[arg(long, global = true)]
+    endpoint: Option<String>,
+    /// With an https endpoint: the CA that signed the daemon's certificate.
+    #[arg(long, global = true, requires = "endpoint")]
+    tls_ca: Option<PathBuf>,
+    /// With an https endpoint: our client certificate (PEM).
+    #[arg(long, global = true, requires_all = ["endpoint", "tls_key"])]
+    tls_cert: Option<PathBuf>,
+    /// With an https endpoint: our client certificate's key (PEM).
+    #[arg(long, global = true, requires_all = ["endpoint", "tls_cert"])]
+    tls_key: Option<PathBuf>,
+    /// With an https endpoint: the name in the daemon's certificate.
+    #[arg(long, global = true, requires = "endpoint")]
+    tls_domain: Option<String>,
+    /// Print JSON (stable field names, see docs/evpnctl.md) instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -21,11 +49,256 @@ struct Cli {
 enum Command {
     /// Decode BGP messages given as hex (arguments, a file, or stdin).
     Decode(decode::Args),
+    /// Daemon version, uptime, identity and counters.
+    Status,
+    /// All BGP peers.
+    Peers,
+    /// One BGP peer in detail.
+    Peer {
+        /// The peer's address.
+        address: String,
+        /// Instead of showing it: enable, disable or reset the peer.
+        #[command(subcommand)]
+        action: Option<PeerAction>,
+    },
+    /// Routes (all pages, streamed), optionally filtered.
+    Routes(RouteArgs),
+    /// One route.
+    Route {
+        #[command(subcommand)]
+        command: RouteCommand,
+    },
+    /// The VNIs.
+    Vnis,
+    /// The MAC table.
+    Macs(MacArgs),
+    /// The ARP/ND neighbour table.
+    Neigh {
+        /// Only this VNI.
+        #[arg(long)]
+        vni: Option<u32>,
+    },
+    /// The remote VTEPs.
+    Vteps,
+    /// Desired versus programmed kernel state per VNI.
+    Dataplane {
+        /// Only this VNI.
+        #[arg(long)]
+        vni: Option<u32>,
+    },
+    /// Follow peer and route changes (snapshot first).
+    Watch {
+        /// Only peer events.
+        #[arg(long)]
+        peers: bool,
+        /// Only route events.
+        #[arg(long)]
+        routes: bool,
+    },
+    /// Have the daemon check a configuration file (read here, sent as text).
+    Validate {
+        /// The fabric.toml to check.
+        file: PathBuf,
+    },
+    /// Reload the daemon's configuration file.
+    Reload,
+    /// Set the daemon's log level.
+    LogLevel {
+        /// The new level.
+        level: Level,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Which RIB `routes` reads.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ViewArg {
+    /// Adj-RIB-In.
+    In,
+    /// Loc-RIB.
+    Loc,
+    /// Adj-RIB-Out.
+    Out,
+}
+
+/// Filters and paging for `routes`.
+#[derive(Args)]
+pub struct RouteArgs {
+    /// The RIB.
+    #[arg(long, value_enum, default_value = "loc")]
+    pub view: ViewArg,
+    /// Only this route type (2, 3, 5, ...).
+    #[arg(long = "type")]
+    pub route_type: Option<i32>,
+    /// Only this route distinguisher.
+    #[arg(long)]
+    pub rd: Option<String>,
+    /// Only routes with this route target.
+    #[arg(long)]
+    pub rt: Option<String>,
+    /// Only this VNI.
+    #[arg(long)]
+    pub vni: Option<u32>,
+    /// Only this MAC.
+    #[arg(long)]
+    pub mac: Option<String>,
+    /// Only IPs in this address or prefix.
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Only paths from/to this peer.
+    #[arg(long)]
+    pub peer: Option<String>,
+    /// Only best paths.
+    #[arg(long)]
+    pub best: bool,
+    /// Fetch one page of this size instead of streaming everything.
+    #[arg(long)]
+    pub page_size: Option<u32>,
+    /// Continue from a previous page's next_page_token.
+    #[arg(long, requires = "page_size")]
+    pub page_token: Option<String>,
+}
+
+/// What to do to a peer.
+#[derive(Subcommand)]
+pub enum PeerAction {
+    /// Administratively enable the peer.
+    Enable,
+    /// Administratively disable the peer (sends a Cease NOTIFICATION).
+    Disable {
+        /// The shutdown communication sent to the peer (RFC 9003).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Reset the session.
+    Reset {
+        /// soft-in (ask for the routes again), soft-out (resend ours) or hard.
+        #[arg(value_enum, default_value = "hard")]
+        kind: ResetArg,
+    },
+}
+
+/// How to reset a peer.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ResetArg {
+    /// ROUTE-REFRESH: the peer resends its routes.
+    SoftIn,
+    /// We resend our routes.
+    SoftOut,
+    /// Close the session and start again.
+    Hard,
+}
+
+/// `route` subcommands.
+#[derive(Subcommand)]
+pub enum RouteCommand {
+    /// Every path of one route and why the best one won.
+    Explain {
+        /// The route in FRR notation, e.g. "[3]:[0]:[32]:[10.0.0.2]".
+        key: String,
+        /// Its route distinguisher.
+        #[arg(long)]
+        rd: String,
+    },
+}
+
+/// Filters for `macs`.
+#[derive(Args)]
+pub struct MacArgs {
+    /// Only this VNI.
+    #[arg(long)]
+    pub vni: Option<u32>,
+    /// Only this MAC.
+    #[arg(long)]
+    pub mac: Option<String>,
+    /// Only local entries.
+    #[arg(long, conflicts_with = "remote")]
+    pub local: bool,
+    /// Only remote entries.
+    #[arg(long)]
+    pub remote: bool,
+}
+
+/// Log levels.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Level {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warn,
+    /// Informational.
+    Info,
+    /// Debugging.
+    Debug,
+    /// Everything.
+    Trace,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Decode(args) => decode::run(args),
+    let target = match cli.endpoint {
+        Some(url) => {
+            let tls = url
+                .starts_with("https:")
+                .then_some(evpnd_api::client::ClientTls {
+                    ca: cli.tls_ca,
+                    cert: cli.tls_cert,
+                    key: cli.tls_key,
+                    domain: cli.tls_domain,
+                });
+            query::Target::Url(url, tls)
+        }
+        None => query::Target::Socket(cli.socket),
+    };
+    let q = match cli.command {
+        Command::Decode(args) => return decode::run(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "evpnctl",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
+        Command::Status => query::Query::Status,
+        Command::Peers => query::Query::Peers,
+        Command::Peer {
+            address,
+            action: None,
+        } => query::Query::Peer(address),
+        Command::Peer {
+            address,
+            action: Some(a),
+        } => query::Query::PeerAction(address, a),
+        Command::Routes(a) => query::Query::Routes(a),
+        Command::Route {
+            command: RouteCommand::Explain { key, rd },
+        } => query::Query::Explain { key, rd },
+        Command::Vnis => query::Query::Vnis,
+        Command::Macs(a) => query::Query::Macs(a),
+        Command::Neigh { vni } => query::Query::Neigh(vni),
+        Command::Vteps => query::Query::Vteps,
+        Command::Dataplane { vni } => query::Query::Dataplane(vni),
+        Command::Watch { peers, routes } => query::Query::Watch { peers, routes },
+        Command::Validate { file } => query::Query::Validate(file),
+        Command::Reload => query::Query::Reload,
+        Command::LogLevel { level } => query::Query::LogLevel(level),
+    };
+    query::run(target, q, cli.json)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Clap's own consistency checks (argument name clashes, bad `requires`).
+    #[test]
+    fn cli_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

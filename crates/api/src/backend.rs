@@ -1,0 +1,78 @@
+//! The [`Backend`]: what the API needs from the daemon.
+//!
+//! evpnd implements it by sending a request to its core task and awaiting the
+//! reply (the core owns all state; nothing here may block it). The services
+//! validate every request first, so the backend only sees typed values.
+
+use std::net::IpAddr;
+
+use evpnd_wire::{MacAddr, Rd, Vni};
+
+use crate::metrics::Metrics;
+use crate::pb;
+use crate::types::{
+    BackendError, ConfigSource, LocalRoute, MacFilter, RoutePage, RouteQuery, WatchStart,
+};
+
+/// The daemon side of the management API.
+#[tonic::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Version, uptime, identity and counters.
+    async fn status(&self) -> Result<pb::GetStatusResponse, BackendError>;
+    /// Every problem in a configuration (empty: valid).
+    async fn validate_config(
+        &self,
+        source: ConfigSource,
+    ) -> Result<Vec<pb::ConfigError>, BackendError>;
+    /// Reloads the configuration file.
+    async fn reload_config(&self) -> Result<pb::ReloadConfigResponse, BackendError>;
+    /// Sets the log level; returns the previous one.
+    async fn set_log_level(&self, level: pb::LogLevel) -> Result<pb::LogLevel, BackendError>;
+
+    /// Every configured peer, sorted by address.
+    async fn list_peers(&self) -> Result<Vec<pb::Peer>, BackendError>;
+    /// One peer; `None` when not configured.
+    async fn get_peer(&self, address: IpAddr) -> Result<Option<pb::Peer>, BackendError>;
+    /// Enables a peer ([`BackendError::NotFound`] when unknown).
+    async fn enable_peer(&self, address: IpAddr) -> Result<(), BackendError>;
+    /// Disables a peer with an optional shutdown communication.
+    async fn disable_peer(&self, address: IpAddr, reason: String) -> Result<(), BackendError>;
+    /// Resets a peer (kind is never `Unspecified`).
+    async fn reset_peer(&self, address: IpAddr, kind: pb::ResetKind) -> Result<(), BackendError>;
+
+    /// One page of matching routes. Keep each call short: the service pages
+    /// through huge tables with repeated calls.
+    async fn list_routes(&self, query: RouteQuery) -> Result<RoutePage, BackendError>;
+    /// Every path of one route with its verdict; `None` when unknown.
+    async fn explain_route(
+        &self,
+        rd: Rd,
+        prefix: String,
+    ) -> Result<Option<pb::ExplainRouteResponse>, BackendError>;
+    /// Originates a local route; returns its key.
+    async fn add_route(&self, route: LocalRoute) -> Result<pb::RouteKey, BackendError>;
+    /// Withdraws a local route ([`BackendError::NotFound`] when not originated).
+    async fn delete_route(&self, route: LocalRoute) -> Result<(), BackendError>;
+
+    /// VNIs, sorted.
+    async fn list_vnis(&self, vni: Option<Vni>) -> Result<Vec<pb::Vni>, BackendError>;
+    /// MAC table entries, sorted by VNI then MAC.
+    async fn list_macs(&self, filter: MacFilter) -> Result<Vec<pb::Mac>, BackendError>;
+    /// Neighbour entries, sorted by VNI then IP.
+    async fn list_neighbors(&self, vni: Option<Vni>) -> Result<Vec<pb::Neighbor>, BackendError>;
+    /// Remote VTEPs, sorted by IP.
+    async fn list_vteps(&self) -> Result<Vec<pb::Vtep>, BackendError>;
+    /// MACs frozen by duplicate detection.
+    async fn list_duplicates(&self, vni: Option<Vni>) -> Result<Vec<pb::Duplicate>, BackendError>;
+    /// Unfreezes a duplicate ([`BackendError::NotFound`] when not frozen).
+    async fn clear_duplicate(&self, vni: Vni, mac: MacAddr) -> Result<(), BackendError>;
+
+    /// Desired versus programmed dataplane state per VNI.
+    async fn dataplane(&self, vni: Option<Vni>) -> Result<Vec<pb::VniDataplane>, BackendError>;
+
+    /// A snapshot of peers and Loc-RIB routes plus the live change feed.
+    async fn watch(&self) -> Result<WatchStart, BackendError>;
+
+    /// The numbers behind `/metrics`.
+    async fn metrics(&self) -> Result<Metrics, BackendError>;
+}

@@ -1,0 +1,36 @@
+//! evpnd's management API: the `evpn.v1` gRPC services as a library.
+//!
+//! The daemon implements [`Backend`] (by asking its core task) and calls
+//! [`serve_unix`] / [`serve_tcp`] / [`serve_metrics`]. The services validate
+//! every request and hand the backend typed values ([`RouteFilter`],
+//! [`LocalRoute`], ...); the backend answers with the generated [`pb`] types.
+
+pub mod backend;
+pub mod client;
+pub mod filter;
+pub mod metrics;
+pub mod serve;
+pub mod service;
+pub mod types;
+mod validate;
+
+pub mod pb {
+    //! The generated `evpn.v1` messages, clients and servers.
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("evpn.v1");
+    /// The encoded file descriptor set, for gRPC reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("evpn_v1_descriptor");
+}
+
+pub use backend::Backend;
+pub use metrics::{Metrics, PeerMetrics, RouteCount, serve_metrics, serve_metrics_on};
+pub use serve::{ServeError, TlsConfig, bind_unix, router, serve_tcp, serve_tcp_on, serve_unix};
+pub use service::ApiService;
+pub use types::{
+    BackendError, ConfigSource, LocalRoute, MacFilter, Origin, RouteCursor, RouteFilter, RoutePage,
+    RouteQuery, View, WatchStart,
+};
+
+#[cfg(feature = "fake")]
+pub mod fake;

@@ -1,0 +1,79 @@
+//! PeerService.
+
+use std::net::IpAddr;
+
+use tonic::{Request, Response, Status};
+
+use super::ApiService;
+use crate::Backend;
+use crate::pb::{self, peer_service_server::PeerService};
+use crate::validate::{invalid, ip};
+
+/// `NOT_FOUND` for an unknown peer.
+fn no_peer(a: IpAddr) -> Status {
+    Status::not_found(format!("address: no peer {a}"))
+}
+
+#[tonic::async_trait]
+impl<B: Backend> PeerService for ApiService<B> {
+    async fn list_peers(
+        &self,
+        _req: Request<pb::ListPeersRequest>,
+    ) -> Result<Response<pb::ListPeersResponse>, Status> {
+        let peers = self.backend().list_peers().await?;
+        Ok(Response::new(pb::ListPeersResponse { peers }))
+    }
+
+    async fn get_peer(
+        &self,
+        req: Request<pb::GetPeerRequest>,
+    ) -> Result<Response<pb::GetPeerResponse>, Status> {
+        let a = ip("address", &req.into_inner().address)?;
+        let peer = self
+            .backend()
+            .get_peer(a)
+            .await?
+            .ok_or_else(|| no_peer(a))?;
+        Ok(Response::new(pb::GetPeerResponse { peer: Some(peer) }))
+    }
+
+    async fn enable_peer(
+        &self,
+        req: Request<pb::EnablePeerRequest>,
+    ) -> Result<Response<pb::EnablePeerResponse>, Status> {
+        let a = ip("address", &req.into_inner().address)?;
+        self.backend().enable_peer(a).await?;
+        Ok(Response::new(pb::EnablePeerResponse {}))
+    }
+
+    async fn disable_peer(
+        &self,
+        req: Request<pb::DisablePeerRequest>,
+    ) -> Result<Response<pb::DisablePeerResponse>, Status> {
+        let r = req.into_inner();
+        let a = ip("address", &r.address)?;
+        // RFC 9003: the shutdown communication is at most 255 octets.
+        if r.reason.len() > 255 {
+            return Err(invalid("reason", "longer than 255 octets (RFC 9003)"));
+        }
+        self.backend().disable_peer(a, r.reason).await?;
+        Ok(Response::new(pb::DisablePeerResponse {}))
+    }
+
+    async fn reset_peer(
+        &self,
+        req: Request<pb::ResetPeerRequest>,
+    ) -> Result<Response<pb::ResetPeerResponse>, Status> {
+        let r = req.into_inner();
+        let a = ip("address", &r.address)?;
+        let kind = match pb::ResetKind::try_from(r.kind) {
+            Ok(pb::ResetKind::Unspecified) => {
+                return Err(invalid("kind", "soft-in, soft-out or hard is required"));
+            }
+            Ok(k) => k,
+            Err(_) => return Err(invalid("kind", format!("unknown reset kind {}", r.kind))),
+        };
+        self.backend().reset_peer(a, kind).await?;
+        Ok(Response::new(pb::ResetPeerResponse {}))
+    }
+}

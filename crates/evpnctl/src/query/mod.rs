@@ -1,0 +1,165 @@
+//! The client commands: connect, call the API, print JSON or a table.
+//!
+//! Every failure ends as one line on stderr (`evpnctl: ...`) and exit status
+//! 1; a watch that must resynchronise exits with status 3.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod control;
+mod routes;
+mod tables;
+
+use serde_json::Value;
+use tonic::transport::Channel;
+
+use crate::{Level, MacArgs, PeerAction, RouteArgs};
+use control::{log_level, reload, watch};
+use routes::{explain, routes};
+use tables::{dataplane, macs, neigh, peer, peers, status, vnis, vteps};
+
+/// Where the daemon listens.
+pub enum Target {
+    /// A unix socket.
+    Socket(PathBuf),
+    /// A URL (`http://host:port`).
+    Url(String, Option<evpnd_api::client::ClientTls>),
+}
+
+/// One client command.
+pub enum Query {
+    Status,
+    Peers,
+    Peer(String),
+    PeerAction(String, PeerAction),
+    Routes(RouteArgs),
+    Explain { key: String, rd: String },
+    Vnis,
+    Macs(MacArgs),
+    Neigh(Option<u32>),
+    Vteps,
+    Dataplane(Option<u32>),
+    Watch { peers: bool, routes: bool },
+    Validate(PathBuf),
+    Reload,
+    LogLevel(Level),
+}
+
+/// A command's answer in both forms.
+struct Out {
+    json: Value,
+    text: String,
+}
+
+/// A one-line failure.
+struct Fail(String, u8);
+
+impl From<tonic::Status> for Fail {
+    fn from(s: tonic::Status) -> Self {
+        Fail(
+            format!("{}: {}", snake(&format!("{:?}", s.code())), s.message()),
+            1,
+        )
+    }
+}
+
+/// Runs `q` against `target` and prints the result.
+pub fn run(target: Target, q: Query, json: bool) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(Fail(format!("cannot start the runtime: {e}"), 1)),
+    };
+    match rt.block_on(execute(target, q, json)) {
+        Ok(Some(out)) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&out.json).unwrap_or_default()
+                );
+            } else {
+                print!("{}", out.text);
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(None) => ExitCode::SUCCESS,
+        Err(f) => fail(f),
+    }
+}
+
+fn fail(f: Fail) -> ExitCode {
+    eprintln!("evpnctl: {}", f.0.replace('\n', " "));
+    ExitCode::from(f.1)
+}
+
+/// `InvalidArgument` → `invalid_argument` (gRPC's canonical code names).
+fn snake(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+async fn connect(target: Target) -> Result<Channel, Fail> {
+    match target {
+        Target::Socket(p) => evpnd_api::client::connect_unix(&p).await.map_err(|e| {
+            Fail(
+                format!("cannot connect to {}: {}", p.display(), source_chain(&e)),
+                1,
+            )
+        }),
+        Target::Url(u, tls) => evpnd_api::client::connect_url(u.clone(), tls)
+            .await
+            .map_err(|e| Fail(format!("cannot connect to {u}: {}", source_chain(&e)), 1)),
+    }
+}
+
+/// The error and its causes on one line.
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+fn yes(b: bool) -> String {
+    if b { "yes".into() } else { "no".into() }
+}
+
+async fn execute(target: Target, q: Query, json: bool) -> Result<Option<Out>, Fail> {
+    let ch = connect(target).await?;
+    Ok(Some(match q {
+        Query::Status => status(ch).await?,
+        Query::Peers => peers(ch).await?,
+        Query::Peer(a) => peer(ch, a).await?,
+        Query::PeerAction(a, act) => control::peer_action(ch, a, act).await?,
+        Query::Routes(a) => routes(ch, a).await?,
+        Query::Explain { key, rd } => explain(ch, key, rd).await?,
+        Query::Vnis => vnis(ch).await?,
+        Query::Macs(a) => macs(ch, a).await?,
+        Query::Neigh(vni) => neigh(ch, vni).await?,
+        Query::Vteps => vteps(ch).await?,
+        Query::Dataplane(vni) => dataplane(ch, vni).await?,
+        Query::Watch { peers, routes } => {
+            watch(ch, peers, routes, json).await?;
+            return Ok(None);
+        }
+        Query::Validate(f) => control::validate(ch, f).await?,
+        Query::Reload => reload(ch).await?,
+        Query::LogLevel(l) => log_level(ch, l).await?,
+    }))
+}

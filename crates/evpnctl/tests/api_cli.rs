@@ -1,0 +1,292 @@
+//! evpnctl's client commands against a fake-backend server on a temp socket:
+//! the `--json` output of each command, one human table, errors, completions.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use evpnd_api::fake::FakeBackend;
+use evpnd_api::pb;
+use serde_json::Value;
+
+struct Server {
+    backend: Arc<FakeBackend>,
+    socket: PathBuf,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("evpnd.sock");
+    let backend = Arc::new(FakeBackend::new(3, 64));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (b, s) = (Arc::clone(&backend), socket.clone());
+    tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        evpnd_api::serve_unix(&s, b, shutdown).await.expect("serve");
+    });
+    for _ in 0..200 {
+        if socket.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Server {
+        backend,
+        socket,
+        _stop: stop,
+        _dir: dir,
+    }
+}
+
+/// Runs evpnctl with `--socket`; returns (status, stdout, stderr).
+async fn evpnctl(socket: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_evpnctl"));
+    cmd.arg("--socket").arg(socket).args(args);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("run evpnctl");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn json(socket: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = evpnctl(socket, &all).await;
+    assert_eq!(code, 0, "evpnctl {args:?}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("evpnctl {args:?}: not JSON ({e}): {out}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_output_of_every_command() {
+    let s = start().await;
+    let p = s.socket.as_path();
+
+    let v = json(p, &["status"]).await;
+    assert_eq!(
+        (v["router_id"].as_str(), v["asn"].as_u64()),
+        (Some("10.0.0.1"), Some(65001))
+    );
+    assert_eq!(v["counters"]["peers_established"], 1);
+
+    let v = json(p, &["peers"]).await;
+    assert_eq!(v["peers"][0]["address"], "10.0.0.2");
+    assert_eq!(v["peers"][0]["state"], "established");
+    assert_eq!(v["peers"][0]["families"][0]["family"], "l2vpn_evpn");
+
+    let v = json(p, &["peer", "10.0.0.3"]).await;
+    assert_eq!(v["state"], "active");
+    assert_eq!(v["last_error"]["notification"]["code"], 6);
+    assert_eq!(v["last_error"]["notification"]["subcode"], 2);
+
+    let v = json(p, &["peer", "10.0.0.2", "reset", "soft-in"]).await;
+    assert_eq!(
+        (v["address"].as_str(), v["done"].as_str()),
+        (Some("10.0.0.2"), Some("reset_soft_in"))
+    );
+    let v = json(
+        p,
+        &["peer", "10.0.0.2", "disable", "--reason", "maintenance"],
+    )
+    .await;
+    assert_eq!(v["done"], "disabled");
+    let v = json(p, &["peer", "10.0.0.2", "enable"]).await;
+    assert_eq!(v["done"], "enabled");
+
+    let v = json(p, &["routes"]).await;
+    assert_eq!(v["routes"].as_array().map(Vec::len), Some(9));
+    let v = json(p, &["routes", "--type", "3"]).await;
+    assert_eq!(v["routes"][0]["type"], "imet");
+    assert_eq!(v["routes"][0]["prefix"], "[3]:[0]:[32]:[10.0.0.2]");
+    let v = json(
+        p,
+        &[
+            "routes",
+            "--vni",
+            "200",
+            "--mac",
+            "aa:bb:cc:c8:00:01",
+            "--best",
+        ],
+    )
+    .await;
+    assert_eq!(v["routes"][0]["rd"], "10.0.0.2:200");
+    assert_eq!(v["routes"][0]["paths"][0]["best"], true);
+    let page = json(p, &["routes", "--page-size", "4"]).await;
+    let token = page["next_page_token"].as_str().expect("token").to_string();
+    assert!(!token.is_empty());
+    let next = json(p, &["routes", "--page-size", "4", "--page-token", &token]).await;
+    assert_ne!(next["routes"][0]["prefix"], page["routes"][0]["prefix"]);
+
+    let key = "[2]:[0]:[48]:[aa:bb:cc:64:00:00]:[32]:[10.100.0.0]";
+    let v = json(p, &["route", "explain", key, "--rd", "10.0.0.2:100"]).await;
+    assert_eq!(v["paths"][0]["won"], true);
+    assert_eq!(v["paths"][1]["reason"], "mobility_sequence");
+
+    let v = json(p, &["vnis"]).await;
+    assert_eq!(v["vnis"][0]["vni"], 100);
+    assert_eq!(v["vnis"][0]["kind"], "l2");
+    assert_eq!(v["vnis"][0]["flood_list"][1], "10.0.0.3");
+    let v = json(p, &["macs", "--remote"]).await;
+    assert_eq!(v["macs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["macs"][0]["duplicate"], true);
+    let v = json(p, &["neigh"]).await;
+    assert_eq!(v["neighbors"][0]["ip"], "10.100.0.0");
+    let v = json(p, &["vteps"]).await;
+    assert_eq!(v["vteps"][0]["vnis"][1], 200);
+    let v = json(p, &["dataplane"]).await;
+    assert_eq!(v["vnis"][0]["drift"], true);
+    assert_eq!(v["vnis"][0]["desired"]["fdb"], 3);
+    let v = json(p, &["reload"]).await;
+    assert_eq!(v["changes"][0]["kind"], "added");
+    let v = json(p, &["log-level", "debug"]).await;
+    assert_eq!(
+        (v["level"].as_str(), v["previous"].as_str()),
+        (Some("debug"), Some("info"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_prints_json_lines() {
+    let s = start().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evpnctl"))
+        .arg("--socket")
+        .arg(&s.socket)
+        .args(["--json", "watch", "--peers"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let backend = Arc::clone(&s.backend);
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let mut got = Vec::new();
+        for l in lines.by_ref() {
+            let l = l.expect("line");
+            let end = l.contains("end_of_snapshot");
+            got.push(l);
+            if end {
+                break;
+            }
+        }
+        let ev = pb::PeerEvent {
+            peer: Some(pb::Peer {
+                address: "10.0.0.7".into(),
+                ..Default::default()
+            }),
+        };
+        backend.publish(pb::watch_response::Event::Peer(ev));
+        got.push(lines.next().expect("live event").expect("line"));
+        got
+    })
+    .await
+    .expect("join");
+    let _ = child.kill();
+    let _ = child.wait();
+    let v: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(v.len(), 4, "{lines:?}");
+    assert_eq!(v[0]["event"], "peer");
+    assert_eq!(v[2]["event"], "end_of_snapshot");
+    assert_eq!(v[3]["peer"]["address"], "10.0.0.7");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn human_table_errors_and_completions() {
+    let s = start().await;
+    let (code, out, _) = evpnctl(&s.socket, &["peers"]).await;
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].starts_with("PEER      ASN    STATE"), "{out}");
+    assert!(
+        lines[1].starts_with("10.0.0.2  65000  established"),
+        "{out}"
+    );
+
+    let (code, out, err) = evpnctl(&s.socket, &["peer", "not-an-ip"]).await;
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("evpnctl: invalid_argument: address:"),
+        "{err}"
+    );
+    let (code, _, err) = evpnctl(&s.socket, &["peer", "10.9.9.9", "enable"]).await;
+    assert_eq!(code, 1);
+    assert!(err.starts_with("evpnctl: not_found:"), "{err}");
+    let (code, _, err) = evpnctl(&s.socket, &["peer", "10.9.9.9"]).await;
+    assert_eq!(code, 1);
+    assert!(err.starts_with("evpnctl: not_found:"), "{err}");
+
+    let missing = s.socket.with_file_name("nope.sock");
+    let (code, _, err) = evpnctl(&missing, &["status"]).await;
+    assert_eq!(code, 1);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot connect to") && err.contains("nope.sock"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[bgp]\nasn = 65001\n").expect("write");
+    let (code, out, _) = evpnctl(&s.socket, &["validate", good.to_str().expect("utf-8")]).await;
+    assert_eq!(code, 0);
+    assert!(out.ends_with("good.toml: valid\n"), "{out}");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[bgp]\nasn = \"x\"\n").expect("write");
+    let (code, _, err) = evpnctl(&s.socket, &["validate", bad.to_str().expect("utf-8")]).await;
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].ends_with("bad.toml:2:7: bgp.asn: expected an integer"),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("evpnctl: ") && lines[1].ends_with("bad.toml: 1 problem"),
+        "{err}"
+    );
+
+    let (code, out, _) = evpnctl(&s.socket, &["completions", "bash"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("evpnctl") && out.contains("dataplane"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_over_tcp() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let b = Arc::new(FakeBackend::new(1, 8));
+    tokio::spawn(evpnd_api::serve_tcp_on(l, None, b, async {
+        let _ = stopped.await;
+    }));
+    let url = format!("http://127.0.0.1:{port}");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_evpnctl"));
+    cmd.args(["--endpoint", &url, "--json", "status"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["asn"], 65001);
+}
