@@ -151,6 +151,11 @@ impl MacState {
         self.moves.clear();
     }
 
+    /// Moves counted within the current detection window.
+    pub fn recent_moves(&self) -> usize {
+        self.moves.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.local.is_none() && self.remote.is_empty() && self.local_ips.is_empty()
     }

@@ -6,8 +6,10 @@
 //! Cease / Administrative Shutdown and exit; SIGHUP re-reads the file (a
 //! broken file is rejected and the running configuration stays).
 
+mod api;
 mod core;
 mod export;
+mod logging;
 mod origin;
 mod packing;
 mod route;
@@ -85,23 +87,11 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(cfg: &Config, format: Option<&str>) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
     let json = match format {
         Some(f) => f == "json",
         None => cfg.log.format == evpnd_config::LogFormat::Json,
     };
-    // Colours only on a terminal: log files and journald get plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    if json {
-        b.json().init();
-    } else {
-        b.init();
-    }
+    logging::init(&cfg.log.level, json);
 }
 
 fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor) -> PeerConfig {
@@ -147,6 +137,8 @@ type PeerMap = Arc<HashMap<IpAddr, mpsc::Sender<PeerCommand>>>;
 /// The running daemon: sessions by index (stable across reloads), listeners, core.
 struct Daemon {
     cfg: Config,
+    /// The linux task's last status (`None` without the kernel side).
+    dp_status: Option<watch::Receiver<evpnd_linux::DataplaneStatus>>,
     ev_tx: mpsc::Sender<PeerEvent>,
     /// (address, session) per core peer index; `None` once removed.
     sessions: Vec<Option<(IpAddr, mpsc::Sender<PeerCommand>)>>,
@@ -191,21 +183,80 @@ impl Daemon {
         self.core.remove_peer(i as u32).await;
     }
 
-    /// SIGHUP: validate the file, then apply the difference. Sessions whose
-    /// configuration did not change are not touched.
-    async fn reload(&mut self, path: &std::path::Path) {
+    /// The session of a configured neighbour.
+    fn session(&self, addr: IpAddr) -> Option<mpsc::Sender<PeerCommand>> {
+        self.index_of(addr)
+            .and_then(|i| self.sessions[i].as_ref().map(|(_, tx)| tx.clone()))
+    }
+
+    /// Desired vs programmed per VNI, from the linux task's last status.
+    fn dataplane_view(&self, only: Option<evpnd_wire::Vni>) -> Vec<evpnd_api::pb::VniDataplane> {
+        use evpnd_api::pb;
+        let Some(st) = &self.dp_status else {
+            return Vec::new();
+        };
+        let s = st.borrow();
+        s.vnis
+            .iter()
+            .filter(|(v, _)| only.is_none_or(|x| x == **v))
+            .map(|(vni, v)| {
+                let desired = pb::DataplaneCounts {
+                    fdb: v.desired_macs as u64,
+                    flood: v.desired_flood as u64,
+                    neighbors: v.desired_neigh as u64,
+                    routes: 0,
+                };
+                let programmed = pb::DataplaneCounts {
+                    fdb: v.programmed_macs as u64,
+                    flood: v.programmed_flood as u64,
+                    neighbors: v.programmed_neigh as u64,
+                    routes: 0,
+                };
+                pb::VniDataplane {
+                    vni: vni.get(),
+                    drift: desired != programmed,
+                    desired: Some(desired),
+                    programmed: Some(programmed),
+                    last_errors: v
+                        .errors
+                        .iter()
+                        .map(|e| pb::DataplaneError {
+                            object: String::new(),
+                            message: e.clone(),
+                            at_unix_seconds: 0,
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    fn dataplane_errors(&self) -> u64 {
+        self.dp_status
+            .as_ref()
+            .map_or(0, |s| s.borrow().writes_failed)
+    }
+
+    /// SIGHUP or the API: validate the file, then apply the difference.
+    /// Sessions whose configuration did not change are not touched. `Ok(None)`:
+    /// nothing changed.
+    async fn reload(
+        &mut self,
+        path: &std::path::Path,
+    ) -> Result<Option<evpnd_config::ConfigDiff>, evpnd_config::ConfigErrors> {
         let new = match evpnd_config::load(path) {
             Ok(c) => c,
             Err(e) => {
                 error!("reload rejected, the running configuration stays:\n{e}");
-                return;
+                return Err(e);
             }
         };
         let d = Config::diff(&self.cfg, &new);
         if d.is_empty() {
             info!("reload: no change");
-            return;
+            return Ok(None);
         }
+        self.core.bump_generation();
         if !d.restart_required.is_empty() {
             warn!(keys = ?d.restart_required, "reload: these keys only take effect after a restart; the rest is applied");
         }
@@ -251,6 +302,7 @@ impl Daemon {
             updated = ?d.neighbors_updated, vnis_added = ?d.vnis_added, vnis_removed = ?d.vnis_removed,
             vnis_changed = ?d.vnis_changed, "reload applied"
         );
+        Ok(Some(d))
     }
 }
 
@@ -271,6 +323,7 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     }
     let core = core::Core::new(Arc::new(cfg.clone()), Vec::new());
     let mut d = Daemon {
+        dp_status: None,
         cfg: cfg.clone(),
         ev_tx,
         sessions: Vec::new(),
@@ -286,11 +339,53 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     d.core.originate(origin::routes(&cfg));
     let (dp_tx, mut dp_rx) = match cfg.evpn.learn_from_kernel {
         true => {
-            let (tx, rx) = start_dataplane(&cfg).await?;
-            (Some(tx), Some(rx))
+            let h = start_dataplane(&cfg).await?;
+            d.dp_status = Some(h.status);
+            (Some(h.changes), Some(h.events))
         }
         false => (None, None),
     };
+    // The management API (and metrics): their jobs run in this loop, which owns the core.
+    let (job_tx, mut job_rx) = mpsc::channel::<api::Job>(64);
+    let backend = Arc::new(api::DaemonApi::new(job_tx, path.clone()));
+    let listener = evpnd_api::bind_unix(&cfg.api.socket)
+        .await
+        .map_err(|e| format!("management API: {e}"))?;
+    info!(socket = %cfg.api.socket.display(), "management API listening");
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let api_router = evpnd_api::router(tonic::transport::Server::builder(), Arc::clone(&backend))
+        .map_err(|e| format!("management API: {e}"))?;
+    let mut stop = stop_rx.clone();
+    tokio::spawn(async move {
+        let done = async move {
+            let _ = stop.changed().await;
+        };
+        if let Err(e) = api_router
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::UnixListenerStream::new(listener),
+                done,
+            )
+            .await
+        {
+            error!("management API stopped: {e}");
+        }
+    });
+    if let Some(addr) = cfg.metrics.listen {
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("metrics: cannot listen on {addr}: {e}"))?;
+        info!(%addr, "Prometheus metrics on /metrics");
+        let mut stop = stop_rx.clone();
+        let b = Arc::clone(&backend);
+        tokio::spawn(async move {
+            let done = async move {
+                let _ = stop.changed().await;
+            };
+            if let Err(e) = evpnd_api::serve_metrics_on(l, b, done).await {
+                error!("metrics server stopped: {e}");
+            }
+        });
+    }
 
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
@@ -309,10 +404,15 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
             now = tick.tick() => d.core.tick(now).await,
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => d.reload(&path).await,
+            _ = hup.recv() => {
+                let _ = d.reload(&path).await;
+            }
+            Some(job) = job_rx.recv() => job(&mut d).await,
         }
     }
     info!("shutting down: stopping sessions");
+    let _ = stop_tx.send(true);
+    let _ = std::fs::remove_file(&cfg.api.socket);
     for (_, tx) in d.sessions.iter().flatten() {
         let _ = tx.send(PeerCommand::Stop).await;
     }
@@ -322,9 +422,7 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
 }
 
 /// Starts the linux task (netlink): kernel state in, desired entries out.
-async fn start_dataplane(
-    cfg: &Config,
-) -> Result<(mpsc::Sender<Vec<DesiredChange>>, mpsc::Receiver<LocalEvent>), String> {
+async fn start_dataplane(cfg: &Config) -> Result<evpnd_linux::LinuxHandle, String> {
     let h = evpnd_linux::spawn(evpnd_linux::LinuxConfig {
         flush_on_shutdown: cfg.evpn.flush_on_shutdown,
         ..evpnd_linux::LinuxConfig::default()
@@ -332,7 +430,7 @@ async fn start_dataplane(
     .await
     .map_err(|e| format!("cannot start the netlink dataplane (learn_from_kernel = true): {e}"))?;
     info!("netlink dataplane started");
-    Ok((h.changes, h.events))
+    Ok(h)
 }
 
 async fn recv_local(rx: &mut Option<mpsc::Receiver<LocalEvent>>) -> Option<LocalEvent> {

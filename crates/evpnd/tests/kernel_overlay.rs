@@ -175,7 +175,75 @@ fn hosts_ping_across_the_overlay_with_nothing_static() {
                 .ok_or(out)
         },
     );
+    // The same state through the management API of leaf 1.
+    api_view_of_leaf1(l1);
     drop(f.rr);
+}
+
+/// VNIs, MACs and the dataplane as leaf 1's API reports them.
+fn api_view_of_leaf1(l1: &Netns) {
+    use evpnd_api::pb;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let ch = evpnd_api::client::connect_unix(l1.api_socket("evpnd"))
+            .await
+            .expect("API socket");
+        let mut evpn = pb::evpn_service_client::EvpnServiceClient::new(ch.clone());
+        let vnis = evpn
+            .list_vnis(pb::ListVnisRequest { vni: None })
+            .await
+            .expect("vnis")
+            .into_inner()
+            .vnis;
+        assert_eq!(vnis.len(), 1);
+        assert_eq!(
+            (vnis[0].vni, vnis[0].vxlan_device.as_str()),
+            (100, "vxlan100")
+        );
+        assert_eq!(vnis[0].flood_list, ["10.0.0.2"]);
+        let macs = evpn
+            .list_macs(pb::ListMacsRequest {
+                vni: Some(100),
+                ..Default::default()
+            })
+            .await
+            .expect("macs")
+            .into_inner()
+            .macs;
+        let remote = macs
+            .iter()
+            .find(|m| m.mac == host_mac(2))
+            .expect("host 2's MAC");
+        assert_eq!(remote.origin, pb::EntryOrigin::Remote as i32);
+        assert_eq!(remote.vtep_ip, "10.0.0.2");
+        let local = macs
+            .iter()
+            .find(|m| m.mac == host_mac(1))
+            .expect("host 1's MAC");
+        assert_eq!(local.origin, pb::EntryOrigin::Local as i32);
+        let mut dp = pb::dataplane_service_client::DataplaneServiceClient::new(ch);
+        // The linux task publishes its status once a second.
+        let mut last = None;
+        for _ in 0..20 {
+            let v = dp
+                .get_dataplane(pb::GetDataplaneRequest { vni: Some(100) })
+                .await
+                .expect("dataplane")
+                .into_inner()
+                .vnis;
+            if v.first().is_some_and(|v| {
+                !v.drift && v.programmed.is_some_and(|p| p.fdb >= 1 && p.flood == 1)
+            }) {
+                return;
+            }
+            last = Some(v);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        panic!("dataplane never in sync: {last:?}");
+    });
 }
 
 #[test]

@@ -20,6 +20,9 @@ use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
+mod query;
+mod watch;
+
 use crate::export::{self, ExportCtx, Side};
 use crate::packing::{key_to_nlri, pack};
 use crate::route::{AttrSet, RouteEntry};
@@ -96,6 +99,11 @@ pub struct Core {
     started: Instant,
     /// Configuration generation: 1 at start, +1 per applied reload.
     generation: u64,
+    /// UPDATE messages received / sent (API counters).
+    updates_in: u64,
+    updates_out: u64,
+    /// Peer and route changes for API watchers.
+    events: tokio::sync::broadcast::Sender<evpnd_api::pb::watch_response::Event>,
 }
 
 /// Path id of the routes the EVPN domain originates from kernel state (the
@@ -201,6 +209,9 @@ impl Core {
             dataplane: Vec::new(),
             started: Instant::now(),
             generation: 1,
+            updates_in: 0,
+            updates_out: 0,
+            events: tokio::sync::broadcast::channel(watch::WATCH_BUFFER).0,
         }
     }
 
@@ -310,7 +321,10 @@ impl Core {
                 reason,
                 keep_routes,
             } => self.peer_down(peer, &reason, keep_routes).await,
-            PeerEvent::Update { peer, update } => self.update(peer, update).await,
+            PeerEvent::Update { peer, update } => {
+                self.updates_in += 1;
+                self.update(peer, update).await
+            }
             PeerEvent::RouteRefresh { peer, refresh } => {
                 if let Some(p) = self.peers.get_mut(peer as usize)
                     && refresh.family == Family::L2VPN_EVPN
@@ -350,6 +364,7 @@ impl Core {
             self.export_to(&k, peer);
         }
         self.flush(peer).await;
+        self.emit_peer(peer as usize);
     }
 
     async fn peer_down(&mut self, peer: PeerIndex, reason: &str, keep_routes: bool) {
@@ -377,6 +392,7 @@ impl Core {
         };
         info!(peer = %slot.cfg.address.get_ref(), routes_changed = changes.len(), keep_routes, "peer down: {reason}");
         self.apply(changes).await;
+        self.emit_peer(peer as usize);
     }
 
     /// Sweeps the stale routes of peers whose graceful-restart time ran out.
@@ -530,6 +546,7 @@ impl Core {
                     }
                     BestChange::Withdrawn => debug!(key = ?k, "route withdrawn"),
                 }
+                self.emit_route(&k, &c);
                 self.export(&k);
                 self.import(&k);
                 touched = true;
@@ -778,6 +795,7 @@ impl Core {
             return;
         }
         slot.in_flight = true;
+        self.updates_out += updates.len() as u64;
         if slot.tx.send(PeerCommand::Send(updates)).await.is_err() {
             warn!("session task of a peer is gone");
         }

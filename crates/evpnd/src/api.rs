@@ -1,0 +1,352 @@
+//! The daemon's side of the management API: `evpnd_api::Backend`, answered
+//! by the main loop, which owns the core. Every call is a job sent to that
+//! loop over a bounded channel; reads run there against the live state (one
+//! owner, no locks), and nothing blocks BGP for longer than building one
+//! answer (route listings are paged by the API layer).
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use evpnd_api::{
+    Backend, BackendError, ConfigSource, LocalRoute, MacFilter, Metrics, PeerMetrics, RouteCount,
+    RoutePage, RouteQuery, View, WatchStart, pb,
+};
+use evpnd_session::driver::PeerCommand;
+use evpnd_wire::{MacAddr, Rd, Vni};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::Daemon;
+
+/// A piece of work for the main loop.
+pub type Job =
+    Box<dyn for<'a> FnOnce(&'a mut Daemon) -> Pin<Box<dyn Future<Output = ()> + 'a>> + Send>;
+
+pub struct DaemonApi {
+    jobs: mpsc::Sender<Job>,
+    config_path: PathBuf,
+}
+
+fn gone() -> BackendError {
+    BackendError::Unavailable("evpnd is stopping".into())
+}
+
+fn config_errors(e: evpnd_config::ConfigErrors) -> Vec<pb::ConfigError> {
+    e.0.into_iter()
+        .map(|e| pb::ConfigError {
+            file: e.file,
+            line: e.line as u32,
+            column: e.col as u32,
+            message: e.message,
+        })
+        .collect()
+}
+
+impl DaemonApi {
+    pub fn new(jobs: mpsc::Sender<Job>, config_path: PathBuf) -> DaemonApi {
+        DaemonApi { jobs, config_path }
+    }
+
+    /// Runs `f` on the main loop and returns its answer.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Daemon) -> T + Send + 'static,
+    ) -> Result<T, BackendError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |d| {
+            let _ = tx.send(f(d));
+            Box::pin(async {})
+        });
+        self.jobs.send(job).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())
+    }
+
+    /// Runs an async action on the main loop.
+    async fn act<T: Send + 'static>(
+        &self,
+        f: impl for<'a> FnOnce(&'a mut Daemon) -> Pin<Box<dyn Future<Output = T> + 'a>> + Send + 'static,
+    ) -> Result<T, BackendError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |d| {
+            Box::pin(async move {
+                let _ = tx.send(f(d).await);
+            })
+        });
+        self.jobs.send(job).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())
+    }
+
+    /// Sends a command to a configured peer's session.
+    async fn peer_command(
+        &self,
+        address: IpAddr,
+        enabled: Option<bool>,
+        cmds: Vec<PeerCommand>,
+    ) -> Result<(), BackendError> {
+        self.act(move |d| {
+            Box::pin(async move {
+                let Some(tx) = d.session(address) else {
+                    return Err(BackendError::NotFound(format!(
+                        "no neighbor {address} in the configuration"
+                    )));
+                };
+                if let Some(e) = enabled {
+                    d.core.set_enabled(address, e);
+                }
+                for c in cmds {
+                    tx.send(c).await.map_err(|_| gone())?;
+                }
+                Ok(())
+            })
+        })
+        .await?
+    }
+}
+
+#[tonic::async_trait]
+impl Backend for DaemonApi {
+    async fn status(&self) -> Result<pb::GetStatusResponse, BackendError> {
+        self.read(|d| d.core.api_status()).await
+    }
+
+    async fn validate_config(
+        &self,
+        source: ConfigSource,
+    ) -> Result<Vec<pb::ConfigError>, BackendError> {
+        let r = match source {
+            ConfigSource::Path(p) => evpnd_config::load(&p),
+            ConfigSource::Text(t) => evpnd_config::parse(&t, "<request>"),
+        };
+        Ok(r.err().map(config_errors).unwrap_or_default())
+    }
+
+    async fn reload_config(&self) -> Result<pb::ReloadConfigResponse, BackendError> {
+        let path = self.config_path.clone();
+        self.act(move |d| {
+            Box::pin(async move {
+                match d.reload(&path).await {
+                    Err(e) => pb::ReloadConfigResponse {
+                        applied: false,
+                        generation: d.core.generation(),
+                        changes: Vec::new(),
+                        errors: config_errors(e),
+                    },
+                    Ok(diff) => pb::ReloadConfigResponse {
+                        applied: true,
+                        generation: d.core.generation(),
+                        changes: diff.map(|x| changes(&x)).unwrap_or_default(),
+                        errors: Vec::new(),
+                    },
+                }
+            })
+        })
+        .await
+    }
+
+    async fn set_log_level(&self, level: pb::LogLevel) -> Result<pb::LogLevel, BackendError> {
+        crate::logging::set_level(level).map_err(BackendError::Internal)
+    }
+
+    async fn list_peers(&self) -> Result<Vec<pb::Peer>, BackendError> {
+        self.read(|d| d.core.api_peers()).await
+    }
+
+    async fn get_peer(&self, address: IpAddr) -> Result<Option<pb::Peer>, BackendError> {
+        let a = address.to_string();
+        self.read(move |d| d.core.api_peers().into_iter().find(|p| p.address == a))
+            .await
+    }
+
+    async fn enable_peer(&self, address: IpAddr) -> Result<(), BackendError> {
+        self.peer_command(address, Some(true), vec![PeerCommand::Start])
+            .await
+    }
+
+    async fn disable_peer(&self, address: IpAddr, _reason: String) -> Result<(), BackendError> {
+        self.peer_command(address, Some(false), vec![PeerCommand::Stop])
+            .await
+    }
+
+    async fn reset_peer(&self, address: IpAddr, kind: pb::ResetKind) -> Result<(), BackendError> {
+        match kind {
+            pb::ResetKind::Hard => {
+                self.peer_command(address, None, vec![PeerCommand::Stop, PeerCommand::Start])
+                    .await
+            }
+            pb::ResetKind::SoftOut => {
+                self.act(move |d| Box::pin(async move { d.core.resend(address).await }))
+                    .await?
+            }
+            _ => Err(BackendError::FailedPrecondition(
+                "soft reset in (sending ROUTE-REFRESH) is not implemented yet; use a hard reset"
+                    .into(),
+            )),
+        }
+    }
+
+    async fn list_routes(&self, query: RouteQuery) -> Result<RoutePage, BackendError> {
+        self.read(move |d| d.core.api_routes(&query)).await
+    }
+
+    async fn explain_route(
+        &self,
+        rd: Rd,
+        prefix: String,
+    ) -> Result<Option<pb::ExplainRouteResponse>, BackendError> {
+        self.read(move |d| d.core.api_explain(rd, &prefix)).await
+    }
+
+    async fn add_route(&self, _route: LocalRoute) -> Result<pb::RouteKey, BackendError> {
+        Err(BackendError::FailedPrecondition(
+            "adding routes over the API is not implemented yet; use [[evpn.vni]] in fabric.toml"
+                .into(),
+        ))
+    }
+
+    async fn delete_route(&self, _route: LocalRoute) -> Result<(), BackendError> {
+        Err(BackendError::FailedPrecondition(
+            "deleting routes over the API is not implemented yet; edit fabric.toml and reload"
+                .into(),
+        ))
+    }
+
+    async fn list_vnis(&self, vni: Option<Vni>) -> Result<Vec<pb::Vni>, BackendError> {
+        self.read(move |d| d.core.api_vnis(vni)).await
+    }
+
+    async fn list_macs(&self, filter: MacFilter) -> Result<Vec<pb::Mac>, BackendError> {
+        self.read(move |d| d.core.api_macs(&filter)).await
+    }
+
+    async fn list_neighbors(&self, vni: Option<Vni>) -> Result<Vec<pb::Neighbor>, BackendError> {
+        self.read(move |d| d.core.api_neighbors(vni)).await
+    }
+
+    async fn list_vteps(&self) -> Result<Vec<pb::Vtep>, BackendError> {
+        self.read(|d| d.core.api_vteps()).await
+    }
+
+    async fn list_duplicates(&self, vni: Option<Vni>) -> Result<Vec<pb::Duplicate>, BackendError> {
+        self.read(move |d| d.core.api_duplicates(vni)).await
+    }
+
+    async fn clear_duplicate(&self, vni: Vni, mac: MacAddr) -> Result<(), BackendError> {
+        self.act(move |d| Box::pin(async move { d.core.api_clear_duplicate(vni, mac).await }))
+            .await?
+    }
+
+    async fn dataplane(&self, vni: Option<Vni>) -> Result<Vec<pb::VniDataplane>, BackendError> {
+        self.read(move |d| d.dataplane_view(vni)).await
+    }
+
+    async fn watch(&self) -> Result<WatchStart, BackendError> {
+        // Subscribed and snapshotted in one job: no change falls between.
+        self.read(|d| d.core.api_watch()).await
+    }
+
+    async fn metrics(&self) -> Result<Metrics, BackendError> {
+        self.read(|d| {
+            let st = d.core.api_status();
+            let c = st.counters.unwrap_or_default();
+            let peers = d
+                .core
+                .api_peers()
+                .into_iter()
+                .filter_map(|p| {
+                    Some(PeerMetrics {
+                        address: p.address.parse().ok()?,
+                        state: pb::FsmState::try_from(p.state).unwrap_or(pb::FsmState::Unspecified),
+                        prefixes_received: p.families.first().map_or(0, |f| f.received),
+                        prefixes_advertised: p.families.first().map_or(0, |f| f.advertised),
+                    })
+                })
+                .collect();
+            let dp = d.dataplane_view(None);
+            Metrics {
+                uptime_seconds: st.uptime_seconds,
+                config_generation: st.config_generation,
+                peers,
+                routes: d
+                    .core
+                    .route_counts()
+                    .into_iter()
+                    .map(|(t, n)| RouteCount {
+                        view: View::LocRib,
+                        route_type: t,
+                        count: n,
+                    })
+                    .collect(),
+                vnis: u64::from(c.vnis),
+                local_macs: c.local_macs,
+                remote_macs: c.remote_macs,
+                duplicate_macs: d.core.api_duplicates(None).len() as u64,
+                updates_received: c.updates_received,
+                updates_sent: c.updates_sent,
+                dataplane_drift_vnis: dp.iter().filter(|v| v.drift).count() as u64,
+                dataplane_errors: d.dataplane_errors(),
+            }
+        })
+        .await
+    }
+}
+
+/// A reload's effect as the API reports it.
+fn changes(d: &evpnd_config::ConfigDiff) -> Vec<pb::ConfigChange> {
+    let mut out = Vec::new();
+    let mut push = |kind: pb::ChangeKind, path: String, detail: &str| {
+        out.push(pb::ConfigChange {
+            kind: kind as i32,
+            path,
+            detail: detail.into(),
+        })
+    };
+    for a in &d.neighbors_added {
+        push(
+            pb::ChangeKind::Added,
+            format!("neighbor {a}"),
+            "session started",
+        );
+    }
+    for a in &d.neighbors_removed {
+        push(
+            pb::ChangeKind::Removed,
+            format!("neighbor {a}"),
+            "session stopped",
+        );
+    }
+    for a in &d.neighbors_reset {
+        push(
+            pb::ChangeKind::Modified,
+            format!("neighbor {a}"),
+            "session reset to apply",
+        );
+    }
+    for a in &d.neighbors_updated {
+        push(
+            pb::ChangeKind::Modified,
+            format!("neighbor {a}"),
+            "applied without a reset",
+        );
+    }
+    for v in &d.vnis_added {
+        push(pb::ChangeKind::Added, format!("evpn.vni {v}"), "");
+    }
+    for v in &d.vnis_removed {
+        push(pb::ChangeKind::Removed, format!("evpn.vni {v}"), "");
+    }
+    for v in &d.vnis_changed {
+        push(pb::ChangeKind::Modified, format!("evpn.vni {v}"), "");
+    }
+    for k in &d.global_changed {
+        push(pb::ChangeKind::Modified, (*k).to_string(), "");
+    }
+    for k in &d.restart_required {
+        push(
+            pb::ChangeKind::Modified,
+            (*k).to_string(),
+            "takes effect after a restart",
+        );
+    }
+    out
+}
