@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "run as root: the demo creates network namespaces" >&2; exit 1; }
 bash interop/setup.sh
-cargo build -q --release -p evpnd
+cargo build -q --release -p evpnd -p evpnctl
 evpnd=$PWD/target/release/evpnd
 tag=d$$
 spine=${tag}sp
@@ -150,6 +150,11 @@ sleep 1
 
 say "leaf1 (evpnd): what it learned from the kernel and advertised"
 grep -E 'VNI found|EVPN instance|dataplane|converged' "$work/leaf1.log" | sed 's/^[^ ]* *//' || true
+say "leaf1 (evpnd): its EVPN state through the API — evpnctl vnis / macs / dataplane"
+evpnctl=$PWD/target/release/evpnctl
+"$evpnctl" --socket "$work/leaf1.sock" vnis
+"$evpnctl" --socket "$work/leaf1.sock" macs
+"$evpnctl" --socket "$work/leaf1.sock" dataplane
 say "leaf1 (evpnd): what it programmed — bridge fdb show dev vxlan100"
 ip netns exec "${tag}l1" bridge fdb show dev vxlan100
 say "leaf1 (evpnd): remote neighbours on the SVI (ARP suppression) — ip neigh show dev br100"

@@ -370,6 +370,30 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
             error!("management API stopped: {e}");
         }
     });
+    if let Some(addr) = cfg.api.listen {
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("management API: cannot listen on {addr}: {e}"))?;
+        let tls = match (&cfg.api.tls_cert, &cfg.api.tls_key) {
+            (Some(cert), Some(key)) => Some(evpnd_api::TlsConfig {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: cfg.api.client_ca.clone(),
+            }),
+            _ => None,
+        };
+        info!(%addr, tls = tls.is_some(), client_certificates = cfg.api.client_ca.is_some(), "management API on TCP");
+        let mut stop = stop_rx.clone();
+        let b = Arc::clone(&backend);
+        tokio::spawn(async move {
+            let done = async move {
+                let _ = stop.changed().await;
+            };
+            if let Err(e) = evpnd_api::serve_tcp_on(l, tls, b, done).await {
+                error!("management API on TCP stopped: {e}");
+            }
+        });
+    }
     if let Some(addr) = cfg.metrics.listen {
         let l = TcpListener::bind(addr)
             .await
