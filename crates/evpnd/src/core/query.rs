@@ -2,16 +2,18 @@
 //! owns the RIB, the peers and the EVPN domain; no copies, no locks). Each
 //! answer is bounded: route listings come a page at a time.
 
+use std::collections::BinaryHeap;
 use std::net::IpAddr;
 
 use evpnd_api::{BackendError, MacFilter, Origin, RouteCursor, RoutePage, RouteQuery, View, pb};
 use evpnd_evpn::Owner;
 use evpnd_rib::{LossReason, Path, PeerId};
 use evpnd_wire::attr::{AttrValue, ExtCommunity};
-use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
+use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute, decode_evpn_nlris, encode_evpn_nlri};
 use evpnd_wire::{MacAddr, Rd, Vni};
 
 use super::{Core, KERNEL_PATH};
+use crate::packing::key_to_nlri;
 use crate::route::RouteEntry;
 
 pub(super) fn key_of(e: &RouteEntry) -> pb::RouteKey {
@@ -106,24 +108,90 @@ fn loss(r: LossReason) -> pb::LossReason {
     }
 }
 
-fn page(mut routes: Vec<(EvpnKey, pb::Route)>, q: &RouteQuery) -> RoutePage {
-    routes.sort_by(|a, b| a.0.cmp(&b.0));
-    // The cursor is the position after the last route sent, in key order.
-    let start = q
-        .after
-        .as_ref()
-        .and_then(|c| <[u8; 8]>::try_from(c.0.as_slice()).ok())
-        .map_or(0, |b| u64::from_be_bytes(b) as usize);
-    let end = start.saturating_add(q.limit);
-    let next = (routes.len() > end).then(|| RouteCursor((end as u64).to_be_bytes().to_vec()));
-    RoutePage {
-        routes: routes
-            .into_iter()
-            .skip(start)
-            .take(q.limit)
-            .map(|(_, r)| r)
-            .collect(),
-        next,
+/// One page of a route listing, chosen in a single pass over the table:
+/// the `limit` smallest keys after the cursor (route-key order), kept in a
+/// max-heap, so a page costs O(n log limit) and never sorts the table; a
+/// route is only built (and filtered) when it would be kept.
+struct Page {
+    after: Option<EvpnKey>,
+    limit: usize,
+    heap: BinaryHeap<Ranked>,
+    /// A matching route may lie beyond this page.
+    more: bool,
+}
+
+struct Ranked(EvpnKey, pb::Route);
+
+impl PartialEq for Ranked {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&o.0)
+    }
+}
+
+/// A cursor is the last key sent, as its NLRI octets.
+fn cursor_of(k: &EvpnKey) -> Option<RouteCursor> {
+    let n = key_to_nlri(k)?;
+    let mut b = bytes::BytesMut::new();
+    encode_evpn_nlri(&n, &mut b);
+    Some(RouteCursor(b.to_vec()))
+}
+
+fn key_of_cursor(c: &RouteCursor) -> Option<EvpnKey> {
+    decode_evpn_nlris(&c.0, false)
+        .ok()?
+        .first()
+        .map(|n| n.route.key())
+}
+
+impl Page {
+    fn new(q: &RouteQuery) -> Page {
+        Page {
+            after: q.after.as_ref().and_then(key_of_cursor),
+            limit: q.limit.max(1),
+            heap: BinaryHeap::new(),
+            more: false,
+        }
+    }
+
+    /// Offers `k`; `build` makes the filtered route when it could be kept.
+    fn offer(&mut self, k: &EvpnKey, build: impl FnOnce() -> Option<pb::Route>) {
+        if self.after.as_ref().is_some_and(|a| k <= a) {
+            return;
+        }
+        if self.heap.len() >= self.limit && self.heap.peek().is_some_and(|m| *k >= m.0) {
+            self.more = true;
+            return;
+        }
+        let Some(r) = build() else { return };
+        self.heap.push(Ranked(k.clone(), r));
+        if self.heap.len() > self.limit {
+            self.heap.pop();
+            self.more = true;
+        }
+    }
+
+    fn finish(self) -> RoutePage {
+        let routes = self.heap.into_sorted_vec();
+        let next = if self.more {
+            routes.last().and_then(|r| cursor_of(&r.0))
+        } else {
+            None
+        };
+        RoutePage {
+            routes: routes.into_iter().map(|r| r.1).collect(),
+            next,
+        }
     }
 }
 
@@ -243,33 +311,32 @@ impl Core {
     }
 
     pub fn api_routes(&self, q: &RouteQuery) -> RoutePage {
-        let mut routes: Vec<(EvpnKey, pb::Route)> = Vec::new();
+        let mut page = Page::new(q);
         match q.view {
             View::LocRib => {
                 for (k, p) in self.rib.iter_best() {
-                    let r = pb::Route {
-                        key: Some(key_of(&p.attrs)),
-                        paths: vec![path_of(self, &p.attrs, p, true)],
-                    };
-                    if let Some(r) = q.filter.apply(&r) {
-                        routes.push((k.clone(), r));
-                    }
+                    page.offer(k, || {
+                        q.filter.apply(&pb::Route {
+                            key: Some(key_of(&p.attrs)),
+                            paths: vec![path_of(self, &p.attrs, p, true)],
+                        })
+                    });
                 }
             }
             View::AdjRibIn => {
-                let mut by_key: std::collections::HashMap<&EvpnKey, pb::Route> =
-                    std::collections::HashMap::new();
-                for (k, p, best) in self.rib.iter_paths() {
-                    let r = by_key.entry(k).or_insert_with(|| pb::Route {
-                        key: Some(key_of(&p.attrs)),
-                        paths: Vec::new(),
+                for (k, best) in self.rib.iter_best() {
+                    page.offer(k, || {
+                        let paths = self
+                            .rib
+                            .explain(k)
+                            .into_iter()
+                            .map(|(p, why)| path_of(self, &p.attrs, p, why.is_none()))
+                            .collect();
+                        q.filter.apply(&pb::Route {
+                            key: Some(key_of(&best.attrs)),
+                            paths,
+                        })
                     });
-                    r.paths.push(path_of(self, &p.attrs, p, best));
-                }
-                for (k, r) in by_key {
-                    if let Some(r) = q.filter.apply(&r) {
-                        routes.push((k.clone(), r));
-                    }
                 }
             }
             View::AdjRibOut => {
@@ -282,22 +349,21 @@ impl Core {
                         let Some(best) = self.rib.best(k) else {
                             continue;
                         };
-                        let mut e = (*o.entry).clone();
-                        e.attrs = o.attrs.clone();
-                        let mut p = path_of(self, &e, best, true);
-                        p.peer = addr.to_string();
-                        let r = pb::Route {
-                            key: Some(key_of(&e)),
-                            paths: vec![p],
-                        };
-                        if let Some(r) = q.filter.apply(&r) {
-                            routes.push((k.clone(), r));
-                        }
+                        page.offer(k, || {
+                            let mut e = (*o.entry).clone();
+                            e.attrs = o.attrs.clone();
+                            let mut p = path_of(self, &e, best, true);
+                            p.peer = addr.to_string();
+                            q.filter.apply(&pb::Route {
+                                key: Some(key_of(&e)),
+                                paths: vec![p],
+                            })
+                        });
                     }
                 }
             }
         }
-        page(routes, q)
+        page.finish()
     }
 
     pub fn api_explain(&self, rd: Rd, prefix: &str) -> Option<pb::ExplainRouteResponse> {
