@@ -197,18 +197,14 @@ impl Backend for DaemonApi {
         self.read(move |d| d.core.api_explain(rd, &prefix)).await
     }
 
-    async fn add_route(&self, _route: LocalRoute) -> Result<pb::RouteKey, BackendError> {
-        Err(BackendError::FailedPrecondition(
-            "adding routes over the API is not implemented yet; use [[evpn.vni]] in fabric.toml"
-                .into(),
-        ))
+    async fn add_route(&self, route: LocalRoute) -> Result<pb::RouteKey, BackendError> {
+        self.act(move |d| Box::pin(async move { d.core.api_add_route(route).await }))
+            .await
     }
 
-    async fn delete_route(&self, _route: LocalRoute) -> Result<(), BackendError> {
-        Err(BackendError::FailedPrecondition(
-            "deleting routes over the API is not implemented yet; edit fabric.toml and reload"
-                .into(),
-        ))
+    async fn delete_route(&self, route: LocalRoute) -> Result<(), BackendError> {
+        self.act(move |d| Box::pin(async move { d.core.api_delete_route(route).await }))
+            .await?
     }
 
     async fn list_vnis(&self, vni: Option<Vni>) -> Result<Vec<pb::Vni>, BackendError> {

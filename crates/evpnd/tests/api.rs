@@ -164,6 +164,68 @@ fn api_answers_from_a_running_daemon() {
         assert_eq!(ex.paths.len(), 1);
         assert!(ex.paths[0].path.as_ref().is_some_and(|p| p.best));
 
+        // A route added over a's API reaches b; deleting it withdraws it.
+        let added = pb::LocalRoute {
+            route: Some(pb::local_route::Route::MacIp(pb::LocalMacIp {
+                vni: 100,
+                mac: "02:00:00:00:00:0e".into(),
+                ip: String::new(),
+                sticky: true,
+            })),
+        };
+        let k = routes
+            .add_route(pb::AddRouteRequest {
+                route: Some(added.clone()),
+            })
+            .await
+            .expect("add route")
+            .into_inner()
+            .key
+            .expect("key");
+        assert_eq!(k.rd, "10.0.0.1:100");
+        let routes_b = pb::route_service_client::RouteServiceClient::new(channel(&ns, "b").await);
+        let on_b = |present: bool| {
+            let mut c = routes_b.clone();
+            async move {
+                for _ in 0..40 {
+                    let n = c
+                        .list_routes(pb::ListRoutesRequest {
+                            view: pb::RibView::LocRib as i32,
+                            filter: Some(pb::RouteFilter {
+                                mac: "02:00:00:00:00:0e".into(),
+                                ..Default::default()
+                            }),
+                            page_size: 0,
+                            page_token: String::new(),
+                        })
+                        .await
+                        .expect("list on b")
+                        .into_inner()
+                        .routes;
+                    if (n.len() == 1 && n[0].paths[0].sticky) == present
+                        && (n.is_empty() != present)
+                    {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                panic!("route added over the API: expected present={present} on b");
+            }
+        };
+        on_b(true).await;
+        routes
+            .delete_route(pb::DeleteRouteRequest {
+                route: Some(added.clone()),
+            })
+            .await
+            .expect("delete route");
+        on_b(false).await;
+        let again = routes
+            .delete_route(pb::DeleteRouteRequest { route: Some(added) })
+            .await
+            .expect_err("deleting twice");
+        assert_eq!(again.code(), Code::NotFound);
+
         // Watch on a, then reload b with one more MAC: the watcher sees it, and
         // the session is not reset by a VNI change.
         let mut watch = pb::watch_service_client::WatchServiceClient::new(channel(&ns, "a").await);

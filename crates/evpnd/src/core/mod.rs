@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
+mod local;
 mod query;
 mod watch;
 
@@ -102,6 +103,8 @@ pub struct Core {
     /// UPDATE messages received / sent (API counters).
     updates_in: u64,
     updates_out: u64,
+    /// Routes added over the API (path id [`local::API_PATH`]).
+    api_originated: std::collections::HashSet<EvpnKey>,
     /// Peer and route changes for API watchers.
     events: tokio::sync::broadcast::Sender<evpnd_api::pb::watch_response::Event>,
 }
@@ -209,6 +212,7 @@ impl Core {
             dataplane: Vec::new(),
             started: Instant::now(),
             generation: 1,
+            api_originated: std::collections::HashSet::new(),
             updates_in: 0,
             updates_out: 0,
             events: tokio::sync::broadcast::channel(watch::WATCH_BUFFER).0,
