@@ -178,10 +178,16 @@ impl Backend for DaemonApi {
                 self.act(move |d| Box::pin(async move { d.core.resend(address).await }))
                     .await?
             }
-            _ => Err(BackendError::FailedPrecondition(
-                "soft reset in (sending ROUTE-REFRESH) is not implemented yet; use a hard reset"
-                    .into(),
-            )),
+            _ => {
+                self.act(move |d| Box::pin(async move { d.core.refresh_in(address) }))
+                    .await??;
+                self.peer_command(
+                    address,
+                    None,
+                    vec![PeerCommand::RouteRefresh(evpnd_wire::Family::L2VPN_EVPN)],
+                )
+                .await
+            }
         }
     }
 

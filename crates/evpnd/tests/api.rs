@@ -164,6 +164,27 @@ fn api_answers_from_a_running_daemon() {
         assert_eq!(ex.paths.len(), 1);
         assert!(ex.paths[0].path.as_ref().is_some_and(|p| p.best));
 
+        // Soft reset in: a asks b for its routes again (ROUTE-REFRESH); soft out re-sends a's.
+        for kind in [pb::ResetKind::SoftIn, pb::ResetKind::SoftOut] {
+            peers
+                .reset_peer(pb::ResetPeerRequest {
+                    address: "10.0.0.2".into(),
+                    kind: kind as i32,
+                })
+                .await
+                .expect("soft reset");
+        }
+        wait_until(
+            "b answers a's ROUTE-REFRESH",
+            Duration::from_secs(10),
+            || {
+                ns.log("b")
+                    .contains("route refresh: re-sending the Adj-RIB-Out")
+                    .then_some(())
+                    .ok_or("no refresh on b".to_string())
+            },
+        );
+
         // A route added over a's API reaches b; deleting it withdraws it.
         let added = pb::LocalRoute {
             route: Some(pb::local_route::Route::MacIp(pb::LocalMacIp {

@@ -96,6 +96,9 @@ pub enum PeerCommand {
     Incoming(TcpStream),
     Start,
     Stop,
+    /// Ask the peer to re-send its routes of this family (RFC 2918); only
+    /// written while Established.
+    RouteRefresh(evpnd_wire::Family),
     /// Close with this NOTIFICATION; see [`Event::Shutdown`].
     Shutdown {
         notify: NotifyError,
@@ -174,6 +177,12 @@ pub async fn run_peer(
                 }
                 Some(PeerCommand::Incoming(stream)) => {
                     s.incoming(stream).await;
+                    continue;
+                }
+                Some(PeerCommand::RouteRefresh(family)) => {
+                    if s.fsm.state() == State::Established {
+                        s.write(&Message::RouteRefresh(RouteRefresh::request(family))).await;
+                    }
                     continue;
                 }
                 Some(PeerCommand::Start) => Event::Start,

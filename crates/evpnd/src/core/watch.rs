@@ -120,6 +120,28 @@ impl Core {
         }
     }
 
+    /// Soft reset in is possible only if the peer negotiated route refresh.
+    pub fn refresh_in(&self, addr: std::net::IpAddr) -> Result<(), BackendError> {
+        let Some(s) = self
+            .peers
+            .iter()
+            .find(|s| !s.removed && *s.cfg.address.get_ref() == addr)
+        else {
+            return Err(BackendError::NotFound(format!(
+                "no neighbor {addr} in the configuration"
+            )));
+        };
+        match &s.up {
+            None => Err(BackendError::FailedPrecondition(format!(
+                "neighbor {addr} is not established"
+            ))),
+            Some(n) if !n.route_refresh => Err(BackendError::FailedPrecondition(format!(
+                "neighbor {addr} did not negotiate route refresh; use a hard reset"
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Soft reset out: re-sends the peer's whole Adj-RIB-Out.
     pub async fn resend(&mut self, addr: std::net::IpAddr) -> Result<(), BackendError> {
         let Some(i) = self
