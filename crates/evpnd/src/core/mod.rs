@@ -100,6 +100,10 @@ pub struct Core {
     started: Instant,
     /// Configuration generation: 1 at start, +1 per applied reload.
     generation: u64,
+    /// Bumped by every RIB change: API listings reuse their sorted key
+    /// snapshot while it is unchanged.
+    rib_version: u64,
+    sorted_keys: std::cell::RefCell<Option<(u64, std::sync::Arc<Vec<EvpnKey>>)>>,
     /// UPDATE messages received / sent (API counters).
     updates_in: u64,
     updates_out: u64,
@@ -212,6 +216,8 @@ impl Core {
             dataplane: Vec::new(),
             started: Instant::now(),
             generation: 1,
+            rib_version: 0,
+            sorted_keys: std::cell::RefCell::new(None),
             api_originated: std::collections::HashSet::new(),
             updates_in: 0,
             updates_out: 0,
@@ -554,6 +560,7 @@ impl Core {
                 self.export(&k);
                 self.import(&k);
                 touched = true;
+                self.rib_version += 1;
             }
             // What the EVPN domain originated or withdrew in reaction goes
             // through the RIB too.

@@ -310,57 +310,92 @@ impl Core {
         v
     }
 
+    /// Loc-RIB keys in order, rebuilt only when the RIB changed since the
+    /// last listing: paging a large table costs one sort, then a binary
+    /// search and `limit` steps per page.
+    fn keys_in_order(&self) -> std::sync::Arc<Vec<EvpnKey>> {
+        let mut cache = self.sorted_keys.borrow_mut();
+        if let Some((v, keys)) = cache.as_ref()
+            && *v == self.rib_version
+        {
+            return std::sync::Arc::clone(keys);
+        }
+        let mut keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k.clone()).collect();
+        keys.sort_unstable();
+        let keys = std::sync::Arc::new(keys);
+        *cache = Some((self.rib_version, std::sync::Arc::clone(&keys)));
+        keys
+    }
+
     pub fn api_routes(&self, q: &RouteQuery) -> RoutePage {
+        if q.view == View::AdjRibOut {
+            return self.adj_rib_out_page(q);
+        }
+        let keys = self.keys_in_order();
+        let after = q.after.as_ref().and_then(key_of_cursor);
+        let start = match &after {
+            Some(a) => keys.partition_point(|k| k <= a),
+            None => 0,
+        };
+        let limit = q.limit.max(1);
+        let mut routes = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for k in &keys[start..] {
+            if routes.len() == limit {
+                more = true;
+                break;
+            }
+            let Some(best) = self.rib.best(k) else {
+                continue;
+            };
+            let r = match q.view {
+                View::LocRib => pb::Route {
+                    key: Some(key_of(&best.attrs)),
+                    paths: vec![path_of(self, &best.attrs, best, true)],
+                },
+                _ => pb::Route {
+                    key: Some(key_of(&best.attrs)),
+                    paths: self
+                        .rib
+                        .explain(k)
+                        .into_iter()
+                        .map(|(p, why)| path_of(self, &p.attrs, p, why.is_none()))
+                        .collect(),
+                },
+            };
+            if let Some(r) = q.filter.apply(&r) {
+                routes.push(r);
+                last = Some(k);
+            }
+        }
+        RoutePage {
+            routes,
+            next: if more { last.and_then(cursor_of) } else { None },
+        }
+    }
+
+    fn adj_rib_out_page(&self, q: &RouteQuery) -> RoutePage {
         let mut page = Page::new(q);
-        match q.view {
-            View::LocRib => {
-                for (k, p) in self.rib.iter_best() {
-                    page.offer(k, || {
-                        q.filter.apply(&pb::Route {
-                            key: Some(key_of(&p.attrs)),
-                            paths: vec![path_of(self, &p.attrs, p, true)],
-                        })
-                    });
-                }
+        for s in self.peers.iter().filter(|s| !s.removed) {
+            let addr = *s.cfg.address.get_ref();
+            if q.filter.peer.is_some_and(|p| p != addr) {
+                continue;
             }
-            View::AdjRibIn => {
-                for (k, best) in self.rib.iter_best() {
-                    page.offer(k, || {
-                        let paths = self
-                            .rib
-                            .explain(k)
-                            .into_iter()
-                            .map(|(p, why)| path_of(self, &p.attrs, p, why.is_none()))
-                            .collect();
-                        q.filter.apply(&pb::Route {
-                            key: Some(key_of(&best.attrs)),
-                            paths,
-                        })
-                    });
-                }
-            }
-            View::AdjRibOut => {
-                for s in self.peers.iter().filter(|s| !s.removed) {
-                    let addr = *s.cfg.address.get_ref();
-                    if q.filter.peer.is_some_and(|p| p != addr) {
-                        continue;
-                    }
-                    for (k, o) in s.out.sent() {
-                        let Some(best) = self.rib.best(k) else {
-                            continue;
-                        };
-                        page.offer(k, || {
-                            let mut e = (*o.entry).clone();
-                            e.attrs = o.attrs.clone();
-                            let mut p = path_of(self, &e, best, true);
-                            p.peer = addr.to_string();
-                            q.filter.apply(&pb::Route {
-                                key: Some(key_of(&e)),
-                                paths: vec![p],
-                            })
-                        });
-                    }
-                }
+            for (k, o) in s.out.sent() {
+                let Some(best) = self.rib.best(k) else {
+                    continue;
+                };
+                page.offer(k, || {
+                    let mut e = (*o.entry).clone();
+                    e.attrs = o.attrs.clone();
+                    let mut p = path_of(self, &e, best, true);
+                    p.peer = addr.to_string();
+                    q.filter.apply(&pb::Route {
+                        key: Some(key_of(&e)),
+                        paths: vec![p],
+                    })
+                });
             }
         }
         page.finish()
