@@ -11,14 +11,20 @@ use tracing_subscriber::{EnvFilter, Registry, reload};
 static FILTER: OnceLock<reload::Handle<EnvFilter, Registry>> = OnceLock::new();
 static LEVEL: Mutex<pb::LogLevel> = Mutex::new(pb::LogLevel::Info);
 
+/// The default level of a filter spec (`info` in `evpnd=debug,info`);
+/// `info` when it names none, as tracing's default.
 fn level_of(s: &str) -> pb::LogLevel {
-    match s.split(',').next().unwrap_or("").trim() {
+    let default = s
+        .split(',')
+        .map(str::trim)
+        .rfind(|p| !p.contains('='))
+        .unwrap_or("info");
+    match default {
         "error" => pb::LogLevel::Error,
         "warn" => pb::LogLevel::Warn,
         "debug" => pb::LogLevel::Debug,
         "trace" => pb::LogLevel::Trace,
-        "info" => pb::LogLevel::Info,
-        _ => pb::LogLevel::Unspecified,
+        _ => pb::LogLevel::Info,
     }
 }
 
