@@ -32,6 +32,9 @@ pub struct Metrics {
     pub local_macs: u64,
     /// Remote MACs.
     pub remote_macs: u64,
+    /// Per VNI: (VNI, local MACs, remote MACs). VNIs are few, so the label
+    /// stays bounded (there is never a per-MAC label).
+    pub macs_per_vni: Vec<(u32, u64, u64)>,
     /// MACs frozen by duplicate detection.
     pub duplicate_macs: u64,
     /// UPDATEs received since start.
@@ -171,6 +174,24 @@ pub fn render(m: &Metrics, rss: Option<u64>) -> String {
     );
     let _ = writeln!(o, "evpnd_macs{{origin=\"local\"}} {}", m.local_macs);
     let _ = writeln!(o, "evpnd_macs{{origin=\"remote\"}} {}", m.remote_macs);
+    if !m.macs_per_vni.is_empty() {
+        family(
+            &mut o,
+            "evpnd_vni_macs",
+            "gauge",
+            "MAC table entries per VNI and origin.",
+        );
+        for (vni, local, remote) in &m.macs_per_vni {
+            let _ = writeln!(
+                o,
+                "evpnd_vni_macs{{vni=\"{vni}\",origin=\"local\"}} {local}"
+            );
+            let _ = writeln!(
+                o,
+                "evpnd_vni_macs{{vni=\"{vni}\",origin=\"remote\"}} {remote}"
+            );
+        }
+    }
     single(
         &mut o,
         "evpnd_duplicate_macs",

@@ -34,6 +34,7 @@ async fn metrics_endpoint() {
         "{r}"
     );
     assert!(r.contains("evpnd_macs{origin=\"remote\"} 1\n"));
+    assert!(r.contains("evpnd_vni_macs{vni=\"100\",origin=\"local\"} 1\n"));
     assert!(r.contains("# TYPE evpnd_updates_received_total counter\n"));
     let rss = r
         .lines()

@@ -282,6 +282,7 @@ impl Backend for DaemonApi {
                 vnis: u64::from(c.vnis),
                 local_macs: c.local_macs,
                 remote_macs: c.remote_macs,
+                macs_per_vni: d.core.macs_per_vni(),
                 duplicate_macs: d.core.api_duplicates(None).len() as u64,
                 updates_received: c.updates_received,
                 updates_sent: c.updates_sent,

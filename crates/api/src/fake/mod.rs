@@ -396,6 +396,7 @@ impl Backend for FakeBackend {
             vnis: 2,
             local_macs: 1,
             remote_macs: 1,
+            macs_per_vni: vec![(100, 1, 1)],
             duplicate_macs: 1,
             ..Default::default()
         })

@@ -247,6 +247,24 @@ impl Core {
         (l, r)
     }
 
+    /// (VNI, local MACs, remote MACs) for every EVPN instance (metrics).
+    pub fn macs_per_vni(&self) -> Vec<(u32, u64, u64)> {
+        let mut by: std::collections::BTreeMap<u32, (u64, u64)> = self
+            .evpn
+            .instances()
+            .map(|i| (i.vni.get(), (0, 0)))
+            .collect();
+        for ((v, _), m) in self.evpn.macs() {
+            let e = by.entry(v.get()).or_default();
+            match m.owner {
+                Some(Owner::Local { .. }) => e.0 += 1,
+                Some(Owner::Remote(_)) => e.1 += 1,
+                None => {}
+            }
+        }
+        by.into_iter().map(|(v, (l, r))| (v, l, r)).collect()
+    }
+
     pub fn api_peers(&self) -> Vec<pb::Peer> {
         let mut v: Vec<pb::Peer> = self
             .peers
