@@ -138,3 +138,79 @@ fn ebgp_multihop_reaches_a_peer_two_hops_away() {
         },
     );
 }
+
+/// The same switch made by SIGHUP on both sides, one after the other: for a
+/// moment one side sends with TTL 2 and the other still with TTL 1, which
+/// leaves a half-open connection behind. The side holding the peer's newer
+/// connection must not wait out the OpenSent hold time (240 s) on the dead
+/// one.
+#[test]
+fn ebgp_multihop_switched_on_by_reload() {
+    let mut a = Netns::new("mra");
+    let r = Netns::new("mrr");
+    let mut b = Netns::new("mrb");
+    link(&a, "tor", "10.0.1.1/24", &r, "toa", "10.0.1.254/24");
+    link(&b, "tor", "10.0.2.2/24", &r, "tob", "10.0.2.254/24");
+    r.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        .expect("forwarding");
+    a.exec(&["ip", "route", "add", "10.0.2.0/24", "via", "10.0.1.254"])
+        .expect("route");
+    b.exec(&["ip", "route", "add", "10.0.1.0/24", "via", "10.0.2.254"])
+        .expect("route");
+    a.start_evpnd(
+        "evpnd",
+        &conf(
+            "10.0.1.1",
+            65001,
+            "10.0.2.2",
+            65002,
+            false,
+            "02:00:00:00:00:0a",
+        ),
+    );
+    b.start_evpnd(
+        "evpnd",
+        &conf(
+            "10.0.2.2",
+            65002,
+            "10.0.1.1",
+            65001,
+            false,
+            "02:00:00:00:00:0b",
+        ),
+    );
+    wait_until("both API sockets", Duration::from_secs(20), || {
+        (a.api_socket("evpnd").exists() && b.api_socket("evpnd").exists())
+            .then_some(())
+            .ok_or(String::new())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    for (ns, peer_asn) in [(&a, 65002), (&b, 65001)] {
+        let path = ns.dir.join("evpnd.toml");
+        let text = std::fs::read_to_string(&path).expect("config");
+        let from = format!("remote_asn = {peer_asn}\n");
+        std::fs::write(
+            &path,
+            text.replace(&from, &format!("{from}ebgp_multihop = 2\n")),
+        )
+        .expect("rewrite config");
+        let pid = ns.pid("evpnd").expect("pid");
+        lab::sh(&["kill", "-HUP", &pid.to_string()]).expect("SIGHUP");
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    wait_until(
+        "eBGP multihop session after the reloads",
+        Duration::from_secs(30),
+        || match state(&rt, &a, "evpnd", "10.0.2.2") {
+            (s, n) if s == pb::FsmState::Established as i32 && n >= 2 => Ok(()),
+            other => Err(format!(
+                "{other:?}\na:\n{}\nb:\n{}",
+                a.log("evpnd"),
+                b.log("evpnd")
+            )),
+        },
+    );
+}

@@ -120,6 +120,11 @@ struct Session {
     /// An accepted connection waiting for collision resolution; our OPEN has
     /// already been sent on it (so the peer's side of it can progress too).
     held: Option<TcpStream>,
+    /// When a connection was held while ours was still in OpenSent: if ours
+    /// gets no OPEN by [`HELD_PATIENCE`] later, ours is presumed dead (e.g.
+    /// a half-open TCP connection whose peer restarted) and the held one is
+    /// adopted, instead of waiting out the OpenSent hold time (240 s).
+    held_since: Option<Instant>,
     /// The next SendOpen is already done (an adopted held connection).
     skip_open: bool,
     timers: HashMap<Timer, Instant>,
@@ -141,6 +146,7 @@ pub async fn run_peer(
         fsm,
         conn: None,
         held: None,
+        held_since: None,
         skip_open: false,
         timers: HashMap::new(),
         rx_ctx: Context::default(),
@@ -150,6 +156,13 @@ pub async fn run_peer(
     let mut connecting: Option<tokio::task::JoinHandle<std::io::Result<TcpStream>>> = None;
     loop {
         let deadline = s.timers.values().min().copied();
+        let held_deadline = s.held_since.map(|t| t + HELD_PATIENCE);
+        let held_wait = async {
+            match held_deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
         let sleep = async {
             match deadline {
                 Some(d) => tokio::time::sleep_until(d).await,
@@ -189,6 +202,21 @@ pub async fn run_peer(
                 Some(PeerCommand::Stop) => Event::Stop,
                 Some(PeerCommand::Shutdown { notify, restart_after }) => Event::Shutdown { notify, restart_after },
             },
+            () = held_wait => {
+                s.held_since = None;
+                if s.fsm.state() == State::OpenSent && s.held.is_some() {
+                    warn!(peer = %s.cfg.remote, "no OPEN on our connection while the peer's is waiting: taking the peer's");
+                    s.write(&collision_notification()).await;
+                    s.conn = None;
+                    s.timers.clear();
+                    s.fsm = Fsm::new(s.cfg.fsm.clone(), s.cfg.policy.clone());
+                    if let Some(stream) = s.held.take() {
+                        s.skip_open = true;
+                        s.adopt(stream, &mut connecting).await;
+                    }
+                }
+                continue;
+            }
             () = sleep => {
                 let now = Instant::now();
                 let due: Vec<Timer> = s.timers.iter().filter(|(_, d)| **d <= now).map(|(t, _)| *t).collect();
@@ -379,6 +407,9 @@ impl Session {
                 if let Some(mut old) = self.held.replace(stream) {
                     reject(&mut old).await;
                 }
+                if self.fsm.state() == State::OpenSent {
+                    self.held_since = Some(Instant::now());
+                }
                 if self.fsm.state() == State::OpenConfirm {
                     self.resolve_collision(&mut None).await;
                 }
@@ -474,6 +505,9 @@ impl Session {
         let _ = self.events.send(PeerEvent::Drained { peer: self.id }).await;
     }
 }
+
+/// How long a held connection waits for ours to show signs of life.
+const HELD_PATIENCE: Duration = Duration::from_secs(3);
 
 fn collision_notification() -> Message {
     Message::Notification(Notification::from(&NotifyError::new(
