@@ -41,11 +41,12 @@ fn state(rt: &tokio::runtime::Runtime, ns: &Netns, label: &str, peer: &str) -> (
     })
 }
 
-#[test]
-fn ebgp_multihop_reaches_a_peer_two_hops_away() {
-    let mut a = Netns::new("mha");
-    let r = Netns::new("mhr");
-    let mut b = Netns::new("mhb");
+/// a — r — b: two evpnd namespaces joined through a router namespace;
+/// both evpnd started single-hop (TTL 1), and their API sockets ready.
+fn two_hops(tag: &str) -> (Netns, Netns, Netns) {
+    let mut a = Netns::new(&format!("{tag}a"));
+    let r = Netns::new(&format!("{tag}r"));
+    let mut b = Netns::new(&format!("{tag}b"));
     link(&a, "tor", "10.0.1.1/24", &r, "toa", "10.0.1.254/24");
     link(&b, "tor", "10.0.2.2/24", &r, "tob", "10.0.2.254/24");
     r.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"])
@@ -79,15 +80,21 @@ fn ebgp_multihop_reaches_a_peer_two_hops_away() {
             "02:00:00:00:00:0b",
         ),
     );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     wait_until("both API sockets", Duration::from_secs(20), || {
         (a.api_socket("evpnd").exists() && b.api_socket("evpnd").exists())
             .then_some(())
             .ok_or(String::new())
     });
+    (a, r, b)
+}
+
+#[test]
+fn ebgp_multihop_reaches_a_peer_two_hops_away() {
+    let (mut a, _r, mut b) = two_hops("mh");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     std::thread::sleep(Duration::from_secs(6));
     let (st, _) = state(&rt, &a, "evpnd", "10.0.2.2");
     assert_ne!(
@@ -146,44 +153,7 @@ fn ebgp_multihop_reaches_a_peer_two_hops_away() {
 /// one.
 #[test]
 fn ebgp_multihop_switched_on_by_reload() {
-    let mut a = Netns::new("mra");
-    let r = Netns::new("mrr");
-    let mut b = Netns::new("mrb");
-    link(&a, "tor", "10.0.1.1/24", &r, "toa", "10.0.1.254/24");
-    link(&b, "tor", "10.0.2.2/24", &r, "tob", "10.0.2.254/24");
-    r.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"])
-        .expect("forwarding");
-    a.exec(&["ip", "route", "add", "10.0.2.0/24", "via", "10.0.1.254"])
-        .expect("route");
-    b.exec(&["ip", "route", "add", "10.0.1.0/24", "via", "10.0.2.254"])
-        .expect("route");
-    a.start_evpnd(
-        "evpnd",
-        &conf(
-            "10.0.1.1",
-            65001,
-            "10.0.2.2",
-            65002,
-            false,
-            "02:00:00:00:00:0a",
-        ),
-    );
-    b.start_evpnd(
-        "evpnd",
-        &conf(
-            "10.0.2.2",
-            65002,
-            "10.0.1.1",
-            65001,
-            false,
-            "02:00:00:00:00:0b",
-        ),
-    );
-    wait_until("both API sockets", Duration::from_secs(20), || {
-        (a.api_socket("evpnd").exists() && b.api_socket("evpnd").exists())
-            .then_some(())
-            .ok_or(String::new())
-    });
+    let (a, _r, b) = two_hops("mr");
     std::thread::sleep(Duration::from_secs(2));
     for (ns, peer_asn) in [(&a, 65002), (&b, 65001)] {
         let path = ns.dir.join("evpnd.toml");
