@@ -156,6 +156,10 @@ impl Reconciler {
 
     /// A notification: our entry now holds `value` (`None`: deleted).
     pub fn kernel(&mut self, key: Key, value: Option<Value>) {
+        // The echo of our own write: nothing to compare again.
+        if self.actual.get(&key) == value.as_ref() {
+            return;
+        }
         match value {
             Some(v) => self.actual.insert(key, v),
             None => self.actual.remove(&key),
