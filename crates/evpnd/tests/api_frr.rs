@@ -124,6 +124,7 @@ fn api_steers_evpnd_with_frr_as_peer() {
             .peer
             .expect("peer");
         assert!(!p.enabled);
+        assert_eq!(p.state, pb::FsmState::Idle as i32, "a disabled peer's session is Idle");
         peers
             .enable_peer(pb::EnablePeerRequest { address: "10.1.1.2".into() })
             .await

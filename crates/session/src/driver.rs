@@ -86,6 +86,11 @@ pub enum PeerEvent {
     Drained {
         peer: PeerIndex,
     },
+    /// The FSM moved to another state (reported for the management API).
+    State {
+        peer: PeerIndex,
+        state: State,
+    },
 }
 
 /// What the core (or the listener) tells a session.
@@ -339,6 +344,13 @@ impl Session {
         if was != State::Idle && self.fsm.state() == State::Idle && self.conn.is_none() {
             self.rx_ctx = Context::default();
             self.tx_ctx = Context::default();
+        }
+        if was != self.fsm.state() {
+            // For the API; a full channel must not stall the session.
+            let _ = self.events.try_send(PeerEvent::State {
+                peer: self.id,
+                state: self.fsm.state(),
+            });
         }
     }
 

@@ -59,6 +59,8 @@ struct PeerSlot {
     up_since: Option<Instant>,
     /// Why the session last went down.
     last_error: String,
+    /// The session's FSM state as last reported.
+    fsm_state: evpnd_session::fsm::State,
 }
 
 impl PeerSlot {
@@ -77,6 +79,7 @@ impl PeerSlot {
             removed: false,
             up_since: None,
             last_error: String::new(),
+            fsm_state: evpnd_session::fsm::State::Idle,
         }
     }
 }
@@ -344,6 +347,11 @@ impl Core {
                     info!(peer = %p.cfg.address.get_ref(), routes = p.out.pending_len(), "route refresh: re-sending the Adj-RIB-Out");
                 }
                 self.flush(peer).await;
+            }
+            PeerEvent::State { peer, state } => {
+                if let Some(p) = self.peers.get_mut(peer as usize) {
+                    p.fsm_state = state;
+                }
             }
             PeerEvent::Drained { peer } => {
                 if let Some(p) = self.peers.get_mut(peer as usize) {

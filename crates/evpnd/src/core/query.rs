@@ -272,12 +272,14 @@ impl Core {
             .enumerate()
             .filter(|(_, p)| !p.removed)
             .map(|(i, p)| {
-                let state = if p.up.is_some() {
-                    pb::FsmState::Established
-                } else if p.cfg.enabled {
-                    pb::FsmState::Active
-                } else {
-                    pb::FsmState::Idle
+                use evpnd_session::fsm::State;
+                let state = match (p.up.is_some(), p.fsm_state) {
+                    (true, _) | (false, State::Established) => pb::FsmState::Established,
+                    (false, State::Idle) => pb::FsmState::Idle,
+                    (false, State::Connect) => pb::FsmState::Connect,
+                    (false, State::Active) => pb::FsmState::Active,
+                    (false, State::OpenSent) => pb::FsmState::OpenSent,
+                    (false, State::OpenConfirm) => pb::FsmState::OpenConfirm,
                 };
                 let received = self.rib.peer_path_count(Self::peer_id(i as u32)) as u64;
                 let mut out = pb::Peer {
