@@ -308,9 +308,9 @@ fn restart_keeps_forwarding_sweeps_the_stale_and_spares_the_operator() {
         .join()
         .expect("ping thread")
         .unwrap_or_else(|e| e);
-    // 50 pings 100 ms apart across kill -9 + restart. Seen: 0 lost, and
-    // in some runs 1 (cause not yet pinned down; docs/kernel.md). More
-    // than one means forwarding was interrupted.
+    // 50 pings 100 ms apart across kill -9 + restart: none may be lost.
+    // (One was, in some runs, while End-of-RIB went out before the kernel's
+    // MACs were re-advertised and the reflector swept them meanwhile.)
     let received = out
         .lines()
         .find_map(|l| {
@@ -322,7 +322,7 @@ fn restart_keeps_forwarding_sweeps_the_stale_and_spares_the_operator() {
                 .ok()
         })
         .unwrap_or(0);
-    assert!(received >= 49, "traffic interrupted by the restart:\n{out}");
+    assert!(received >= 50, "traffic interrupted by the restart:\n{out}");
     // Once BGP has converged the leftover goes, the rest stays.
     wait_until(
         "stale MAC swept on leaf1",

@@ -100,6 +100,8 @@ pub struct Core {
     dataplane: Vec<DesiredChange>,
     /// `DesiredChange::Converged` sent (or not needed: no linux task).
     converged: bool,
+    /// The linux task's initial dump is in (always, without one).
+    local_synced: bool,
     started: Instant,
     /// Configuration generation: 1 at start, +1 per applied reload.
     generation: u64,
@@ -210,6 +212,7 @@ impl Core {
         Core {
             evpn: Evpn::new(Arc::clone(&cfg)),
             converged: !cfg.evpn.learn_from_kernel,
+            local_synced: !cfg.evpn.learn_from_kernel,
             cfg,
             peers,
             rib: Table::new(),
@@ -648,8 +651,16 @@ impl Core {
     /// Kernel state from the linux task.
     pub async fn local_event(&mut self, ev: LocalEvent) {
         let now = self.now_secs();
+        let synced = ev == LocalEvent::Synced;
         self.evpn.local_event(ev, now);
         self.apply(Vec::new()).await;
+        if synced && !self.local_synced {
+            // Everything local is in the Adj-RIB-Outs now: End-of-RIB may go.
+            self.local_synced = true;
+            for i in 0..self.peers.len() {
+                self.flush(i as PeerIndex).await;
+            }
+        }
     }
 
     /// Whether dataplane changes wait for the linux task.
@@ -762,6 +773,7 @@ impl Core {
 
     /// Sends the peer's pending changes as packed UPDATEs if it has room.
     async fn flush(&mut self, peer: PeerIndex) {
+        let local_synced = self.local_synced;
         let Some(slot) = self.peers.get_mut(peer as usize) else {
             return;
         };
@@ -797,7 +809,10 @@ impl Core {
             }));
         }
         if updates.is_empty() {
-            if slot.eor_pending && slot.out.pending_len() == 0 {
+            // End-of-RIB only once the kernel's MACs and VNIs are in: sent
+            // earlier, it would make a graceful-restart helper sweep our
+            // routes that are about to be re-advertised (RFC 4724 §4.1).
+            if slot.eor_pending && slot.out.pending_len() == 0 && local_synced {
                 slot.eor_pending = false;
                 slot.in_flight = true;
                 if slot
