@@ -175,6 +175,18 @@ fn hosts_ping_across_the_overlay_with_nothing_static() {
                 .ok_or(out)
         },
     );
+    // Bridge port changes (as when a port starts forwarding after the
+    // forward delay) come as AF_BRIDGE link messages: the VNI must stay.
+    for port in ["vxlan100", "acc"] {
+        l1.exec(&["bridge", "link", "set", "dev", port, "cost", "7"])
+            .expect("port cost");
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        flood_list(l2),
+        ["10.0.0.1"],
+        "leaf1's type 3 must survive a port change"
+    );
     // The same state through the management API of leaf 1.
     api_view_of_leaf1(l1);
     drop(f.rr);

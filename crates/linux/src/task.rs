@@ -375,6 +375,13 @@ impl Task {
             return;
         };
         match m {
+            // AF_BRIDGE link messages are the bridge's view of a port (port
+            // state, flags), sent e.g. when a port starts forwarding; they
+            // carry no IFLA_LINKINFO and must not replace the link, nor does
+            // an AF_BRIDGE delete (the port left a bridge) delete the device.
+            // The device's own AF_UNSPEC message follows such changes.
+            RouteNetlinkMessage::NewLink(l) | RouteNetlinkMessage::DelLink(l)
+                if l.header.interface_family == AddressFamily::Bridge => {}
             RouteNetlinkMessage::NewLink(l) => {
                 let l = kernel::parse_link(&l);
                 if self.links.get(&l.index) != Some(&l) {
