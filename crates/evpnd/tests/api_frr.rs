@@ -53,6 +53,29 @@ fn evpnd_conf(extra_neighbor: bool, macs: usize) -> String {
     c
 }
 
+/// The FRR neighbour as evpnd's API reports it.
+async fn frr_peer(
+    peers: &mut pb::peer_service_client::PeerServiceClient<tonic::transport::Channel>,
+) -> pb::Peer {
+    peers
+        .get_peer(pb::GetPeerRequest {
+            address: "10.1.1.2".into(),
+        })
+        .await
+        .expect("peer")
+        .into_inner()
+        .peer
+        .expect("peer")
+}
+
+/// Rewrites evpnd's configuration in place (keeping its API socket).
+fn rewrite_conf(ev: &Netns, extra_neighbor: bool, macs: usize) {
+    let socket = ev.api_socket("evpnd");
+    let text =
+        evpnd_conf(extra_neighbor, macs) + &format!("[api]\nsocket = \"{}\"\n", socket.display());
+    std::fs::write(ev.dir.join("evpnd.toml"), text).expect("write config");
+}
+
 fn frr_established(frr: &Netns) -> Result<(), String> {
     let v = frr.vtysh_json("show bgp l2vpn evpn summary json")?;
     v.to_string()
@@ -116,13 +139,7 @@ fn api_steers_evpnd_with_frr_as_peer() {
             Ok(()) => Err("still up".into()),
             Err(_) => Ok(()),
         });
-        let p = peers
-            .get_peer(pb::GetPeerRequest { address: "10.1.1.2".into() })
-            .await
-            .expect("peer")
-            .into_inner()
-            .peer
-            .expect("peer");
+        let p = frr_peer(&mut peers).await;
         assert!(!p.enabled);
         assert_eq!(p.state, pb::FsmState::Idle as i32, "a disabled peer's session is Idle");
         peers
@@ -134,24 +151,11 @@ fn api_steers_evpnd_with_frr_as_peer() {
         // Reload adding a neighbour: FRR's session is not reset.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let up = |p: &pb::Peer| p.uptime_seconds;
-        let before = peers
-            .get_peer(pb::GetPeerRequest { address: "10.1.1.2".into() })
-            .await
-            .expect("peer")
-            .into_inner()
-            .peer
-            .expect("peer");
-        std::fs::write(ev.dir.join("evpnd.toml"), evpnd_conf(true, 1) + &format!("[api]\nsocket = \"{}\"\n", ev.api_socket("evpnd").display()))
-            .expect("write config");
+        let before = frr_peer(&mut peers).await;
+        rewrite_conf(&ev, true, 1);
         let rl = daemon.reload_config(pb::ReloadConfigRequest {}).await.expect("reload").into_inner();
         assert!(rl.applied && rl.changes.iter().any(|c| c.path == "neighbor 10.1.1.9"), "{rl:?}");
-        let after = peers
-            .get_peer(pb::GetPeerRequest { address: "10.1.1.2".into() })
-            .await
-            .expect("peer")
-            .into_inner()
-            .peer
-            .expect("peer");
+        let after = frr_peer(&mut peers).await;
         assert_eq!(after.state, pb::FsmState::Established as i32);
         assert!(up(&after) >= up(&before), "FRR's session was reset by the reload");
         let all = peers.list_peers(pb::ListPeersRequest {}).await.expect("peers").into_inner().peers;
@@ -198,8 +202,7 @@ fn api_steers_evpnd_with_frr_as_peer() {
                 break;
             }
         }
-        std::fs::write(ev.dir.join("evpnd.toml"), evpnd_conf(true, 60000) + &format!("[api]\nsocket = \"{}\"\n", ev.api_socket("evpnd").display()))
-            .expect("write config");
+        rewrite_conf(&ev, true, 60000);
         let rl = daemon.reload_config(pb::ReloadConfigRequest {}).await.expect("reload").into_inner();
         assert!(rl.applied, "{rl:?}");
         tokio::time::sleep(Duration::from_secs(2)).await;

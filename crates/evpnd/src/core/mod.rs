@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
+mod control;
 mod local;
 mod query;
 mod watch;

@@ -12,7 +12,7 @@ use evpnd_wire::attr::{AttrValue, ExtCommunity};
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute, decode_evpn_nlris, encode_evpn_nlri};
 use evpnd_wire::{MacAddr, Rd, Vni};
 
-use super::{Core, KERNEL_PATH};
+use super::Core;
 use crate::packing::key_to_nlri;
 use crate::route::RouteEntry;
 
@@ -437,9 +437,9 @@ impl Core {
                 .map(|(p, why)| pb::PathVerdict {
                     path: Some(path_of(self, &p.attrs, p, why.is_none())),
                     reason: why.map_or(pb::LossReason::Unspecified, loss) as i32,
-                    detail: match (why, p.peer == PeerId::LOCAL && p.path_id == KERNEL_PATH) {
-                        (None, _) => "best path".into(),
-                        (Some(w), _) => format!("lost on {w:?}"),
+                    detail: match why {
+                        None => "best path".into(),
+                        Some(w) => format!("lost on {w:?}"),
                     },
                 })
                 .collect(),
@@ -606,5 +606,17 @@ impl Core {
         }
         self.apply(Vec::new()).await;
         Ok(())
+    }
+
+    /// Loc-RIB routes per EVPN route type (metrics).
+    pub fn route_counts(&self) -> Vec<(u8, u64)> {
+        let mut n = [0u64; 6];
+        for (_, p) in self.rib.iter_best() {
+            let t = usize::from(p.attrs.route.route_type());
+            if let Some(x) = n.get_mut(t) {
+                *x += 1;
+            }
+        }
+        (1..=5u8).map(|t| (t, n[usize::from(t)])).collect()
     }
 }

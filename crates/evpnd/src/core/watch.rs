@@ -3,7 +3,7 @@
 //! 1M-route burst costs nothing without watchers); a watcher that falls
 //! behind is told to resynchronise by the API layer.
 
-use evpnd_api::{BackendError, WatchStart, pb};
+use evpnd_api::{WatchStart, pb};
 use evpnd_rib::BestChange;
 use evpnd_wire::nlri::evpn::EvpnKey;
 
@@ -91,75 +91,5 @@ impl Core {
                     peer: Some(p),
                 }));
         }
-    }
-
-    /// Loc-RIB routes per EVPN route type (metrics).
-    pub fn route_counts(&self) -> Vec<(u8, u64)> {
-        let mut n = [0u64; 6];
-        for (_, p) in self.rib.iter_best() {
-            let t = usize::from(p.attrs.route.route_type());
-            if let Some(x) = n.get_mut(t) {
-                *x += 1;
-            }
-        }
-        (1..=5u8).map(|t| (t, n[usize::from(t)])).collect()
-    }
-
-    pub fn generation(&self) -> u64 {
-        self.generation
-    }
-
-    /// The operator enabled or disabled a peer (API).
-    pub fn set_enabled(&mut self, addr: std::net::IpAddr, enabled: bool) {
-        if let Some(s) = self
-            .peers
-            .iter_mut()
-            .find(|s| !s.removed && *s.cfg.address.get_ref() == addr)
-        {
-            s.cfg.enabled = enabled;
-        }
-    }
-
-    /// Soft reset in is possible only if the peer negotiated route refresh.
-    pub fn refresh_in(&self, addr: std::net::IpAddr) -> Result<(), BackendError> {
-        let Some(s) = self
-            .peers
-            .iter()
-            .find(|s| !s.removed && *s.cfg.address.get_ref() == addr)
-        else {
-            return Err(BackendError::NotFound(format!(
-                "no neighbor {addr} in the configuration"
-            )));
-        };
-        match &s.up {
-            None => Err(BackendError::FailedPrecondition(format!(
-                "neighbor {addr} is not established"
-            ))),
-            Some(n) if !n.route_refresh => Err(BackendError::FailedPrecondition(format!(
-                "neighbor {addr} did not negotiate route refresh; use a hard reset"
-            ))),
-            Some(_) => Ok(()),
-        }
-    }
-
-    /// Soft reset out: re-sends the peer's whole Adj-RIB-Out.
-    pub async fn resend(&mut self, addr: std::net::IpAddr) -> Result<(), BackendError> {
-        let Some(i) = self
-            .peers
-            .iter()
-            .position(|s| !s.removed && *s.cfg.address.get_ref() == addr)
-        else {
-            return Err(BackendError::NotFound(format!(
-                "no neighbor {addr} in the configuration"
-            )));
-        };
-        if self.peers[i].up.is_none() {
-            return Err(BackendError::FailedPrecondition(format!(
-                "neighbor {addr} is not established"
-            )));
-        }
-        self.peers[i].out.requeue_all();
-        self.flush(i as u32).await;
-        Ok(())
     }
 }
