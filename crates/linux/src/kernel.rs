@@ -2,11 +2,8 @@
 //! neighbour messages, turned into VNIs, local MACs / neighbours, and
 //! entries of ours. Pure functions over `netlink-packet-route` types.
 //!
-//! Per-VNI layout: `vxlanN` (IFLA_VXLAN_ID = N) is a port of `brN`; the
-//! bridge device itself is the SVI when it carries the IPs. The
-//! single-device layout (VXLAN `external` + VLAN filtering) needs a kernel
-//! with bridge VLAN filtering, which this environment lacks; such a device is
-//! reported as a warning, not guessed at.
+//! Which links make which VNI (both layouts) is [`crate::layout`]; this
+//! module reads messages and classifies neighbour entries against it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -14,15 +11,15 @@ use std::net::IpAddr;
 use evpnd_wire::{MacAddr, Vni};
 use netlink_packet_route::AddressFamily;
 use netlink_packet_route::link::{
-    InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoVxlan, LinkAttribute, LinkInfo,
-    LinkMessage,
+    AfSpecBridge, BridgeVlanInfoFlags, BridgeVlanTunnelInfo, InfoBridge, InfoBridgePort, InfoData,
+    InfoKind, InfoPortData, InfoVlan, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage,
 };
 use netlink_packet_route::route::RouteProtocol;
 
-use crate::VniInfo;
+use crate::layout::Layout;
 use crate::reconcile::{Key, Value};
 
 pub const NUD_INCOMPLETE: u16 = 0x01;
@@ -41,6 +38,16 @@ pub struct Link {
     pub vxlan: Option<Vxlan>,
     pub neigh_suppress: bool,
     pub learning_port: bool,
+    /// A bridge with `vlan_filtering 1` (VLAN-aware).
+    pub vlan_filtering: bool,
+    /// A bridge port with `vlan_tunnel on` (VLAN→VNI mapping by tunnel_info).
+    pub vlan_tunnel: bool,
+    /// An 802.1Q device: its VLAN id, on top of `lower`.
+    pub vlan_id: Option<u16>,
+    pub lower: Option<u32>,
+    /// The port's VLAN→VNI `tunnel_info` mappings, from AF_BRIDGE link
+    /// messages (the AF_UNSPEC message of the device does not carry them).
+    pub tunnels: Vec<(u16, u32)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,16 +69,27 @@ pub fn parse_link(m: &LinkMessage) -> Link {
         match a {
             LinkAttribute::IfName(n) => l.name = n.clone(),
             LinkAttribute::Controller(i) => l.master = Some(*i),
+            LinkAttribute::Link(i) => l.lower = Some(*i),
             LinkAttribute::LinkInfo(infos) => {
                 for i in infos {
                     match i {
                         LinkInfo::Kind(k) => l.kind = Some(kind_name(k)),
                         LinkInfo::Data(InfoData::Vxlan(v)) => l.vxlan = Some(parse_vxlan(v)),
+                        LinkInfo::Data(InfoData::Bridge(b)) => {
+                            l.vlan_filtering = b.contains(&InfoBridge::VlanFiltering(true));
+                        }
+                        LinkInfo::Data(InfoData::Vlan(v)) => {
+                            l.vlan_id = v.iter().find_map(|x| match x {
+                                InfoVlan::Id(id) => Some(*id),
+                                _ => None,
+                            });
+                        }
                         LinkInfo::PortData(InfoPortData::BridgePort(p)) => {
                             for x in p {
                                 match x {
                                     InfoBridgePort::NeighSupress(b) => l.neigh_suppress = *b,
                                     InfoBridgePort::Learning(b) => l.learning_port = *b,
+                                    InfoBridgePort::VlanTunnel(b) => l.vlan_tunnel = *b,
                                     _ => {}
                                 }
                             }
@@ -92,6 +110,57 @@ fn kind_name(k: &InfoKind) -> String {
         InfoKind::Bridge => "bridge".into(),
         other => format!("{other:?}").to_lowercase(),
     }
+}
+
+/// The VLAN→VNI mappings of a bridge port, from an AF_BRIDGE link message
+/// (`bridge vlan add dev vxlan0 vid 10 tunnel_info id 100`), or `None` when
+/// the message carries no bridge AF_SPEC (then the last ones known stand).
+///
+/// ```text
+/// IFLA_AF_SPEC
+///   IFLA_BRIDGE_VLAN_TUNNEL_INFO   one nest per entry or per range end
+///     IFLA_BRIDGE_VLAN_TUNNEL_ID     u32  VNI
+///     IFLA_BRIDGE_VLAN_TUNNEL_VID    u16  VLAN
+///     IFLA_BRIDGE_VLAN_TUNNEL_FLAGS  u16  RANGE_BEGIN (0x08) / RANGE_END (0x10)
+/// ```
+/// A range (`vid 10-12 tunnel_info id 100-102`) comes as its begin and end
+/// entry; VLAN and VNI advance together.
+pub fn parse_tunnels(m: &LinkMessage) -> Option<Vec<(u16, u32)>> {
+    let spec = m.attributes.iter().find_map(|a| match a {
+        LinkAttribute::AfSpecBridge(s) => Some(s),
+        _ => None,
+    })?;
+    let mut out = Vec::new();
+    let mut begin: Option<(u16, u32)> = None;
+    for e in spec {
+        let AfSpecBridge::VlanTunnelInfo(fields) = e else {
+            continue;
+        };
+        let (mut vid, mut id, mut flags) = (None, None, BridgeVlanInfoFlags::empty());
+        for f in fields {
+            match f {
+                BridgeVlanTunnelInfo::Id(x) => id = Some(*x),
+                BridgeVlanTunnelInfo::Vid(x) => vid = Some(*x),
+                BridgeVlanTunnelInfo::Flags(x) => flags = *x,
+                _ => {}
+            }
+        }
+        let (Some(vid), Some(id)) = (vid, id) else {
+            continue;
+        };
+        if flags.contains(BridgeVlanInfoFlags::RangeBegin) {
+            begin = Some((vid, id));
+        } else if flags.contains(BridgeVlanInfoFlags::RangeEnd) {
+            if let Some((v0, i0)) = begin.take()
+                && v0 <= vid
+            {
+                out.extend((v0..=vid).zip(i0..));
+            }
+        } else {
+            out.push((vid, id));
+        }
+    }
+    Some(out)
 }
 
 fn parse_vxlan(v: &[InfoVxlan]) -> Vxlan {
@@ -116,62 +185,6 @@ fn parse_vxlan(v: &[InfoVxlan]) -> Vxlan {
     x
 }
 
-/// The VNIs the links describe, with the problems found on the way.
-/// A dataplane prerequisite not met, per VNI (or for a device with none).
-pub type Warnings = Vec<(Option<Vni>, String)>;
-
-pub fn vnis(links: &HashMap<u32, Link>) -> (HashMap<Vni, VniInfo>, Warnings) {
-    let mut out = HashMap::new();
-    let mut warnings = Vec::new();
-    for l in links.values() {
-        let Some(x) = &l.vxlan else { continue };
-        if x.external {
-            warnings.push((None, format!("{}: single VXLAN device (external) layouts need bridge VLAN filtering, which this kernel lacks; ignored", l.name)));
-            continue;
-        }
-        let Some(vni) = x.vni.and_then(|v| Vni::try_from(v).ok()) else {
-            continue;
-        };
-        let bridge = l.master.and_then(|m| links.get(&m));
-        let info = VniInfo {
-            vni,
-            vxlan_ifindex: l.index,
-            vxlan_name: l.name.clone(),
-            local_ip: x.local,
-            dstport: x.port,
-            learning: x.learning,
-            group: x.group,
-            bridge_ifindex: bridge.map(|b| b.index),
-            bridge_name: bridge.map(|b| b.name.clone()),
-            vlan: None,
-            svi_ifindex: bridge.map(|b| b.index),
-            svi_name: bridge.map(|b| b.name.clone()),
-            neigh_suppress: l.neigh_suppress,
-        };
-        let w = |s: String| (Some(vni), format!("{}: {s}", l.name));
-        if x.learning {
-            warnings.push(w(
-                "data-plane learning is on; EVPN wants `nolearning` (remote MACs come from BGP)"
-                    .into(),
-            ));
-        }
-        if x.local.is_none() {
-            warnings.push(w("no `local` address: the VTEP address is taken from [evpn].vtep_ip or the router id".into()));
-        }
-        if bridge.is_none() {
-            warnings.push(w(
-                "not a port of a bridge: no MACs can be learned or installed".into(),
-            ));
-        } else if !l.neigh_suppress {
-            warnings.push(w(
-                "neigh_suppress is off: ARP/ND is flooded instead of answered locally".into(),
-            ));
-        }
-        out.insert(vni, info);
-    }
-    (out, warnings)
-}
-
 /// A neighbour message, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Neigh {
@@ -183,6 +196,10 @@ pub struct Neigh {
     pub dst: Option<IpAddr>,
     pub master: Option<u32>,
     pub protocol: Option<u8>,
+    /// `NDA_VLAN`: the bridge VLAN of an FDB entry (VLAN-aware bridges).
+    pub vlan: Option<u16>,
+    /// `NDA_SRC_VNI`: the VNI of a VXLAN FDB entry (single-device layout).
+    pub src_vni: Option<u32>,
 }
 
 pub fn parse_neigh(m: &NeighbourMessage) -> Neigh {
@@ -195,6 +212,8 @@ pub fn parse_neigh(m: &NeighbourMessage) -> Neigh {
         dst: None,
         master: None,
         protocol: None,
+        vlan: None,
+        src_vni: None,
     };
     for a in &m.attributes {
         match a {
@@ -219,6 +238,8 @@ pub fn parse_neigh(m: &NeighbourMessage) -> Neigh {
             }
             NeighbourAttribute::Controller(i) => n.master = Some(*i),
             NeighbourAttribute::Protocol(p) => n.protocol = Some(u8::from(*p)),
+            NeighbourAttribute::Vlan(v) => n.vlan = Some(*v),
+            NeighbourAttribute::SourceVni(v) => n.src_vni = Some(*v),
             _ => {}
         }
     }
@@ -257,7 +278,7 @@ pub enum Seen {
 }
 
 /// Classifies a neighbour message against the VNIs we know.
-pub fn classify(n: &Neigh, vnis: &HashMap<Vni, VniInfo>, links: &HashMap<u32, Link>) -> Seen {
+pub fn classify(n: &Neigh, layout: &Layout, links: &HashMap<u32, Link>) -> Seen {
     let ours = n.protocol == Some(crate::PROTOCOL);
     // The VXLAN FDB of this kernel does not keep NDA_PROTOCOL. A remote-MAC
     // entry without one is ours when it has the flags we write
@@ -270,13 +291,21 @@ pub fn classify(n: &Neigh, vnis: &HashMap<Vni, VniInfo>, links: &HashMap<u32, Li
             && (n.flags.contains(NeighbourFlags::ExtLearned)
                 || n.flags.contains(NeighbourFlags::Sticky))
     };
+    let master_of = |ifindex: u32| {
+        n.master
+            .or_else(|| links.get(&ifindex).and_then(|l| l.master))
+    };
     match n.family {
         AddressFamily::Bridge => {
             let Some(mac) = n.mac else { return Seen::Other };
-            // Our VXLAN-device entries.
-            if let Some(v) = vnis.values().find(|v| v.vxlan_ifindex == n.ifindex) {
-                if n.flags.contains(NeighbourFlags::Own) && ours_fdb(mac) {
-                    let Some(vtep) = n.dst else {
+            let own = n.flags.contains(NeighbourFlags::Own);
+            if layout.is_vxlan(n.ifindex) {
+                // The VXLAN device's own (`self`) entries: ours, or not for us.
+                if own {
+                    let Some(v) = layout.vxlan_vni(n.ifindex, n.src_vni) else {
+                        return Seen::Other;
+                    };
+                    let Some(vtep) = n.dst.filter(|_| ours_fdb(mac)) else {
                         return Seen::Other;
                     };
                     return if mac.0 == [0; 6] {
@@ -286,34 +315,30 @@ pub fn classify(n: &Neigh, vnis: &HashMap<Vni, VniInfo>, links: &HashMap<u32, Li
                         Seen::Ours(Key::Mac { vni: v.vni, mac }, Value::Mac { vtep, sticky })
                     };
                 }
-                if n.flags.contains(NeighbourFlags::Own) || mac.0 == [0; 6] {
+                if mac.0 == [0; 6] {
                     return Seen::Other;
                 }
                 // The bridge's entry now points at the VXLAN port.
-                return match v.bridge_ifindex {
-                    Some(_) => Seen::NotLocalMac { vni: v.vni, mac },
+                return match master_of(n.ifindex).and_then(|b| layout.port_vni(b, n.vlan)) {
+                    Some(v) => Seen::NotLocalMac { vni: v.vni, mac },
                     None => Seen::Other,
                 };
             }
             if mac.is_multicast() || mac.0 == [0; 6] {
                 return Seen::Other;
             }
-            // An access port: a port of a VNI's bridge that is not its VXLAN device.
-            let port_master = n
-                .master
-                .or_else(|| links.get(&n.ifindex).and_then(|l| l.master));
-            let Some(v) = vnis
-                .values()
-                .find(|v| v.bridge_ifindex.is_some() && v.bridge_ifindex == port_master)
-            else {
+            // An access port: a port of a VNI's bridge that is not its VXLAN
+            // device (on a VLAN-aware bridge, the entry's VLAN picks the VNI).
+            let Some(bridge) = master_of(n.ifindex) else {
                 return Seen::Other;
             };
-            if n.ifindex == v.bridge_ifindex.unwrap_or(0)
+            let Some(v) = layout.port_vni(bridge, n.vlan) else {
+                return Seen::Other;
+            };
+            if n.ifindex == bridge
                 || n.state & NUD_PERMANENT != 0
                 || n.flags.contains(NeighbourFlags::ExtLearned)
-                || n.flags.contains(NeighbourFlags::Own)
-                    && !n.flags.contains(NeighbourFlags::Controller)
-                    && n.master.is_none()
+                || own && !n.flags.contains(NeighbourFlags::Controller) && n.master.is_none()
             {
                 return Seen::Other;
             }
@@ -326,7 +351,7 @@ pub fn classify(n: &Neigh, vnis: &HashMap<Vni, VniInfo>, links: &HashMap<u32, Li
         }
         AddressFamily::Inet | AddressFamily::Inet6 => {
             let Some(ip) = n.dst else { return Seen::Other };
-            let Some(v) = vnis.values().find(|v| v.svi_ifindex == Some(n.ifindex)) else {
+            let Some(v) = layout.svi_vni(n.ifindex) else {
                 return Seen::Other;
             };
             if ours {

@@ -7,6 +7,7 @@
 //! ([`reconcile`]).
 
 pub mod kernel;
+pub mod layout;
 pub mod model;
 pub mod program;
 pub mod reconcile;

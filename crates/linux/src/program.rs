@@ -13,6 +13,14 @@
 //!             NDA_DST ip, NDA_LLADDR mac, NDA_PROTOCOL 196   NLM_F_CREATE|NLM_F_REPLACE
 //! deletes     RTM_DELNEIGH with the same identifying fields
 //! ```
+//!
+//! On a single VXLAN device (VLAN-aware bridge) the FDB entries also carry
+//! the VNI's bridge VLAN and VNI, as zebra ≥ 9 writes them:
+//!
+//! ```text
+//! remote MAC  + NDA_VLAN vid (the bridge entry)  + NDA_SRC_VNI vni (the VXLAN entry)
+//! flood       + NDA_SRC_VNI vni
+//! ```
 
 use std::net::IpAddr;
 
@@ -107,6 +115,11 @@ fn message(op: &Op, v: &VniInfo) -> Option<NetlinkMessage<RouteNetlinkMessage>> 
                 NeighbourAttribute::Controller(bridge),
                 NeighbourAttribute::Protocol(our_protocol()),
             ];
+            if let Some(vid) = v.vlan {
+                m.attributes.push(NeighbourAttribute::Vlan(vid));
+                m.attributes
+                    .push(NeighbourAttribute::SourceVni(v.vni.get()));
+            }
             if set {
                 nl_flags |= NLM_F_CREATE | NLM_F_REPLACE;
             }
@@ -121,6 +134,10 @@ fn message(op: &Op, v: &VniInfo) -> Option<NetlinkMessage<RouteNetlinkMessage>> 
                 NeighbourAttribute::Destination(addr(*vtep)),
                 NeighbourAttribute::Protocol(our_protocol()),
             ];
+            if v.vlan.is_some() {
+                m.attributes
+                    .push(NeighbourAttribute::SourceVni(v.vni.get()));
+            }
             if set {
                 nl_flags |= NLM_F_CREATE | NLM_F_APPEND;
             }

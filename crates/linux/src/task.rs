@@ -2,7 +2,7 @@
 //! reports local state to the core and runs the reconcile loop, writing in
 //! parallel batches and checking every ACK.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use std::os::fd::AsRawFd;
@@ -13,6 +13,7 @@ use futures::{StreamExt, TryStreamExt};
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::AddressFamily;
 use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::link::{LinkExtentMask, LinkMessage};
 use netlink_packet_route::neighbour::NeighbourMessage;
 use rtnetlink::{Handle, MulticastGroup};
 use serde::Serialize;
@@ -23,9 +24,10 @@ use tracing::{debug, info, warn};
 use evpnd_wire::{MacAddr, Vni};
 
 use crate::kernel::{self, Link, Seen};
+use crate::layout::Layout;
 use crate::program;
 use crate::reconcile::{Key, Op, Reconciler};
-use crate::{DesiredChange, LocalEvent, VniInfo};
+use crate::{DesiredChange, LocalEvent};
 
 #[derive(Debug, Clone)]
 pub struct LinuxConfig {
@@ -132,7 +134,8 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                     cfg,
                     handle,
                     links: HashMap::new(),
-                    vnis: HashMap::new(),
+                    layout: Layout::default(),
+                    device_warnings: HashSet::new(),
                     local_macs: HashMap::new(),
                     local_neigh: HashMap::new(),
                     rec: Reconciler::new(),
@@ -208,7 +211,10 @@ struct Task {
     cfg: LinuxConfig,
     handle: Handle,
     links: HashMap<u32, Link>,
-    vnis: HashMap<Vni, VniInfo>,
+    layout: Layout,
+    /// Warnings about devices with no VNI, as last reported (each is
+    /// reported when it first appears, not on every link change).
+    device_warnings: HashSet<String>,
     /// Local MACs reported (so a move off the access port is reported too).
     local_macs: HashMap<(Vni, MacAddr), bool>,
     local_neigh: HashMap<(Vni, std::net::IpAddr), MacAddr>,
@@ -241,6 +247,24 @@ impl Task {
         {
             let l = kernel::parse_link(&m);
             found.insert(l.index, l);
+        }
+        // The bridge's view of its ports, with their VLAN→VNI tunnel_info
+        // (only AF_BRIDGE messages asked for with RTEXT_FILTER_BRVLAN carry it).
+        let mut ports = self
+            .handle
+            .link()
+            .get()
+            .set_filter_mask(AddressFamily::Bridge, vec![LinkExtentMask::Brvlan])
+            .execute();
+        while let Some(m) = ports
+            .try_next()
+            .await
+            .map_err(|e| Error(format!("bridge port dump: {e}")))?
+        {
+            if let (Some(l), Some(t)) = (found.get_mut(&m.header.index), kernel::parse_tunnels(&m))
+            {
+                l.tunnels = t;
+            }
         }
         self.links = found;
         self.links_changed().await;
@@ -281,27 +305,27 @@ impl Task {
 
     /// Recomputes the VNIs from the links and reports the differences.
     async fn links_changed(&mut self) {
-        let (now, warnings) = kernel::vnis(&self.links);
-        let gone: Vec<Vni> = self
+        let (layout, warnings) = Layout::from_links(&self.links);
+        let now = layout.vnis.clone();
+        let old = std::mem::replace(&mut self.layout, layout);
+        let gone: Vec<Vni> = old
             .vnis
             .keys()
             .filter(|v| !now.contains_key(v))
             .copied()
             .collect();
         for vni in gone {
-            self.vnis.remove(&vni);
             self.rec.vni_present(vni, false);
             self.local_macs.retain(|(v, _), _| *v != vni);
             self.local_neigh.retain(|(v, _), _| *v != vni);
             self.emit(LocalEvent::VniGone(vni)).await;
         }
         for (vni, info) in now {
-            if self.vnis.get(&vni) != Some(&info) {
-                let new = !self.vnis.contains_key(&vni);
-                self.vnis.insert(vni, info.clone());
+            if old.vnis.get(&vni) != Some(&info) {
+                let new = !old.vnis.contains_key(&vni);
                 self.rec.vni_present(vni, true);
                 if new {
-                    info!(%vni, device = %info.vxlan_name, bridge = ?info.bridge_name, local = ?info.local_ip, "VNI found");
+                    info!(%vni, device = %info.vxlan_name, bridge = ?info.bridge_name, vlan = ?info.vlan, local = ?info.local_ip, "VNI found");
                     for (wv, what) in warnings.iter().filter(|(w, _)| *w == Some(vni)) {
                         self.emit(LocalEvent::Warning {
                             vni: *wv,
@@ -313,18 +337,24 @@ impl Task {
                 self.emit(LocalEvent::Vni(info)).await;
             }
         }
-        for (wv, what) in warnings.iter().filter(|(w, _)| w.is_none()) {
+        let device: HashSet<String> = warnings
+            .into_iter()
+            .filter(|(w, _)| w.is_none())
+            .map(|(_, what)| what)
+            .collect();
+        for what in device.difference(&self.device_warnings) {
             self.emit(LocalEvent::Warning {
-                vni: *wv,
+                vni: None,
                 what: what.clone(),
             })
             .await;
         }
+        self.device_warnings = device;
     }
 
     async fn neighbour(&mut self, m: &NeighbourMessage, present: bool) {
         let n = kernel::parse_neigh(m);
-        let seen = kernel::classify(&n, &self.vnis, &self.links);
+        let seen = kernel::classify(&n, &self.layout, &self.links);
         debug!(?n, ?seen, present, "neighbour");
         match seen {
             Seen::Ours(k, v) => {
@@ -380,10 +410,21 @@ impl Task {
             // carry no IFLA_LINKINFO and must not replace the link, nor does
             // an AF_BRIDGE delete (the port left a bridge) delete the device.
             // The device's own AF_UNSPEC message follows such changes.
-            RouteNetlinkMessage::NewLink(l) | RouteNetlinkMessage::DelLink(l)
-                if l.header.interface_family == AddressFamily::Bridge => {}
+            RouteNetlinkMessage::NewLink(l)
+                if l.header.interface_family == AddressFamily::Bridge =>
+            {
+                self.port_tunnels(&l, kernel::parse_tunnels(&l)).await;
+            }
+            RouteNetlinkMessage::DelLink(l)
+                if l.header.interface_family == AddressFamily::Bridge =>
+            {
+                self.port_tunnels(&l, Some(Vec::new())).await;
+            }
             RouteNetlinkMessage::NewLink(l) => {
-                let l = kernel::parse_link(&l);
+                let mut l = kernel::parse_link(&l);
+                if let Some(old) = self.links.get(&l.index) {
+                    l.tunnels = old.tunnels.clone();
+                }
                 if self.links.get(&l.index) != Some(&l) {
                     self.links.insert(l.index, l);
                     self.links_changed().await;
@@ -398,6 +439,19 @@ impl Task {
         }
     }
 
+    /// A bridge port's VLAN→VNI mappings as an AF_BRIDGE link message
+    /// states them (every such message of a `vlan_tunnel` port lists them
+    /// all); `None` leaves them as they were.
+    async fn port_tunnels(&mut self, m: &LinkMessage, tunnels: Option<Vec<(u16, u32)>>) {
+        let (Some(t), Some(l)) = (tunnels, self.links.get_mut(&m.header.index)) else {
+            return;
+        };
+        if l.tunnels != t {
+            l.tunnels = t;
+            self.links_changed().await;
+        }
+    }
+
     /// Writes what is due, `parallel_writes` at a time, each ACK checked.
     async fn reconcile(&mut self) {
         loop {
@@ -409,6 +463,7 @@ impl Task {
                 .into_iter()
                 .map(|op| {
                     let msg = self
+                        .layout
                         .vnis
                         .get(&op.key().vni())
                         .and_then(|v| program::messages(&op, v));
@@ -462,7 +517,7 @@ impl Task {
             converged: self.rec.converged(),
             ..DataplaneStatus::default()
         };
-        for vni in self.vnis.keys() {
+        for vni in self.layout.vnis.keys() {
             st.vnis.insert(*vni, VniStatus::default());
         }
         for k in self.rec.desired().keys() {
@@ -560,6 +615,7 @@ impl Task {
             );
             for op in ops {
                 let msgs = self
+                    .layout
                     .vnis
                     .get(&op.key().vni())
                     .and_then(|v| program::messages(&op, v))

@@ -1,0 +1,274 @@
+//! Which links make which VNI: the two VXLAN layouts a leaf may use, turned
+//! into [`VniInfo`]s and the lookups that classify kernel entries.
+//!
+//! ```text
+//! per-VNI ("traditional")              single VXLAN device (SVD)
+//!
+//!   br100 (SVI)     br200 (SVI)          br0  vlan_filtering 1
+//!    │  └ vxlan100   │  └ vxlan200        ├ vxlan0  external, vlan_tunnel on
+//!    └ eth1          └ eth2               │    vid 10 tunnel_info id 100
+//!                                         │    vid 20 tunnel_info id 200
+//!   VNI = IFLA_VXLAN_ID of the device     ├ eth1 (access, vid 10)
+//!   MAC → VNI by the port's bridge        └ br0.10, br0.20 (802.1Q SVIs)
+//!
+//!                                       VNI = the port's tunnel_info for the
+//!                                       entry's VLAN (NDA_VLAN), or the VXLAN
+//!                                       entry's NDA_SRC_VNI
+//! ```
+//!
+//! Problems are reported as warnings, never fixed or guessed at: a device
+//! that fits neither layout contributes no VNI.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use evpnd_wire::Vni;
+
+use crate::VniInfo;
+use crate::kernel::Link;
+
+/// A dataplane prerequisite not met, per VNI (or for a device with none).
+pub type Warnings = Vec<(Option<Vni>, String)>;
+
+/// The VNIs the kernel's links describe, indexed for classification.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub vnis: HashMap<Vni, VniInfo>,
+    /// Per-VNI VXLAN devices and their VNI.
+    per_vni_device: HashMap<u32, Vni>,
+    /// Single VXLAN devices (their VNIs come from the entry's `src_vni`).
+    single_device: HashSet<u32>,
+    /// Per-VNI bridges and their VNI.
+    bridge: HashMap<u32, Vni>,
+    /// VLAN-aware bridges: (bridge, VLAN) → VNI.
+    bridge_vlan: HashMap<(u32, u16), Vni>,
+    svi: HashMap<u32, Vni>,
+}
+
+impl Layout {
+    /// Reads the links. Deterministic: links are visited by ifindex, and the
+    /// first device to claim a VNI keeps it.
+    pub fn from_links(links: &HashMap<u32, Link>) -> (Layout, Warnings) {
+        let sorted: BTreeMap<u32, &Link> = links.iter().map(|(i, l)| (*i, l)).collect();
+        let mut b = Builder {
+            links,
+            layout: Layout::default(),
+            warnings: Vec::new(),
+        };
+        for l in sorted.values() {
+            let Some(x) = &l.vxlan else { continue };
+            if x.external {
+                b.single_device(l);
+            } else if let Some(vni) = x.vni.and_then(|v| Vni::try_from(v).ok()) {
+                b.per_vni(l, vni);
+            }
+        }
+        (b.layout, b.warnings)
+    }
+
+    /// A VXLAN device that carries VNIs of ours.
+    pub fn is_vxlan(&self, ifindex: u32) -> bool {
+        self.per_vni_device.contains_key(&ifindex) || self.single_device.contains(&ifindex)
+    }
+
+    /// The VNI of an entry on a VXLAN device: the device's own (per-VNI), or
+    /// the entry's `NDA_SRC_VNI` (single device).
+    pub fn vxlan_vni(&self, ifindex: u32, src_vni: Option<u32>) -> Option<&VniInfo> {
+        let vni = match self.per_vni_device.get(&ifindex) {
+            Some(v) => *v,
+            None if self.single_device.contains(&ifindex) => Vni::try_from(src_vni?).ok()?,
+            None => return None,
+        };
+        self.vnis.get(&vni).filter(|v| v.vxlan_ifindex == ifindex)
+    }
+
+    /// The VNI of a bridge FDB entry on a port of `bridge`: by the entry's
+    /// VLAN on a VLAN-aware bridge, by the bridge otherwise.
+    pub fn port_vni(&self, bridge: u32, vlan: Option<u16>) -> Option<&VniInfo> {
+        let vni = match self.bridge.get(&bridge) {
+            Some(v) => v,
+            None => self.bridge_vlan.get(&(bridge, vlan?))?,
+        };
+        self.vnis.get(vni)
+    }
+
+    pub fn svi_vni(&self, ifindex: u32) -> Option<&VniInfo> {
+        self.svi.get(&ifindex).and_then(|v| self.vnis.get(v))
+    }
+}
+
+struct Builder<'a> {
+    links: &'a HashMap<u32, Link>,
+    layout: Layout,
+    warnings: Warnings,
+}
+
+impl Builder<'_> {
+    fn warn(&mut self, vni: Option<Vni>, device: &str, what: &str) {
+        self.warnings.push((vni, format!("{device}: {what}")));
+    }
+
+    /// One VXLAN device per VNI, a port of the VNI's own bridge; the bridge
+    /// is the SVI.
+    fn per_vni(&mut self, l: &Link, vni: Vni) {
+        let Some(x) = &l.vxlan else { return };
+        if self.layout.vnis.contains_key(&vni) {
+            self.warn(
+                Some(vni),
+                &l.name,
+                "another VXLAN device already has this VNI; ignored",
+            );
+            return;
+        }
+        let bridge = l.master.and_then(|m| self.links.get(&m));
+        if let Some(b) = bridge
+            && let Some(other) = self.layout.bridge.get(&b.index)
+        {
+            let what = format!(
+                "bridge {} already holds VNI {other}: one VNI per bridge in the per-VNI layout; ignored",
+                b.name
+            );
+            self.warn(Some(vni), &l.name, &what);
+            return;
+        }
+        let info = VniInfo {
+            vni,
+            vxlan_ifindex: l.index,
+            vxlan_name: l.name.clone(),
+            local_ip: x.local,
+            dstport: x.port,
+            learning: x.learning,
+            group: x.group,
+            bridge_ifindex: bridge.map(|b| b.index),
+            bridge_name: bridge.map(|b| b.name.clone()),
+            vlan: None,
+            svi_ifindex: bridge.map(|b| b.index),
+            svi_name: bridge.map(|b| b.name.clone()),
+            neigh_suppress: l.neigh_suppress,
+        };
+        self.device_warnings(l, Some(vni));
+        match bridge {
+            None => self.warn(
+                Some(vni),
+                &l.name,
+                "not a port of a bridge: no MACs can be learned or installed",
+            ),
+            Some(b) => {
+                self.layout.bridge.insert(b.index, vni);
+                self.layout.svi.insert(b.index, vni);
+            }
+        }
+        self.layout.per_vni_device.insert(l.index, vni);
+        self.layout.vnis.insert(vni, info);
+    }
+
+    /// One `external` VXLAN device on a VLAN-aware bridge: a VNI per
+    /// `tunnel_info` mapping of its port, the SVI an 802.1Q device
+    /// `BRIDGE.VID` (any name) on top of the bridge.
+    fn single_device(&mut self, l: &Link) {
+        let Some(x) = &l.vxlan else { return };
+        let Some(bridge) = l.master.and_then(|m| self.links.get(&m)) else {
+            self.warn(
+                None,
+                &l.name,
+                "external (single-device) VXLAN device is not a port of a bridge; ignored",
+            );
+            return;
+        };
+        if !bridge.vlan_filtering {
+            let what = format!(
+                "external (single-device) VXLAN device on bridge {} without vlan_filtering: the single-device layout needs a VLAN-aware bridge; ignored",
+                bridge.name
+            );
+            self.warn(None, &l.name, &what);
+            return;
+        }
+        if !l.vlan_tunnel {
+            self.warn(None, &l.name, "vlan_tunnel is off on this bridge port: no VLAN→VNI mapping (`bridge link set dev DEV vlan_tunnel on`); ignored");
+            return;
+        }
+        if l.tunnels.is_empty() {
+            self.warn(
+                None,
+                &l.name,
+                "no VLAN→VNI mapping yet (`bridge vlan add dev DEV vid VID tunnel_info id VNI`)",
+            );
+        }
+        self.layout.single_device.insert(l.index);
+        self.device_warnings(l, None);
+        for &(vid, id) in &l.tunnels {
+            let Ok(vni) = Vni::try_from(id) else { continue };
+            if self.layout.vnis.contains_key(&vni) {
+                self.warn(
+                    Some(vni),
+                    &l.name,
+                    "another VXLAN device already has this VNI; ignored",
+                );
+                continue;
+            }
+            let svi = self
+                .links
+                .values()
+                .filter(|s| s.lower == Some(bridge.index) && s.vlan_id == Some(vid))
+                .min_by_key(|s| s.index);
+            if svi.is_none() {
+                let what = format!(
+                    "vlan {vid}: no SVI (an 802.1Q device on {} with id {vid}): MAC+IP routes are neither learned nor installed",
+                    bridge.name
+                );
+                self.warn(Some(vni), &l.name, &what);
+            }
+            if !l.neigh_suppress {
+                self.warn(
+                    Some(vni),
+                    &l.name,
+                    "neigh_suppress is off: ARP/ND is flooded instead of answered locally",
+                );
+            }
+            self.layout.bridge_vlan.insert((bridge.index, vid), vni);
+            if let Some(s) = svi {
+                self.layout.svi.insert(s.index, vni);
+            }
+            self.layout.vnis.insert(
+                vni,
+                VniInfo {
+                    vni,
+                    vxlan_ifindex: l.index,
+                    vxlan_name: l.name.clone(),
+                    local_ip: x.local,
+                    dstport: x.port,
+                    learning: x.learning,
+                    group: x.group,
+                    bridge_ifindex: Some(bridge.index),
+                    bridge_name: Some(bridge.name.clone()),
+                    vlan: Some(vid),
+                    svi_ifindex: svi.map(|s| s.index),
+                    svi_name: svi.map(|s| s.name.clone()),
+                    neigh_suppress: l.neigh_suppress,
+                },
+            );
+        }
+    }
+
+    /// What both layouts want of the VXLAN device itself. Per-VNI devices
+    /// report against their VNI; a single device once for all its VNIs.
+    fn device_warnings(&mut self, l: &Link, vni: Option<Vni>) {
+        let Some(x) = &l.vxlan else { return };
+        if x.learning {
+            self.warn(
+                vni,
+                &l.name,
+                "data-plane learning is on; EVPN wants `nolearning` (remote MACs come from BGP)",
+            );
+        }
+        if x.local.is_none() {
+            self.warn(vni, &l.name, "no `local` address: the VTEP address is taken from [evpn].vtep_ip or the router id");
+        }
+        if vni.is_some() && l.master.is_some() && !l.neigh_suppress {
+            self.warn(
+                vni,
+                &l.name,
+                "neigh_suppress is off: ARP/ND is flooded instead of answered locally",
+            );
+        }
+    }
+}

@@ -1,0 +1,395 @@
+//! Both VXLAN layouts read from links, and neighbour entries classified and
+//! written against them. The single-device layout cannot be built on the CI
+//! kernel (no bridge VLAN filtering); its end-to-end test runs in the VM
+//! stage (`crates/evpnd/tests/kernel_svd.rs`), these pin the logic.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use evpnd_linux::kernel::{self, Link, Neigh, Seen, Vxlan};
+use evpnd_linux::layout::Layout;
+use evpnd_linux::program;
+use evpnd_linux::reconcile::{Key, Op, Value};
+use evpnd_wire::{MacAddr, Vni};
+use netlink_packet_core::NetlinkPayload;
+use netlink_packet_route::link::{
+    AfSpecBridge, BridgeVlanInfoFlags, BridgeVlanTunnelInfo, LinkAttribute, LinkMessage,
+};
+use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourFlags};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+
+const BR0: u32 = 10;
+const VX0: u32 = 11;
+const ETH1: u32 = 12;
+const SVI10: u32 = 13;
+const BR100: u32 = 20;
+const VX100: u32 = 21;
+const ETH2: u32 = 22;
+
+fn vni(v: u32) -> Vni {
+    Vni::new(v).expect("vni")
+}
+
+fn mac(last: u8) -> MacAddr {
+    MacAddr([2, 0, 0, 0, 0, last])
+}
+
+fn vtep() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2))
+}
+
+fn link(index: u32, name: &str) -> Link {
+    Link {
+        index,
+        name: name.into(),
+        ..Link::default()
+    }
+}
+
+fn vxlan(external: bool, id: Option<u32>) -> Option<Vxlan> {
+    Some(Vxlan {
+        vni: id,
+        local: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))),
+        port: 4789,
+        learning: false,
+        group: None,
+        external,
+    })
+}
+
+/// br0 (VLAN-aware) with vxlan0 (external, vlan_tunnel, vid 10 → 100,
+/// vid 20 → 200), access port eth1 and SVI br0.10; beside it the per-VNI
+/// br100 with vxlan100 and eth2.
+fn links() -> HashMap<u32, Link> {
+    let mut br0 = link(BR0, "br0");
+    br0.kind = Some("bridge".into());
+    br0.vlan_filtering = true;
+    let mut vx0 = link(VX0, "vxlan0");
+    vx0.master = Some(BR0);
+    vx0.vxlan = vxlan(true, None);
+    vx0.vlan_tunnel = true;
+    vx0.neigh_suppress = true;
+    vx0.tunnels = vec![(10, 100), (20, 200)];
+    let mut eth1 = link(ETH1, "eth1");
+    eth1.master = Some(BR0);
+    let mut svi = link(SVI10, "br0.10");
+    svi.vlan_id = Some(10);
+    svi.lower = Some(BR0);
+    let mut br100 = link(BR100, "br100");
+    br100.kind = Some("bridge".into());
+    let mut vx100 = link(VX100, "vxlan100");
+    vx100.master = Some(BR100);
+    vx100.vxlan = vxlan(false, Some(100_000));
+    vx100.neigh_suppress = true;
+    let mut eth2 = link(ETH2, "eth2");
+    eth2.master = Some(BR100);
+    [br0, vx0, eth1, svi, br100, vx100, eth2]
+        .into_iter()
+        .map(|l| (l.index, l))
+        .collect()
+}
+
+fn neigh(family: AddressFamily, ifindex: u32) -> Neigh {
+    Neigh {
+        family,
+        ifindex,
+        state: kernel::NUD_REACHABLE,
+        flags: NeighbourFlags::empty(),
+        mac: Some(mac(1)),
+        dst: None,
+        master: None,
+        protocol: None,
+        vlan: None,
+        src_vni: None,
+    }
+}
+
+#[test]
+fn both_layouts_side_by_side() {
+    let (layout, warnings) = Layout::from_links(&links());
+    let mut found: Vec<_> = layout
+        .vnis
+        .values()
+        .map(|v| {
+            (
+                v.vni.get(),
+                v.vxlan_name.as_str(),
+                v.vlan,
+                v.svi_name.as_deref(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (100, "vxlan0", Some(10), Some("br0.10")),
+            (200, "vxlan0", Some(20), None),
+            (100_000, "vxlan100", None, Some("br100")),
+        ]
+    );
+    // VLAN 20 has no SVI: said once, against its VNI.
+    let w: Vec<_> = warnings
+        .iter()
+        .map(|(v, s)| (v.map(Vni::get), s.as_str()))
+        .collect();
+    assert_eq!(
+        w,
+        [(
+            Some(200),
+            "vxlan0: vlan 20: no SVI (an 802.1Q device on br0 with id 20): MAC+IP routes are neither learned nor installed"
+        )]
+    );
+}
+
+#[test]
+fn single_device_prerequisites_are_reported_not_guessed() {
+    let mut l = links();
+    l.get_mut(&BR0).expect("br0").vlan_filtering = false;
+    let (layout, w) = Layout::from_links(&l);
+    assert!(
+        layout.vnis.values().all(|v| v.vlan.is_none()),
+        "no SVD VNIs without vlan_filtering"
+    );
+    assert!(
+        w.iter()
+            .any(|(v, s)| v.is_none() && s.contains("without vlan_filtering")),
+        "{w:?}"
+    );
+
+    let mut l = links();
+    l.get_mut(&VX0).expect("vxlan0").vlan_tunnel = false;
+    let (layout, w) = Layout::from_links(&l);
+    assert_eq!(layout.vnis.len(), 1);
+    assert!(
+        w.iter().any(|(_, s)| s.contains("vlan_tunnel is off")),
+        "{w:?}"
+    );
+
+    let mut l = links();
+    l.get_mut(&VX0).expect("vxlan0").tunnels = vec![(10, 100_000)];
+    let (layout, w) = Layout::from_links(&l);
+    // The per-VNI device (higher ifindex) does not take over the VNI.
+    assert_eq!(layout.vnis[&vni(100_000)].vxlan_name, "vxlan0");
+    assert!(
+        w.iter()
+            .any(|(v, s)| *v == Some(vni(100_000))
+                && s.starts_with("vxlan100: another VXLAN device")),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn tunnel_info_entries_and_ranges() {
+    let entry = |vid: u16, id: u32, flags: BridgeVlanInfoFlags| {
+        AfSpecBridge::VlanTunnelInfo(vec![
+            BridgeVlanTunnelInfo::Id(id),
+            BridgeVlanTunnelInfo::Vid(vid),
+            BridgeVlanTunnelInfo::Flags(flags),
+        ])
+    };
+    let mut m = LinkMessage::default();
+    m.header.interface_family = AddressFamily::Bridge;
+    m.header.index = VX0;
+    assert_eq!(kernel::parse_tunnels(&m), None, "no AF_SPEC: nothing said");
+    m.attributes.push(LinkAttribute::AfSpecBridge(vec![
+        entry(5, 500, BridgeVlanInfoFlags::empty()),
+        entry(10, 100, BridgeVlanInfoFlags::RangeBegin),
+        entry(12, 102, BridgeVlanInfoFlags::RangeEnd),
+    ]));
+    assert_eq!(
+        kernel::parse_tunnels(&m),
+        Some(vec![(5, 500), (10, 100), (11, 101), (12, 102)])
+    );
+    m.attributes = vec![LinkAttribute::AfSpecBridge(vec![])];
+    assert_eq!(
+        kernel::parse_tunnels(&m),
+        Some(vec![]),
+        "all mappings removed"
+    );
+}
+
+#[test]
+fn single_device_entries_are_classified_by_vlan_and_src_vni() {
+    let l = links();
+    let (layout, _) = Layout::from_links(&l);
+
+    // A host behind eth1 in VLAN 10 is a local MAC of VNI 100.
+    let mut n = neigh(AddressFamily::Bridge, ETH1);
+    n.master = Some(BR0);
+    n.vlan = Some(10);
+    assert_eq!(
+        kernel::classify(&n, &layout, &l),
+        Seen::LocalMac {
+            vni: vni(100),
+            mac: mac(1),
+            sticky: false
+        }
+    );
+    // The same MAC in a VLAN with no VNI, or without a VLAN, is not ours.
+    n.vlan = Some(30);
+    assert_eq!(kernel::classify(&n, &layout, &l), Seen::Other);
+    n.vlan = None;
+    assert_eq!(kernel::classify(&n, &layout, &l), Seen::Other);
+
+    // Our remote MAC: the VXLAN entry (self, src_vni) and the bridge copy (master, vlan).
+    let mut own = neigh(AddressFamily::Bridge, VX0);
+    own.flags = NeighbourFlags::Own | NeighbourFlags::ExtLearned;
+    own.dst = Some(vtep());
+    own.src_vni = Some(200);
+    assert_eq!(
+        kernel::classify(&own, &layout, &l),
+        Seen::Ours(
+            Key::Mac {
+                vni: vni(200),
+                mac: mac(1)
+            },
+            Value::Mac {
+                vtep: vtep(),
+                sticky: false
+            }
+        )
+    );
+    own.src_vni = None;
+    assert_eq!(
+        kernel::classify(&own, &layout, &l),
+        Seen::Other,
+        "no src_vni: no VNI to put it in"
+    );
+    let mut copy = neigh(AddressFamily::Bridge, VX0);
+    copy.flags = NeighbourFlags::ExtLearned | NeighbourFlags::Controller;
+    copy.master = Some(BR0);
+    copy.vlan = Some(20);
+    assert_eq!(
+        kernel::classify(&copy, &layout, &l),
+        Seen::NotLocalMac {
+            vni: vni(200),
+            mac: mac(1)
+        }
+    );
+
+    // A flood entry of ours (our protocol) per VNI.
+    let mut flood = neigh(AddressFamily::Bridge, VX0);
+    flood.mac = Some(MacAddr([0; 6]));
+    flood.flags = NeighbourFlags::Own;
+    flood.dst = Some(vtep());
+    flood.src_vni = Some(100);
+    flood.protocol = Some(evpnd_linux::PROTOCOL);
+    assert_eq!(
+        kernel::classify(&flood, &layout, &l),
+        Seen::Ours(
+            Key::Flood {
+                vni: vni(100),
+                vtep: vtep()
+            },
+            Value::Flood
+        )
+    );
+
+    // An ARP entry on br0.10 is a local neighbour of VNI 100.
+    let mut arp = neigh(AddressFamily::Inet, SVI10);
+    arp.dst = Some(IpAddr::V4(Ipv4Addr::new(192, 168, 10, 5)));
+    assert!(
+        matches!(kernel::classify(&arp, &layout, &l), Seen::LocalNeigh { vni: v, .. } if v == vni(100))
+    );
+
+    // The per-VNI bridge beside it is unaffected.
+    let mut n = neigh(AddressFamily::Bridge, ETH2);
+    n.master = Some(BR100);
+    assert_eq!(
+        kernel::classify(&n, &layout, &l),
+        Seen::LocalMac {
+            vni: vni(100_000),
+            mac: mac(1),
+            sticky: false
+        }
+    );
+}
+
+fn attrs(op: &Op, vni_: u32) -> Vec<Vec<NeighbourAttribute>> {
+    let (layout, _) = Layout::from_links(&links());
+    let info = &layout.vnis[&vni(vni_)];
+    program::messages(op, info)
+        .expect("messages")
+        .into_iter()
+        .map(|m| match m.payload {
+            NetlinkPayload::InnerMessage(
+                RouteNetlinkMessage::NewNeighbour(n) | RouteNetlinkMessage::DelNeighbour(n),
+            ) => {
+                assert_eq!(n.header.ifindex, info.vxlan_ifindex);
+                n.attributes
+            }
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn single_device_writes_carry_vlan_and_src_vni() {
+    let set = Op::Set(
+        Key::Mac {
+            vni: vni(200),
+            mac: mac(1),
+        },
+        Value::Mac {
+            vtep: vtep(),
+            sticky: false,
+        },
+    );
+    let a = attrs(&set, 200);
+    assert!(a[0].contains(&NeighbourAttribute::Vlan(20)), "{a:?}");
+    assert!(a[0].contains(&NeighbourAttribute::SourceVni(200)), "{a:?}");
+    let del = Op::Del(
+        Key::Mac {
+            vni: vni(200),
+            mac: mac(1),
+        },
+        Value::Mac {
+            vtep: vtep(),
+            sticky: false,
+        },
+    );
+    for m in attrs(&del, 200) {
+        assert!(
+            m.contains(&NeighbourAttribute::Vlan(20))
+                && m.contains(&NeighbourAttribute::SourceVni(200)),
+            "{m:?}"
+        );
+    }
+    let flood = Op::Set(
+        Key::Flood {
+            vni: vni(100),
+            vtep: vtep(),
+        },
+        Value::Flood,
+    );
+    let a = attrs(&flood, 100);
+    assert!(a[0].contains(&NeighbourAttribute::SourceVni(100)), "{a:?}");
+    assert!(
+        !a[0]
+            .iter()
+            .any(|x| matches!(x, NeighbourAttribute::Vlan(_))),
+        "flood entries are VXLAN-only: {a:?}"
+    );
+    // Per-VNI devices: written exactly as before, no VLAN, no source VNI.
+    let a = attrs(
+        &Op::Set(
+            Key::Mac {
+                vni: vni(100_000),
+                mac: mac(1),
+            },
+            Value::Mac {
+                vtep: vtep(),
+                sticky: false,
+            },
+        ),
+        100_000,
+    );
+    assert!(
+        !a[0].iter().any(|x| matches!(
+            x,
+            NeighbourAttribute::Vlan(_) | NeighbourAttribute::SourceVni(_)
+        )),
+        "{a:?}"
+    );
+}
