@@ -6,11 +6,13 @@
 //! desired table itself and reconciles it against what the kernel holds
 //! ([`reconcile`]).
 
+mod batch;
 pub mod kernel;
 pub mod layout;
 pub mod model;
 pub mod program;
 pub mod reconcile;
+mod sockopt;
 mod task;
 
 pub use model::{DesiredChange, LocalEvent, VniInfo};

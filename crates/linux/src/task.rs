@@ -23,6 +23,7 @@ use tracing::{debug, info, warn};
 
 use evpnd_wire::{MacAddr, Vni};
 
+use crate::batch::{Batcher, Request};
 use crate::kernel::{self, Link, Seen};
 use crate::layout::Layout;
 use crate::program;
@@ -35,8 +36,6 @@ pub struct LinuxConfig {
     pub resync_interval: Duration,
     /// Delete everything of ours when the core goes away (clean shutdown).
     pub flush_on_shutdown: bool,
-    /// Kernel writes in flight at once.
-    pub parallel_writes: usize,
 }
 
 impl Default for LinuxConfig {
@@ -44,7 +43,6 @@ impl Default for LinuxConfig {
         LinuxConfig {
             resync_interval: Duration::from_secs(60),
             flush_on_shutdown: false,
-            parallel_writes: 64,
         }
     }
 }
@@ -121,7 +119,12 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                         .map(|(conn, handle, _)| (n, conn, handle))
                         .map_err(|e| Error(format!("netlink socket: {e}")))
                 });
-                let (notifications, conn, handle) = match sockets {
+                let sockets = sockets.and_then(|(n, conn, handle)| {
+                    Batcher::new()
+                        .map(|b| (n, conn, handle, b))
+                        .map_err(|e| Error(format!("netlink write socket: {e}")))
+                });
+                let (notifications, conn, handle, batch) = match sockets {
                     Ok(x) => x,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
@@ -133,6 +136,7 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                 let mut t = Task {
                     cfg,
                     handle,
+                    batch,
                     links: HashMap::new(),
                     layout: Layout::default(),
                     device_warnings: HashSet::new(),
@@ -179,27 +183,9 @@ fn subscribe() -> Result<Notifications, Error> {
     if let Err(e) = sock.set_rx_buf_sz(NOTIFY_BUFFER) {
         warn!("netlink notification buffer: {e}");
     }
-    force_rx_buf(sock.as_raw_fd(), NOTIFY_BUFFER);
+    crate::sockopt::force_rx_buf(sock.as_raw_fd(), NOTIFY_BUFFER);
     tokio::spawn(conn);
     Ok(notifications)
-}
-
-/// As root, SO_RCVBUFFORCE lifts the buffer past `net.core.rmem_max`.
-fn force_rx_buf(fd: std::os::fd::RawFd, size: usize) {
-    let v = size as libc::c_int;
-    // SAFETY: setsockopt on a socket we own, with a pointer to a c_int and its size.
-    let r = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUFFORCE,
-            std::ptr::from_ref(&v).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if r != 0 {
-        debug!("SO_RCVBUFFORCE: {}", std::io::Error::last_os_error());
-    }
 }
 
 type Notifications = futures::channel::mpsc::UnboundedReceiver<(
@@ -209,7 +195,10 @@ type Notifications = futures::channel::mpsc::UnboundedReceiver<(
 
 struct Task {
     cfg: LinuxConfig,
+    /// Dumps (rtnetlink).
     handle: Handle,
+    /// Writes, in batches.
+    batch: Batcher,
     links: HashMap<u32, Link>,
     layout: Layout,
     /// Warnings about devices with no VNI, as last reported (each is
@@ -452,52 +441,45 @@ impl Task {
         }
     }
 
-    /// Writes what is due, `parallel_writes` at a time, each ACK checked.
+    /// Writes what is due in batches (`crate::batch`), each ACK checked.
     async fn reconcile(&mut self) {
         loop {
             let ops = self.rec.next_ops(self.now_ms(), 4096);
             if ops.is_empty() {
                 return;
             }
-            let jobs: Vec<(Op, Option<Vec<NetlinkMessage<RouteNetlinkMessage>>>)> = ops
-                .into_iter()
-                .map(|op| {
-                    let msg = self
-                        .layout
-                        .vnis
-                        .get(&op.key().vni())
-                        .and_then(|v| program::messages(&op, v));
-                    (op, msg)
-                })
-                .collect();
-            let handle = self.handle.clone();
-            let results: Vec<(Op, Option<String>)> = futures::stream::iter(jobs)
-                .map(|(op, msg)| {
-                    let mut h = handle.clone();
-                    async move {
-                        let Some(msg) = msg else {
-                            return (
-                                op,
-                                Some("the VNI has no bridge/SVI for this entry".to_string()),
-                            );
-                        };
-                        // A delete of what is already gone has succeeded.
-                        let delete = matches!(op, Op::Del(..));
-                        for m in msg {
-                            match write(&mut h, m).await {
-                                Ok(()) => {}
-                                Err(e) if delete && e.kind() == std::io::ErrorKind::NotFound => {}
-                                Err(e) => return (op, Some(e.to_string())),
-                            }
-                        }
-                        (op, None)
+            let mut writable = Vec::with_capacity(ops.len());
+            let mut requests = Vec::with_capacity(ops.len());
+            let mut unwritable = Vec::new();
+            for op in ops {
+                match self
+                    .layout
+                    .vnis
+                    .get(&op.key().vni())
+                    .and_then(|v| program::messages(&op, v))
+                {
+                    Some(messages) => {
+                        requests.push(Request {
+                            messages,
+                            delete: matches!(op, Op::Del(..)),
+                        });
+                        writable.push(op);
                     }
-                })
-                .buffer_unordered(self.cfg.parallel_writes.max(1))
-                .collect()
-                .await;
+                    None => unwritable.push(op),
+                }
+            }
+            let results = self.batch.run(&requests);
             let now = self.now_ms();
-            for (op, err) in results {
+            let outcomes = writable
+                .into_iter()
+                .zip(results.into_iter().map(|r| r.err().map(|e| e.to_string())))
+                .chain(unwritable.into_iter().map(|op| {
+                    (
+                        op,
+                        Some("the VNI has no bridge/SVI for this entry".to_string()),
+                    )
+                }));
+            for (op, err) in outcomes {
                 match &err {
                     None => self.writes_ok += 1,
                     Some(e) => {
@@ -613,35 +595,30 @@ impl Task {
                 entries = ops.len(),
                 "flushing evpnd's kernel entries (flush_on_shutdown)"
             );
-            for op in ops {
-                let msgs = self
-                    .layout
-                    .vnis
-                    .get(&op.key().vni())
-                    .and_then(|v| program::messages(&op, v))
-                    .unwrap_or_default();
-                for m in msgs {
-                    let _ = write(&mut self.handle, m).await;
-                }
+            let requests: Vec<Request> = ops
+                .iter()
+                .filter_map(|op| {
+                    let v = self.layout.vnis.get(&op.key().vni())?;
+                    Some(Request {
+                        messages: program::messages(op, v)?,
+                        delete: true,
+                    })
+                })
+                .collect();
+            let failed = self
+                .batch
+                .run(&requests)
+                .iter()
+                .filter(|r| r.is_err())
+                .count();
+            if failed > 0 {
+                warn!(
+                    failed,
+                    "some of evpnd's kernel entries could not be flushed"
+                );
             }
         } else {
             info!("dataplane left in place (flush_on_shutdown = false)");
         }
     }
-}
-
-/// Sends one request and waits for its ACK.
-async fn write(
-    h: &mut Handle,
-    msg: NetlinkMessage<RouteNetlinkMessage>,
-) -> Result<(), std::io::Error> {
-    let mut resp = h
-        .request(msg)
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    while let Some(m) = resp.next().await {
-        if let NetlinkPayload::Error(e) = m.payload {
-            return Err(e.to_io());
-        }
-    }
-    Ok(())
 }
