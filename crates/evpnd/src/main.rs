@@ -118,6 +118,8 @@ fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor) -> PeerConfig {
                 Vec::new()
             },
             graceful_restart: cfg.graceful_restart(n),
+            restarting: false,
+            forwarding_preserved: true,
         },
         restart_time: cfg.bgp.graceful_restart.restart_time,
         password: n.password.clone(),
