@@ -249,3 +249,100 @@ fn graceful_stop_keeps_routes_for_the_restart_time_default_stop_withdraws() {
         (!marker.exists()).then_some(()).ok_or(ns.log("a"))
     });
 }
+
+const FRR: &str = "frr defaults datacenter
+hostname frr
+log stdout
+router bgp 65000
+ bgp router-id 10.1.1.2
+ no bgp default ipv4-unicast
+ neighbor 10.1.1.1 remote-as 65000
+ neighbor 10.1.1.1 timers connect 1
+ bgp graceful-restart
+ address-family l2vpn evpn
+  neighbor 10.1.1.1 activate
+ exit-address-family
+";
+
+/// FRR's `show bgp neighbors 10.1.1.1 json`, the neighbour's object.
+fn frr_neighbor(frr: &Netns) -> Result<serde_json::Value, String> {
+    let v = frr.vtysh_json("show bgp neighbors 10.1.1.1 json")?;
+    v.get("10.1.1.1")
+        .cloned()
+        .ok_or_else(|| format!("no neighbour in {v}"))
+}
+
+/// (b) FRR 8.4 as the peer of a restarting evpnd: FRR parses evpnd's
+/// L2VPN/EVPN GR family with F, shows evpnd's R bit after evpnd's kill -9
+/// restart, evpnd waits for FRR's End-of-RIB (not the timer) and its route
+/// is back, not stale.
+#[test]
+fn frr_helper_keeps_evpnd_routes_across_a_kill_9_restart() {
+    let mut ev = Netns::new("gf");
+    let mut frr = Netns::new("gh");
+    lab::link(&ev, "tofrr", "10.1.1.1/24", &frr, "toev", "10.1.1.2/24");
+    frr.start_frr(FRR, "10.1.1.2");
+    let conf = "[bgp]\nasn = 65000\nrouter_id = \"10.1.1.1\"\nhold_time = 9\nconnect_retry = 1\n\
+         [bgp.graceful_restart]\nrestart_time = 60\n\
+         [[neighbor]]\naddress = \"10.1.1.2\"\nremote_asn = 65000\n\
+         [evpn]\nvtep_ip = \"10.1.1.1\"\nlearn_from_kernel = false\n\
+         [[evpn.vni]]\nvni = 100\nmacs = [{ mac = \"02:00:00:00:00:0a\" }]\n";
+    ev.start_evpnd("evpnd", conf);
+    wait_until("FRR has evpnd's MAC", Duration::from_secs(60), || {
+        frr.frr_has("10.1.1.1:100", "02:00:00:00:00:0a")
+    });
+    let before = frr_neighbor(&frr).expect("neighbour json");
+    // evpnd lists L2VPN/EVPN in its capability with F: FRR will keep the routes.
+    let fams = &before["neighborCapabilities"]["addressFamiliesByPeer"];
+    assert_eq!(
+        fams["l2VpnEvpn"]["preserved"].as_bool(),
+        Some(true),
+        "FRR must see L2VPN/EVPN with F set: {before}"
+    );
+    sh(&["kill", "-KILL", &ev.pid("evpnd").expect("pid").to_string()]).expect("kill evpnd");
+    // FRR 8.4 does not keep the routes here although it parsed L2VPN/EVPN
+    // with F (its restart/helper code counts only the unicast families:
+    // remoteGrMode stays "Helper", nsf_af_count 0); FRR 9+ lists EVPN in
+    // bgp_gr_supported_for_afi_safi. What FRR 8.4 does show is checked.
+    std::thread::sleep(Duration::from_secs(1));
+    ev.start_evpnd("evpnd", conf);
+    let mut saw_r = false;
+    let start = Instant::now();
+    loop {
+        let n = frr_neighbor(&frr).unwrap_or_default();
+        let g = n.get("gracefulRestartInfo").cloned().unwrap_or_default();
+        if g.get("rBit").and_then(|b| b.as_bool()) == Some(true) {
+            saw_r = true;
+        }
+        let up = n.get("bgpState").and_then(|s| s.as_str()) == Some("Established");
+        let log = ev.log("evpnd");
+        if up
+            && log.contains("route selection deferral over")
+            && frr.frr_has("10.1.1.1:100", "02:00:00:00:00:0a").is_ok()
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "evpnd never came back: {n}\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        saw_r,
+        "FRR never showed evpnd's R bit: {}",
+        frr_neighbor(&frr).unwrap_or_default()
+    );
+    let log = ev.log("evpnd");
+    assert!(log.contains("graceful restart: the previous run"), "{log}");
+    assert!(
+        log.contains("timer_expired=false"),
+        "deferral ended by FRR's End-of-RIB:\n{log}"
+    );
+    // After evpnd's End-of-RIB FRR sweeps nothing: the route is still there, not stale.
+    std::thread::sleep(Duration::from_secs(2));
+    let path = frr
+        .frr_has("10.1.1.1:100", "02:00:00:00:00:0a")
+        .expect("route after the restart");
+    assert!(path.get("stale").is_none(), "still stale: {path}");
+}
