@@ -117,6 +117,15 @@ impl Config {
             .unwrap_or(self.bgp.graceful_restart.enabled)
     }
 
+    /// The restart marker (ADR 0011): `[bgp.graceful_restart].state_file`,
+    /// else `api.socket` with the extension `.restart`.
+    pub fn restart_state_file(&self) -> std::path::PathBuf {
+        match &self.bgp.graceful_restart.state_file {
+            Some(p) => p.clone(),
+            None => self.api.socket.with_extension("restart"),
+        }
+    }
+
     /// The VTEP address when `[evpn].vtep_ip` is set, else the router id
     /// (until the kernel reports the VXLAN devices' local address).
     pub fn vtep_ip(&self) -> Ipv4Addr {

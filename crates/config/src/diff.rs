@@ -193,6 +193,10 @@ fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
         ("bgp.listen", o.listen != n.listen),
         ("bgp.cluster_id", old.cluster_id() != new.cluster_id()),
         ("api.socket", old.api.socket != new.api.socket),
+        (
+            "bgp.graceful_restart.state_file",
+            o.graceful_restart.state_file != n.graceful_restart.state_file,
+        ),
         ("api.listen", old.api.listen != new.api.listen),
         ("api.tls_cert", old.api.tls_cert != new.api.tls_cert),
         ("api.tls_key", old.api.tls_key != new.api.tls_key),
@@ -215,6 +219,14 @@ fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
         (
             "bgp.graceful_restart.stale_routes_time",
             go.stale_routes_time != gn.stale_routes_time,
+        ),
+        (
+            "bgp.graceful_restart.select_defer_time",
+            go.select_defer_time != gn.select_defer_time,
+        ),
+        (
+            "bgp.graceful_restart.on_shutdown",
+            go.on_shutdown != gn.on_shutdown,
         ),
         ("evpn.vtep_ip", eo.vtep_ip != en.vtep_ip),
         (

@@ -24,6 +24,15 @@ fn minimal_file_gets_operator_defaults() {
     assert!(b.graceful_restart.enabled);
     assert_eq!(b.graceful_restart.restart_time, 120);
     assert_eq!(b.graceful_restart.stale_routes_time, 360);
+    assert_eq!(b.graceful_restart.select_defer_time, 300);
+    assert_eq!(
+        b.graceful_restart.on_shutdown,
+        evpnd_config::OnShutdown::HardReset
+    );
+    assert_eq!(
+        c.restart_state_file().to_str(),
+        Some("/run/evpnd/evpnd.restart")
+    );
     assert!(c.neighbor.is_empty());
 
     let e = &c.evpn;

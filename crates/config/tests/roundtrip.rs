@@ -241,6 +241,7 @@ fn config() -> impl Strategy<Value = Config> {
                             enabled: gr,
                             restart_time: rt,
                             stale_routes_time: st,
+                            ..GracefulRestart::default()
                         },
                     },
                     neighbor,

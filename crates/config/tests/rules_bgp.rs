@@ -94,6 +94,29 @@ fn graceful_restart_ranges() {
 }
 
 #[test]
+fn restarting_speaker_keys() {
+    check(
+        &[
+            "[bgp.graceful_restart]",
+            "select_defer_time = 4000",
+            r#"state_file = "run/evpnd.restart""#,
+        ],
+        &[
+            "fabric.toml:5:21: graceful_restart.select_defer_time 4000 is out of range (0 to 3600 seconds)",
+            r#"fabric.toml:6:14: graceful_restart.state_file "run/evpnd.restart" must be an absolute path"#,
+        ],
+    );
+    let errs = common::errors(
+        "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.11\"\n[bgp.graceful_restart]\non_shutdown = \"flush\"\n",
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("fabric.toml:5:15:") && errs[0].contains("hard-reset"),
+        "{errs:?}"
+    );
+}
+
+#[test]
 fn duplicate_neighbor() {
     check(
         &[

@@ -2,14 +2,17 @@
 //!
 //! Wiring only: configuration, logging, one session task per neighbour, the
 //! listener that hands accepted connections to their session, and the core
-//! task that owns the RIB. Signals: SIGTERM/SIGINT stop the sessions with
-//! Cease / Administrative Shutdown and exit; SIGHUP re-reads the file (a
-//! broken file is rejected and the running configuration stays).
+//! task that owns the RIB. Signals: SIGTERM/SIGINT stop the sessions as
+//! `[bgp.graceful_restart] on_shutdown` says (Hard Reset by default, ADR
+//! 0006; graceful keeps our routes at the peers, ADR 0011) and exit; SIGHUP
+//! re-reads the file (a broken file is rejected and the running
+//! configuration stays).
 
 mod api;
 mod core;
 mod export;
 mod logging;
+mod marker;
 mod origin;
 mod packing;
 mod route;
@@ -94,7 +97,9 @@ fn init_logging(cfg: &Config, format: Option<&str>) {
     logging::init(&cfg.log.level, json);
 }
 
-fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor) -> PeerConfig {
+/// `restarting`: this run is a graceful restart (ADR 0011); the first OPENs
+/// of a graceful-restart neighbour then carry the R bit.
+fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor, restarting: bool) -> PeerConfig {
     let hold = cfg.hold_time(n);
     PeerConfig {
         remote: SocketAddr::new(*n.address.get_ref(), n.port),
@@ -118,6 +123,10 @@ fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor) -> PeerConfig {
                 Vec::new()
             },
             graceful_restart: cfg.graceful_restart(n),
+            restarting: restarting && cfg.graceful_restart(n),
+            // Forwarding is the kernel's: neither a crash nor a graceful stop
+            // touches it, and a reboot clears the marker (ADR 0011).
+            forwarding_preserved: true,
         },
         restart_time: cfg.bgp.graceful_restart.restart_time,
         password: n.password.clone(),
@@ -145,6 +154,9 @@ struct Daemon {
     listeners: Vec<(SocketAddr, Arc<TcpListener>)>,
     peer_map: watch::Sender<PeerMap>,
     core: core::Core,
+    /// Sessions spawned now are the first after a restart (only the
+    /// neighbours configured at start; cleared once they are spawned).
+    restarting: bool,
 }
 
 impl Daemon {
@@ -153,7 +165,7 @@ impl Daemon {
         let index = self.sessions.len() as u32;
         tokio::spawn(run_peer(
             index,
-            peer_config(&self.cfg, n),
+            peer_config(&self.cfg, n, self.restarting),
             rx,
             self.ev_tx.clone(),
         ));
@@ -321,8 +333,35 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
         tokio::spawn(accept_loop(Arc::clone(&l), peer_rx.clone()));
         listeners.push((*addr, l));
     }
-    let core = core::Core::new(Arc::new(cfg.clone()), Vec::new());
+    // ADR 0011: a marker left by the previous run makes this a restart.
+    let marker = marker::Marker::new(cfg.restart_state_file());
+    let gr_anywhere = cfg.neighbor.iter().any(|n| cfg.graceful_restart(n));
+    let restarting = match marker.previous(cfg.bgp.graceful_restart.restart_time) {
+        marker::Previous::Restart(age) if gr_anywhere => {
+            info!(marker = %marker.path().display(), age_s = age.as_secs(),
+                "graceful restart: the previous run did not withdraw its routes; OPENs carry the Restart State bit");
+            true
+        }
+        marker::Previous::Restart(_) => {
+            info!(
+                "the previous run did not withdraw its routes, but no neighbour has graceful restart: a fresh start"
+            );
+            false
+        }
+        marker::Previous::TooOld(age) => {
+            info!(marker = %marker.path().display(), age_s = age.as_secs(),
+                "restart marker older than the restart time: peers have dropped our routes, a fresh start");
+            false
+        }
+        marker::Previous::Fresh => false,
+    };
+    let mut core = core::Core::new(Arc::new(cfg.clone()), Vec::new());
+    if restarting {
+        let defer = u64::from(cfg.bgp.graceful_restart.select_defer_time);
+        core.begin_restart(Duration::from_secs(defer), tokio::time::Instant::now());
+    }
     let mut d = Daemon {
+        restarting,
         dp_status: None,
         cfg: cfg.clone(),
         ev_tx,
@@ -335,15 +374,16 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
         let tx = d.spawn_session(n).await;
         d.core.add_peer(n.clone(), tx);
     }
+    d.restarting = false;
     d.publish();
     d.core.originate(origin::routes(&cfg));
-    let (dp_tx, mut dp_rx) = match cfg.evpn.learn_from_kernel {
+    let (dp_tx, mut dp_rx, dp_flush) = match cfg.evpn.learn_from_kernel {
         true => {
             let h = start_dataplane(&cfg).await?;
             d.dp_status = Some(h.status);
-            (Some(h.changes), Some(h.events))
+            (Some(h.changes), Some(h.events), Some(h.flush_on_shutdown))
         }
-        false => (None, None),
+        false => (None, None, None),
     };
     // The management API (and metrics): their jobs run in this loop, which owns the core.
     let (job_tx, mut job_rx) = mpsc::channel::<api::Job>(64);
@@ -352,6 +392,9 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
         .await
         .map_err(|e| format!("management API: {e}"))?;
     info!(socket = %cfg.api.socket.display(), "management API listening");
+    // Only now: a second instance on the same files has failed above and
+    // must not have touched the marker of the running one.
+    marker.write();
     let (stop_tx, stop_rx) = watch::channel(false);
     let api_router = evpnd_api::router(tonic::transport::Server::builder(), Arc::clone(&backend))
         .map_err(|e| format!("management API: {e}"))?;
@@ -415,6 +458,7 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut refresh = tokio::time::interval(marker::REFRESH);
     loop {
         tokio::select! {
             Some(ev) = ev_rx.recv() => d.core.handle(ev).await,
@@ -426,6 +470,7 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
                 permit.send(d.core.take_dataplane());
             }
             now = tick.tick() => d.core.tick(now).await,
+            _ = refresh.tick() => marker.write(),
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
@@ -434,11 +479,30 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
             Some(job) = job_rx.recv() => job(&mut d).await,
         }
     }
-    info!("shutting down: stopping sessions");
+    // The reloaded configuration decides (on_shutdown is applied live).
+    let graceful = d.cfg.bgp.graceful_restart.on_shutdown == evpnd_config::OnShutdown::Graceful;
+    if graceful {
+        info!(
+            restart_time = d.cfg.bgp.graceful_restart.restart_time,
+            "shutting down gracefully: peers keep our routes for the restart time, kernel entries stay"
+        );
+        if let Some(f) = &dp_flush {
+            f.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+        marker.write();
+    } else {
+        info!("shutting down: stopping sessions (peers withdraw our routes)");
+        marker.remove();
+    }
     let _ = stop_tx.send(true);
     let _ = std::fs::remove_file(&cfg.api.socket);
     for (_, tx) in d.sessions.iter().flatten() {
-        let _ = tx.send(PeerCommand::Stop).await;
+        let cmd = if graceful {
+            PeerCommand::GracefulStop
+        } else {
+            PeerCommand::Stop
+        };
+        let _ = tx.send(cmd).await;
     }
     // Give sessions a moment to send their Cease NOTIFICATIONs.
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -73,6 +73,9 @@ pub struct LinuxHandle {
     pub changes: mpsc::Sender<Vec<DesiredChange>>,
     pub events: mpsc::Receiver<LocalEvent>,
     pub status: watch::Receiver<DataplaneStatus>,
+    /// Starts as [`LinuxConfig::flush_on_shutdown`]; the daemon clears it
+    /// before a graceful stop (ADR 0011), which must leave forwarding alone.
+    pub flush_on_shutdown: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Debug)]
@@ -93,6 +96,8 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
     let (events_tx, events_rx) = mpsc::channel(4096);
     let (status_tx, status_rx) = watch::channel(DataplaneStatus::default());
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let flush = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(cfg.flush_on_shutdown));
+    let flush_task = std::sync::Arc::clone(&flush);
     // Its own thread and single-threaded runtime: the netlink connection
     // tasks, the write futures and the reconcile loop then wake each other
     // without crossing threads (cross-thread wake-ups were most of the
@@ -135,6 +140,7 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                 let _ = ready_tx.send(Ok(()));
                 let mut t = Task {
                     cfg,
+                    flush: flush_task,
                     handle,
                     batch,
                     links: HashMap::new(),
@@ -167,6 +173,7 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
         changes: changes_tx,
         events: events_rx,
         status: status_rx,
+        flush_on_shutdown: flush,
     })
 }
 
@@ -195,6 +202,8 @@ type Notifications = futures::channel::mpsc::UnboundedReceiver<(
 
 struct Task {
     cfg: LinuxConfig,
+    /// Flush our entries when the core goes away (see [`LinuxHandle`]).
+    flush: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Dumps (rtnetlink).
     handle: Handle,
     /// Writes, in batches.
@@ -589,7 +598,7 @@ impl Task {
                 self.reconcile().await;
             }
         }
-        if self.cfg.flush_on_shutdown {
+        if self.flush.load(std::sync::atomic::Ordering::SeqCst) {
             let ops = self.rec.all_actual_ops();
             info!(
                 entries = ops.len(),
@@ -618,7 +627,7 @@ impl Task {
                 );
             }
         } else {
-            info!("dataplane left in place (flush_on_shutdown = false)");
+            info!("dataplane left in place (flush_on_shutdown = false, or a graceful stop)");
         }
     }
 }

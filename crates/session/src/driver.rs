@@ -101,6 +101,8 @@ pub enum PeerCommand {
     Incoming(TcpStream),
     Start,
     Stop,
+    /// Stop so that the peer keeps our routes (planned restart, ADR 0011).
+    GracefulStop,
     /// Ask the peer to re-send its routes of this family (RFC 2918); only
     /// written while Established.
     RouteRefresh(evpnd_wire::Family),
@@ -205,6 +207,7 @@ pub async fn run_peer(
                 }
                 Some(PeerCommand::Start) => Event::Start,
                 Some(PeerCommand::Stop) => Event::Stop,
+                Some(PeerCommand::GracefulStop) => Event::GracefulStop,
                 Some(PeerCommand::Shutdown { notify, restart_after }) => Event::Shutdown { notify, restart_after },
             },
             () = held_wait => {
@@ -214,7 +217,7 @@ pub async fn run_peer(
                     s.write(&collision_notification()).await;
                     s.conn = None;
                     s.timers.clear();
-                    s.fsm = Fsm::new(s.cfg.fsm.clone(), s.cfg.policy.clone());
+                    s.fsm = Fsm::new(s.cfg.fsm.clone(), s.fsm.policy().clone());
                     if let Some(stream) = s.held.take() {
                         s.skip_open = true;
                         s.adopt(stream, &mut connecting).await;
@@ -284,7 +287,9 @@ impl Session {
                 }
                 Action::SendOpen if self.skip_open => self.skip_open = false,
                 Action::SendOpen => {
-                    let open = self.cfg.policy.open(self.cfg.restart_time);
+                    // The FSM's copy: it clears the Restart State bit once a
+                    // session after the restart is established.
+                    let open = self.fsm.policy().open(self.cfg.restart_time);
                     self.write(&Message::Open(open)).await;
                 }
                 Action::SendKeepalive => self.write(&Message::Keepalive).await,
@@ -373,7 +378,7 @@ impl Session {
             self.write(&collision_notification()).await;
             self.conn = None;
             self.timers.clear();
-            self.fsm = Fsm::new(self.cfg.fsm.clone(), self.cfg.policy.clone());
+            self.fsm = Fsm::new(self.cfg.fsm.clone(), self.fsm.policy().clone());
             self.skip_open = true;
             self.adopt(stream, connecting).await;
         }
@@ -411,7 +416,7 @@ impl Session {
             State::Established => reject(&mut stream).await,
             State::OpenSent | State::OpenConfirm => {
                 // Answer it like a second FSM would (Active -> OpenSent), then decide.
-                let open = Message::Open(self.cfg.policy.open(self.cfg.restart_time))
+                let open = Message::Open(self.fsm.policy().open(self.cfg.restart_time))
                     .to_bytes(&Context::default());
                 if stream.write_all(&open).await.is_err() {
                     return;

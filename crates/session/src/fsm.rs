@@ -49,8 +49,14 @@ pub enum Timer {
 pub enum Event {
     /// Administrative start (or automatic start at boot).
     Start,
-    /// Administrative stop: Cease / Administrative Shutdown if a session is up.
+    /// Administrative stop: Cease / Administrative Shutdown if a session is up
+    /// (as Hard Reset when the N bit was negotiated: the peer flushes our routes).
     Stop,
+    /// Administrative stop before a planned restart: the peer is to keep our
+    /// routes as stale (RFC 4724 §4.2, RFC 8538 §4): Cease / Administrative
+    /// Shutdown when the N bit was negotiated, else no NOTIFICATION at all
+    /// (without the N bit any NOTIFICATION makes the peer flush).
+    GracefulStop,
     /// Close with this NOTIFICATION (e.g. Cease / Maximum Number of Prefixes);
     /// restart automatically after `restart_after`, or stay down until `Start`.
     Shutdown {
@@ -178,7 +184,8 @@ impl Fsm {
         use State::*;
         let mut out = Vec::new();
         match (self.state, ev) {
-            (_, Event::Stop) => self.stop(&mut out),
+            (_, Event::Stop) => self.stop(false, &mut out),
+            (_, Event::GracefulStop) => self.stop(true, &mut out),
             (Idle, Event::Shutdown { .. }) => {}
             (
                 _,
@@ -252,6 +259,10 @@ impl Fsm {
                 if let Some(n) = self.negotiated.clone() {
                     self.restart_hold(&n, &mut out);
                     self.idle_hold = self.cfg.idle_hold_initial;
+                    // RFC 4724 §4.1: R only in the OPENs of the first session
+                    // after the restart; later resets keep forwarding (F).
+                    self.policy.restarting = false;
+                    self.policy.forwarding_preserved = true;
                     out.push(Action::Established(n));
                     self.state = Established;
                 }
@@ -369,20 +380,32 @@ impl Fsm {
         }
     }
 
-    fn stop(&mut self, out: &mut Vec<Action>) {
+    /// `graceful`: the peer is to keep our routes (see [`Event::GracefulStop`]).
+    fn stop(&mut self, graceful: bool, out: &mut Vec<Action>) {
         self.stopped = true;
-        if matches!(
+        // RFC 8538 §4: with the N bit negotiated a plain Cease would leave our
+        // routes stale at the peer; a deliberate stop is a Hard Reset wrapping
+        // the real reason, so the peer flushes them at once (ADR 0006). A
+        // graceful stop wants exactly the stale routes (ADR 0011).
+        let n_bit = self
+            .negotiated
+            .as_ref()
+            .and_then(|n| n.graceful_restart.as_ref())
+            .is_some_and(|g| g.notification);
+        let talking = matches!(
             self.state,
             State::OpenSent | State::OpenConfirm | State::Established
-        ) {
-            // RFC 8538 §4: with the N bit negotiated a plain Cease would leave our
-            // routes stale at the peer; a deliberate stop is a Hard Reset wrapping
-            // the real reason, so the peer flushes them at once.
-            let n_bit = self
-                .negotiated
-                .as_ref()
-                .and_then(|n| n.graceful_restart.as_ref())
-                .is_some_and(|g| g.notification);
+        );
+        if graceful {
+            if talking && n_bit {
+                out.push(Action::SendNotification(NotifyError::new(
+                    code::CEASE,
+                    subcode::ADMINISTRATIVE_SHUTDOWN,
+                    Vec::new(),
+                    "administrative shutdown (graceful: routes kept for the restart time)",
+                )));
+            }
+        } else if talking {
             out.push(Action::SendNotification(if n_bit {
                 NotifyError::new(
                     code::CEASE,
@@ -442,3 +465,6 @@ impl Fsm {
         self.idle_hold = (self.idle_hold * 2).min(self.cfg.idle_hold_max);
     }
 }
+
+#[cfg(test)]
+mod tests;

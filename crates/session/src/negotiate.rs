@@ -59,7 +59,27 @@ pub struct LocalPolicy {
     /// Families for which we accept path ids from the peer.
     pub add_path_receive: Vec<Family>,
     pub graceful_restart: bool,
+    /// Restarting speaker (RFC 4724 §4.1): our OPEN carries the Restart
+    /// State (R) bit. The FSM clears it once a session is established: only
+    /// the first session after the restart says so.
+    #[serde(default)]
+    pub restarting: bool,
+    /// The Forwarding State (F) bit of every family in our capability:
+    /// the forwarding state (the kernel's entries) survived the restart.
+    /// Set again once a session is established (a later session reset
+    /// does not touch forwarding).
+    #[serde(default = "yes")]
+    pub forwarding_preserved: bool,
 }
+
+fn yes() -> bool {
+    true
+}
+
+/// The graceful-restart flags nibble (the capability's top 4 bits): Restart State.
+const GR_FLAG_R: u8 = 0b1000;
+/// ... and Graceful Notification (RFC 8538).
+const GR_FLAG_N: u8 = 0b0100;
 
 /// The session parameters both sides agreed on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,10 +275,17 @@ impl PeerOpen {
 
 impl LocalPolicy {
     /// Our OPEN: multiprotocol per family, route refresh (+ enhanced), 4-octet
-    /// AS, extended message, graceful restart (helper, N bit) and ADD-PATH
-    /// receive where configured.
+    /// AS, extended message, graceful restart and ADD-PATH receive where
+    /// configured.
+    ///
+    /// The graceful-restart capability lists every family (a helper keeps
+    /// only the families listed, RFC 4724 §4.2) with the F bit when
+    /// [`LocalPolicy::forwarding_preserved`], the N bit (RFC 8538) always
+    /// and the R bit while [`LocalPolicy::restarting`].
     pub fn open(&self, restart_time: u16) -> evpnd_wire::open::Open {
-        use evpnd_wire::capability::{AddPathFamily, AddPathMode, Capability, GracefulRestart};
+        use evpnd_wire::capability::{
+            AddPathFamily, AddPathMode, Capability, GrFamily, GracefulRestart,
+        };
         let mut caps: Vec<Capability> = self
             .families
             .iter()
@@ -271,12 +298,21 @@ impl LocalPolicy {
         });
         caps.push(Capability::ExtendedMessage);
         if self.graceful_restart {
+            let f_flags = if self.forwarding_preserved { 0x80 } else { 0 };
             caps.push(Capability::GracefulRestart(GracefulRestart {
-                restarting: false,
+                restarting: self.restarting,
                 notification: true,
                 restart_time: restart_time & 0x0fff,
-                flags: 0b0100,
-                families: Vec::new(),
+                flags: GR_FLAG_N | if self.restarting { GR_FLAG_R } else { 0 },
+                families: self
+                    .families
+                    .iter()
+                    .map(|f| GrFamily {
+                        family: *f,
+                        forwarding: self.forwarding_preserved,
+                        flags: f_flags,
+                    })
+                    .collect(),
             }));
         }
         if !self.add_path_receive.is_empty() {
@@ -309,6 +345,8 @@ mod tests {
             families: vec![Family::L2VPN_EVPN],
             add_path_receive: vec![],
             graceful_restart: true,
+            restarting: false,
+            forwarding_preserved: true,
         }
     }
 
@@ -429,5 +467,60 @@ mod tests {
             negotiate(&p, &o).expect("ok").add_path_rx,
             vec![Family::L2VPN_EVPN]
         );
+    }
+
+    fn gr_of(o: &evpnd_wire::open::Open) -> evpnd_wire::capability::GracefulRestart {
+        o.capabilities()
+            .find_map(|c| match c {
+                evpnd_wire::capability::Capability::GracefulRestart(g) => Some(g.clone()),
+                _ => None,
+            })
+            .expect("graceful restart capability")
+    }
+
+    #[test]
+    fn open_lists_families_with_f_and_sets_r_only_while_restarting() {
+        let p = LocalPolicy {
+            families: vec![Family::L2VPN_EVPN, Family::IPV4_UNICAST],
+            ..policy()
+        };
+        let g = gr_of(&p.open(120));
+        assert!(!g.restarting && g.notification);
+        assert_eq!(g.restart_time, 120);
+        let fams: Vec<(Family, bool)> = g
+            .families
+            .iter()
+            .map(|f| (f.family, f.forwarding))
+            .collect();
+        assert_eq!(
+            fams,
+            vec![(Family::L2VPN_EVPN, true), (Family::IPV4_UNICAST, true)]
+        );
+        let r = LocalPolicy {
+            restarting: true,
+            ..p.clone()
+        };
+        let bytes = evpnd_wire::message::Message::Open(r.open(120))
+            .to_bytes(&evpnd_wire::Context::default());
+        let back =
+            match evpnd_wire::message::decode_message(&bytes, &evpnd_wire::Context::default()) {
+                Ok(evpnd_wire::message::Message::Open(o)) => o,
+                other => panic!("not an OPEN: {other:?}"),
+            };
+        let g = PeerOpen::from_wire(&back)
+            .graceful_restart
+            .expect("capability survives the wire");
+        assert!(g.restarting && g.notification);
+        assert_eq!(
+            g.families,
+            vec![(Family::L2VPN_EVPN, true), (Family::IPV4_UNICAST, true)]
+        );
+        let lost = LocalPolicy {
+            restarting: true,
+            forwarding_preserved: false,
+            ..p
+        };
+        let g = gr_of(&lost.open(120));
+        assert!(g.restarting && g.families.iter().all(|f| !f.forwarding && f.flags == 0));
     }
 }

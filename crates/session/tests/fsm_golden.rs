@@ -69,3 +69,17 @@ fn golden_bad_peer_as() {
 fn golden_passive_gr_helper() {
     run("passive_gr_helper");
 }
+
+/// A graceful stop with the N bit: Cease / Administrative Shutdown (the peer
+/// keeps our routes); after a new start, a plain stop is a Hard Reset.
+#[test]
+fn golden_graceful_stop_then_hard_reset() {
+    run("graceful_stop_then_hard_reset");
+}
+
+/// A restarting speaker's graceful stop without the N bit: no NOTIFICATION at
+/// all (any NOTIFICATION would make the peer flush, RFC 4724 §4.2).
+#[test]
+fn golden_restarting_graceful_stop_without_n() {
+    run("restarting_graceful_stop_without_n");
+}

@@ -58,6 +58,35 @@ pub struct GracefulRestart {
     /// After a peer came back, how long its stale routes wait for End-of-RIB. Default 360.
     #[serde(default = "default_stale_time")]
     pub stale_routes_time: u16,
+    /// Restarting speaker (RFC 4724 §4.1): after a restart, how long route
+    /// selection waits for End-of-RIB from the GR peers before our routes
+    /// and End-of-RIB go out anyway. 0 = no deferral. Default 300 (below
+    /// the helpers' usual 360 s stale-path time, see ADR 0011).
+    #[serde(default = "default_select_defer_time")]
+    pub select_defer_time: u16,
+    /// What SIGTERM/SIGINT do to the peers' copy of our routes. Default
+    /// `"hard-reset"`: they are withdrawn at once (ADR 0006).
+    #[serde(default)]
+    pub on_shutdown: OnShutdown,
+    /// Marks a run in progress so the next start knows it is a restart
+    /// (ADR 0011). Default: next to `api.socket`, named after it with the
+    /// extension `.restart` (`/run/evpnd/evpnd.restart`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_file: Option<std::path::PathBuf>,
+}
+
+/// `on_shutdown`: how a deliberate stop (SIGTERM, SIGINT) ends the sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnShutdown {
+    /// Cease / Hard Reset (RFC 8538) or plain Cease: peers flush our routes
+    /// now; the restart marker is removed, the next start is a fresh one.
+    #[default]
+    HardReset,
+    /// Cease / Administrative Shutdown with the N bit, else a bare TCP
+    /// close: peers keep our routes as stale for our restart time; the
+    /// kernel entries stay and the next start is a graceful restart.
+    Graceful,
 }
 
 fn default_restart_time() -> u16 {
@@ -66,6 +95,9 @@ fn default_restart_time() -> u16 {
 fn default_stale_time() -> u16 {
     360
 }
+fn default_select_defer_time() -> u16 {
+    300
+}
 
 impl Default for GracefulRestart {
     fn default() -> Self {
@@ -73,6 +105,9 @@ impl Default for GracefulRestart {
             enabled: true,
             restart_time: default_restart_time(),
             stale_routes_time: default_stale_time(),
+            select_defer_time: default_select_defer_time(),
+            on_shutdown: OnShutdown::default(),
+            state_file: None,
         }
     }
 }

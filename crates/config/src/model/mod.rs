@@ -12,7 +12,7 @@ mod bgp;
 mod evpn;
 mod service;
 
-pub use bgp::{Bgp, GracefulRestart, MaxPrefix, Neighbor};
+pub use bgp::{Bgp, GracefulRestart, MaxPrefix, Neighbor, OnShutdown};
 pub use evpn::{AutoRt, DuplicateDetection, Evpn, Freeze, RouteTargets, StaticMac, VniConfig};
 pub use service::{Api, Log, LogFormat, Metrics};
 

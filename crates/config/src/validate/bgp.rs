@@ -77,6 +77,26 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
             ),
         );
     }
+    if gr.select_defer_time > 3600 {
+        c.err(
+            path!["bgp", "graceful_restart", "select_defer_time"],
+            format!(
+                "graceful_restart.select_defer_time {} is out of range (0 to 3600 seconds)",
+                gr.select_defer_time
+            ),
+        );
+    }
+    if let Some(p) = &gr.state_file
+        && !p.is_absolute()
+    {
+        c.err(
+            path!["bgp", "graceful_restart", "state_file"],
+            format!(
+                "graceful_restart.state_file {:?} must be an absolute path",
+                p.display().to_string()
+            ),
+        );
+    }
 
     let mut addrs = HashSet::new();
     for (i, n) in cfg.neighbor.iter().enumerate() {

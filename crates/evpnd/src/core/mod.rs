@@ -23,6 +23,7 @@ use tracing::{debug, info, warn};
 mod control;
 mod local;
 mod query;
+mod restart;
 mod watch;
 
 use crate::export::{self, ExportCtx, Side};
@@ -54,6 +55,8 @@ struct PeerSlot {
     over_limit: bool,
     /// End-of-RIB received since evpnd started (dataplane sweep waits for it).
     eor_seen: bool,
+    /// End-of-RIB received in the current session (restart deferral waits for it).
+    eor_rx: bool,
     /// Removed from the configuration (the slot stays: indices are stable).
     removed: bool,
     /// When the session last reached Established.
@@ -77,6 +80,7 @@ impl PeerSlot {
             stale_until: None,
             over_limit: false,
             eor_seen: false,
+            eor_rx: false,
             removed: false,
             up_since: None,
             last_error: String::new(),
@@ -117,6 +121,8 @@ pub struct Core {
     api_originated: std::collections::HashSet<EvpnKey>,
     /// Peer and route changes for API watchers.
     events: tokio::sync::broadcast::Sender<evpnd_api::pb::watch_response::Event>,
+    /// After a restart: advertisement held back (`restart.rs`, ADR 0011).
+    deferral: Option<restart::Deferral>,
 }
 
 /// Path id of the routes the EVPN domain originates from kernel state (the
@@ -229,6 +235,7 @@ impl Core {
             updates_in: 0,
             updates_out: 0,
             events: tokio::sync::broadcast::channel(watch::WATCH_BUFFER).0,
+            deferral: None,
         }
     }
 
@@ -370,11 +377,22 @@ impl Core {
         let Some(slot) = self.peers.get_mut(peer as usize) else {
             return;
         };
+        if let Some(g) = &n.graceful_restart {
+            let forwarding: Vec<String> = g
+                .families
+                .iter()
+                .filter(|(_, f)| *f)
+                .map(|(f, _)| f.to_string())
+                .collect();
+            info!(peer = %slot.cfg.address.get_ref(), restart_state = g.restarting, notification = g.notification,
+                forwarding = ?forwarding, restart_time = g.restart_time, "peer graceful restart capability");
+        }
         slot.up = Some(n);
         slot.up_since = Some(Instant::now());
         slot.over_limit = false;
         slot.out.clear();
         slot.eor_pending = true;
+        slot.eor_rx = false;
         slot.in_flight = false;
         if slot.stale_until.is_some() {
             // Back before the restart timer ran out: wait for its End-of-RIB, bounded.
@@ -387,6 +405,8 @@ impl Core {
         }
         self.flush(peer).await;
         self.emit_peer(peer as usize);
+        self.deferral_peer_up();
+        self.check_deferral(Instant::now()).await;
     }
 
     async fn peer_down(&mut self, peer: PeerIndex, reason: &str, keep_routes: bool) {
@@ -415,11 +435,14 @@ impl Core {
         info!(peer = %slot.cfg.address.get_ref(), routes_changed = changes.len(), keep_routes, "peer down: {reason}");
         self.apply(changes).await;
         self.emit_peer(peer as usize);
+        // It is no longer waited for.
+        self.check_deferral(Instant::now()).await;
     }
 
     /// Sweeps the stale routes of peers whose graceful-restart time ran out.
     pub async fn tick(&mut self, now: Instant) {
         self.check_converged();
+        self.check_deferral(now).await;
         let secs = self.now_secs();
         self.evpn.tick(secs);
         self.apply(Vec::new()).await;
@@ -443,9 +466,11 @@ impl Core {
             debug!(peer = %slot.cfg.address.get_ref(), family = %f, "End-of-RIB");
             self.peers[peer as usize].stale_until = None;
             self.peers[peer as usize].eor_seen = true;
+            self.peers[peer as usize].eor_rx = true;
             self.check_converged();
             let changes = self.rib.sweep_stale(id);
             self.apply(changes).await;
+            self.check_deferral(Instant::now()).await;
             return;
         }
         // RFC 4271 §6.3, RFC 7606 §7.2: an eBGP peer's AS_PATH starts with
@@ -774,6 +799,10 @@ impl Core {
 
     /// Sends the peer's pending changes as packed UPDATEs if it has room.
     async fn flush(&mut self, peer: PeerIndex) {
+        if self.deferring() {
+            // Restarting: the Adj-RIB-Out fills, nothing is sent (restart.rs).
+            return;
+        }
         let local_synced = self.local_synced;
         let Some(slot) = self.peers.get_mut(peer as usize) else {
             return;

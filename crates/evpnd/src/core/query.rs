@@ -321,6 +321,22 @@ impl Core {
                             caps.push(name.into());
                         }
                     }
+                    // The peer's graceful-restart state as its OPEN gave it:
+                    // R bit, N bit, F bit per family (RFC 4724, RFC 8538).
+                    if let Some(g) = &n.graceful_restart {
+                        caps.push(format!("graceful-restart-time {}", g.restart_time));
+                        if g.restarting {
+                            caps.push("graceful-restart-restarting".into());
+                        }
+                        if g.notification {
+                            caps.push("graceful-restart-notification".into());
+                        }
+                        for (f, fwd) in &g.families {
+                            if *fwd {
+                                caps.push(format!("graceful-restart-forwarding {f}"));
+                            }
+                        }
+                    }
                     out.capabilities = caps;
                 }
                 out

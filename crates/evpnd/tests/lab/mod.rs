@@ -285,10 +285,12 @@ impl Netns {
         self.dir.join(format!("{label}.sock"))
     }
 
-    /// PID of a started process by label (for kill tests).
+    /// PID of a started process by label (for kill tests); the latest one
+    /// when a label was started again (a restart test).
     pub fn pid(&self, label: &str) -> Option<u32> {
         self.procs
             .iter()
+            .rev()
             .find(|(l, _)| l == label)
             .map(|(_, c)| c.id())
     }
