@@ -99,13 +99,13 @@ if [ ! -s "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; t
     }
     order=()
     visit() {
-        local p=$1 d
+        local p=$1
         [ -n "${seen[$p]:-}" ] && return
         seen[$p]=1
         # modules.dep lists the transitive closure; modprobe loads it from
         # the end, so visit the list reversed.
-        local deps=(${dep[$p]})
-        local i
+        local deps i
+        read -ra deps <<<"${dep[$p]}"
         for ((i = ${#deps[@]} - 1; i >= 0; i--)); do visit "${deps[$i]}"; done
         order+=("$p")
     }
