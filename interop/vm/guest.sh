@@ -8,6 +8,8 @@
 # serial console (console.log on the host), never to the command's output.
 J=/run/evpnd-vm
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+mark() { echo "<4>evpnd-vm guest: $*" > /dev/kmsg; }
+mark "stage 2 started"
 
 mkdir -p /dev/pts && mount -t devpts -o ptmxmode=0666,mode=620,gid=5 devpts /dev/pts
 mkdir -p /dev/shm && mount -t tmpfs -o mode=1777 tmpfs /dev/shm
@@ -18,6 +20,7 @@ mount --make-rshared / 2>/dev/null || true
 hostname evpnd-vm
 ip link set lo up
 
+mark "mounts done"
 # Modules the network tests use; loaded up front so no test depends on the
 # kernel's on-demand modprobe.
 # One modprobe call: each call re-reads modules.dep over 9p (~0.3 s each
@@ -28,6 +31,7 @@ if [ -n "$mods" ]; then
     modprobe -a $mods || echo "evpnd-vm: modprobe -a $mods failed"
 fi
 
+mark "modules loaded"
 out=
 for p in /sys/class/virtio-ports/*; do
     [ "$(cat "$p/name" 2>/dev/null)" = evpnd.out ] && out=/dev/${p##*/}
