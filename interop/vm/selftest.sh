@@ -84,6 +84,7 @@ ip -n "$h2" addr add 198.51.100.2/24 dev eth0
 j=$(ip -n "$v1" -j -d link show vxlan0)
 jqcheck "vxlan0 is external (collect_md) + vnifilter" "$j" \
     '.[0].linkinfo.info_data | (.external == true) and (.vnifilter == true)'
+echo "# vxlan0 learning: $(jq -c '.[0].linkinfo.info_data.learning' <<<"$j") (iproute2's 'external' implies nolearning)"
 j=$(ip -n "$v1" -j -d link show br0)
 jqcheck "br0 has vlan_filtering 1" "$j" '.[0].linkinfo.info_data.vlan_filtering == 1'
 j=$(ip -n "$v1" -j -d link show "br0.$vid")
@@ -148,12 +149,26 @@ jqcheck "probe: master entry on vxlan0, vlan $vid, extern_learn" "$probe" \
     "any(.[]; .master == \"br0\" and .ifname == \"vxlan0\" and .vlan == $vid and (.flags | index(\"extern_learn\")))"
 jqcheck "probe: self entry on vxlan0, dst $u2, src_vni $vni" "$probe" \
     "any(.[]; (has(\"master\") | not) and .ifname == \"vxlan0\" and .dst == \"$u2\" and .src_vni == $vni)"
-# The same, as two separate commands (what a daemon may prefer to send).
-bridge -n "$v1" fdb del "$ext_mac" dev vxlan0 vlan "$vid" master 2>/dev/null || true
-bridge -n "$v1" fdb del "$ext_mac" dev vxlan0 src_vni "$vni" self 2>/dev/null ||
-    bridge -n "$v1" fdb del "$ext_mac" dev vxlan0 self 2>/dev/null || true
+# The MAC moves to another VTEP (192.0.2.3): the same combined replace.
+u3=192.0.2.3
+"${cmd[@]/%$u2/$u3}" 2>/dev/null ||
+    bridge -n "$v1" fdb replace "$ext_mac" dev vxlan0 vlan "$vid" src_vni "$vni" dst "$u3" master self extern_learn
+moved=$(bridge -n "$v1" -j fdb show | jq -c "[.[] | select(.mac == \"$ext_mac\")]")
+echo "# after the combined replace with dst $u3: $moved"
+jqcheck "move: one self entry, now dst $u3 src_vni $vni; master entry kept" "$moved" \
+    "([.[] | select(has(\"master\") | not)] | length == 1 and .[0].dst == \"$u3\" and .[0].src_vni == $vni) and any(.[]; .master == \"br0\" and .vlan == $vid)"
+# Withdrawal: one combined delete.
+if bridge -n "$v1" fdb del "$ext_mac" dev vxlan0 vlan "$vid" src_vni "$vni" master self 2>/dev/null; then
+    echo "# combined fdb del ... vlan $vid src_vni $vni master self: accepted"
+else
+    echo "# combined fdb del ... vlan $vid src_vni $vni master self: refused"
+fi
 left=$(bridge -n "$v1" -j fdb show | jq -c "[.[] | select(.mac == \"$ext_mac\")]")
-echo "# after fdb del master + self: $left"
+echo "# after the combined del: $left"
+jqcheck "combined del (master self) removes both entries" "$left" 'length == 0'
+bridge -n "$v1" fdb del "$ext_mac" dev vxlan0 vlan "$vid" master 2>/dev/null || true
+bridge -n "$v1" fdb del "$ext_mac" dev vxlan0 self 2>/dev/null || true
+# The same, as two separate commands (what a daemon may prefer to send).
 if bridge -n "$v1" fdb replace "$ext_mac" dev vxlan0 vlan "$vid" master extern_learn &&
     bridge -n "$v1" fdb replace "$ext_mac" dev vxlan0 src_vni "$vni" dst "$u2" self extern_learn; then
     ok "separate master (vlan) and self (src_vni, dst) replaces accepted"
