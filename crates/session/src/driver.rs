@@ -119,6 +119,16 @@ struct Conn {
     outbound: bool,
 }
 
+impl Conn {
+    fn accepted(stream: TcpStream) -> Self {
+        Conn {
+            stream,
+            buf: BytesMut::with_capacity(65536),
+            outbound: false,
+        }
+    }
+}
+
 struct Session {
     id: PeerIndex,
     cfg: PeerConfig,
@@ -126,7 +136,9 @@ struct Session {
     conn: Option<Conn>,
     /// An accepted connection waiting for collision resolution; our OPEN has
     /// already been sent on it (so the peer's side of it can progress too).
-    held: Option<TcpStream>,
+    /// It is read into its buffer while held: its closing drops it, and it
+    /// is only preferred once the peer's OPEN has arrived on it.
+    held: Option<Conn>,
     /// When a connection was held while ours was still in OpenSent: if ours
     /// gets no OPEN by [`HELD_PATIENCE`] later, ours is presumed dead (e.g.
     /// a half-open TCP connection whose peer restarted) and the held one is
@@ -176,8 +188,15 @@ pub async fn run_peer(
                 None => std::future::pending().await,
             }
         };
-        let read = async {
-            match s.conn.as_mut() {
+        let (conn, held) = (&mut s.conn, &mut s.held);
+        let read = async move {
+            match conn.as_mut() {
+                Some(c) => c.stream.read_buf(&mut c.buf).await,
+                None => std::future::pending().await,
+            }
+        };
+        let held_read = async move {
+            match held.as_mut() {
                 Some(c) => c.stream.read_buf(&mut c.buf).await,
                 None => std::future::pending().await,
             }
@@ -218,10 +237,24 @@ pub async fn run_peer(
                     s.conn = None;
                     s.timers.clear();
                     s.fsm = Fsm::new(s.cfg.fsm.clone(), s.fsm.policy().clone());
-                    if let Some(stream) = s.held.take() {
+                    if let Some(held) = s.held.take() {
                         s.skip_open = true;
-                        s.adopt(stream, &mut connecting).await;
+                        s.adopt(held, &mut connecting).await;
                     }
+                }
+                continue;
+            }
+            r = held_read => {
+                match r {
+                    Ok(0) | Err(_) => {
+                        debug!(peer = %s.cfg.remote, "the held connection closed before the collision was resolved");
+                        s.held = None;
+                        s.held_since = None;
+                    }
+                    Ok(_) if s.fsm.state() == State::OpenConfirm => {
+                        s.resolve_collision(&mut connecting).await;
+                    }
+                    Ok(_) => {}
                 }
                 continue;
             }
@@ -337,10 +370,17 @@ impl Session {
         if self.held.is_some() {
             match self.fsm.state() {
                 State::OpenConfirm => self.resolve_collision(connecting).await,
+                // RFC 4271 6.8: an Established session wins over any other connection.
+                State::Established => {
+                    if let Some(mut h) = self.held.take() {
+                        reject(&mut h.stream).await;
+                    }
+                    self.held_since = None;
+                }
                 State::Idle | State::Connect | State::Active if self.conn.is_none() => {
-                    if let Some(stream) = self.held.take() {
+                    if let Some(held) = self.held.take() {
                         self.skip_open = true;
-                        self.adopt(stream, connecting).await;
+                        self.adopt(held, connecting).await;
                     }
                 }
                 _ => {}
@@ -372,31 +412,38 @@ impl Session {
         let keep_current = local_wins == current_outbound;
         if keep_current {
             if let Some(mut h) = self.held.take() {
-                reject(&mut h).await;
+                reject(&mut h.stream).await;
             }
-        } else if let Some(stream) = self.held.take() {
+            self.held_since = None;
+        } else if self.held.as_ref().is_some_and(|h| h.buf.is_empty()) {
+            // Nothing from the peer on the held connection yet: it may be one
+            // the peer abandoned (it took ours as its own first). The peer's
+            // OPEN or its closing decides; until then ours waits in
+            // OpenConfirm, where the peer sends no KEEPALIVE unless ours is
+            // its session too.
+            debug!(peer = %self.cfg.remote, "collision: waiting for the peer's OPEN on the held connection");
+        } else if let Some(held) = self.held.take() {
+            self.held_since = None;
             self.write(&collision_notification()).await;
             self.conn = None;
             self.timers.clear();
             self.fsm = Fsm::new(self.cfg.fsm.clone(), self.fsm.policy().clone());
             self.skip_open = true;
-            self.adopt(stream, connecting).await;
+            self.adopt(held, connecting).await;
         }
     }
 
+    /// Makes an accepted connection the session's; bytes already read from
+    /// it (while it was held) are kept.
     async fn adopt(
         &mut self,
-        stream: TcpStream,
+        conn: Conn,
         connecting: &mut Option<tokio::task::JoinHandle<std::io::Result<TcpStream>>>,
     ) {
         if let Some(h) = connecting.take() {
             h.abort();
         }
-        self.conn = Some(Conn {
-            stream,
-            buf: BytesMut::with_capacity(65536),
-            outbound: false,
-        });
+        self.conn = Some(conn);
         if self.fsm.state() == State::Idle {
             Box::pin(self.step(Event::Start, connecting)).await;
             // Start in active mode issued a Connect; the adopted stream replaces it.
@@ -421,8 +468,8 @@ impl Session {
                 if stream.write_all(&open).await.is_err() {
                     return;
                 }
-                if let Some(mut old) = self.held.replace(stream) {
-                    reject(&mut old).await;
+                if let Some(mut old) = self.held.replace(Conn::accepted(stream)) {
+                    reject(&mut old.stream).await;
                 }
                 if self.fsm.state() == State::OpenSent {
                     self.held_since = Some(Instant::now());
@@ -431,7 +478,7 @@ impl Session {
                     self.resolve_collision(&mut None).await;
                 }
             }
-            _ => self.adopt(stream, &mut None).await,
+            _ => self.adopt(Conn::accepted(stream), &mut None).await,
         }
     }
 
