@@ -126,6 +126,14 @@ impl Config {
         }
     }
 
+    /// The file recording the flood entries evpnd wrote (ADR 0008).
+    pub fn flood_state_file(&self) -> std::path::PathBuf {
+        match &self.evpn.flood_state_file {
+            Some(p) => p.clone(),
+            None => self.api.socket.with_extension("flood"),
+        }
+    }
+
     /// The VTEP address when `[evpn].vtep_ip` is set, else the router id
     /// (until the kernel reports the VXLAN devices' local address).
     pub fn vtep_ip(&self) -> Ipv4Addr {

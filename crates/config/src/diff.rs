@@ -197,6 +197,10 @@ fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
             "bgp.graceful_restart.state_file",
             o.graceful_restart.state_file != n.graceful_restart.state_file,
         ),
+        (
+            "evpn.flood_state_file",
+            old.evpn.flood_state_file != new.evpn.flood_state_file,
+        ),
         ("api.listen", old.api.listen != new.api.listen),
         ("api.tls_cert", old.api.tls_cert != new.api.tls_cert),
         ("api.tls_key", old.api.tls_key != new.api.tls_key),

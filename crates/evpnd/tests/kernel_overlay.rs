@@ -110,6 +110,15 @@ fn flood_list(ns: &Netns) -> Vec<String> {
         .collect()
 }
 
+/// Rewrites the config of the evpnd started as `label` and reloads it (SIGHUP).
+fn reconfigure(ns: &Netns, label: &str, edit: impl Fn(&str) -> String) {
+    let path = ns.dir.join(format!("{label}.toml"));
+    let text = std::fs::read_to_string(&path).expect("config");
+    std::fs::write(&path, edit(&text)).expect("rewrite config");
+    let pid = ns.pid(label).expect("pid");
+    lab::sh(&["kill", "-HUP", &pid.to_string()]).expect("SIGHUP");
+}
+
 fn ping(from: &Netns, to: &str) -> Result<String, String> {
     from.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "1", to])
 }
@@ -273,6 +282,36 @@ fn restart_keeps_forwarding_sweeps_the_stale_and_spares_the_operator() {
         ])
         .expect("static mac on leaf2");
     wait_fdb(&f.leaves[0], gone_mac, "10.0.0.2");
+    // A third VTEP (the reflector, with VNI 100 configured) that will be
+    // gone by the time leaf1 is back: its flood entry on leaf1 is stale then.
+    reconfigure(&f.rr, "evpnd", |c| format!("{c}[[evpn.vni]]\nvni = 100\n"));
+    wait_until(
+        "flood entry to the reflector's VTEP",
+        Duration::from_secs(20),
+        || {
+            let l = flood_list(&f.leaves[0]);
+            if l.iter().any(|d| d == "10.0.0.254") {
+                Ok(())
+            } else {
+                Err(format!("{l:?}"))
+            }
+        },
+    );
+    // The operator's own flood entry (BUM to a VTEP evpnd knows nothing of).
+    f.leaves[0]
+        .exec(&[
+            "bridge",
+            "fdb",
+            "append",
+            "00:00:00:00:00:00",
+            "dev",
+            "vxlan100",
+            "dst",
+            "10.0.0.8",
+            "self",
+            "permanent",
+        ])
+        .expect("operator flood entry");
     // The operator's own static entry on leaf1's VXLAN device.
     f.leaves[0]
         .exec(&[
@@ -314,8 +353,23 @@ fn restart_keeps_forwarding_sweeps_the_stale_and_spares_the_operator() {
     f.leaves[1]
         .exec(&["bridge", "fdb", "del", gone_mac, "dev", "acc", "master"])
         .expect("remove static mac");
+    reconfigure(&f.rr, "evpnd", |c| {
+        c.replace("[[evpn.vni]]\nvni = 100\n", "")
+    });
     std::thread::sleep(Duration::from_millis(500));
-    f.leaves[0].start_evpnd("evpnd2", &leaf_conf(1));
+    // The same flood ledger as the first run (its default path, from its API socket).
+    let ledger = f.leaves[0].dir.join("evpnd.flood");
+    assert!(
+        std::fs::read_to_string(&ledger).is_ok_and(|t| t.contains("100 10.0.0.254")),
+        "the first run recorded its flood entries in {}",
+        ledger.display()
+    );
+    let conf = format!(
+        "{}[evpn]\nflood_state_file = \"{}\"\n",
+        leaf_conf(1),
+        ledger.display()
+    );
+    f.leaves[0].start_evpnd("evpnd2", &conf);
     let out = ping_thread
         .join()
         .expect("ping thread")
@@ -345,10 +399,20 @@ fn restart_keeps_forwarding_sweeps_the_stale_and_spares_the_operator() {
         },
     );
     wait_fdb(&f.leaves[0], &host_mac(2), "10.0.0.2");
-    assert_eq!(
-        flood_list(&f.leaves[0]),
-        ["10.0.0.2"],
-        "no duplicate flood entry after adoption"
+    // The stale flood entry goes too (the ledger named it ours); the
+    // operator's stays, and the live one is not duplicated.
+    wait_until(
+        "stale flood entry swept on leaf1",
+        Duration::from_secs(20),
+        || {
+            let mut l = flood_list(&f.leaves[0]);
+            l.sort();
+            if l == ["10.0.0.2", "10.0.0.8"] {
+                Ok(())
+            } else {
+                Err(format!("{l:?}"))
+            }
+        },
     );
     assert_eq!(
         vxlan_entry(&f.leaves[0], "02:00:00:00:09:09"),

@@ -250,8 +250,14 @@ pub fn parse_neigh(m: &NeighbourMessage) -> Neigh {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seen {
     /// An entry of ours (the VXLAN-device `self` entry of a remote MAC, a
-    /// flood entry, or a remote neighbour on an SVI).
+    /// flood entry with our protocol, or a remote neighbour on an SVI).
     Ours(Key, Value),
+    /// A flood (all-zero MAC) entry without an owner mark: ours if the
+    /// flood ledger names it, the operator's (or another daemon's) if not.
+    Flood {
+        vni: Vni,
+        vtep: IpAddr,
+    },
     /// A MAC on an access port of a VNI's bridge.
     LocalMac {
         vni: Vni,
@@ -283,11 +289,11 @@ pub fn classify(n: &Neigh, layout: &Layout, links: &HashMap<u32, Link>) -> Seen 
     // The VXLAN FDB of this kernel does not keep NDA_PROTOCOL. A remote-MAC
     // entry without one is ours when it has the flags we write
     // (extern_learn, or sticky); the operator's `static` entries have neither.
-    // Flood entries carry no such mark: without NDA_PROTOCOL they are never
-    // adopted (so never swept), see docs/adr/0008-kernel-ownership.md.
-    let ours_fdb = |mac: MacAddr| {
+    // Flood entries carry no such mark: they are reported as `Seen::Flood`
+    // and the flood ledger (`crate::ledger`) says whether they are ours,
+    // see docs/adr/0008-kernel-ownership.md.
+    let ours_fdb = {
         ours || n.protocol.is_none()
-            && mac.0 != [0; 6]
             && (n.flags.contains(NeighbourFlags::ExtLearned)
                 || n.flags.contains(NeighbourFlags::Sticky))
     };
@@ -305,15 +311,21 @@ pub fn classify(n: &Neigh, layout: &Layout, links: &HashMap<u32, Link>) -> Seen 
                     let Some(v) = layout.vxlan_vni(n.ifindex, n.src_vni) else {
                         return Seen::Other;
                     };
-                    let Some(vtep) = n.dst.filter(|_| ours_fdb(mac)) else {
+                    let Some(vtep) = n.dst else {
                         return Seen::Other;
                     };
-                    return if mac.0 == [0; 6] {
-                        Seen::Ours(Key::Flood { vni: v.vni, vtep }, Value::Flood)
-                    } else {
-                        let sticky = n.flags.contains(NeighbourFlags::Sticky);
-                        Seen::Ours(Key::Mac { vni: v.vni, mac }, Value::Mac { vtep, sticky })
-                    };
+                    if mac.0 == [0; 6] {
+                        return if ours {
+                            Seen::Ours(Key::Flood { vni: v.vni, vtep }, Value::Flood)
+                        } else {
+                            Seen::Flood { vni: v.vni, vtep }
+                        };
+                    }
+                    if !ours_fdb {
+                        return Seen::Other;
+                    }
+                    let sticky = n.flags.contains(NeighbourFlags::Sticky);
+                    return Seen::Ours(Key::Mac { vni: v.vni, mac }, Value::Mac { vtep, sticky });
                 }
                 if mac.0 == [0; 6] {
                     return Seen::Other;

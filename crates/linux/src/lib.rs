@@ -9,6 +9,7 @@
 mod batch;
 pub mod kernel;
 pub mod layout;
+pub mod ledger;
 pub mod model;
 pub mod program;
 pub mod reconcile;

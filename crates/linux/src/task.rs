@@ -26,6 +26,7 @@ use evpnd_wire::{MacAddr, Vni};
 use crate::batch::{Batcher, Request};
 use crate::kernel::{self, Link, Seen};
 use crate::layout::Layout;
+use crate::ledger::FloodLedger;
 use crate::program;
 use crate::reconcile::{Key, Op, Reconciler};
 use crate::{DesiredChange, LocalEvent};
@@ -36,6 +37,9 @@ pub struct LinuxConfig {
     pub resync_interval: Duration,
     /// Delete everything of ours when the core goes away (clean shutdown).
     pub flush_on_shutdown: bool,
+    /// The flood ledger's file (`crate::ledger`); `None` keeps it in memory,
+    /// so flood entries of a previous run are not recognised.
+    pub flood_ledger: Option<std::path::PathBuf>,
 }
 
 impl Default for LinuxConfig {
@@ -43,6 +47,7 @@ impl Default for LinuxConfig {
         LinuxConfig {
             resync_interval: Duration::from_secs(60),
             flush_on_shutdown: false,
+            flood_ledger: None,
         }
     }
 }
@@ -138,6 +143,7 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                 };
                 tokio::spawn(conn);
                 let _ = ready_tx.send(Ok(()));
+                let (flood, ledger_warnings) = FloodLedger::load(cfg.flood_ledger.clone());
                 let mut t = Task {
                     cfg,
                     flush: flush_task,
@@ -149,6 +155,7 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                     local_macs: HashMap::new(),
                     local_neigh: HashMap::new(),
                     rec: Reconciler::new(),
+                    flood,
                     events: events_tx,
                     status: status_tx,
                     started: Instant::now(),
@@ -157,9 +164,27 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                 };
                 // The initial dump runs here, not in `spawn`: its events may
                 // be more than the channel holds before the core reads them.
+                for what in ledger_warnings {
+                    t.warn(what).await;
+                }
                 if let Err(e) = t.dump().await {
                     tracing::error!("initial netlink dump failed: {e}");
                     return; // the events channel closes: the daemon stops
+                }
+                // What the previous run recorded but the kernel no longer has
+                // needs no record; what it has is adopted (swept after convergence).
+                let actual = t.rec.actual();
+                let pruned = t
+                    .flood
+                    .retain(|vni, vtep| actual.contains_key(&Key::Flood { vni, vtep }));
+                if let Err(e) = pruned {
+                    t.warn(e).await;
+                }
+                if !t.flood.is_empty() {
+                    info!(
+                        entries = t.flood.len(),
+                        "flood entries of the previous run adopted"
+                    );
                 }
                 t.emit(LocalEvent::Synced).await;
                 t.run(changes_rx, notifications).await;
@@ -217,6 +242,8 @@ struct Task {
     local_macs: HashMap<(Vni, MacAddr), bool>,
     local_neigh: HashMap<(Vni, std::net::IpAddr), MacAddr>,
     rec: Reconciler,
+    /// The flood entries we wrote (the kernel does not mark them).
+    flood: FloodLedger,
     events: mpsc::Sender<LocalEvent>,
     status: watch::Sender<DataplaneStatus>,
     started: Instant,
@@ -232,6 +259,23 @@ impl Task {
     async fn emit(&self, ev: LocalEvent) {
         // The core gone means evpnd is stopping; nothing to report to.
         let _ = self.events.send(ev).await;
+    }
+
+    /// A problem of the linux task itself, for the log and the API.
+    async fn warn(&self, what: String) {
+        warn!("{what}");
+        self.emit(LocalEvent::Warning { vni: None, what }).await;
+    }
+
+    /// An entry of ours seen in a dump or a notification.
+    fn ours(&mut self, k: Key, v: crate::reconcile::Value, present: bool) {
+        if !present {
+            self.rec.kernel(k, None);
+        } else if self.rec.converged() || self.rec.desired().contains_key(&k) {
+            self.rec.kernel(k, Some(v));
+        } else {
+            self.rec.adopt(k, v);
+        }
     }
 
     /// Links, then bridge FDB, then ARP/ND: the whole kernel state.
@@ -355,17 +399,15 @@ impl Task {
         let seen = kernel::classify(&n, &self.layout, &self.links);
         debug!(?n, ?seen, present, "neighbour");
         match seen {
-            Seen::Ours(k, v) => {
-                if present {
-                    if self.rec.converged() || self.rec.desired().contains_key(&k) {
-                        self.rec.kernel(k, Some(v));
-                    } else {
-                        self.rec.adopt(k, v);
-                    }
-                } else {
-                    self.rec.kernel(k, None);
-                }
+            Seen::Ours(k, v) => self.ours(k, v, present),
+            Seen::Flood { vni, vtep } if self.flood.contains(vni, vtep) => {
+                self.ours(
+                    Key::Flood { vni, vtep },
+                    crate::reconcile::Value::Flood,
+                    present,
+                );
             }
+            Seen::Flood { .. } => {}
             Seen::LocalMac { vni, mac, sticky } => {
                 if present {
                     if self.local_macs.insert((vni, mac), sticky) != Some(sticky) {
@@ -477,8 +519,17 @@ impl Task {
                     None => unwritable.push(op),
                 }
             }
+            // Recorded before they exist, so a crash cannot leave one unrecorded.
+            let new_flood = writable.iter().filter_map(|op| match op {
+                Op::Set(Key::Flood { vni, vtep }, _) => Some((*vni, *vtep)),
+                _ => None,
+            });
+            if let Err(e) = self.flood.record(new_flood) {
+                self.warn(e).await;
+            }
             let results = self.batch.run(&requests);
             let now = self.now_ms();
+            let mut flood_gone = Vec::new();
             let outcomes = writable
                 .into_iter()
                 .zip(results.into_iter().map(|r| r.err().map(|e| e.to_string())))
@@ -489,6 +540,9 @@ impl Task {
                     )
                 }));
             for (op, err) in outcomes {
+                if let (None, Op::Del(Key::Flood { vni, vtep }, _)) = (&err, op) {
+                    flood_gone.push((vni, vtep));
+                }
                 match &err {
                     None => self.writes_ok += 1,
                     Some(e) => {
@@ -497,6 +551,9 @@ impl Task {
                     }
                 }
                 self.rec.result(op, err, now);
+            }
+            if let Err(e) = self.flood.forget(flood_gone) {
+                self.warn(e).await;
             }
         }
     }
@@ -604,22 +661,26 @@ impl Task {
                 entries = ops.len(),
                 "flushing evpnd's kernel entries (flush_on_shutdown)"
             );
-            let requests: Vec<Request> = ops
+            let (ops, requests): (Vec<Op>, Vec<Request>) = ops
                 .iter()
                 .filter_map(|op| {
                     let v = self.layout.vnis.get(&op.key().vni())?;
-                    Some(Request {
+                    let r = Request {
                         messages: program::messages(op, v)?,
                         delete: true,
-                    })
+                    };
+                    Some((*op, r))
                 })
-                .collect();
-            let failed = self
-                .batch
-                .run(&requests)
-                .iter()
-                .filter(|r| r.is_err())
-                .count();
+                .unzip();
+            let results = self.batch.run(&requests);
+            let failed = results.iter().filter(|r| r.is_err()).count();
+            let flood_gone = ops.iter().zip(&results).filter_map(|(op, r)| match op {
+                Op::Del(Key::Flood { vni, vtep }, _) if r.is_ok() => Some((*vni, *vtep)),
+                _ => None,
+            });
+            if let Err(e) = self.flood.forget(flood_gone) {
+                warn!("{e}");
+            }
             if failed > 0 {
                 warn!(
                     failed,

@@ -286,6 +286,17 @@ fn single_device_entries_are_classified_by_vlan_and_src_vni() {
         )
     );
 
+    // Without a protocol (the VXLAN FDB keeps none) a flood entry is only
+    // reported: the flood ledger decides whether it is ours.
+    flood.protocol = None;
+    assert_eq!(
+        kernel::classify(&flood, &layout, &l),
+        Seen::Flood {
+            vni: vni(100),
+            vtep: vtep()
+        }
+    );
+
     // An ARP entry on br0.10 is a local neighbour of VNI 100.
     let mut arp = neigh(AddressFamily::Inet, SVI10);
     arp.dst = Some(IpAddr::V4(Ipv4Addr::new(192, 168, 10, 5)));

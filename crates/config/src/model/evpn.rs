@@ -32,6 +32,11 @@ pub struct Evpn {
     /// keeps working while the daemon restarts.
     #[serde(default)]
     pub flush_on_shutdown: bool,
+    /// Where the linux task records the flood entries it wrote, so that after
+    /// a restart it recognises them (the kernel keeps no owner mark on them).
+    /// Default: `api.socket` with the extension `.flood`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flood_state_file: Option<std::path::PathBuf>,
     /// RFC 7432 §15.1 duplicate MAC detection.
     #[serde(default)]
     pub duplicate_detection: DuplicateDetection,
@@ -48,6 +53,7 @@ impl Default for Evpn {
             auto_rt: AutoRt::AsVni,
             default_gateway_macs: Vec::new(),
             flush_on_shutdown: false,
+            flood_state_file: None,
             duplicate_detection: DuplicateDetection::default(),
             vni: Vec::new(),
         }
