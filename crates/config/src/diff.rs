@@ -12,7 +12,7 @@
 //! * global keys: applied on reload (`global_changed`) or only after a restart
 //!   (`restart_required`: asn, router_id, listeners...).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 
 use evpnd_wire::{Rd, RouteTarget, Vni};
@@ -35,7 +35,7 @@ pub struct ConfigDiff {
     pub vnis_added: Vec<Vni>,
     pub vnis_removed: Vec<Vni>,
     /// VNIs whose originated routes or import rules change (RD, RTs, MACs,
-    /// prefixes, devices, VTEP address, gateway flags).
+    /// prefixes, VTEP address, gateway flags). Device pins need a restart.
     pub vnis_changed: Vec<Vni>,
     /// Changed global keys that take effect on reload (their effect on
     /// neighbours and VNIs is already in the lists above).
@@ -100,7 +100,6 @@ struct VniView {
     rd: Rd,
     import: Vec<RtMatch>,
     export: Vec<RouteTarget>,
-    devices: [Option<String>; 3],
     macs: Vec<(StaticMac, bool)>,
     prefixes: Vec<IpNet>,
     vtep: Ipv4Addr,
@@ -111,7 +110,6 @@ fn vni_view(c: &Config, v: &VniConfig) -> VniView {
         rd: c.rd(v),
         import: c.import_rts(v),
         export: c.export_rts(v),
-        devices: [v.bridge.clone(), v.vxlan_device.clone(), v.svi.clone()],
         macs: v
             .macs
             .iter()
@@ -185,6 +183,20 @@ impl Config {
     }
 }
 
+/// The devices each VNI is pinned to (read by the linux task at start).
+fn device_pins(c: &Config) -> HashMap<Vni, [Option<String>; 3]> {
+    c.evpn
+        .vni
+        .iter()
+        .map(|v| {
+            (
+                *v.vni.get_ref(),
+                [v.bridge.clone(), v.vxlan_device.clone(), v.svi.clone()],
+            )
+        })
+        .collect()
+}
+
 fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
     let (o, n) = (&old.bgp, &new.bgp);
     let restart = [
@@ -196,6 +208,10 @@ fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
         (
             "bgp.graceful_restart.state_file",
             o.graceful_restart.state_file != n.graceful_restart.state_file,
+        ),
+        (
+            "evpn.vni.bridge, vxlan_device, svi",
+            device_pins(old) != device_pins(new),
         ),
         (
             "evpn.flood_state_file",

@@ -514,6 +514,20 @@ async fn start_dataplane(cfg: &Config) -> Result<evpnd_linux::LinuxHandle, Strin
     let h = evpnd_linux::spawn(evpnd_linux::LinuxConfig {
         flush_on_shutdown: cfg.evpn.flush_on_shutdown,
         flood_ledger: Some(cfg.flood_state_file()),
+        pins: cfg
+            .evpn
+            .vni
+            .iter()
+            .filter(|v| v.bridge.is_some() || v.vxlan_device.is_some() || v.svi.is_some())
+            .map(|v| {
+                let pins = evpnd_linux::layout::Pins {
+                    vxlan_device: v.vxlan_device.clone(),
+                    bridge: v.bridge.clone(),
+                    svi: v.svi.clone(),
+                };
+                (*v.vni.get_ref(), pins)
+            })
+            .collect(),
         ..evpnd_linux::LinuxConfig::default()
     })
     .await

@@ -235,7 +235,7 @@ fn single_device_leaves_ping_across_the_overlay_and_survive_a_restart() {
         || remote_neigh(&p.leaves[0], "br0.10", "192.168.100.2", &host_mac(2)),
     );
     // The VNIs as leaf 1's API reports them: device, VLAN, SVI.
-    let vnis = api_vnis(&p.leaves[0]);
+    let vnis = lab::api_vnis(&p.leaves[0], "evpnd");
     assert_eq!(
         vnis,
         [
@@ -313,30 +313,4 @@ fn a_single_device_leaf_and_a_per_vni_leaf_share_a_vni() {
     // VNI 200 exists only on the single-device leaf: no flood entry for it
     // on the other side, and leaf 1 floods VNI 100 only to leaf 2.
     assert_eq!(flood(&p.leaves[0]), [(100, "10.0.0.2".to_string())]);
-}
-
-/// (VNI, VXLAN device, VLAN, SVI) as the leaf's management API lists them.
-fn api_vnis(leaf: &Netns) -> Vec<(u32, String, u32, String)> {
-    use evpnd_api::pb;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let ch = evpnd_api::client::connect_unix(leaf.api_socket("evpnd"))
-            .await
-            .expect("API socket");
-        let mut evpn = pb::evpn_service_client::EvpnServiceClient::new(ch);
-        let mut v: Vec<_> = evpn
-            .list_vnis(pb::ListVnisRequest { vni: None })
-            .await
-            .expect("vnis")
-            .into_inner()
-            .vnis
-            .into_iter()
-            .map(|v| (v.vni, v.vxlan_device, v.vlan, v.svi))
-            .collect();
-        v.sort();
-        v
-    })
 }

@@ -18,6 +18,12 @@
 //!
 //! Problems are reported as warnings, never fixed or guessed at: a device
 //! that fits neither layout contributes no VNI.
+//!
+//! A VNI may be pinned to its devices (`[[evpn.vni]]` `vxlan_device`,
+//! `bridge`, `svi`): then only the named VXLAN device, on the named bridge,
+//! serves it, and the named interface is its SVI. A kernel that disagrees
+//! is reported and the VNI stays unprogrammed until it matches; evpnd does
+//! not fall back to what discovery would pick.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -28,6 +34,14 @@ use crate::kernel::Link;
 
 /// A dataplane prerequisite not met, per VNI (or for a device with none).
 pub type Warnings = Vec<(Option<Vni>, String)>;
+
+/// The devices the configuration names for a VNI (`None`: discovered).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pins {
+    pub vxlan_device: Option<String>,
+    pub bridge: Option<String>,
+    pub svi: Option<String>,
+}
 
 /// The VNIs the kernel's links describe, indexed for classification.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,10 +61,11 @@ pub struct Layout {
 impl Layout {
     /// Reads the links. Deterministic: links are visited by ifindex, and the
     /// first device to claim a VNI keeps it.
-    pub fn from_links(links: &HashMap<u32, Link>) -> (Layout, Warnings) {
+    pub fn from_links(links: &HashMap<u32, Link>, pins: &HashMap<Vni, Pins>) -> (Layout, Warnings) {
         let sorted: BTreeMap<u32, &Link> = links.iter().map(|(i, l)| (*i, l)).collect();
         let mut b = Builder {
             links,
+            pins,
             layout: Layout::default(),
             warnings: Vec::new(),
         };
@@ -62,6 +77,7 @@ impl Layout {
                 b.per_vni(l, vni);
             }
         }
+        b.missing_pins();
         (b.layout, b.warnings)
     }
 
@@ -98,13 +114,84 @@ impl Layout {
 
 struct Builder<'a> {
     links: &'a HashMap<u32, Link>,
+    pins: &'a HashMap<Vni, Pins>,
     layout: Layout,
     warnings: Warnings,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     fn warn(&mut self, vni: Option<Vni>, device: &str, what: &str) {
         self.warnings.push((vni, format!("{device}: {what}")));
+    }
+
+    /// Whether `vxlan` on `bridge` may serve `vni` by its pins; a mismatch is
+    /// reported (as a device warning: the VNI itself never appears).
+    fn pinned_ok(&mut self, vni: Vni, vxlan: &Link, bridge: Option<&Link>) -> bool {
+        let Some(p) = self.pins.get(&vni) else {
+            return true;
+        };
+        if let Some(want) = &p.vxlan_device
+            && *want != vxlan.name
+        {
+            // Only worth saying when the pinned device is not there to take it.
+            if !self.links.values().any(|l| l.name == *want) {
+                let what = format!(
+                    "has VNI {vni}, which [[evpn.vni]] pins to vxlan_device {want}; ignored for it"
+                );
+                self.warn(None, &vxlan.name, &what);
+            }
+            return false;
+        }
+        if let Some(want) = &p.bridge
+            && bridge.is_none_or(|b| b.name != *want)
+        {
+            let on = bridge.map_or("no bridge".to_string(), |b| format!("bridge {}", b.name));
+            let what = format!(
+                "VNI {vni} is on {on}, but [[evpn.vni]] pins it to bridge {want}: not programmed until they match"
+            );
+            self.warn(None, &vxlan.name, &what);
+            return false;
+        }
+        true
+    }
+
+    /// The SVI of a VNI: the pinned interface if any, else what discovery found.
+    fn pinned_svi(&mut self, vni: Vni, found: Option<&'a Link>) -> Option<&'a Link> {
+        let Some(want) = self.pins.get(&vni).and_then(|p| p.svi.clone()) else {
+            return found;
+        };
+        let links = self.links;
+        match links.values().find(|l| l.name == want) {
+            Some(l) => Some(l),
+            None => {
+                let what = format!(
+                    "VNI {vni}: pinned svi {want} does not exist: MAC+IP routes are neither learned nor installed"
+                );
+                self.warn(None, &want, &what);
+                None
+            }
+        }
+    }
+
+    /// Pinned VXLAN devices that serve no VNI.
+    fn missing_pins(&mut self) {
+        let mut missing: Vec<(Vni, String)> = self
+            .pins
+            .iter()
+            .filter(|(v, _)| !self.layout.vnis.contains_key(v))
+            .filter_map(|(v, p)| Some((*v, p.vxlan_device.clone()?)))
+            .collect();
+        missing.sort();
+        for (vni, dev) in missing {
+            let what = match self.links.values().find(|l| l.name == dev) {
+                None => "does not exist".to_string(),
+                Some(l) if l.vxlan.is_none() => "is not a VXLAN device".to_string(),
+                Some(_) => "does not carry this VNI".to_string(),
+            };
+            let what =
+                format!("pinned by [[evpn.vni]] vni = {vni}, {what}: VNI {vni} is not programmed");
+            self.warn(None, &dev, &what);
+        }
     }
 
     /// One VXLAN device per VNI, a port of the VNI's own bridge; the bridge
@@ -120,6 +207,9 @@ impl Builder<'_> {
             return;
         }
         let bridge = l.master.and_then(|m| self.links.get(&m));
+        if !self.pinned_ok(vni, l, bridge) {
+            return;
+        }
         if let Some(b) = bridge
             && let Some(other) = self.layout.bridge.get(&b.index)
         {
@@ -130,6 +220,7 @@ impl Builder<'_> {
             self.warn(Some(vni), &l.name, &what);
             return;
         }
+        let svi = self.pinned_svi(vni, bridge);
         let info = VniInfo {
             vni,
             vxlan_ifindex: l.index,
@@ -141,8 +232,8 @@ impl Builder<'_> {
             bridge_ifindex: bridge.map(|b| b.index),
             bridge_name: bridge.map(|b| b.name.clone()),
             vlan: None,
-            svi_ifindex: bridge.map(|b| b.index),
-            svi_name: bridge.map(|b| b.name.clone()),
+            svi_ifindex: svi.map(|s| s.index),
+            svi_name: svi.map(|s| s.name.clone()),
             neigh_suppress: l.neigh_suppress,
         };
         self.device_warnings(l, Some(vni));
@@ -154,8 +245,10 @@ impl Builder<'_> {
             ),
             Some(b) => {
                 self.layout.bridge.insert(b.index, vni);
-                self.layout.svi.insert(b.index, vni);
             }
+        }
+        if let Some(s) = svi {
+            self.layout.svi.insert(s.index, vni);
         }
         self.layout.per_vni_device.insert(l.index, vni);
         self.layout.vnis.insert(vni, info);
@@ -197,6 +290,9 @@ impl Builder<'_> {
         self.device_warnings(l, None);
         for &(vid, id) in &l.tunnels {
             let Ok(vni) = Vni::try_from(id) else { continue };
+            if !self.pinned_ok(vni, l, Some(bridge)) {
+                continue;
+            }
             if self.layout.vnis.contains_key(&vni) {
                 self.warn(
                     Some(vni),
@@ -205,11 +301,12 @@ impl Builder<'_> {
                 );
                 continue;
             }
-            let svi = self
+            let found = self
                 .links
                 .values()
                 .filter(|s| s.lower == Some(bridge.index) && s.vlan_id == Some(vid))
                 .min_by_key(|s| s.index);
+            let svi = self.pinned_svi(vni, found);
             if svi.is_none() {
                 let what = format!(
                     "vlan {vid}: no SVI (an 802.1Q device on {} with id {vid}): MAC+IP routes are neither learned nor installed",

@@ -40,6 +40,8 @@ pub struct LinuxConfig {
     /// The flood ledger's file (`crate::ledger`); `None` keeps it in memory,
     /// so flood entries of a previous run are not recognised.
     pub flood_ledger: Option<std::path::PathBuf>,
+    /// Devices the configuration pins VNIs to (`crate::layout::Pins`).
+    pub pins: HashMap<Vni, crate::layout::Pins>,
 }
 
 impl Default for LinuxConfig {
@@ -48,6 +50,7 @@ impl Default for LinuxConfig {
             resync_interval: Duration::from_secs(60),
             flush_on_shutdown: false,
             flood_ledger: None,
+            pins: HashMap::new(),
         }
     }
 }
@@ -261,9 +264,8 @@ impl Task {
         let _ = self.events.send(ev).await;
     }
 
-    /// A problem of the linux task itself, for the log and the API.
+    /// A problem of the linux task itself (the core logs it).
     async fn warn(&self, what: String) {
-        warn!("{what}");
         self.emit(LocalEvent::Warning { vni: None, what }).await;
     }
 
@@ -347,7 +349,7 @@ impl Task {
 
     /// Recomputes the VNIs from the links and reports the differences.
     async fn links_changed(&mut self) {
-        let (layout, warnings) = Layout::from_links(&self.links);
+        let (layout, warnings) = Layout::from_links(&self.links, &self.cfg.pins);
         let now = layout.vnis.clone();
         let old = std::mem::replace(&mut self.layout, layout);
         let gone: Vec<Vni> = old

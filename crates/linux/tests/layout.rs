@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use evpnd_linux::kernel::{self, Link, Neigh, Seen, Vxlan};
-use evpnd_linux::layout::Layout;
+use evpnd_linux::layout::{Layout, Pins};
 use evpnd_linux::program;
 use evpnd_linux::reconcile::{Key, Op, Value};
 use evpnd_wire::{MacAddr, Vni};
@@ -106,7 +106,7 @@ fn neigh(family: AddressFamily, ifindex: u32) -> Neigh {
 
 #[test]
 fn both_layouts_side_by_side() {
-    let (layout, warnings) = Layout::from_links(&links());
+    let (layout, warnings) = Layout::from_links(&links(), &HashMap::new());
     let mut found: Vec<_> = layout
         .vnis
         .values()
@@ -142,11 +142,74 @@ fn both_layouts_side_by_side() {
     );
 }
 
+/// A VNI pinned to its devices is served by those or not at all; the pinned
+/// SVI replaces the discovered one.
+#[test]
+fn pinned_devices_win_over_discovery_and_a_mismatch_is_reported() {
+    // Both vxlan0 (lower ifindex, would win) and vxlan100 carry 100000;
+    // pinned to vxlan100, with eth2 as its SVI.
+    let mut l = links();
+    l.get_mut(&VX0).expect("vxlan0").tunnels = vec![(10, 100_000)];
+    let pin = Pins {
+        vxlan_device: Some("vxlan100".into()),
+        bridge: Some("br100".into()),
+        svi: Some("eth2".into()),
+    };
+    let pins = HashMap::from([(vni(100_000), pin.clone())]);
+    let (layout, w) = Layout::from_links(&l, &pins);
+    let v = &layout.vnis[&vni(100_000)];
+    assert_eq!(
+        (v.vxlan_name.as_str(), v.svi_name.as_deref()),
+        ("vxlan100", Some("eth2"))
+    );
+    assert!(
+        !w.iter().any(|(_, s)| s.contains("another VXLAN device")),
+        "the pinned device is the only claimant: {w:?}"
+    );
+    assert_eq!(layout.svi_vni(ETH2).map(|v| v.vni), Some(vni(100_000)));
+    assert!(
+        layout.svi_vni(BR100).is_none(),
+        "the discovered SVI is replaced"
+    );
+
+    // Pinned to a bridge it is not on: reported, not programmed.
+    let pins = HashMap::from([(
+        vni(100_000),
+        Pins {
+            bridge: Some("br9".into()),
+            ..pin.clone()
+        },
+    )]);
+    let (layout, w) = Layout::from_links(&links(), &pins);
+    assert!(!layout.vnis.contains_key(&vni(100_000)));
+    assert!(
+        w.iter().any(|(v, s)| v.is_none()
+            && s == "vxlan100: VNI 100000 is on bridge br100, but [[evpn.vni]] pins it to bridge br9: not programmed until they match"),
+        "{w:?}"
+    );
+
+    // Pinned to a device that does not exist: reported by name.
+    let pins = HashMap::from([(
+        vni(100_000),
+        Pins {
+            vxlan_device: Some("vx-missing".into()),
+            ..Pins::default()
+        },
+    )]);
+    let (layout, w) = Layout::from_links(&links(), &pins);
+    assert!(!layout.vnis.contains_key(&vni(100_000)));
+    assert!(
+        w.iter().any(|(_, s)| s
+            == "vx-missing: pinned by [[evpn.vni]] vni = 100000, does not exist: VNI 100000 is not programmed"),
+        "{w:?}"
+    );
+}
+
 #[test]
 fn single_device_prerequisites_are_reported_not_guessed() {
     let mut l = links();
     l.get_mut(&BR0).expect("br0").vlan_filtering = false;
-    let (layout, w) = Layout::from_links(&l);
+    let (layout, w) = Layout::from_links(&l, &HashMap::new());
     assert!(
         layout.vnis.values().all(|v| v.vlan.is_none()),
         "no SVD VNIs without vlan_filtering"
@@ -159,7 +222,7 @@ fn single_device_prerequisites_are_reported_not_guessed() {
 
     let mut l = links();
     l.get_mut(&VX0).expect("vxlan0").vlan_tunnel = false;
-    let (layout, w) = Layout::from_links(&l);
+    let (layout, w) = Layout::from_links(&l, &HashMap::new());
     assert_eq!(layout.vnis.len(), 1);
     assert!(
         w.iter().any(|(_, s)| s.contains("vlan_tunnel is off")),
@@ -168,7 +231,7 @@ fn single_device_prerequisites_are_reported_not_guessed() {
 
     let mut l = links();
     l.get_mut(&VX0).expect("vxlan0").tunnels = vec![(10, 100_000)];
-    let (layout, w) = Layout::from_links(&l);
+    let (layout, w) = Layout::from_links(&l, &HashMap::new());
     // The per-VNI device (higher ifindex) does not take over the VNI.
     assert_eq!(layout.vnis[&vni(100_000)].vxlan_name, "vxlan0");
     assert!(
@@ -212,7 +275,7 @@ fn tunnel_info_entries_and_ranges() {
 #[test]
 fn single_device_entries_are_classified_by_vlan_and_src_vni() {
     let l = links();
-    let (layout, _) = Layout::from_links(&l);
+    let (layout, _) = Layout::from_links(&l, &HashMap::new());
 
     // A host behind eth1 in VLAN 10 is a local MAC of VNI 100.
     let mut n = neigh(AddressFamily::Bridge, ETH1);
@@ -318,7 +381,7 @@ fn single_device_entries_are_classified_by_vlan_and_src_vni() {
 }
 
 fn attrs(op: &Op, vni_: u32) -> Vec<Vec<NeighbourAttribute>> {
-    let (layout, _) = Layout::from_links(&links());
+    let (layout, _) = Layout::from_links(&links(), &HashMap::new());
     let info = &layout.vnis[&vni(vni_)];
     program::messages(op, info)
         .expect("messages")

@@ -419,3 +419,29 @@ pub fn vtep(leaf: &Netns, host: &Netns, i: u8) {
 pub fn host_mac(i: u8) -> String {
     format!("02:00:00:00:01:{i:02x}")
 }
+
+/// (VNI, VXLAN device, VLAN, SVI) as the leaf's management API lists them.
+pub fn api_vnis(leaf: &Netns, label: &str) -> Vec<(u32, String, u32, String)> {
+    use evpnd_api::pb;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let ch = evpnd_api::client::connect_unix(leaf.api_socket(label))
+            .await
+            .expect("API socket");
+        let mut evpn = pb::evpn_service_client::EvpnServiceClient::new(ch);
+        let mut v: Vec<_> = evpn
+            .list_vnis(pb::ListVnisRequest { vni: None })
+            .await
+            .expect("vnis")
+            .into_inner()
+            .vnis
+            .into_iter()
+            .map(|v| (v.vni, v.vxlan_device, v.vlan, v.svi))
+            .collect();
+        v.sort();
+        v
+    })
+}
