@@ -277,7 +277,7 @@ fn frr_neighbor(frr: &Netns) -> Result<serde_json::Value, String> {
 /// restart, evpnd waits for FRR's End-of-RIB (not the timer) and its route
 /// is back, not stale.
 #[test]
-fn frr_helper_keeps_evpnd_routes_across_a_kill_9_restart() {
+fn frr_sees_the_restart_and_evpnd_waits_for_its_end_of_rib_after_kill_9() {
     let mut ev = Netns::new("gf");
     let mut frr = Netns::new("gh");
     lab::link(&ev, "tofrr", "10.1.1.1/24", &frr, "toev", "10.1.1.2/24");

@@ -3,8 +3,9 @@
 //!
 //! rtnetlink handles a `sendmsg` synchronously: when the call returns, every
 //! request in it has been carried out and its ACK queued on our socket, so a
-//! chunk costs two system calls instead of two (plus a task wake-up) per
-//! entry. The receive buffer is sized for a whole chunk of ACKs; an ACK the
+//! chunk costs one `sendmsg` plus one `recv` per ACK (each ACK is a datagram
+//! of its own), all on this thread, instead of a future, two system calls
+//! and a task wake-up per entry. The receive buffer is sized for a whole chunk of ACKs; an ACK the
 //! kernel could not queue (`ENOBUFS`) or that never comes (a receive
 //! timeout) fails its request, and the reconciler retries it.
 //!

@@ -4,13 +4,13 @@
 //! ```text
 //! remote MAC  RTM_NEWNEIGH  AF_BRIDGE ifindex=vxlan  NTF_MASTER|NTF_SELF|NTF_EXT_LEARNED
 //!             (sticky: NTF_STICKY, state |= NUD_NOARP)  state NUD_REACHABLE
-//!             NDA_LLADDR mac, NDA_DST vtep, NDA_MASTER bridge, NDA_PROTOCOL 196
+//!             NDA_LLADDR mac, NDA_DST vtep, NDA_MASTER bridge, NDA_PROTOCOL 245
 //!             NLM_F_CREATE|NLM_F_REPLACE         → bridge entry + VXLAN dst in one
 //! flood       RTM_NEWNEIGH  AF_BRIDGE ifindex=vxlan  NTF_SELF  NUD_NOARP|NUD_PERMANENT
-//!             NDA_LLADDR 00:00:00:00:00:00, NDA_DST vtep, NDA_PROTOCOL 196
+//!             NDA_LLADDR 00:00:00:00:00:00, NDA_DST vtep, NDA_PROTOCOL 245
 //!             NLM_F_CREATE|NLM_F_APPEND          (`bridge fdb append`)
 //! neighbour   RTM_NEWNEIGH  AF_INET/AF_INET6 ifindex=SVI  NTF_EXT_LEARNED  NUD_NOARP
-//!             NDA_DST ip, NDA_LLADDR mac, NDA_PROTOCOL 196   NLM_F_CREATE|NLM_F_REPLACE
+//!             NDA_DST ip, NDA_LLADDR mac, NDA_PROTOCOL 245   NLM_F_CREATE|NLM_F_REPLACE
 //! deletes     RTM_DELNEIGH with the same identifying fields
 //! ```
 //!

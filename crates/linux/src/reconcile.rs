@@ -66,7 +66,8 @@ struct Retry {
     not_before: u64,
 }
 
-/// First retry after this many ms; doubled per failure, capped.
+/// Retry delay base in ms: the n-th failure waits base × 2^n (the first
+/// retry after 400 ms), capped.
 const RETRY_BASE_MS: u64 = 200;
 const RETRY_CAP_MS: u64 = 30_000;
 

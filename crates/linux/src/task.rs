@@ -1,6 +1,6 @@
 //! The linux task (tokio): dumps the kernel, follows its notifications,
 //! reports local state to the core and runs the reconcile loop, writing in
-//! parallel batches and checking every ACK.
+//! batches on a socket of its own (`crate::batch`) and checking every ACK.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -107,7 +107,7 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
     let flush = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(cfg.flush_on_shutdown));
     let flush_task = std::sync::Arc::clone(&flush);
     // Its own thread and single-threaded runtime: the netlink connection
-    // tasks, the write futures and the reconcile loop then wake each other
+    // tasks, the batched writer and the reconcile loop then wake each other
     // without crossing threads (cross-thread wake-ups were most of the
     // kernel time in `fdb-bench.sh`), and the BGP side keeps its cores.
     std::thread::Builder::new()
