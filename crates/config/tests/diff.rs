@@ -245,3 +245,28 @@ fn graceful_restart_time_resets_gr_neighbors_only() {
     assert_eq!(d.neighbors_reset, [ip("10.0.0.1")]);
     assert_eq!(d.global_changed, ["bgp.graceful_restart.restart_time"]);
 }
+
+#[test]
+fn device_pins_and_the_flood_ledger_need_a_restart() {
+    let old = valid(&["[[evpn.vni]]", "vni = 100"]);
+    let new = valid(&[
+        "[evpn]",
+        r#"flood_state_file = "/var/run/evpnd/x.flood""#,
+        "[[evpn.vni]]",
+        "vni = 100",
+        r#"vxlan_device = "vxlan100""#,
+    ]);
+    let d = Config::diff(&old, &new);
+    assert_eq!(
+        d.restart_required,
+        [
+            "evpn.vni.bridge, vxlan_device, svi",
+            "evpn.flood_state_file"
+        ]
+    );
+    assert!(
+        d.vnis_changed.is_empty(),
+        "a pin changes no route: {:?}",
+        d.vnis_changed
+    );
+}

@@ -251,6 +251,7 @@ fn config() -> impl Strategy<Value = Config> {
                         auto_rt: if rfc { AutoRt::Rfc8365 } else { AutoRt::AsVni },
                         default_gateway_macs: Vec::new(),
                         flush_on_shutdown: rfc,
+                        flood_state_file: rfc.then(|| "/run/evpnd/x.flood".into()),
                         duplicate_detection: DuplicateDetection {
                             enabled: true,
                             max_moves,

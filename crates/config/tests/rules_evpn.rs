@@ -258,3 +258,11 @@ fn prefixes() {
         ],
     );
 }
+
+#[test]
+fn flood_state_file_must_be_absolute() {
+    check(
+        &["[evpn]", r#"flood_state_file = "evpnd.flood""#],
+        &[r#"fabric.toml:5:20: flood_state_file "evpnd.flood" must be an absolute path"#],
+    );
+}
