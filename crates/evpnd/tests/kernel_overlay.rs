@@ -523,3 +523,58 @@ fn a_moving_mac_bumps_the_sequence_moves_everywhere_and_trips_duplicate_detectio
             .ok_or("not detected".to_string())
     });
 }
+
+/// Attaches host `hm` (192.168.100.3, MAC [`MOVER`]) to `leaf` by a new
+/// veth pair: the leaf's port `mv`, the host's `eth0`.
+fn attach(leaf: &Netns, hm: &Netns) {
+    lab::sh(&[
+        "ip", "link", "add", "mv", "netns", &leaf.name, "type", "veth", "peer", "name", "eth0",
+        "netns", &hm.name,
+    ])
+    .expect("veth to the moving host");
+    leaf.exec(&["ip", "link", "set", "mv", "master", "br100"])
+        .expect("bridge port");
+    leaf.exec(&["ip", "link", "set", "mv", "up"])
+        .expect("port up");
+    for args in [
+        vec!["ip", "link", "set", "eth0", "address", MOVER],
+        vec!["ip", "addr", "add", "192.168.100.3/24", "dev", "eth0"],
+        vec!["ip", "link", "set", "eth0", "up"],
+    ] {
+        hm.exec(&args).expect("host leg");
+    }
+}
+
+/// A host re-attached from leaf 2 to leaf 1 (its namespace's link moved, as
+/// when a VM migrates): pings across the overlay resume from the new leaf,
+/// and both leaves replace their entry for it (local ↔ remote).
+#[test]
+fn a_re_attached_host_is_reachable_again_across_the_overlay() {
+    let f = fabric("ka");
+    let hm = Netns::new("kahm");
+    attach(&f.leaves[1], &hm);
+    // From leaf 2 to host 1 behind leaf 1.
+    wait_until(
+        "ping hm → h1 from leaf 2",
+        Duration::from_secs(30),
+        || ping(&hm, "192.168.100.1"),
+    );
+    wait_fdb(&f.leaves[0], MOVER, "10.0.0.2");
+    // Re-attach: the link on leaf 2 goes, a new one on leaf 1 comes.
+    f.leaves[1]
+        .exec(&["ip", "link", "del", "mv"])
+        .expect("detach from leaf 2");
+    attach(&f.leaves[0], &hm);
+    // Now to host 2 behind leaf 2: leaf 2 must point the MAC at leaf 1.
+    wait_until(
+        "ping hm → h2 from leaf 1",
+        Duration::from_secs(30),
+        || ping(&hm, "192.168.100.2"),
+    );
+    wait_fdb(&f.leaves[1], MOVER, "10.0.0.1");
+    assert_eq!(
+        vxlan_entry(&f.leaves[0], MOVER),
+        None,
+        "leaf 1 has the host as local: no VXLAN entry left for it"
+    );
+}
