@@ -32,6 +32,7 @@ fn info(n: u32) -> VniInfo {
         bridge_ifindex: Some(11),
         bridge_name: Some(format!("br{n}")),
         vlan: None,
+        single_device: false,
         svi_ifindex: Some(11),
         svi_name: Some(format!("br{n}")),
         neigh_suppress: true,

@@ -48,6 +48,9 @@ pub struct Link {
     /// The port's VLAN→VNI `tunnel_info` mappings, from AF_BRIDGE link
     /// messages (the AF_UNSPEC message of the device does not carry them).
     pub tunnels: Vec<(u16, u32)>,
+    /// The port's PVID (its access VLAN, untagged ingress) on a VLAN-aware
+    /// bridge, from the same AF_BRIDGE messages.
+    pub pvid: Option<u16>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -125,6 +128,19 @@ fn kind_name(k: &InfoKind) -> String {
 /// ```
 /// A range (`vid 10-12 tunnel_info id 100-102`) comes as its begin and end
 /// entry; VLAN and VNI advance together.
+/// The PVID among a bridge port's VLANs (AF_BRIDGE link message with
+/// `RTEXT_FILTER_BRVLAN`); `None` when the message has no VLAN list at all.
+pub fn parse_pvid(m: &LinkMessage) -> Option<Option<u16>> {
+    let spec = m.attributes.iter().find_map(|a| match a {
+        LinkAttribute::AfSpecBridge(s) => Some(s),
+        _ => None,
+    })?;
+    Some(spec.iter().find_map(|e| match e {
+        AfSpecBridge::VlanInfo(v) if v.flags.contains(BridgeVlanInfoFlags::Pvid) => Some(v.vid),
+        _ => None,
+    }))
+}
+
 pub fn parse_tunnels(m: &LinkMessage) -> Option<Vec<(u16, u32)>> {
     let spec = m.attributes.iter().find_map(|a| match a {
         LinkAttribute::AfSpecBridge(s) => Some(s),

@@ -194,8 +194,10 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// One VXLAN device per VNI, a port of the VNI's own bridge; the bridge
-    /// is the SVI.
+    /// One VXLAN device per VNI. On a plain bridge, the bridge is the VNI's
+    /// own and its SVI. On a VLAN-aware bridge (FRR's "traditional VLAN-aware"
+    /// mode, several per-VNI devices on one bridge) the device's PVID is the
+    /// VNI's VLAN and the SVI is the 802.1Q device for that VLAN.
     fn per_vni(&mut self, l: &Link, vni: Vni) {
         let Some(x) = &l.vxlan else { return };
         if self.layout.vnis.contains_key(&vni) {
@@ -210,17 +212,49 @@ impl<'a> Builder<'a> {
         if !self.pinned_ok(vni, l, bridge) {
             return;
         }
-        if let Some(b) = bridge
-            && let Some(other) = self.layout.bridge.get(&b.index)
-        {
+        let vlan_aware = bridge.filter(|b| b.vlan_filtering);
+        let (vlan, found_svi) = match vlan_aware {
+            Some(b) => {
+                let Some(pvid) = l.pvid else {
+                    let what = format!(
+                        "per-VNI device on VLAN-aware bridge {} without a PVID: its VLAN is the port's PVID (`bridge vlan add dev {} vid VID pvid untagged`); VNI {vni} ignored",
+                        b.name, l.name
+                    );
+                    self.warn(None, &l.name, &what);
+                    return;
+                };
+                if let Some(other) = self.layout.bridge_vlan.get(&(b.index, pvid)) {
+                    let what = format!(
+                        "VLAN {pvid} of bridge {} already maps to VNI {other}; VNI {vni} ignored",
+                        b.name
+                    );
+                    self.warn(None, &l.name, &what);
+                    return;
+                }
+                (Some(pvid), self.vlan_svi(b, pvid))
+            }
+            None => {
+                if let Some(b) = bridge
+                    && let Some(other) = self.layout.bridge.get(&b.index)
+                {
+                    let what = format!(
+                        "bridge {} already holds VNI {other}: one VNI per bridge in the per-VNI layout (or make the bridge VLAN-aware); ignored",
+                        b.name
+                    );
+                    self.warn(Some(vni), &l.name, &what);
+                    return;
+                }
+                (None, bridge)
+            }
+        };
+        let svi = self.pinned_svi(vni, found_svi);
+        if let (Some(b), Some(vid), None) = (vlan_aware, vlan, svi) {
             let what = format!(
-                "bridge {} already holds VNI {other}: one VNI per bridge in the per-VNI layout; ignored",
+                "vlan {vid}: no SVI (an 802.1Q device on {} with id {vid}): MAC+IP routes are neither learned nor installed",
                 b.name
             );
             self.warn(Some(vni), &l.name, &what);
-            return;
         }
-        let svi = self.pinned_svi(vni, bridge);
         let info = VniInfo {
             vni,
             vxlan_ifindex: l.index,
@@ -231,7 +265,8 @@ impl<'a> Builder<'a> {
             group: x.group,
             bridge_ifindex: bridge.map(|b| b.index),
             bridge_name: bridge.map(|b| b.name.clone()),
-            vlan: None,
+            vlan,
+            single_device: false,
             svi_ifindex: svi.map(|s| s.index),
             svi_name: svi.map(|s| s.name.clone()),
             neigh_suppress: l.neigh_suppress,
@@ -243,9 +278,14 @@ impl<'a> Builder<'a> {
                 &l.name,
                 "not a port of a bridge: no MACs can be learned or installed",
             ),
-            Some(b) => {
-                self.layout.bridge.insert(b.index, vni);
-            }
+            Some(b) => match vlan {
+                Some(vid) => {
+                    self.layout.bridge_vlan.insert((b.index, vid), vni);
+                }
+                None => {
+                    self.layout.bridge.insert(b.index, vni);
+                }
+            },
         }
         if let Some(s) = svi {
             self.layout.svi.insert(s.index, vni);
@@ -301,11 +341,15 @@ impl<'a> Builder<'a> {
                 );
                 continue;
             }
-            let found = self
-                .links
-                .values()
-                .filter(|s| s.lower == Some(bridge.index) && s.vlan_id == Some(vid))
-                .min_by_key(|s| s.index);
+            if let Some(other) = self.layout.bridge_vlan.get(&(bridge.index, vid)) {
+                let what = format!(
+                    "VLAN {vid} of bridge {} already maps to VNI {other}; VNI {vni} ignored",
+                    bridge.name
+                );
+                self.warn(None, &l.name, &what);
+                continue;
+            }
+            let found = self.vlan_svi(bridge, vid);
             let svi = self.pinned_svi(vni, found);
             if svi.is_none() {
                 let what = format!(
@@ -338,12 +382,22 @@ impl<'a> Builder<'a> {
                     bridge_ifindex: Some(bridge.index),
                     bridge_name: Some(bridge.name.clone()),
                     vlan: Some(vid),
+                    single_device: true,
                     svi_ifindex: svi.map(|s| s.index),
                     svi_name: svi.map(|s| s.name.clone()),
                     neigh_suppress: l.neigh_suppress,
                 },
             );
         }
+    }
+
+    /// The SVI of VLAN `vid` on a VLAN-aware bridge: an 802.1Q device on top
+    /// of it with that id (any name; the lowest ifindex if several).
+    fn vlan_svi(&self, bridge: &Link, vid: u16) -> Option<&'a Link> {
+        self.links
+            .values()
+            .filter(|s| s.lower == Some(bridge.index) && s.vlan_id == Some(vid))
+            .min_by_key(|s| s.index)
     }
 
     /// What both layouts want of the VXLAN device itself. Per-VNI devices

@@ -26,8 +26,13 @@ pub struct VniInfo {
     pub group: Option<IpAddr>,
     pub bridge_ifindex: Option<u32>,
     pub bridge_name: Option<String>,
-    /// Access VLAN on a VLAN-aware bridge (single-device layout).
+    /// The VNI's VLAN on a VLAN-aware bridge (single-device layout, or a
+    /// per-VNI device's PVID); entries are written with `NDA_VLAN`.
     pub vlan: Option<u16>,
+    /// Served by a single `external` VXLAN device: its entries also carry
+    /// `NDA_SRC_VNI` (the VNI is not the device's own).
+    #[serde(default)]
+    pub single_device: bool,
     /// The SVI of this VNI (the bridge itself, or `bridge.VLAN`), if any.
     pub svi_ifindex: Option<u32>,
     pub svi_name: Option<String>,

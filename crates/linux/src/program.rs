@@ -117,6 +117,8 @@ fn message(op: &Op, v: &VniInfo) -> Option<NetlinkMessage<RouteNetlinkMessage>> 
             ];
             if let Some(vid) = v.vlan {
                 m.attributes.push(NeighbourAttribute::Vlan(vid));
+            }
+            if v.single_device {
                 m.attributes
                     .push(NeighbourAttribute::SourceVni(v.vni.get()));
             }
@@ -134,7 +136,7 @@ fn message(op: &Op, v: &VniInfo) -> Option<NetlinkMessage<RouteNetlinkMessage>> 
                 NeighbourAttribute::Destination(addr(*vtep)),
                 NeighbourAttribute::Protocol(our_protocol()),
             ];
-            if v.vlan.is_some() {
+            if v.single_device {
                 m.attributes
                     .push(NeighbourAttribute::SourceVni(v.vni.get()));
             }

@@ -155,6 +155,7 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                     links: HashMap::new(),
                     layout: Layout::default(),
                     device_warnings: HashSet::new(),
+                    early_ports: HashMap::new(),
                     local_macs: HashMap::new(),
                     local_neigh: HashMap::new(),
                     rec: Reconciler::new(),
@@ -228,6 +229,9 @@ type Notifications = futures::channel::mpsc::UnboundedReceiver<(
     netlink_sys::SocketAddr,
 )>;
 
+/// A bridge port's VLAN→VNI mappings and PVID.
+type PortVlans = (Vec<(u16, u32)>, Option<u16>);
+
 struct Task {
     cfg: LinuxConfig,
     /// Flush our entries when the core goes away (see [`LinuxHandle`]).
@@ -238,6 +242,8 @@ struct Task {
     batch: Batcher,
     links: HashMap<u32, Link>,
     layout: Layout,
+    /// AF_BRIDGE port messages that came before their link's own message.
+    early_ports: HashMap<u32, PortVlans>,
     /// Warnings about devices with no VNI, as last reported (each is
     /// reported when it first appears, not on every link change).
     device_warnings: HashSet<String>,
@@ -305,9 +311,13 @@ impl Task {
             .await
             .map_err(|e| Error(format!("bridge port dump: {e}")))?
         {
-            if let (Some(l), Some(t)) = (found.get_mut(&m.header.index), kernel::parse_tunnels(&m))
-            {
-                l.tunnels = t;
+            if let Some(l) = found.get_mut(&m.header.index) {
+                if let Some(t) = kernel::parse_tunnels(&m) {
+                    l.tunnels = t;
+                }
+                if let Some(p) = kernel::parse_pvid(&m) {
+                    l.pvid = p;
+                }
             }
         }
         self.links = found;
@@ -455,17 +465,21 @@ impl Task {
             RouteNetlinkMessage::NewLink(l)
                 if l.header.interface_family == AddressFamily::Bridge =>
             {
-                self.port_tunnels(&l, kernel::parse_tunnels(&l)).await;
+                let vlans = kernel::parse_tunnels(&l).zip(kernel::parse_pvid(&l));
+                self.port_vlans(&l, vlans).await;
             }
             RouteNetlinkMessage::DelLink(l)
                 if l.header.interface_family == AddressFamily::Bridge =>
             {
-                self.port_tunnels(&l, Some(Vec::new())).await;
+                self.port_vlans(&l, Some((Vec::new(), None))).await;
             }
             RouteNetlinkMessage::NewLink(l) => {
                 let mut l = kernel::parse_link(&l);
                 if let Some(old) = self.links.get(&l.index) {
                     l.tunnels = old.tunnels.clone();
+                    l.pvid = old.pvid;
+                } else if let Some((t, pvid)) = self.early_ports.remove(&l.index) {
+                    (l.tunnels, l.pvid) = (t, pvid);
                 }
                 if self.links.get(&l.index) != Some(&l) {
                     self.links.insert(l.index, l);
@@ -473,6 +487,7 @@ impl Task {
                 }
             }
             RouteNetlinkMessage::DelLink(l) if self.links.remove(&l.header.index).is_some() => {
+                self.early_ports.remove(&l.header.index);
                 self.links_changed().await;
             }
             RouteNetlinkMessage::NewNeighbour(n) => self.neighbour(&n, true).await,
@@ -481,15 +496,21 @@ impl Task {
         }
     }
 
-    /// A bridge port's VLAN→VNI mappings as an AF_BRIDGE link message
-    /// states them (every such message of a `vlan_tunnel` port lists them
-    /// all); `None` leaves them as they were.
-    async fn port_tunnels(&mut self, m: &LinkMessage, tunnels: Option<Vec<(u16, u32)>>) {
-        let (Some(t), Some(l)) = (tunnels, self.links.get_mut(&m.header.index)) else {
+    /// A bridge port's VLAN→VNI mappings and PVID as an AF_BRIDGE link
+    /// message states them (every such message lists them all); `None`
+    /// leaves them as they were. For a link not known yet they are kept
+    /// until its own message comes.
+    async fn port_vlans(&mut self, m: &LinkMessage, vlans: Option<PortVlans>) {
+        let Some((t, pvid)) = vlans else { return };
+        let Some(l) = self.links.get_mut(&m.header.index) else {
+            if self.early_ports.len() < 4096 {
+                self.early_ports.insert(m.header.index, (t, pvid));
+            }
             return;
         };
-        if l.tunnels != t {
+        if l.tunnels != t || l.pvid != pvid {
             l.tunnels = t;
+            l.pvid = pvid;
             self.links_changed().await;
         }
     }

@@ -6,7 +6,10 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
-use evpnd_linux::kernel::{self, Link, Neigh, Seen, Vxlan};
+mod common;
+
+use common::{link, mac, neigh, vni, vtep, vxlan};
+use evpnd_linux::kernel::{self, Link, Seen};
 use evpnd_linux::layout::{Layout, Pins};
 use evpnd_linux::program;
 use evpnd_linux::reconcile::{Key, Op, Value};
@@ -25,37 +28,6 @@ const SVI10: u32 = 13;
 const BR100: u32 = 20;
 const VX100: u32 = 21;
 const ETH2: u32 = 22;
-
-fn vni(v: u32) -> Vni {
-    Vni::new(v).expect("vni")
-}
-
-fn mac(last: u8) -> MacAddr {
-    MacAddr([2, 0, 0, 0, 0, last])
-}
-
-fn vtep() -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2))
-}
-
-fn link(index: u32, name: &str) -> Link {
-    Link {
-        index,
-        name: name.into(),
-        ..Link::default()
-    }
-}
-
-fn vxlan(external: bool, id: Option<u32>) -> Option<Vxlan> {
-    Some(Vxlan {
-        vni: id,
-        local: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))),
-        port: 4789,
-        learning: false,
-        group: None,
-        external,
-    })
-}
 
 /// br0 (VLAN-aware) with vxlan0 (external, vlan_tunnel, vid 10 → 100,
 /// vid 20 → 200), access port eth1 and SVI br0.10; beside it the per-VNI
@@ -87,21 +59,6 @@ fn links() -> HashMap<u32, Link> {
         .into_iter()
         .map(|l| (l.index, l))
         .collect()
-}
-
-fn neigh(family: AddressFamily, ifindex: u32) -> Neigh {
-    Neigh {
-        family,
-        ifindex,
-        state: kernel::NUD_REACHABLE,
-        flags: NeighbourFlags::empty(),
-        mac: Some(mac(1)),
-        dst: None,
-        master: None,
-        protocol: None,
-        vlan: None,
-        src_vni: None,
-    }
 }
 
 #[test]
