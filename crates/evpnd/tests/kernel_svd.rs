@@ -1,10 +1,12 @@
-//! Kernel tests of the single-VXLAN-device layout: one VLAN-aware bridge
-//! `br0` (vlan_filtering 1) with one `external` VXLAN device `vxlan0`
-//! (`vlan_tunnel on`; VLAN 10 → VNI 100, VLAN 20 → VNI 200), an 802.1Q SVI
-//! `br0.10` and a host on an access port in VLAN 10. Nothing static: hosts
-//! ping across the overlay because evpnd programs the remote MACs (bridge
-//! entry in VLAN 10, VXLAN entry with src_vni 100), the flood list (per VNI,
-//! by src_vni) and the SVI neighbours from BGP.
+//! Kernel tests of the VLAN-aware bridge layouts (leaves built by
+//! `lab::vlan`). The single-VXLAN-device layout: one VLAN-aware bridge `br0`
+//! with one `external` VXLAN device `vxlan0` (`vlan_tunnel on`; VLAN 10 →
+//! VNI 100, VLAN 20 → VNI 200), an 802.1Q SVI `br0.10` and a host on an
+//! access port in VLAN 10; and per-VNI devices on one VLAN-aware bridge
+//! (`vxlan100` PVID 10, `vxlan200` PVID 20). Nothing static: hosts ping
+//! across the overlay because evpnd programs the remote MACs (bridge entry
+//! in the VLAN, VXLAN entry, with src_vni on the single device), the flood
+//! list per VNI and the SVI neighbours from BGP.
 //!
 //! The CI machine's kernel has no bridge VLAN filtering, so these tests are
 //! `#[ignore]`d in the plain `cargo test` run and run in the VM stage of
@@ -16,131 +18,9 @@ mod lab;
 
 use std::time::Duration;
 
-use lab::{Netns, host_mac, link, vtep, wait_until};
+use lab::vlan::{Leaf, fdb, has_flag, leaf_conf, pair};
+use lab::{Netns, host_mac, wait_until};
 use serde_json::Value;
-
-const IGNORED: &str = "needs bridge VLAN filtering: runs in the VM stage (bash interop/vm/run.sh)";
-
-/// A leaf in the single-device layout, VTEP 10.0.0.`i`, host 192.168.100.`i`
-/// in VLAN 10 (MAC [`host_mac`]). With `vnifilter` the VXLAN device only
-/// accepts the VNIs listed with `bridge vni add`.
-fn svd_vtep(leaf: &Netns, host: &Netns, i: u8, vnifilter: bool) {
-    let x = |cmd: &str| {
-        let args: Vec<&str> = cmd.split_whitespace().collect();
-        leaf.exec(&args).unwrap_or_else(|e| panic!("{e}"))
-    };
-    x(&format!("ip addr add 10.0.0.{i}/32 dev lo"));
-    let vlan_filtering = leaf.exec(&[
-        "ip",
-        "link",
-        "add",
-        "br0",
-        "type",
-        "bridge",
-        "vlan_filtering",
-        "1",
-    ]);
-    assert!(
-        vlan_filtering.is_ok() && x("ip -d link show br0").contains("vlan_filtering 1"),
-        "this kernel has no bridge VLAN filtering ({vlan_filtering:?}): {IGNORED}"
-    );
-    let filter = if vnifilter { " vnifilter" } else { "" };
-    x(&format!(
-        "ip link add vxlan0 type vxlan dstport 4789 local 10.0.0.{i} nolearning external{filter}"
-    ));
-    x("ip link set vxlan0 master br0");
-    x("bridge link set dev vxlan0 vlan_tunnel on neigh_suppress on learning off");
-    for (vid, vni) in [(10, 100), (20, 200)] {
-        x(&format!("bridge vlan add dev vxlan0 vid {vid}"));
-        x(&format!(
-            "bridge vlan add dev vxlan0 vid {vid} tunnel_info id {vni}"
-        ));
-        x(&format!("bridge vlan add dev br0 vid {vid} self"));
-        if vnifilter {
-            x(&format!("bridge vni add dev vxlan0 vni {vni}"));
-        }
-    }
-    lab::sh(&[
-        "ip", "link", "add", "acc", "netns", &leaf.name, "type", "veth", "peer", "name", "eth0",
-        "netns", &host.name,
-    ])
-    .expect("host veth");
-    x("ip link set acc master br0");
-    x("bridge vlan del dev acc vid 1");
-    x("bridge vlan add dev acc vid 10 pvid untagged");
-    x("ip link add link br0 name br0.10 type vlan id 10");
-    for d in ["br0", "vxlan0", "acc", "br0.10"] {
-        x(&format!("ip link set {d} up"));
-    }
-    x(&format!("ip addr add 192.168.100.25{i}/24 dev br0.10"));
-    let h = |cmd: &str| {
-        let args: Vec<&str> = cmd.split_whitespace().collect();
-        host.exec(&args).unwrap_or_else(|e| panic!("{e}"))
-    };
-    h(&format!("ip link set eth0 address {}", host_mac(i)));
-    h(&format!("ip addr add 192.168.100.{i}/24 dev eth0"));
-    h("ip link set eth0 up");
-}
-
-fn leaf_conf(i: u8, peer: u8) -> String {
-    format!(
-        "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.{i}\"\nhold_time = 9\n\
-         [[neighbor]]\naddress = \"10.0.12.{peer}\"\nremote_asn = 65000\n"
-    )
-}
-
-struct Pair {
-    leaves: Vec<Netns>,
-    hosts: Vec<Netns>,
-}
-
-/// Two leaves on one underlay link (iBGP between them, no reflector).
-/// `layouts[i]`: `Some(vnifilter)` for the single-device layout, `None` for
-/// the per-VNI layout (`br100` + `vxlan100`).
-fn pair(tag: &str, layouts: [Option<bool>; 2]) -> Pair {
-    let l1 = Netns::new(&format!("{tag}l1"));
-    let l2 = Netns::new(&format!("{tag}l2"));
-    link(&l1, "u0", "10.0.12.1/30", &l2, "u0", "10.0.12.2/30");
-    let mut leaves = vec![l1, l2];
-    let mut hosts = Vec::new();
-    for (k, l) in leaves.iter().enumerate() {
-        let i = k as u8 + 1;
-        let h = Netns::new(&format!("{tag}h{i}"));
-        match layouts[k] {
-            Some(vnifilter) => svd_vtep(l, &h, i, vnifilter),
-            None => vtep(l, &h, i),
-        }
-        let other = 3 - i;
-        l.exec(&[
-            "ip",
-            "route",
-            "add",
-            &format!("10.0.0.{other}/32"),
-            "via",
-            &format!("10.0.12.{other}"),
-        ])
-        .expect("underlay route");
-        hosts.push(h);
-    }
-    for (k, l) in leaves.iter_mut().enumerate() {
-        let i = k as u8 + 1;
-        l.start_evpnd("evpnd", &leaf_conf(i, 3 - i));
-    }
-    Pair { leaves, hosts }
-}
-
-fn fdb(ns: &Netns, dev: &str) -> Vec<Value> {
-    let out = ns
-        .exec(&["bridge", "-j", "fdb", "show", "dev", dev])
-        .unwrap_or_else(|e| panic!("{e}"));
-    serde_json::from_str(&out).unwrap_or_default()
-}
-
-fn has_flag(e: &Value, flag: &str) -> bool {
-    e["flags"]
-        .as_array()
-        .is_some_and(|f| f.iter().any(|x| x == flag))
-}
 
 /// Flood entries on vxlan0 as (src_vni, dst), sorted.
 fn flood(ns: &Netns) -> Vec<(u64, String)> {
@@ -197,7 +77,13 @@ fn remote_neigh(ns: &Netns, dev: &str, ip: &str, mac: &str) -> Result<(), String
 #[test]
 #[ignore = "needs bridge VLAN filtering: runs in the VM stage (bash interop/vm/run.sh)"]
 fn single_device_leaves_ping_across_the_overlay_and_survive_a_restart() {
-    let mut p = pair("sv", [Some(false), Some(true)]);
+    let mut p = pair(
+        "sv",
+        [
+            Leaf::Svd { vnifilter: false },
+            Leaf::Svd { vnifilter: true },
+        ],
+    );
     // Type 3 per VNI → one flood entry per remote VTEP and VNI, by src_vni.
     for (k, other) in [(0usize, "10.0.0.2"), (1, "10.0.0.1")] {
         let l = &p.leaves[k];
@@ -286,7 +172,7 @@ fn single_device_leaves_ping_across_the_overlay_and_survive_a_restart() {
 #[test]
 #[ignore = "needs bridge VLAN filtering: runs in the VM stage (bash interop/vm/run.sh)"]
 fn a_single_device_leaf_and_a_per_vni_leaf_share_a_vni() {
-    let p = pair("sm", [Some(false), None]);
+    let p = pair("sm", [Leaf::Svd { vnifilter: false }, Leaf::PerVni]);
     wait_until("ping h1 → h2", Duration::from_secs(60), || {
         ping(&p.hosts[0], "192.168.100.2")
     });
@@ -313,4 +199,75 @@ fn a_single_device_leaf_and_a_per_vni_leaf_share_a_vni() {
     // VNI 200 exists only on the single-device leaf: no flood entry for it
     // on the other side, and leaf 1 floods VNI 100 only to leaf 2.
     assert_eq!(flood(&p.leaves[0]), [(100, "10.0.0.2".to_string())]);
+}
+
+/// A remote MAC on a leaf with per-VNI devices on a VLAN-aware bridge: the
+/// VXLAN entry on `dev` (self, dst, extern_learn, no src_vni) and the
+/// bridge entry on the same port in VLAN `vid`.
+fn remote_mac_vlan_aware(
+    ns: &Netns,
+    dev: &str,
+    mac: &str,
+    dst: &str,
+    vid: u64,
+) -> Result<(), String> {
+    let entries = fdb(ns, dev);
+    let mine: Vec<&Value> = entries.iter().filter(|e| e["mac"] == mac).collect();
+    let vxlan_ok = mine.iter().any(|e| {
+        has_flag(e, "self")
+            && has_flag(e, "extern_learn")
+            && e["dst"] == dst
+            && e.get("src_vni").is_none()
+    });
+    let bridge_ok = mine.iter().any(|e| {
+        e["master"] == "br0" && e["vlan"].as_u64() == Some(vid) && has_flag(e, "extern_learn")
+    });
+    (vxlan_ok && bridge_ok)
+        .then_some(())
+        .ok_or_else(|| format!("{mine:?}"))
+}
+
+#[test]
+#[ignore = "needs bridge VLAN filtering: runs in the VM stage (bash interop/vm/run.sh)"]
+fn per_vni_devices_on_a_vlan_aware_bridge_ping_a_single_device_leaf() {
+    let p = pair("va", [Leaf::VlanAware, Leaf::Svd { vnifilter: false }]);
+    wait_until("ping h1 → h2", Duration::from_secs(60), || {
+        ping(&p.hosts[0], "192.168.100.2")
+    });
+    wait_until(
+        "remote MAC in VLAN 10 on vxlan100",
+        Duration::from_secs(30),
+        || remote_mac_vlan_aware(&p.leaves[0], "vxlan100", &host_mac(2), "10.0.0.2", 10),
+    );
+    wait_until(
+        "remote MAC on the single-device leaf",
+        Duration::from_secs(30),
+        || remote_mac(&p.leaves[1], &host_mac(1), "10.0.0.1", 100, 10),
+    );
+    // Both VNIs of leaf 1 are instances, one per device, each with its VLAN.
+    assert_eq!(
+        lab::api_vnis(&p.leaves[0], "evpnd"),
+        [
+            (100, "vxlan100".into(), 10, "br0.10".into()),
+            (200, "vxlan200".into(), 20, String::new())
+        ]
+    );
+    // One flood entry per VNI towards leaf 2, each on its own device.
+    for dev in ["vxlan100", "vxlan200"] {
+        let dsts: Vec<String> = fdb(&p.leaves[0], dev)
+            .iter()
+            .filter(|e| e["mac"] == "00:00:00:00:00:00")
+            .filter_map(|e| e["dst"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(dsts, ["10.0.0.2"], "flood list of {dev}");
+    }
+    // MAC+IP: host 2 learned on leaf 2's SVI appears on leaf 1's br0.10.
+    p.leaves[1]
+        .exec(&["ping", "-c", "1", "-W", "2", "192.168.100.2"])
+        .expect("svi → host");
+    wait_until(
+        "remote neighbour on br0.10",
+        Duration::from_secs(30),
+        || remote_neigh(&p.leaves[0], "br0.10", "192.168.100.2", &host_mac(2)),
+    );
 }

@@ -5,6 +5,8 @@
 //! (it tells you to run `interop/setup.sh`); nothing is skipped.
 #![allow(dead_code)]
 
+pub mod vlan;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
