@@ -61,6 +61,8 @@ pub struct Vxlan {
     pub learning: bool,
     pub group: Option<IpAddr>,
     pub external: bool,
+    /// `vnifilter`: the device only takes the VNIs in its `bridge vni` list.
+    pub vnifilter: bool,
 }
 
 pub fn parse_link(m: &LinkMessage) -> Link {
@@ -195,6 +197,7 @@ fn parse_vxlan(v: &[InfoVxlan]) -> Vxlan {
             InfoVxlan::Group(g) if !g.is_unspecified() => x.group = Some(IpAddr::V4(*g)),
             InfoVxlan::Group6(g) if !g.is_unspecified() => x.group = Some(IpAddr::V6(*g)),
             InfoVxlan::CollectMetadata(b) => x.external = *b,
+            InfoVxlan::Vnifilter(b) => x.vnifilter = *b,
             _ => {}
         }
     }

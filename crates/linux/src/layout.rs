@@ -328,6 +328,9 @@ impl<'a> Builder<'a> {
         }
         self.layout.single_device.insert(l.index);
         self.device_warnings(l, None);
+        if x.vnifilter {
+            self.warn(None, &l.name, "vnifilter is on and evpnd does not read its `bridge vni` list: every VNI mapped by tunnel_info must be in it (`bridge vni add dev DEV vni N`), or the device drops that VNI's traffic");
+        }
         for &(vid, id) in &l.tunnels {
             let Ok(vni) = Vni::try_from(id) else { continue };
             if !self.pinned_ok(vni, l, Some(bridge)) {

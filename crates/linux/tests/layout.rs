@@ -178,6 +178,18 @@ fn single_device_prerequisites_are_reported_not_guessed() {
     );
 
     let mut l = links();
+    if let Some(x) = l.get_mut(&VX0).and_then(|d| d.vxlan.as_mut()) {
+        x.vnifilter = true;
+    }
+    let (layout, w) = Layout::from_links(&l, &HashMap::new());
+    assert_eq!(layout.vnis.len(), 3, "vnifilter changes nothing evpnd does");
+    assert!(
+        w.iter()
+            .any(|(v, s)| v.is_none() && s.starts_with("vxlan0: vnifilter is on")),
+        "{w:?}"
+    );
+
+    let mut l = links();
     l.get_mut(&VX0).expect("vxlan0").vlan_tunnel = false;
     let (layout, w) = Layout::from_links(&l, &HashMap::new());
     assert_eq!(layout.vnis.len(), 1);

@@ -37,6 +37,7 @@ pub fn vxlan(external: bool, id: Option<u32>) -> Option<Vxlan> {
         learning: false,
         group: None,
         external,
+        vnifilter: false,
     })
 }
 
