@@ -429,3 +429,66 @@ fn graceful_restart_helper_keeps_routes_across_a_crash_and_sweeps_after_the_time
         },
     );
 }
+
+/// RFC 4724 §4.2: a restarting peer that comes back without graceful restart
+/// (so without the Forwarding State bit for L2VPN/EVPN) kept no forwarding
+/// state: its stale routes go the moment the session is up, before any of
+/// its new routes, not at its End-of-RIB or when the timer runs out.
+#[test]
+fn a_peer_back_without_graceful_restart_loses_its_stale_routes_at_once() {
+    let mut ns = Netns::new("gn");
+    ns.add_lo_addr("10.0.0.1/32");
+    ns.add_lo_addr("10.0.0.2/32");
+    ns.start_evpnd(
+        "a",
+        &evpnd_conf("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a"),
+    );
+    ns.start_evpnd(
+        "b",
+        &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
+    );
+    wait_until("a learns b's MAC", T, || {
+        let log = ns.log("a");
+        if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0b]") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    sh(&["kill", "-KILL", &ns.pid("b").expect("pid").to_string()]).expect("kill b");
+    wait_until("a keeps b's routes as stale", T, || {
+        let log = ns.log("a");
+        if log.contains("keep_routes=true") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    // b returns without graceful restart, and with another MAC.
+    let b2 = evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0c").replace(
+        "connect_retry = 1\n",
+        "connect_retry = 1\n\n[bgp.graceful_restart]\nenabled = false\n",
+    );
+    ns.start_evpnd("b2", &b2);
+    wait_until("a learns b2's MAC", T, || {
+        let log = ns.log("a");
+        if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0c]") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    let whole = ns.log("a");
+    // What happened after b's crash.
+    let log = &whole[whole.find("keep_routes=true").unwrap_or(0)..];
+    let at = |needle: &str| log.find(needle).unwrap_or(usize::MAX);
+    let swept = at("stale routes removed");
+    assert!(
+        swept < at("[2]:[0]:[48]:[02:00:00:00:00:0c]") && swept < at("End-of-RIB peer=10.0.0.2"),
+        "the stale routes go as the session comes up, before b2's routes:\n{log}"
+    );
+    assert!(
+        log[swept..].contains("route withdrawn"),
+        "b's old MAC is withdrawn:\n{log}"
+    );
+}

@@ -394,11 +394,30 @@ impl Core {
         slot.eor_pending = true;
         slot.eor_rx = false;
         slot.in_flight = false;
-        if slot.stale_until.is_some() {
+        // RFC 4724 §4.2: back without L2VPN/EVPN in its graceful-restart
+        // capability, or without the Forwarding State bit for it, the peer
+        // kept nothing of its old routes: the stale ones go now.
+        let forwarding = slot
+            .up
+            .as_ref()
+            .and_then(|n| n.graceful_restart.as_ref())
+            .is_some_and(|g| {
+                g.families
+                    .iter()
+                    .any(|(f, fwd)| *f == Family::L2VPN_EVPN && *fwd)
+            });
+        let mut dropped = Vec::new();
+        if slot.stale_until.is_some() && !forwarding {
+            slot.stale_until = None;
+            dropped = self.rib.sweep_stale(Self::peer_id(peer));
+            info!(peer = %slot.cfg.address.get_ref(), routes = dropped.len(),
+                "peer came back without preserved forwarding for l2vpn-evpn (no F bit, or no graceful restart): stale routes removed");
+        } else if slot.stale_until.is_some() {
             // Back before the restart timer ran out: wait for its End-of-RIB, bounded.
             let t = u64::from(self.cfg.bgp.graceful_restart.stale_routes_time);
             slot.stale_until = Some(Instant::now() + Duration::from_secs(t));
         }
+        self.apply(dropped).await;
         let keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k.clone()).collect();
         for k in keys {
             self.export_to(&k, peer);
