@@ -312,6 +312,24 @@ fn restart_keeps_forwarding_sweeps_the_stale_and_spares_the_operator() {
             "permanent",
         ])
         .expect("operator flood entry");
+    // A neighbour zebra installed on the SVI (FRR's protocol): never ours.
+    f.leaves[0]
+        .exec(&[
+            "ip",
+            "neigh",
+            "add",
+            "192.168.100.77",
+            "lladdr",
+            "02:00:00:00:09:77",
+            "dev",
+            "br100",
+            "nud",
+            "noarp",
+            "extern_learn",
+            "protocol",
+            "zebra",
+        ])
+        .expect("zebra's neighbour");
     // The operator's own static entry on leaf1's VXLAN device.
     f.leaves[0]
         .exec(&[
@@ -418,6 +436,21 @@ fn restart_keeps_forwarding_sweeps_the_stale_and_spares_the_operator() {
         vxlan_entry(&f.leaves[0], "02:00:00:00:09:09"),
         Some(("10.0.0.9".to_string(), false)),
         "the operator's static entry is untouched"
+    );
+    let neigh = f.leaves[0]
+        .exec(&[
+            "ip",
+            "-j",
+            "neigh",
+            "show",
+            "dev",
+            "br100",
+            "192.168.100.77",
+        ])
+        .expect("ip neigh");
+    assert!(
+        neigh.contains("\"protocol\":\"zebra\""),
+        "zebra's neighbour is untouched: {neigh}"
     );
     ping(&f.hosts[0], "192.168.100.2").expect("ping after the restart");
 }
