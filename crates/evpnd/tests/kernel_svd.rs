@@ -65,6 +65,19 @@ fn ping(from: &Netns, to: &str) -> Result<String, String> {
     from.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "1", to])
 }
 
+/// MAC+IP: leaf 2's SVI learns host 2 (it pings it); leaf 1 installs the
+/// neighbour on its `br0.10`.
+fn host_2_neighbour_reaches_leaf_1(p: &lab::vlan::Pair) {
+    p.leaves[1]
+        .exec(&["ping", "-c", "1", "-W", "2", "192.168.100.2"])
+        .expect("svi → host");
+    wait_until(
+        "remote neighbour on br0.10",
+        Duration::from_secs(30),
+        || remote_neigh(&p.leaves[0], "br0.10", "192.168.100.2", &host_mac(2)),
+    );
+}
+
 fn remote_neigh(ns: &Netns, dev: &str, ip: &str, mac: &str) -> Result<(), String> {
     let out = ns.exec(&["ip", "-j", "neigh", "show", "dev", dev])?;
     let v: Vec<Value> = serde_json::from_str(&out).map_err(|e| e.to_string())?;
@@ -111,15 +124,7 @@ fn single_device_leaves_ping_across_the_overlay_and_survive_a_restart() {
             || remote_mac(l, &mac, dst, 100, 10),
         );
     }
-    // MAC+IP: the SVI br0.10 learns host 2; leaf 1 installs it on its br0.10.
-    p.leaves[1]
-        .exec(&["ping", "-c", "1", "-W", "2", "192.168.100.2"])
-        .expect("svi → host");
-    wait_until(
-        "remote neighbour on br0.10",
-        Duration::from_secs(30),
-        || remote_neigh(&p.leaves[0], "br0.10", "192.168.100.2", &host_mac(2)),
-    );
+    host_2_neighbour_reaches_leaf_1(&p);
     // The VNIs as leaf 1's API reports them: device, VLAN, SVI.
     let vnis = lab::api_vnis(&p.leaves[0], "evpnd");
     assert_eq!(
@@ -261,13 +266,5 @@ fn per_vni_devices_on_a_vlan_aware_bridge_ping_a_single_device_leaf() {
             .collect();
         assert_eq!(dsts, ["10.0.0.2"], "flood list of {dev}");
     }
-    // MAC+IP: host 2 learned on leaf 2's SVI appears on leaf 1's br0.10.
-    p.leaves[1]
-        .exec(&["ping", "-c", "1", "-W", "2", "192.168.100.2"])
-        .expect("svi → host");
-    wait_until(
-        "remote neighbour on br0.10",
-        Duration::from_secs(30),
-        || remote_neigh(&p.leaves[0], "br0.10", "192.168.100.2", &host_mac(2)),
-    );
+    host_2_neighbour_reaches_leaf_1(&p);
 }

@@ -44,6 +44,18 @@ macs = [{{ mac = "{vni_mac}" }}]
     )
 }
 
+/// Waits until the log of `label` contains `needle`.
+fn wait_log(ns: &Netns, label: &str, what: &str, needle: &str) {
+    wait_until(what, T, || {
+        let log = ns.log(label);
+        if log.contains(needle) {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+}
+
 fn count(log: &str, needle: &str) -> usize {
     log.matches(needle).count()
 }
@@ -114,22 +126,18 @@ fn wrong_remote_as_is_refused_with_bad_peer_as() {
         "b",
         &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
     );
-    wait_until("a sends OPEN error Bad Peer AS", T, || {
-        let log = ns.log("a");
-        if log.contains("peer AS is 65000, configured remote_asn is 65009") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
-    wait_until("b receives the NOTIFICATION 2/2", T, || {
-        let log = ns.log("b");
-        if log.contains("OPEN Message Error / Bad Peer AS (2/2)") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
+    wait_log(
+        &ns,
+        "a",
+        "a sends OPEN error Bad Peer AS",
+        "peer AS is 65000, configured remote_asn is 65009",
+    );
+    wait_log(
+        &ns,
+        "b",
+        "b receives the NOTIFICATION 2/2",
+        "OPEN Message Error / Bad Peer AS (2/2)",
+    );
     assert!(!ns.log("a").contains("session established"));
 }
 
@@ -291,14 +299,12 @@ fn sighup_applies_changes_without_resetting_unaffected_sessions() {
             Err(log)
         }
     });
-    wait_until("a learns c's MAC", T, || {
-        let log = ns.log("a");
-        if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0c]") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
+    wait_log(
+        &ns,
+        "a",
+        "a learns c's MAC",
+        "[2]:[0]:[48]:[02:00:00:00:00:0c]",
+    );
     assert_eq!(
         count(&ns.log("a"), "session established peer=10.0.0.2:179"),
         1,
@@ -373,24 +379,20 @@ fn graceful_restart_helper_keeps_routes_across_a_crash_and_sweeps_after_the_time
         &evpnd_conf("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a"),
     );
     ns.start_evpnd("b", &b_conf);
-    wait_until("a learns b's MAC", T, || {
-        let log = ns.log("a");
-        if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0b]") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
+    wait_log(
+        &ns,
+        "a",
+        "a learns b's MAC",
+        "[2]:[0]:[48]:[02:00:00:00:00:0b]",
+    );
     // b crashes: a keeps its routes as stale instead of withdrawing them.
     sh(&["kill", "-KILL", &ns.pid("b").expect("pid").to_string()]).expect("kill b");
-    wait_until("a sees the session drop in helper mode", T, || {
-        let log = ns.log("a");
-        if log.contains("keep_routes=true") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
+    wait_log(
+        &ns,
+        "a",
+        "a sees the session drop in helper mode",
+        "keep_routes=true",
+    );
     assert_eq!(
         count(&ns.log("a"), "route withdrawn"),
         0,
@@ -447,37 +449,26 @@ fn a_peer_back_without_graceful_restart_loses_its_stale_routes_at_once() {
         "b",
         &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
     );
-    wait_until("a learns b's MAC", T, || {
-        let log = ns.log("a");
-        if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0b]") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
+    wait_log(
+        &ns,
+        "a",
+        "a learns b's MAC",
+        "[2]:[0]:[48]:[02:00:00:00:00:0b]",
+    );
     sh(&["kill", "-KILL", &ns.pid("b").expect("pid").to_string()]).expect("kill b");
-    wait_until("a keeps b's routes as stale", T, || {
-        let log = ns.log("a");
-        if log.contains("keep_routes=true") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
+    wait_log(&ns, "a", "a keeps b's routes as stale", "keep_routes=true");
     // b returns without graceful restart, and with another MAC.
     let b2 = evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0c").replace(
         "connect_retry = 1\n",
         "connect_retry = 1\n\n[bgp.graceful_restart]\nenabled = false\n",
     );
     ns.start_evpnd("b2", &b2);
-    wait_until("a learns b2's MAC", T, || {
-        let log = ns.log("a");
-        if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0c]") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
+    wait_log(
+        &ns,
+        "a",
+        "a learns b2's MAC",
+        "[2]:[0]:[48]:[02:00:00:00:00:0c]",
+    );
     let whole = ns.log("a");
     // What happened after b's crash.
     let log = &whole[whole.find("keep_routes=true").unwrap_or(0)..];
