@@ -12,6 +12,7 @@
 //! the decision process is tested here without the codec; the daemon uses the
 //! EVPN route key and the decoded path attributes.
 
+mod dest;
 pub mod intern;
 pub mod out;
 pub mod rank;

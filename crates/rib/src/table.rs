@@ -2,15 +2,24 @@
 //! every peer's path (the Adj-RIB-In, post-import) and the index of its best
 //! (the Loc-RIB entry).
 //!
+//! Destinations live in a slab and are numbered by a `u32` route id; the key
+//! is stored once, in the slab, and the index is a hash table of ids (ADR
+//! 0013). Adj-RIB-Outs key their state by that id ([`crate::AdjOut`]). An id
+//! stays with its destination while it has paths; once the last path is gone
+//! the id is kept until [`Table::recycle`], so the layer above can still look
+//! up the id of what it just withdrew, and is then reused.
+//!
 //! Every mutation returns what happened to the best path, which is all the
 //! layers above need: the EVPN layer re-evaluates the MAC-VRF entry, the
 //! outbound side advertises or withdraws.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::Arc;
 
+use hashbrown::HashTable;
+
+use crate::dest::Dest;
 use crate::rank::{LossReason, Rank, compare};
 
 /// A peer as the RIB knows it. `PeerId::LOCAL` is the daemon's own origination.
@@ -50,35 +59,20 @@ impl<A> BestChange<A> {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Dest<A> {
-    paths: Vec<Path<A>>,
-    /// Index into `paths` of the best; meaningful while `paths` is non-empty.
-    best: usize,
-}
-
-impl<A> Dest<A> {
-    fn best(&self) -> Option<&Path<A>> {
-        self.paths.get(self.best)
-    }
-
-    /// Recomputes the best path. Ties keep the earlier (older) path, so a
-    /// re-announcement never flaps the choice.
-    fn select(&mut self) {
-        let mut best = 0;
-        for i in 1..self.paths.len() {
-            if compare(&self.paths[i].rank, &self.paths[best].rank).0 == Ordering::Less {
-                best = i;
-            }
-        }
-        self.best = best;
-    }
-}
-
 /// A table of destinations keyed by `K`, attributes of type `A`.
 #[derive(Debug, Clone)]
 pub struct Table<K, A> {
-    dests: HashMap<K, Dest<A>>,
+    /// The destinations, by route id. Free slots have no paths.
+    slots: Vec<Dest<K, A>>,
+    /// Route ids by the hash of their slot's key.
+    index: HashTable<u32>,
+    hasher: RandomState,
+    /// Ids of free slots (not in `index`).
+    free: Vec<u32>,
+    /// Ids whose destination lost its last path since the last `recycle`.
+    emptied: Vec<u32>,
+    /// Destinations with at least one path.
+    live: usize,
     paths: usize,
     /// Paths held per peer, kept by every mutation (max-prefix, API counters).
     per_peer: HashMap<PeerId, usize>,
@@ -87,7 +81,12 @@ pub struct Table<K, A> {
 impl<K, A> Default for Table<K, A> {
     fn default() -> Self {
         Table {
-            dests: HashMap::new(),
+            slots: Vec::new(),
+            index: HashTable::new(),
+            hasher: RandomState::new(),
+            free: Vec::new(),
+            emptied: Vec::new(),
+            live: 0,
             paths: 0,
             per_peer: HashMap::new(),
         }
@@ -105,11 +104,11 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
 
     /// Number of destinations (Loc-RIB size).
     pub fn len(&self) -> usize {
-        self.dests.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
-        self.dests.is_empty()
+        self.live == 0
     }
 
     /// Number of paths over all destinations (Adj-RIB-In size).
@@ -122,22 +121,37 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
         self.per_peer.get(&peer).copied().unwrap_or(0)
     }
 
+    /// The route id of `key`: while it has paths, and after its last path
+    /// went until the next [`Table::recycle`].
+    pub fn id(&self, key: &K) -> Option<u32> {
+        let h = self.hasher.hash_one(key);
+        self.index
+            .find(h, |&i| self.slots[i as usize].key == *key)
+            .copied()
+    }
+
+    /// The key and best path of route id `id`, if it has a path.
+    pub fn by_id(&self, id: u32) -> Option<(&K, &Path<A>)> {
+        let d = self.slots.get(id as usize)?;
+        d.best().map(|b| (&d.key, b))
+    }
+
     pub fn best(&self, key: &K) -> Option<&Path<A>> {
-        self.dests.get(key).and_then(Dest::best)
+        self.id(key).and_then(|i| self.slots[i as usize].best())
     }
 
     /// Every path of a destination, best first, each with the reason it lost
     /// against the best (`None` for the best itself).
     pub fn explain(&self, key: &K) -> Vec<(&Path<A>, Option<LossReason>)> {
-        let Some(d) = self.dests.get(key) else {
+        let Some(d) = self.id(key).map(|i| &self.slots[i as usize]) else {
             return Vec::new();
         };
         let Some(best) = d.best() else {
             return Vec::new();
         };
         let mut out = vec![(best, None)];
-        for (i, p) in d.paths.iter().enumerate() {
-            if i != d.best {
+        for (i, p) in d.paths.as_slice().iter().enumerate() {
+            if i != d.best as usize {
                 out.push((p, Some(compare(&best.rank, &p.rank).1)));
             }
         }
@@ -146,20 +160,55 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
 
     /// Iterates destinations with their best path.
     pub fn iter_best(&self) -> impl Iterator<Item = (&K, &Path<A>)> {
-        self.dests
+        self.slots
             .iter()
-            .filter_map(|(k, d)| d.best().map(|b| (k, b)))
+            .filter_map(|d| d.best().map(|b| (&d.key, b)))
+    }
+
+    /// Iterates the route ids that have a best path.
+    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| !d.paths.is_empty())
+            .map(|(i, _)| i as u32)
     }
 
     /// Iterates every path of every destination (the Adj-RIB-In of all
     /// peers plus local paths), each with whether it is the best.
     pub fn iter_paths(&self) -> impl Iterator<Item = (&K, &Path<A>, bool)> {
-        self.dests.iter().flat_map(|(k, d)| {
+        self.slots.iter().flat_map(|d| {
             d.paths
+                .as_slice()
                 .iter()
                 .enumerate()
-                .map(move |(i, p)| (k, p, i == d.best))
+                .map(move |(i, p)| (&d.key, p, i == d.best as usize))
         })
+    }
+
+    /// The id of `key`, giving it a (possibly reused) slot if it has none.
+    fn slot_for(&mut self, key: K) -> u32 {
+        let h = self.hasher.hash_one(&key);
+        let slots = &mut self.slots;
+        if let Some(&i) = self.index.find(h, |&i| slots[i as usize].key == key) {
+            return i;
+        }
+        let id = match self.free.pop() {
+            Some(i) => {
+                slots[i as usize] = Dest::new(key);
+                i
+            }
+            None => {
+                // Four billion destinations do not fit in memory first.
+                let i = u32::try_from(slots.len()).expect("route ids fit in u32");
+                slots.push(Dest::new(key));
+                i
+            }
+        };
+        let hasher = &self.hasher;
+        self.index
+            .insert_unique(h, id, |&i| hasher.hash_one(&slots[i as usize].key));
+        id
     }
 
     /// Adds or replaces the path `(path.peer, path.path_id)` for `key`.
@@ -167,14 +216,16 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
     where
         A: Clone,
     {
-        let dest = self.dests.entry(key).or_insert_with(|| Dest {
-            paths: Vec::with_capacity(1),
-            best: 0,
-        });
+        let id = self.slot_for(key);
+        let dest = &mut self.slots[id as usize];
+        if dest.paths.is_empty() {
+            self.live += 1;
+        }
         let before = identity(dest.best());
         let old_best_attrs = dest.best().map(|b| Arc::clone(&b.attrs));
         match dest
             .paths
+            .as_mut_slice()
             .iter_mut()
             .find(|p| p.peer == path.peer && p.path_id == path.path_id)
         {
@@ -203,35 +254,52 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
     where
         A: Clone,
     {
-        let Some(dest) = self.dests.get_mut(key) else {
+        let Some(id) = self.id(key) else {
             return BestChange::Unchanged;
         };
+        let dest = &mut self.slots[id as usize];
         let Some(i) = dest
             .paths
+            .as_slice()
             .iter()
             .position(|p| p.peer == peer && p.path_id == path_id)
         else {
             return BestChange::Unchanged;
         };
-        let was_best = i == dest.best;
+        let was_best = i == dest.best as usize;
         dest.paths.swap_remove(i);
         self.paths -= 1;
         if let Some(n) = self.per_peer.get_mut(&peer) {
             *n -= 1;
         }
         if dest.paths.is_empty() {
-            self.dests.remove(key);
+            self.live -= 1;
+            self.emptied.push(id);
             return BestChange::Withdrawn;
         }
-        let old_best = dest.best;
+        // swap_remove may have moved the best; select() finds it again.
         dest.select();
         if was_best {
             dest.best()
                 .map_or(BestChange::Withdrawn, |b| BestChange::NewBest(b.clone()))
         } else {
-            // swap_remove may have moved the best to index i; select() found it again.
-            let _ = old_best;
             BestChange::Unchanged
+        }
+    }
+
+    /// Frees the ids of destinations left without paths since the last call
+    /// (their ids may be handed to new destinations afterwards).
+    pub fn recycle(&mut self) {
+        for id in std::mem::take(&mut self.emptied) {
+            let d = &self.slots[id as usize];
+            if !d.paths.is_empty() {
+                continue; // re-announced meanwhile
+            }
+            let h = self.hasher.hash_one(&d.key);
+            if let Ok(e) = self.index.find_entry(h, |&i| i == id) {
+                e.remove();
+                self.free.push(id);
+            }
         }
     }
 
@@ -250,12 +318,12 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
         A: Clone,
     {
         let mut out = Vec::new();
-        for (k, d) in self.dests.iter_mut() {
-            if !d.paths.iter().any(|p| p.peer == peer) {
+        for d in self.slots.iter_mut() {
+            if !d.paths.as_slice().iter().any(|p| p.peer == peer) {
                 continue;
             }
             let before = identity(d.best()).map(|(p, i, _)| (p, i));
-            for p in d.paths.iter_mut().filter(|p| p.peer == peer) {
+            for p in d.paths.as_mut_slice().iter_mut().filter(|p| p.peer == peer) {
                 p.rank.stale = true;
             }
             d.select();
@@ -263,7 +331,7 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
             if identity(after).map(|(p, i, _)| (p, i)) != before
                 && let Some(b) = after
             {
-                out.push((k.clone(), BestChange::NewBest(b.clone())));
+                out.push((d.key.clone(), BestChange::NewBest(b.clone())));
             }
         }
         out
@@ -282,35 +350,32 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
         A: Clone,
     {
         let mut out = Vec::new();
-        let mut removed = 0;
-        let per_peer = &mut self.per_peer;
-        self.dests.retain(|k, d| {
-            if d.paths.iter().all(&keep) {
-                return true;
+        for (id, d) in self.slots.iter_mut().enumerate() {
+            if d.paths.as_slice().iter().all(&keep) {
+                continue;
             }
             let best_gone = d.best().is_some_and(|b| !keep(b));
-            for p in d.paths.iter().filter(|p| !keep(p)) {
-                if let Some(n) = per_peer.get_mut(&p.peer) {
+            for p in d.paths.as_slice().iter().filter(|p| !keep(p)) {
+                if let Some(n) = self.per_peer.get_mut(&p.peer) {
                     *n -= 1;
                 }
-                removed += 1;
+                self.paths -= 1;
             }
             d.paths.retain(&keep);
             if d.paths.is_empty() {
-                out.push((k.clone(), BestChange::Withdrawn));
-                return false;
+                self.live -= 1;
+                self.emptied.push(id as u32);
+                out.push((d.key.clone(), BestChange::Withdrawn));
+                continue;
             }
             d.select();
             if best_gone && let Some(b) = d.best() {
-                out.push((k.clone(), BestChange::NewBest(b.clone())));
+                out.push((d.key.clone(), BestChange::NewBest(b.clone())));
             }
-            true
-        });
-        self.paths -= removed;
+        }
         out
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -611,6 +611,9 @@ impl Core {
                 self.flush(i as PeerIndex).await;
             }
         }
+        // Every change is marked in the Adj-RIB-Outs: ids of destinations
+        // gone may be reused now (a reused id is withdrawn first, rib::out).
+        self.rib.recycle();
         self.interner.purge_if_large();
     }
 
