@@ -418,11 +418,12 @@ impl Core {
             if q.filter.peer.is_some_and(|p| p != addr) {
                 continue;
             }
-            for (k, o) in s.out.sent() {
-                let Some(best) = self.rib.best(k) else {
+            for (_, o) in s.out.sent() {
+                let k = o.entry.route.key();
+                let Some(best) = self.rib.best(&k) else {
                     continue;
                 };
-                page.offer(k, || {
+                page.offer(&k, || {
                     let mut e = (*o.entry).clone();
                     e.attrs = o.attrs.clone();
                     let mut p = path_of(self, &e, best, true);
