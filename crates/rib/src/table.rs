@@ -14,7 +14,9 @@
 //! outbound side advertises or withdraws.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, Hash};
+
+use foldhash::fast::RandomState;
 use std::sync::Arc;
 
 use hashbrown::HashTable;
@@ -66,6 +68,9 @@ pub struct Table<K, A> {
     slots: Vec<Dest<K, A>>,
     /// Route ids by the hash of their slot's key.
     index: HashTable<u32>,
+    /// foldhash with a random seed per table: keys come from peers, so the
+    /// hash must not be predictable, but SipHash cost a quarter of the
+    /// core's time on a full-table burst (ADR 0013).
     hasher: RandomState,
     /// Ids of free slots (not in `index`).
     free: Vec<u32>,
@@ -83,7 +88,7 @@ impl<K, A> Default for Table<K, A> {
         Table {
             slots: Vec::new(),
             index: HashTable::new(),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             free: Vec::new(),
             emptied: Vec::new(),
             live: 0,
