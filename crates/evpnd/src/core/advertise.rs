@@ -43,7 +43,17 @@ impl Core {
         let Some(id) = self.rib.id(key) else {
             return;
         };
-        for slot in self.peers.iter_mut().filter(|s| s.up.is_some()) {
+        // Split horizon: the peer the best path came from gets nothing for
+        // it, so unless it holds something from us to take back it is not
+        // even queued (a full table from one client costs the client nothing).
+        let source = self.rib.by_id(id).map(|(_, b)| b.peer);
+        for (i, slot) in self.peers.iter_mut().enumerate() {
+            if slot.up.is_none()
+                || (source == Some(Self::peer_id(i as PeerIndex))
+                    && slot.out.sent_value(id).is_none())
+            {
+                continue;
+            }
             slot.out.mark(id);
         }
     }
