@@ -22,4 +22,4 @@ pub mod table;
 pub use intern::Interner;
 pub use out::{AdjOut, Batch, OutValue};
 pub use rank::{LossReason, Rank, compare};
-pub use table::{BestChange, Path, PeerId, Table};
+pub use table::{BestChange, Keyed, Path, PeerId, Table};

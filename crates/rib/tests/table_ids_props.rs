@@ -29,7 +29,7 @@ fn op() -> impl Strategy<Value = Op> {
 proptest! {
     #[test]
     fn ids_are_unique_and_stable(ops in proptest::collection::vec(op(), 1..80)) {
-        let mut t: Table<u8, u32> = Table::new();
+        let mut t: Table<u8, (u8, u32)> = Table::new();
         let mut model: HashSet<(u8, u32)> = HashSet::new();
         let mut ids: HashMap<u8, u32> = HashMap::new();
         for o in ops {
@@ -37,7 +37,7 @@ proptest! {
                 Op::Announce(k, p) => {
                     model.insert((k, p));
                     let rank = Rank { local_pref: p, ..Rank::default() };
-                    t.insert(k, Path { peer: PeerId(p), path_id: 0, attrs: Arc::new(p), rank });
+                    t.insert(k, Path { peer: PeerId(p), path_id: 0, attrs: Arc::new((k, p)), rank });
                 }
                 Op::Withdraw(k, p) => {
                     model.remove(&(k, p));
@@ -57,7 +57,8 @@ proptest! {
                 prop_assert!(id.is_some(), "no id for live key {}", k);
                 let id = id.unwrap_or_default();
                 prop_assert!(seen.insert(id), "id {} given twice", id);
-                prop_assert_eq!(t.by_id(id).map(|(key, _)| *key), Some(*k));
+                prop_assert_eq!(t.key_of(id), Some(*k));
+                prop_assert!(t.best_by_id(id).is_some());
                 prop_assert_eq!(*ids.entry(*k).or_insert(id), id, "id of {} changed", k);
             }
             prop_assert_eq!(t.len(), live.len());

@@ -46,7 +46,7 @@ impl Core {
         // Split horizon: the peer the best path came from gets nothing for
         // it, so unless it holds something from us to take back it is not
         // even queued (a full table from one client costs the client nothing).
-        let source = self.rib.by_id(id).map(|(_, b)| b.peer);
+        let source = self.rib.best_by_id(id).map(|b| b.peer);
         for (i, slot) in self.peers.iter_mut().enumerate() {
             if slot.up.is_none()
                 || (source == Some(Self::peer_id(i as PeerIndex))
@@ -73,7 +73,7 @@ impl Core {
 
     /// What `peer` should have for route id `id` now, if anything.
     fn wish(&mut self, id: u32, peer: PeerIndex) -> Option<OutRoute> {
-        let (_, b) = self.rib.by_id(id)?;
+        let b = self.rib.best_by_id(id)?;
         let slot = self.peers.get(peer as usize)?;
         slot.up.as_ref()?;
         let to = Side {

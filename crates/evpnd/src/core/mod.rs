@@ -285,8 +285,8 @@ impl Core {
         let stale: Vec<EvpnKey> = self
             .rib
             .iter_best()
-            .filter(|(k, p)| p.peer == PeerId::LOCAL && p.path_id == 0 && !keep.contains(*k))
-            .map(|(k, _)| k.clone())
+            .filter(|(k, p)| p.peer == PeerId::LOCAL && p.path_id == 0 && !keep.contains(k))
+            .map(|(k, _)| k)
             .collect();
         let mut changes: Vec<(EvpnKey, BestChange<RouteEntry>)> = stale
             .into_iter()
@@ -651,7 +651,7 @@ impl Core {
                             .rib
                             .iter_best()
                             .filter(|(_, p)| p.peer != PeerId::LOCAL)
-                            .map(|(k, p)| (k.clone(), remote_route(&p.attrs, &p.rank)))
+                            .map(|(k, p)| (k, remote_route(&p.attrs, &p.rank)))
                             .collect();
                         for (k, r) in remote {
                             self.evpn.remote_best(&k, Some(r), now);

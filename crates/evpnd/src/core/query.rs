@@ -356,7 +356,7 @@ impl Core {
         {
             return std::sync::Arc::clone(keys);
         }
-        let mut keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k.clone()).collect();
+        let mut keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k).collect();
         keys.sort_unstable();
         let keys = std::sync::Arc::new(keys);
         *cache = Some((self.rib_version, std::sync::Arc::clone(&keys)));
@@ -444,7 +444,7 @@ impl Core {
             .rib
             .iter_best()
             .find(|(_, p)| p.attrs.route.to_string() == wanted)
-            .map(|(k, _)| k.clone())?;
+            .map(|(k, _)| k)?;
         let paths = self.rib.explain(&k);
         let best = paths.first()?.0;
         Some(pb::ExplainRouteResponse {
