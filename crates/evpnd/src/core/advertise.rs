@@ -213,3 +213,188 @@ impl Core {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The core's Adj-RIB-Out in motion: reflection, flow control (one batch
+    //! in flight per peer), coalescing, route refresh and peer down.
+
+    use std::sync::Arc;
+
+    use evpnd_session::driver::{PeerCommand, PeerEvent};
+    use evpnd_session::negotiate::Negotiated;
+    use evpnd_wire::Family;
+    use evpnd_wire::nlri::evpn::EvpnNlri;
+    use evpnd_wire::route_refresh::RouteRefresh;
+    use evpnd_wire::update::Update;
+    use tokio::sync::mpsc;
+
+    use super::Core;
+    use crate::route::RouteEntry;
+
+    const RR: &str = r#"
+[bgp]
+asn = 65000
+router_id = "10.0.0.1"
+
+[[neighbor]]
+address = "10.0.0.2"
+remote_asn = 65000
+route_reflector_client = true
+
+[[neighbor]]
+address = "10.0.0.3"
+remote_asn = 65000
+route_reflector_client = true
+
+[evpn]
+learn_from_kernel = false
+"#;
+
+    /// Routes a leaf would send: IMET + three MAC routes of VNI 100.
+    fn leaf_routes() -> Vec<RouteEntry> {
+        let leaf = r#"
+[bgp]
+asn = 65000
+router_id = "10.0.0.2"
+[evpn]
+learn_from_kernel = false
+[[evpn.vni]]
+vni = 100
+macs = [{ mac = "02:00:00:00:00:0a" }, { mac = "02:00:00:00:00:0b" }, { mac = "02:00:00:00:00:0c" }]
+"#;
+        let cfg = evpnd_config::parse(leaf, "leaf.toml").expect("leaf config");
+        crate::origin::routes(&cfg)
+    }
+
+    fn negotiated(router_id: &str) -> Negotiated {
+        Negotiated {
+            peer_asn: 65000,
+            peer_router_id: router_id.parse().expect("ip"),
+            hold_time: 90,
+            keepalive: 30,
+            four_octet_as: true,
+            families: vec![Family::L2VPN_EVPN],
+            route_refresh: true,
+            enhanced_route_refresh: false,
+            extended_message: false,
+            add_path_rx: vec![],
+            graceful_restart: None,
+            ibgp: true,
+        }
+    }
+
+    fn reach(routes: &[RouteEntry]) -> Update {
+        let nlri = routes
+            .iter()
+            .map(|r| EvpnNlri {
+                path_id: None,
+                route: r.route.clone(),
+            })
+            .collect();
+        Update::evpn_reach(routes[0].next_hop, nlri, (*routes[0].attrs).clone())
+    }
+
+    fn withdraw(routes: &[RouteEntry]) -> Update {
+        Update::evpn_withdraw(
+            routes
+                .iter()
+                .map(|r| EvpnNlri {
+                    path_id: None,
+                    route: r.route.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// (routes announced, routes withdrawn, batches) handed to a session so far.
+    fn sent(rx: &mut mpsc::Receiver<PeerCommand>) -> (usize, usize, usize) {
+        let (mut a, mut w, mut n) = (0, 0, 0);
+        while let Ok(c) = rx.try_recv() {
+            if let PeerCommand::Send(us) = c {
+                n += 1;
+                for (_, reach) in us.iter().flat_map(|u| u.evpn_routes()) {
+                    if reach { a += 1 } else { w += 1 }
+                }
+            }
+        }
+        (a, w, n)
+    }
+
+    async fn rig() -> (Core, Vec<mpsc::Receiver<PeerCommand>>) {
+        let cfg = evpnd_config::parse(RR, "rr.toml").expect("rr config");
+        let mut core = Core::new(Arc::new(cfg.clone()), Vec::new());
+        let mut rx = Vec::new();
+        for n in &cfg.neighbor {
+            let (tx, r) = mpsc::channel(64);
+            core.add_peer(n.clone(), tx);
+            rx.push(r);
+        }
+        for (peer, rid) in [(0, "10.0.0.2"), (1, "10.0.0.3")] {
+            let negotiated = negotiated(rid);
+            core.handle(PeerEvent::Up { peer, negotiated }).await;
+            core.handle(PeerEvent::Drained { peer }).await; // the End-of-RIB
+        }
+        for r in &mut rx {
+            sent(r);
+        }
+        (core, rx)
+    }
+
+    async fn update(core: &mut Core, peer: u32, update: Update) {
+        core.handle(PeerEvent::Update { peer, update }).await;
+    }
+
+    #[tokio::test]
+    async fn reflects_with_flow_control_coalescing_refresh_and_peer_down() {
+        let (mut core, mut rx) = rig().await;
+        let routes = leaf_routes();
+        assert_eq!(routes.len(), 4);
+        let macs: Vec<RouteEntry> = routes[1..].to_vec();
+        update(&mut core, 0, reach(&routes[..1])).await;
+        update(&mut core, 0, reach(&macs)).await;
+        // The first UPDATE went out; the second waits for the session to drain.
+        assert_eq!(sent(&mut rx[1]), (1, 0, 1));
+        assert_eq!(sent(&mut rx[0]), (0, 0, 0), "never back to the sender");
+        core.handle(PeerEvent::Drained { peer: 1 }).await;
+        assert_eq!(sent(&mut rx[1]), (3, 0, 1));
+        core.handle(PeerEvent::Drained { peer: 1 }).await;
+
+        // A route announced again with the same attributes: nothing to send.
+        update(&mut core, 0, reach(&macs[..1])).await;
+        assert_eq!(sent(&mut rx[1]), (0, 0, 0), "unchanged: nothing sent");
+        update(&mut core, 0, withdraw(&macs[2..])).await;
+        assert_eq!(sent(&mut rx[1]), (0, 1, 1));
+        // Withdrawn and announced again while in flight: only the latest goes.
+        update(&mut core, 0, withdraw(&macs[..1])).await;
+        update(&mut core, 0, reach(&macs[..1])).await;
+        core.handle(PeerEvent::Drained { peer: 1 }).await;
+        assert_eq!(
+            sent(&mut rx[1]),
+            (0, 0, 0),
+            "withdraw + re-announce coalesced"
+        );
+        assert_eq!(core.peers[1].out.sent_len(), 3);
+
+        // Route refresh: everything the peer has goes out again.
+        let refresh = RouteRefresh {
+            family: Family::L2VPN_EVPN,
+            subtype: 0,
+        };
+        core.handle(PeerEvent::RouteRefresh { peer: 1, refresh })
+            .await;
+        assert_eq!(sent(&mut rx[1]), (3, 0, 1));
+        core.handle(PeerEvent::Drained { peer: 1 }).await;
+
+        // The sender goes: its routes are withdrawn from the other client.
+        core.handle(PeerEvent::Down {
+            peer: 0,
+            reason: "test".into(),
+            keep_routes: false,
+        })
+        .await;
+        assert_eq!(sent(&mut rx[1]), (0, 3, 1));
+        assert_eq!(core.peers[1].out.sent_len(), 0);
+        assert!(core.rib.is_empty());
+    }
+}
