@@ -4,12 +4,18 @@
 # the reflector's peak RSS (VmHWM). Runs evpnd, FRR 8.4 bgpd and gobgpd on the
 # same workload in network namespaces and prints a table. Root required.
 #   bash crates/bench/rr-bench.sh [ROUTES]      (default 1000000)
+#   RR_BENCH_IMPLS="evpnd frr gobgp" chooses the reflectors; RR_BENCH_BIN, below.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 routes=${1:-1000000}
 bash interop/setup.sh >/dev/null
-cargo build -q --release -p evpnd -p evpnd-bench
-bin=$PWD/target/release
+# RR_BENCH_BIN=dir: use the evpnd and rr-load already in dir (comparing builds).
+if [ -n "${RR_BENCH_BIN:-}" ]; then
+    bin=$RR_BENCH_BIN
+else
+    cargo build -q --release -p evpnd -p evpnd-bench
+    bin=$PWD/target/release
+fi
 work=$(mktemp -d)
 rr=rrb$$; peers=prb$$
 pid=""
@@ -43,6 +49,9 @@ wait_listen() {
 }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# CPU seconds (user + system) the reflector used so far: steadier than the
+# wall clock when the machine is shared.
+cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
 run_one() { # name
     local name=$1 out
@@ -118,7 +127,7 @@ T
     wait_listen
     if out=$(ip netns exec "$peers" timeout 150 "$bin/rr-load" --rr 10.2.0.1 --sender 10.2.0.2 --receiver 10.2.0.3 --routes "$routes" 2>&1); then
         secs=$(echo "$out" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
-        printf '| %-6s | %9s | %8s s | %6s MB |\n' "$name" "$routes" "$secs" "$(peak_rss_mb "$pid")"
+        printf '| %-6s | %9s | %8s s | %6s MB | %6s s |\n' "$name" "$routes" "$secs" "$(peak_rss_mb "$pid")" "$(cpu_secs "$pid")"
     else
         printf '| %-6s | %9s | failed: %s |\n' "$name" "$routes" "$(echo "$out" | tail -1)"
         for f in "$work"/*.log; do echo "== $f" >&2; tail -n 5 "$f" >&2; done
@@ -127,6 +136,6 @@ T
     pid=""
 }
 
-echo "| reflector | routes | time to last route | peak RSS |"
-echo "|---|---|---|---|"
+echo "| reflector | routes | time to last route | peak RSS | reflector CPU |"
+echo "|---|---|---|---|---|"
 for impl in ${RR_BENCH_IMPLS:-evpnd frr gobgp}; do run_one "$impl"; done

@@ -320,7 +320,10 @@ impl Daemon {
 
 async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     info!(asn = cfg.asn(), router_id = %cfg.bgp.router_id, neighbors = cfg.neighbor.len(), "evpnd starting");
-    let (ev_tx, mut ev_rx) = mpsc::channel::<PeerEvent>(1024);
+    // Decoded UPDATEs waiting for the core (~100 routes each, all peers):
+    // 256 keep it busy; 1024 only held ~15 MB more at the peak of a
+    // 1M-route burst (docs/benchmarks.md, issue 3).
+    let (ev_tx, mut ev_rx) = mpsc::channel::<PeerEvent>(256);
     let (peer_map, peer_rx) = watch::channel::<PeerMap>(Arc::new(HashMap::new()));
     let mut listeners = Vec::new();
     for addr in &cfg.bgp.listen {

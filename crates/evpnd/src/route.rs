@@ -17,3 +17,10 @@ pub struct RouteEntry {
     pub next_hop: IpAddr,
     pub attrs: AttrSet,
 }
+
+/// The RIB finds a path's destination from its route (it stores no key).
+impl evpnd_rib::Keyed<evpnd_wire::nlri::evpn::EvpnKey> for RouteEntry {
+    fn key(&self) -> evpnd_wire::nlri::evpn::EvpnKey {
+        self.route.key()
+    }
+}

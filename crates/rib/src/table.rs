@@ -2,15 +2,27 @@
 //! every peer's path (the Adj-RIB-In, post-import) and the index of its best
 //! (the Loc-RIB entry).
 //!
+//! Destinations live in a slab and are numbered by a `u32` route id; the
+//! index is a hash table of ids. The key itself is not stored: the
+//! attributes of a path know it ([`Keyed`]; in the daemon the EVPN route
+//! carries its key fields), which saves a copy per destination (ADR 0013). Adj-RIB-Outs key their state by that id ([`crate::AdjOut`]). An id
+//! stays with its destination while it has paths; once the last path is gone
+//! the id is kept until [`Table::recycle`], so the layer above can still look
+//! up the id of what it just withdrew, and is then reused.
+//!
 //! Every mutation returns what happened to the best path, which is all the
 //! layers above need: the EVPN layer re-evaluates the MAC-VRF entry, the
 //! outbound side advertises or withdraws.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
+
+use foldhash::fast::RandomState;
 use std::sync::Arc;
 
+use hashbrown::HashTable;
+
+use crate::dest::Dest;
 use crate::rank::{LossReason, Rank, compare};
 
 /// A peer as the RIB knows it. `PeerId::LOCAL` is the daemon's own origination.
@@ -21,6 +33,19 @@ pub struct PeerId(pub u32);
 
 impl PeerId {
     pub const LOCAL: PeerId = PeerId(0);
+}
+
+/// What a table's attributes know of their destination: its key. Every path
+/// of a destination must give the same key.
+pub trait Keyed<K> {
+    fn key(&self) -> K;
+}
+
+/// A key with a value (tests, tools): the pair names its destination.
+impl<K: Clone, T> Keyed<K> for (K, T) {
+    fn key(&self) -> K {
+        self.0.clone()
+    }
 }
 
 /// One path for a destination: who sent it, its attributes, its ranking facts.
@@ -50,46 +75,56 @@ impl<A> BestChange<A> {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Dest<A> {
-    paths: Vec<Path<A>>,
-    /// Index into `paths` of the best; meaningful while `paths` is non-empty.
-    best: usize,
+/// An entry of the index: a route id and 32 bits of its key's hash, so that
+/// growing the index and most failed probes never touch the paths (the
+/// key is only reachable through them).
+#[derive(Debug, Clone, Copy)]
+struct Indexed {
+    id: u32,
+    hash: u32,
 }
 
-impl<A> Dest<A> {
-    fn best(&self) -> Option<&Path<A>> {
-        self.paths.get(self.best)
-    }
-
-    /// Recomputes the best path. Ties keep the earlier (older) path, so a
-    /// re-announcement never flaps the choice.
-    fn select(&mut self) {
-        let mut best = 0;
-        for i in 1..self.paths.len() {
-            if compare(&self.paths[i].rank, &self.paths[best].rank).0 == Ordering::Less {
-                best = i;
-            }
-        }
-        self.best = best;
-    }
+/// The 64-bit hash the index works with, from the stored 32 bits (hashbrown
+/// takes its bucket from the low bits and its tag from the top ones).
+fn spread(h: u32) -> u64 {
+    (u64::from(h) << 32) | u64::from(h)
 }
 
 /// A table of destinations keyed by `K`, attributes of type `A`.
 #[derive(Debug, Clone)]
 pub struct Table<K, A> {
-    dests: HashMap<K, Dest<A>>,
+    /// The destinations, by route id. Free slots have no paths.
+    slots: Vec<Dest<A>>,
+    /// Route ids by the hash of their slot's key.
+    index: HashTable<Indexed>,
+    /// foldhash with a random seed per table: keys come from peers, so the
+    /// hash must not be predictable, but SipHash cost a quarter of the
+    /// core's time on a full-table burst (ADR 0013).
+    hasher: RandomState,
+    /// Ids of free slots (not in `index`).
+    free: Vec<u32>,
+    /// Ids whose destination lost its last path since the last `recycle`.
+    emptied: Vec<u32>,
+    /// Destinations with at least one path.
+    live: usize,
     paths: usize,
     /// Paths held per peer, kept by every mutation (max-prefix, API counters).
     per_peer: HashMap<PeerId, usize>,
+    _key: std::marker::PhantomData<fn() -> K>,
 }
 
 impl<K, A> Default for Table<K, A> {
     fn default() -> Self {
         Table {
-            dests: HashMap::new(),
+            slots: Vec::new(),
+            index: HashTable::new(),
+            hasher: RandomState::default(),
+            free: Vec::new(),
+            emptied: Vec::new(),
+            live: 0,
             paths: 0,
             per_peer: HashMap::new(),
+            _key: std::marker::PhantomData,
         }
     }
 }
@@ -98,18 +133,18 @@ fn identity<A>(a: Option<&Path<A>>) -> Option<(PeerId, u32, *const A)> {
     a.map(|p| (p.peer, p.path_id, Arc::as_ptr(&p.attrs)))
 }
 
-impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
+impl<K: Hash + Eq + Clone, A: PartialEq + Keyed<K>> Table<K, A> {
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Number of destinations (Loc-RIB size).
     pub fn len(&self) -> usize {
-        self.dests.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
-        self.dests.is_empty()
+        self.live == 0
     }
 
     /// Number of paths over all destinations (Adj-RIB-In size).
@@ -122,22 +157,48 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
         self.per_peer.get(&peer).copied().unwrap_or(0)
     }
 
+    fn hash(&self, key: &K) -> u32 {
+        let h = self.hasher.hash_one(key);
+        ((h >> 32) ^ h) as u32
+    }
+
+    /// The route id of `key`: while it has paths, and after its last path
+    /// went until the next [`Table::recycle`].
+    pub fn id(&self, key: &K) -> Option<u32> {
+        let h = self.hash(key);
+        self.index
+            .find(spread(h), |e| {
+                e.hash == h && self.slots[e.id as usize].is(key)
+            })
+            .map(|e| e.id)
+    }
+
+    /// The best path of route id `id`, if it has a path.
+    pub fn best_by_id(&self, id: u32) -> Option<&Path<A>> {
+        self.slots.get(id as usize)?.best()
+    }
+
+    /// The key of route id `id` while the id is taken (see [`Table::id`]).
+    pub fn key_of(&self, id: u32) -> Option<K> {
+        self.slots.get(id as usize)?.key()
+    }
+
     pub fn best(&self, key: &K) -> Option<&Path<A>> {
-        self.dests.get(key).and_then(Dest::best)
+        self.id(key).and_then(|i| self.slots[i as usize].best())
     }
 
     /// Every path of a destination, best first, each with the reason it lost
     /// against the best (`None` for the best itself).
     pub fn explain(&self, key: &K) -> Vec<(&Path<A>, Option<LossReason>)> {
-        let Some(d) = self.dests.get(key) else {
+        let Some(d) = self.id(key).map(|i| &self.slots[i as usize]) else {
             return Vec::new();
         };
         let Some(best) = d.best() else {
             return Vec::new();
         };
         let mut out = vec![(best, None)];
-        for (i, p) in d.paths.iter().enumerate() {
-            if i != d.best {
+        for (i, p) in d.paths.as_slice().iter().enumerate() {
+            if i != d.best as usize {
                 out.push((p, Some(compare(&best.rank, &p.rank).1)));
             }
         }
@@ -145,36 +206,70 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
     }
 
     /// Iterates destinations with their best path.
-    pub fn iter_best(&self) -> impl Iterator<Item = (&K, &Path<A>)> {
-        self.dests
+    pub fn iter_best(&self) -> impl Iterator<Item = (K, &Path<A>)> {
+        self.slots
             .iter()
-            .filter_map(|(k, d)| d.best().map(|b| (k, b)))
+            .filter_map(|d| d.best().map(|b| (b.attrs.key(), b)))
+    }
+
+    /// Iterates the route ids that have a best path.
+    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| !d.paths.is_empty())
+            .map(|(i, _)| i as u32)
     }
 
     /// Iterates every path of every destination (the Adj-RIB-In of all
     /// peers plus local paths), each with whether it is the best.
-    pub fn iter_paths(&self) -> impl Iterator<Item = (&K, &Path<A>, bool)> {
-        self.dests.iter().flat_map(|(k, d)| {
+    pub fn iter_paths(&self) -> impl Iterator<Item = (K, &Path<A>, bool)> {
+        self.slots.iter().flat_map(|d| {
             d.paths
+                .as_slice()
                 .iter()
                 .enumerate()
-                .map(move |(i, p)| (k, p, i == d.best))
+                .map(move |(i, p)| (p.attrs.key(), p, i == d.best as usize))
         })
     }
 
-    /// Adds or replaces the path `(path.peer, path.path_id)` for `key`.
+    /// A free slot for a new destination (reused, or at the end).
+    fn alloc(&mut self) -> u32 {
+        if let Some(i) = self.free.pop() {
+            return i;
+        }
+        // Four billion destinations do not fit in memory first.
+        let i = u32::try_from(self.slots.len()).expect("route ids fit in u32");
+        self.slots.push(Dest::default());
+        i
+    }
+
+    /// Adds or replaces the path `(path.peer, path.path_id)` for `key`
+    /// (which must be `path.attrs.key()`).
     pub fn insert(&mut self, key: K, path: Path<A>) -> BestChange<A>
     where
         A: Clone,
     {
-        let dest = self.dests.entry(key).or_insert_with(|| Dest {
-            paths: Vec::with_capacity(1),
-            best: 0,
-        });
+        debug_assert!(path.attrs.key() == key, "a path's attributes name its key");
+        let h = self.hash(&key);
+        let slots = &self.slots;
+        let found = self
+            .index
+            .find(spread(h), |e| e.hash == h && slots[e.id as usize].is(&key))
+            .map(|e| e.id);
+        let id = match found {
+            Some(i) => i,
+            None => self.alloc(),
+        };
+        let dest = &mut self.slots[id as usize];
+        if dest.paths.is_empty() {
+            self.live += 1;
+        }
         let before = identity(dest.best());
         let old_best_attrs = dest.best().map(|b| Arc::clone(&b.attrs));
         match dest
             .paths
+            .as_mut_slice()
             .iter_mut()
             .find(|p| p.peer == path.peer && p.path_id == path.path_id)
         {
@@ -186,6 +281,11 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
             }
         }
         dest.select();
+        if found.is_none() {
+            self.index
+                .insert_unique(spread(h), Indexed { id, hash: h }, |e| spread(e.hash));
+        }
+        let dest = &self.slots[id as usize];
         let after = dest.best();
         let same_path = identity(after).map(|(p, i, _)| (p, i)) == before.map(|(p, i, _)| (p, i));
         let same_attrs = match (old_best_attrs, after) {
@@ -203,35 +303,56 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
     where
         A: Clone,
     {
-        let Some(dest) = self.dests.get_mut(key) else {
+        let Some(id) = self.id(key) else {
             return BestChange::Unchanged;
         };
+        let dest = &mut self.slots[id as usize];
         let Some(i) = dest
             .paths
+            .as_slice()
             .iter()
             .position(|p| p.peer == peer && p.path_id == path_id)
         else {
             return BestChange::Unchanged;
         };
-        let was_best = i == dest.best;
+        let was_best = i == dest.best as usize;
         dest.paths.swap_remove(i);
         self.paths -= 1;
         if let Some(n) = self.per_peer.get_mut(&peer) {
             *n -= 1;
         }
         if dest.paths.is_empty() {
-            self.dests.remove(key);
+            self.live -= 1;
+            self.emptied.push(id);
             return BestChange::Withdrawn;
         }
-        let old_best = dest.best;
+        // swap_remove may have moved the best; select() finds it again.
         dest.select();
         if was_best {
             dest.best()
                 .map_or(BestChange::Withdrawn, |b| BestChange::NewBest(b.clone()))
         } else {
-            // swap_remove may have moved the best to index i; select() found it again.
-            let _ = old_best;
             BestChange::Unchanged
+        }
+    }
+
+    /// Frees the ids of destinations left without paths since the last call
+    /// (their ids may be handed to new destinations afterwards).
+    pub fn recycle(&mut self) {
+        for id in std::mem::take(&mut self.emptied) {
+            let d = &mut self.slots[id as usize];
+            if !d.paths.is_empty() || d.is_free() {
+                continue; // re-announced meanwhile, or already freed
+            }
+            let Some(key) = d.key::<K>() else {
+                continue;
+            };
+            *d = Dest::default();
+            let h = self.hash(&key);
+            if let Ok(e) = self.index.find_entry(spread(h), |e| e.id == id) {
+                e.remove();
+                self.free.push(id);
+            }
         }
     }
 
@@ -250,12 +371,12 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
         A: Clone,
     {
         let mut out = Vec::new();
-        for (k, d) in self.dests.iter_mut() {
-            if !d.paths.iter().any(|p| p.peer == peer) {
+        for d in self.slots.iter_mut() {
+            if !d.paths.as_slice().iter().any(|p| p.peer == peer) {
                 continue;
             }
             let before = identity(d.best()).map(|(p, i, _)| (p, i));
-            for p in d.paths.iter_mut().filter(|p| p.peer == peer) {
+            for p in d.paths.as_mut_slice().iter_mut().filter(|p| p.peer == peer) {
                 p.rank.stale = true;
             }
             d.select();
@@ -263,7 +384,7 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
             if identity(after).map(|(p, i, _)| (p, i)) != before
                 && let Some(b) = after
             {
-                out.push((k.clone(), BestChange::NewBest(b.clone())));
+                out.push((b.attrs.key(), BestChange::NewBest(b.clone())));
             }
         }
         out
@@ -282,44 +403,43 @@ impl<K: Hash + Eq + Clone, A: PartialEq> Table<K, A> {
         A: Clone,
     {
         let mut out = Vec::new();
-        let mut removed = 0;
-        let per_peer = &mut self.per_peer;
-        self.dests.retain(|k, d| {
-            if d.paths.iter().all(&keep) {
-                return true;
+        for (id, d) in self.slots.iter_mut().enumerate() {
+            if d.paths.as_slice().iter().all(&keep) {
+                continue;
             }
             let best_gone = d.best().is_some_and(|b| !keep(b));
-            for p in d.paths.iter().filter(|p| !keep(p)) {
-                if let Some(n) = per_peer.get_mut(&p.peer) {
+            for p in d.paths.as_slice().iter().filter(|p| !keep(p)) {
+                if let Some(n) = self.per_peer.get_mut(&p.peer) {
                     *n -= 1;
                 }
-                removed += 1;
+                self.paths -= 1;
             }
             d.paths.retain(&keep);
             if d.paths.is_empty() {
-                out.push((k.clone(), BestChange::Withdrawn));
-                return false;
+                self.live -= 1;
+                self.emptied.push(id as u32);
+                if let Some(k) = d.key() {
+                    out.push((k, BestChange::Withdrawn));
+                }
+                continue;
             }
             d.select();
             if best_gone && let Some(b) = d.best() {
-                out.push((k.clone(), BestChange::NewBest(b.clone())));
+                out.push((b.attrs.key(), BestChange::NewBest(b.clone())));
             }
-            true
-        });
-        self.paths -= removed;
+        }
         out
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn path(peer: u32, lp: u32, attrs: &str) -> Path<String> {
+    fn path<K>(key: K, peer: u32, lp: u32, attrs: &str) -> Path<(K, String)> {
         Path {
             peer: PeerId(peer),
             path_id: 0,
-            attrs: Arc::new(attrs.to_string()),
+            attrs: Arc::new((key, attrs.to_string())),
             rank: Rank {
                 local_pref: lp,
                 peer_addr: format!("10.0.0.{peer}").parse().expect("ip"),
@@ -330,32 +450,32 @@ mod tests {
 
     #[test]
     fn insert_selects_best_and_reports_changes() {
-        let mut t: Table<&str, String> = Table::new();
+        let mut t: Table<&str, (&str, String)> = Table::new();
         assert!(
-            matches!(t.insert("k", path(1, 100, "a")), BestChange::NewBest(p) if p.peer == PeerId(1))
+            matches!(t.insert("k", path("k", 1, 100, "a")), BestChange::NewBest(p) if p.peer == PeerId(1))
         );
         // A worse path does not change the best.
-        assert_eq!(t.insert("k", path(2, 50, "b")), BestChange::Unchanged);
+        assert_eq!(t.insert("k", path("k", 2, 50, "b")), BestChange::Unchanged);
         // A better one does.
         assert!(
-            matches!(t.insert("k", path(3, 200, "c")), BestChange::NewBest(p) if p.peer == PeerId(3))
+            matches!(t.insert("k", path("k", 3, 200, "c")), BestChange::NewBest(p) if p.peer == PeerId(3))
         );
         assert_eq!((t.len(), t.path_count()), (1, 3));
         // Same peer re-announces same attrs: unchanged; new attrs: new best.
-        assert_eq!(t.insert("k", path(3, 200, "c")), BestChange::Unchanged);
+        assert_eq!(t.insert("k", path("k", 3, 200, "c")), BestChange::Unchanged);
         assert!(
-            matches!(t.insert("k", path(3, 200, "c2")), BestChange::NewBest(p) if *p.attrs == "c2")
+            matches!(t.insert("k", path("k", 3, 200, "c2")), BestChange::NewBest(p) if p.attrs.1 == "c2")
         );
         assert_eq!(t.path_count(), 3);
     }
 
     #[test]
     fn remove_falls_back_then_withdraws() {
-        let mut t: Table<&str, String> = Table::new();
-        t.insert("k", path(1, 100, "a"));
-        t.insert("k", path(2, 200, "b"));
+        let mut t: Table<&str, (&str, String)> = Table::new();
+        t.insert("k", path("k", 1, 100, "a"));
+        t.insert("k", path("k", 2, 200, "b"));
         assert_eq!(t.remove(&"k", PeerId(1), 0), BestChange::Unchanged);
-        t.insert("k", path(1, 100, "a"));
+        t.insert("k", path("k", 1, 100, "a"));
         assert!(
             matches!(t.remove(&"k", PeerId(2), 0), BestChange::NewBest(p) if p.peer == PeerId(1))
         );
@@ -367,21 +487,24 @@ mod tests {
 
     #[test]
     fn explain_names_the_deciding_rule() {
-        let mut t: Table<&str, String> = Table::new();
-        t.insert("k", path(1, 100, "a"));
-        t.insert("k", path(2, 200, "b"));
+        let mut t: Table<&str, (&str, String)> = Table::new();
+        t.insert("k", path("k", 1, 100, "a"));
+        t.insert("k", path("k", 2, 200, "b"));
         let e = t.explain(&"k");
         assert_eq!(e[0].0.peer, PeerId(2));
-        assert_eq!(e[1], (&path(1, 100, "a"), Some(LossReason::LowerLocalPref)));
+        assert_eq!(
+            e[1],
+            (&path("k", 1, 100, "a"), Some(LossReason::LowerLocalPref))
+        );
     }
 
     #[test]
     fn peer_down_and_graceful_restart() {
-        let mut t: Table<u32, String> = Table::new();
+        let mut t: Table<u32, (u32, String)> = Table::new();
         for k in 0..10 {
-            t.insert(k, path(1, 200, "a"));
+            t.insert(k, path(k, 1, 200, "a"));
             if k % 2 == 0 {
-                t.insert(k, path(2, 100, "b"));
+                t.insert(k, path(k, 2, 100, "b"));
             }
         }
         // Peer 1 restarts: its paths go stale, peer 2 takes over where present.
@@ -392,7 +515,7 @@ mod tests {
                 .all(|(_, c)| matches!(c, BestChange::NewBest(p) if p.peer == PeerId(2)))
         );
         // Peer 1 re-announces key 0 fresh: it wins again.
-        assert!(t.insert(0, path(1, 200, "a")).is_change());
+        assert!(t.insert(0, path(0, 1, 200, "a")).is_change());
         // End-of-RIB: stale leftovers swept; odd keys had only peer 1 -> withdrawn.
         let ch = t.sweep_stale(PeerId(1));
         assert_eq!(

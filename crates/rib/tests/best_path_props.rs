@@ -49,13 +49,13 @@ fn op() -> impl Strategy<Value = Op> {
 proptest! {
     #[test]
     fn best_is_never_beaten(ops in proptest::collection::vec(op(), 1..60)) {
-        let mut t: Table<u8, u32> = Table::new();
+        let mut t: Table<u8, (u8, u32)> = Table::new();
         let mut model: std::collections::HashMap<(u8, u32), Rank> = Default::default();
         for o in ops {
             match o {
                 Op::Announce(k, p, r) => {
                     model.insert((k, p), r.clone());
-                    t.insert(k, Path { peer: PeerId(p), path_id: 0, attrs: Arc::new(p), rank: r });
+                    t.insert(k, Path { peer: PeerId(p), path_id: 0, attrs: Arc::new((k, p)), rank: r });
                 }
                 Op::Withdraw(k, p) => {
                     model.remove(&(k, p));

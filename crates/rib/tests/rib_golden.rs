@@ -40,11 +40,11 @@ struct Outcome {
     changes: Vec<(String, String)>,
 }
 
-fn describe(c: &BestChange<String>) -> String {
+fn describe(c: &BestChange<(String, String)>) -> String {
     match c {
         BestChange::Unchanged => "unchanged".into(),
         BestChange::Withdrawn => "withdrawn".into(),
-        BestChange::NewBest(p) => format!("best = peer {} ({})", p.peer.0, p.attrs),
+        BestChange::NewBest(p) => format!("best = peer {} ({})", p.peer.0, p.attrs.1),
     }
 }
 
@@ -54,7 +54,7 @@ fn run(name: &str) {
         &std::fs::read_to_string(dir.join(format!("{name}.json"))).expect("scenario"),
     )
     .expect("parse");
-    let mut t: Table<String, String> = Table::new();
+    let mut t: Table<String, (String, String)> = Table::new();
     let mut out = Vec::new();
     for op in ops {
         let (label, changes) = match op {
@@ -69,7 +69,7 @@ fn run(name: &str) {
                     Path {
                         peer: PeerId(peer),
                         path_id: 0,
-                        attrs: Arc::new(attrs),
+                        attrs: Arc::new((key.clone(), attrs)),
                         rank,
                     },
                 );
@@ -100,7 +100,7 @@ fn run(name: &str) {
         };
         out.push(Outcome { op: label, changes });
     }
-    let mut keys: Vec<String> = t.iter_best().map(|(k, _)| k.clone()).collect();
+    let mut keys: Vec<String> = t.iter_best().map(|(k, _)| k).collect();
     keys.sort();
     let explain: Vec<(String, Vec<String>)> = keys
         .iter()
@@ -133,7 +133,7 @@ fn run(name: &str) {
     assert_eq!(got, want, "RIB output for {name} differs from {path:?}");
 }
 
-fn sorted(mut v: Vec<(String, BestChange<String>)>) -> Vec<(String, String)> {
+fn sorted(mut v: Vec<(String, BestChange<(String, String)>)>) -> Vec<(String, String)> {
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v.into_iter().map(|(k, c)| (k, describe(&c))).collect()
 }

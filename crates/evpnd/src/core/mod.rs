@@ -4,7 +4,7 @@
 //! session packed UPDATEs when it has room. One owner, no locks.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use evpnd_config::{Config, Neighbor};
@@ -13,37 +13,31 @@ use evpnd_rib::{AdjOut, BestChange, Interner, Path, PeerId, Rank, Table};
 use evpnd_session::driver::{PeerCommand, PeerEvent, PeerIndex};
 use evpnd_session::negotiate::Negotiated;
 use evpnd_wire::attr::{AttrValue, ExtCommunity, MpNlri, PathAttribute, TunnelId, code};
-use evpnd_wire::nlri::evpn::{EvpnKey, EvpnNlri, EvpnRoute};
+use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
 use evpnd_wire::update::Update;
 use evpnd_wire::{Action, Family, NotifyError};
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
+mod advertise;
 mod control;
 mod local;
 mod query;
 mod restart;
 mod watch;
 
-use crate::export::{self, ExportCtx, Side};
-use crate::packing::{key_to_nlri, pack};
+use crate::export::ExportCtx;
 use crate::route::{AttrSet, RouteEntry};
-
-/// An entry of a peer's Adj-RIB-Out: the RIB's own route entry (shared, not
-/// copied: it is most of the per-route memory) and the attributes it gets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct OutRoute {
-    entry: Arc<RouteEntry>,
-    attrs: AttrSet,
-}
+use advertise::OutRoute;
 
 struct PeerSlot {
     cfg: Neighbor,
     ibgp: bool,
     tx: mpsc::Sender<PeerCommand>,
     up: Option<Negotiated>,
-    out: AdjOut<EvpnKey, OutRoute>,
+    /// What the peer was sent, by route id, and which ids to re-evaluate.
+    out: AdjOut<OutRoute>,
     /// A batch is with the session and not yet written.
     in_flight: bool,
     /// End-of-RIB still owed after the initial table.
@@ -161,9 +155,6 @@ fn remote_route(e: &RouteEntry, rank: &Rank) -> RemoteRoute {
         ir_endpoint,
     }
 }
-
-/// Routes per UPDATE when flushing a peer (bounded so one peer cannot hog the core).
-const BATCH: usize = 2000;
 
 fn rank_for(entry: &RouteEntry, u: &Update, peer: &PeerSlot, n: &Negotiated) -> Rank {
     let (mobility_seq, sticky) = u.mac_mobility().unwrap_or((0, false));
@@ -283,10 +274,7 @@ impl Core {
             return;
         };
         slot.cfg = n;
-        let keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k.clone()).collect();
-        for k in keys {
-            self.export_to(&k, peer);
-        }
+        self.export_all_to(peer);
         self.flush(peer).await;
     }
 
@@ -297,8 +285,8 @@ impl Core {
         let stale: Vec<EvpnKey> = self
             .rib
             .iter_best()
-            .filter(|(k, p)| p.peer == PeerId::LOCAL && p.path_id == 0 && !keep.contains(*k))
-            .map(|(k, _)| k.clone())
+            .filter(|(k, p)| p.peer == PeerId::LOCAL && p.path_id == 0 && !keep.contains(k))
+            .map(|(k, _)| k)
             .collect();
         let mut changes: Vec<(EvpnKey, BestChange<RouteEntry>)> = stale
             .into_iter()
@@ -418,10 +406,7 @@ impl Core {
             slot.stale_until = Some(Instant::now() + Duration::from_secs(t));
         }
         self.apply(dropped).await;
-        let keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k.clone()).collect();
-        for k in keys {
-            self.export_to(&k, peer);
-        }
+        self.export_all_to(peer);
         self.flush(peer).await;
         self.emit_peer(peer as usize);
         self.deferral_peer_up();
@@ -630,6 +615,9 @@ impl Core {
                 self.flush(i as PeerIndex).await;
             }
         }
+        // Every change is marked in the Adj-RIB-Outs: ids of destinations
+        // gone may be reused now (a reused id is withdrawn first, rib::out).
+        self.rib.recycle();
         self.interner.purge_if_large();
     }
 
@@ -682,7 +670,7 @@ impl Core {
                             .rib
                             .iter_best()
                             .filter(|(_, p)| p.peer != PeerId::LOCAL)
-                            .map(|(k, p)| (k.clone(), remote_route(&p.attrs, &p.rank)))
+                            .map(|(k, p)| (k, remote_route(&p.attrs, &p.rank)))
                             .collect();
                         for (k, r) in remote {
                             self.evpn.remote_best(&k, Some(r), now);
@@ -735,152 +723,6 @@ impl Core {
             );
             self.converged = true;
             self.dataplane.push(DesiredChange::Converged);
-        }
-    }
-
-    /// Re-evaluates what every established peer should have for `key`.
-    fn export(&mut self, key: &EvpnKey) {
-        for i in 0..self.peers.len() {
-            self.export_to(key, i as PeerIndex);
-        }
-    }
-
-    fn export_to(&mut self, key: &EvpnKey, peer: PeerIndex) {
-        let best = self.rib.best(key).cloned();
-        let Some(slot) = self.peers.get(peer as usize) else {
-            return;
-        };
-        if slot.up.is_none() {
-            return;
-        }
-        let to = Side {
-            ibgp: Some(slot.ibgp),
-            rr_client: slot.cfg.route_reflector_client,
-        };
-        let wish = best.and_then(|b| {
-            let (from, from_id) = if b.peer == PeerId::LOCAL {
-                (
-                    Side {
-                        ibgp: None,
-                        rr_client: false,
-                    },
-                    self.cfg.bgp.router_id,
-                )
-            } else {
-                let src = &self.peers[(b.peer.0 - 1) as usize];
-                if b.peer == Self::peer_id(peer) {
-                    return None; // never back to where it came from
-                }
-                let rid = src
-                    .up
-                    .as_ref()
-                    .map_or(Ipv4Addr::UNSPECIFIED, |n| n.peer_router_id);
-                (
-                    Side {
-                        ibgp: Some(src.ibgp),
-                        rr_client: src.cfg.route_reflector_client,
-                    },
-                    rid,
-                )
-            };
-            if !export::allowed(from, to) {
-                return None;
-            }
-            let kind = (u8::from(slot.ibgp) << 2)
-                | (u8::from(from.ibgp == Some(true)) << 1)
-                | u8::from(from.ibgp.is_none());
-            // The source's router id is part of the key: two clients sending the
-            // same attributes share one interned set, but reflection adds each
-            // one's own ORIGINATOR_ID.
-            let cache_key = (Arc::as_ptr(&b.attrs.attrs) as usize, kind, from_id);
-            let attrs = match self.out_cache.get(&cache_key) {
-                Some((_, a)) => Arc::clone(a),
-                None => {
-                    let a =
-                        export::rewrite(&b.attrs.attrs, from, from_id, slot.ibgp, &self.export_cx);
-                    if self.out_cache.len() > 65536 {
-                        self.out_cache.clear();
-                    }
-                    self.out_cache
-                        .insert(cache_key, (Arc::clone(&b.attrs.attrs), Arc::clone(&a)));
-                    a
-                }
-            };
-            Some(Arc::new(OutRoute {
-                entry: Arc::clone(&b.attrs),
-                attrs,
-            }))
-        });
-        if let Some(slot) = self.peers.get_mut(peer as usize) {
-            slot.out.set(key.clone(), wish);
-        }
-    }
-
-    /// Sends the peer's pending changes as packed UPDATEs if it has room.
-    async fn flush(&mut self, peer: PeerIndex) {
-        if self.deferring() {
-            // Restarting: the Adj-RIB-Out fills, nothing is sent (restart.rs).
-            return;
-        }
-        let local_synced = self.local_synced;
-        let Some(slot) = self.peers.get_mut(peer as usize) else {
-            return;
-        };
-        let Some(n) = slot.up.as_ref() else { return };
-        if slot.in_flight {
-            debug!(peer = %slot.cfg.address.get_ref(), pending = slot.out.pending_len(), "flush: waiting for the session to drain");
-            return;
-        }
-        let ctx = n.tx_context();
-        let batch = slot.out.take_batch(BATCH);
-        debug!(peer = %slot.cfg.address.get_ref(), announce = batch.announce.len(), withdraw = batch.withdraw.len(), "flush");
-        let mut updates = Vec::new();
-        if !batch.withdraw.is_empty() {
-            // A withdrawal needs only the key fields; take them from the sent route.
-            let routes: Vec<EvpnNlri> = batch.withdraw.iter().filter_map(key_to_nlri).collect();
-            updates.extend(pack(routes, &ctx, Update::evpn_withdraw));
-        }
-        // Group by (next hop, attribute set) so each UPDATE shares one attribute block.
-        let mut groups: HashMap<(IpAddr, usize), (AttrSet, Vec<EvpnNlri>)> = HashMap::new();
-        for (o, keys) in batch.announce {
-            let g = groups
-                .entry((o.entry.next_hop, Arc::as_ptr(&o.attrs) as usize))
-                .or_insert_with(|| (Arc::clone(&o.attrs), Vec::new()));
-            g.1.push(EvpnNlri {
-                path_id: None,
-                route: o.entry.route.clone(),
-            });
-            debug_assert_eq!(keys.len(), 1);
-        }
-        for ((nh, _), (attrs, routes)) in groups {
-            updates.extend(pack(routes, &ctx, |r| {
-                Update::evpn_reach(nh, r, (*attrs).clone())
-            }));
-        }
-        if updates.is_empty() {
-            // End-of-RIB only once the kernel's MACs and VNIs are in: sent
-            // earlier, it would make a graceful-restart helper sweep our
-            // routes that are about to be re-advertised (RFC 4724 §4.1).
-            if slot.eor_pending && slot.out.pending_len() == 0 && local_synced {
-                slot.eor_pending = false;
-                slot.in_flight = true;
-                if slot
-                    .tx
-                    .send(PeerCommand::Send(vec![Update::end_of_rib(
-                        Family::L2VPN_EVPN,
-                    )]))
-                    .await
-                    .is_err()
-                {
-                    warn!("session task of a peer is gone");
-                }
-            }
-            return;
-        }
-        slot.in_flight = true;
-        self.updates_out += updates.len() as u64;
-        if slot.tx.send(PeerCommand::Send(updates)).await.is_err() {
-            warn!("session task of a peer is gone");
         }
     }
 }

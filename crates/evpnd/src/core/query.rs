@@ -356,7 +356,7 @@ impl Core {
         {
             return std::sync::Arc::clone(keys);
         }
-        let mut keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k.clone()).collect();
+        let mut keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k).collect();
         keys.sort_unstable();
         let keys = std::sync::Arc::new(keys);
         *cache = Some((self.rib_version, std::sync::Arc::clone(&keys)));
@@ -418,11 +418,12 @@ impl Core {
             if q.filter.peer.is_some_and(|p| p != addr) {
                 continue;
             }
-            for (k, o) in s.out.sent() {
-                let Some(best) = self.rib.best(k) else {
+            for (_, o) in s.out.sent() {
+                let k = o.entry.route.key();
+                let Some(best) = self.rib.best(&k) else {
                     continue;
                 };
-                page.offer(k, || {
+                page.offer(&k, || {
                     let mut e = (*o.entry).clone();
                     e.attrs = o.attrs.clone();
                     let mut p = path_of(self, &e, best, true);
@@ -443,7 +444,7 @@ impl Core {
             .rib
             .iter_best()
             .find(|(_, p)| p.attrs.route.to_string() == wanted)
-            .map(|(k, _)| k.clone())?;
+            .map(|(k, _)| k)?;
         let paths = self.rib.explain(&k);
         let best = paths.first()?.0;
         Some(pb::ExplainRouteResponse {
