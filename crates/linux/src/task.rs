@@ -156,6 +156,7 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                     layout: Layout::default(),
                     device_warnings: HashSet::new(),
                     early_ports: HashMap::new(),
+                    resync_due: false,
                     local_macs: HashMap::new(),
                     local_neigh: HashMap::new(),
                     rec: Reconciler::new(),
@@ -220,6 +221,9 @@ fn subscribe() -> Result<Notifications, Error> {
         warn!("netlink notification buffer: {e}");
     }
     crate::sockopt::force_rx_buf(sock.as_raw_fd(), NOTIFY_BUFFER);
+    if let Err(e) = crate::sockopt::drop_vxlan_echoes(sock.as_raw_fd()) {
+        warn!("netlink notification filter: {e}");
+    }
     tokio::spawn(conn);
     Ok(notifications)
 }
@@ -242,6 +246,8 @@ struct Task {
     batch: Batcher,
     links: HashMap<u32, Link>,
     layout: Layout,
+    /// Notifications were lost (an overrun): dump and compare when idle.
+    resync_due: bool,
     /// AF_BRIDGE port messages that came before their link's own message.
     early_ports: HashMap<u32, PortVlans>,
     /// Warnings about devices with no VNI, as last reported (each is
@@ -453,8 +459,21 @@ impl Task {
     }
 
     async fn notification(&mut self, msg: NetlinkMessage<RouteNetlinkMessage>) {
-        let NetlinkPayload::InnerMessage(m) = msg.payload else {
-            return;
+        let m = match msg.payload {
+            NetlinkPayload::InnerMessage(m) => m,
+            NetlinkPayload::Overrun(_) => {
+                // The kernel dropped notifications (the socket's buffer was
+                // full): what they said is unknown, so compare everything
+                // again from a dump once the writes in progress are done.
+                if !self.resync_due {
+                    info!(
+                        "netlink notifications overran their buffer; resynchronising from a dump"
+                    );
+                }
+                self.resync_due = true;
+                return;
+            }
+            _ => return,
         };
         match m {
             // AF_BRIDGE link messages are the bridge's view of a port (port
@@ -664,18 +683,22 @@ impl Task {
                         self.rec.resync();
                     }
                 },
-                _ = resync.tick() => {
-                    self.rec.forget_actual();
-                    if let Err(e) = self.dump().await {
-                        warn!("resync dump failed: {e}");
-                    }
-                    self.rec.resync();
-                }
+                _ = resync.tick() => self.resync_due = true,
                 _ = retry.tick(), if self.rec.next_retry().is_some() => {}
                 _ = status.tick() => self.publish(),
             }
             if self.rec.has_work() {
                 self.reconcile().await;
+            }
+            // A full dump holds the RTNL lock: not in the middle of a burst
+            // of changes, but once they are written.
+            if self.resync_due && changes.is_empty() {
+                self.resync_due = false;
+                self.rec.forget_actual();
+                if let Err(e) = self.dump().await {
+                    warn!("resync dump failed: {e}");
+                }
+                self.rec.resync();
             }
         }
         if self.flush.load(std::sync::atomic::Ordering::SeqCst) {
