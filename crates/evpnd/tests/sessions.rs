@@ -44,6 +44,23 @@ macs = [{{ mac = "{vni_mac}" }}]
     )
 }
 
+/// A namespace with evpnd `a` (10.0.0.1, expecting its peer in `a_expects`)
+/// and `b` (10.0.0.2, AS 65000), each with one MAC, connecting to each other.
+fn a_and_b(tag: &str, a_expects: u32) -> Netns {
+    let mut ns = Netns::new(tag);
+    ns.add_lo_addr("10.0.0.1/32");
+    ns.add_lo_addr("10.0.0.2/32");
+    ns.start_evpnd(
+        "a",
+        &evpnd_conf("10.0.0.1", "10.0.0.2", a_expects, "02:00:00:00:00:0a"),
+    );
+    ns.start_evpnd(
+        "b",
+        &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
+    );
+    ns
+}
+
 /// Waits until the log of `label` contains `needle`.
 fn wait_log(ns: &Netns, label: &str, what: &str, needle: &str) {
     wait_until(what, T, || {
@@ -62,18 +79,8 @@ fn count(log: &str, needle: &str) -> usize {
 
 #[test]
 fn two_evpnd_collide_then_exchange_and_withdraw() {
-    let mut ns = Netns::new("co");
-    ns.add_lo_addr("10.0.0.1/32");
-    ns.add_lo_addr("10.0.0.2/32");
     // Both sides are active: their connections collide; RFC 4271 6.8 keeps one.
-    ns.start_evpnd(
-        "a",
-        &evpnd_conf("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a"),
-    );
-    ns.start_evpnd(
-        "b",
-        &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
-    );
+    let ns = a_and_b("co", 65000);
     wait_until("b learns a's MAC route", T, || {
         let log = ns.log("b");
         if log.contains("[2]:[0]:[48]:[02:00:00:00:00:0a]") && log.contains("best path changed") {
@@ -114,18 +121,8 @@ fn two_evpnd_collide_then_exchange_and_withdraw() {
 
 #[test]
 fn wrong_remote_as_is_refused_with_bad_peer_as() {
-    let mut ns = Netns::new("as");
-    ns.add_lo_addr("10.0.0.1/32");
-    ns.add_lo_addr("10.0.0.2/32");
     // a expects AS 65009 but b is in 65000.
-    ns.start_evpnd(
-        "a",
-        &evpnd_conf("10.0.0.1", "10.0.0.2", 65009, "02:00:00:00:00:0a"),
-    );
-    ns.start_evpnd(
-        "b",
-        &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
-    );
+    let ns = a_and_b("as", 65009);
     wait_log(
         &ns,
         "a",
@@ -438,17 +435,7 @@ fn graceful_restart_helper_keeps_routes_across_a_crash_and_sweeps_after_the_time
 /// its new routes, not at its End-of-RIB or when the timer runs out.
 #[test]
 fn a_peer_back_without_graceful_restart_loses_its_stale_routes_at_once() {
-    let mut ns = Netns::new("gn");
-    ns.add_lo_addr("10.0.0.1/32");
-    ns.add_lo_addr("10.0.0.2/32");
-    ns.start_evpnd(
-        "a",
-        &evpnd_conf("10.0.0.1", "10.0.0.2", 65000, "02:00:00:00:00:0a"),
-    );
-    ns.start_evpnd(
-        "b",
-        &evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0b"),
-    );
+    let mut ns = a_and_b("gn", 65000);
     wait_log(
         &ns,
         "a",

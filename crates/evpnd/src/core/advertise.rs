@@ -268,20 +268,7 @@ macs = [{ mac = "02:00:00:00:00:0a" }, { mac = "02:00:00:00:00:0b" }, { mac = "0
     }
 
     fn negotiated(router_id: &str) -> Negotiated {
-        Negotiated {
-            peer_asn: 65000,
-            peer_router_id: router_id.parse().expect("ip"),
-            hold_time: 90,
-            keepalive: 30,
-            four_octet_as: true,
-            families: vec![Family::L2VPN_EVPN],
-            route_refresh: true,
-            enhanced_route_refresh: false,
-            extended_message: false,
-            add_path_rx: vec![],
-            graceful_restart: None,
-            ibgp: true,
-        }
+        super::super::test_negotiated(router_id, None)
     }
 
     fn reach(routes: &[RouteEntry]) -> Update {

@@ -726,3 +726,28 @@ impl Core {
         }
     }
 }
+
+/// A negotiated iBGP L2VPN/EVPN session for the core's unit tests; `gr`:
+/// graceful restart with that Restart State bit (and F for EVPN), or none.
+#[cfg(test)]
+fn test_negotiated(router_id: &str, gr: Option<bool>) -> Negotiated {
+    Negotiated {
+        peer_asn: 65000,
+        peer_router_id: router_id.parse().expect("ip"),
+        hold_time: 90,
+        keepalive: 30,
+        four_octet_as: true,
+        families: vec![Family::L2VPN_EVPN],
+        route_refresh: true,
+        enhanced_route_refresh: false,
+        extended_message: false,
+        add_path_rx: vec![],
+        graceful_restart: gr.map(|restarting| evpnd_session::negotiate::PeerGr {
+            restart_time: 120,
+            restarting,
+            notification: true,
+            families: vec![(Family::L2VPN_EVPN, true)],
+        }),
+        ibgp: true,
+    }
+}

@@ -96,7 +96,7 @@ mod tests {
     use std::sync::Arc;
 
     use evpnd_session::driver::{PeerCommand, PeerEvent};
-    use evpnd_session::negotiate::{Negotiated, PeerGr};
+    use evpnd_session::negotiate::Negotiated;
     use evpnd_wire::Family;
     use evpnd_wire::update::Update;
     use tokio::sync::mpsc;
@@ -132,25 +132,7 @@ macs = [{ mac = "02:00:00:00:00:0a" }]
     }
 
     fn negotiated(gr: Option<bool>) -> Negotiated {
-        Negotiated {
-            peer_asn: 65000,
-            peer_router_id: "10.0.0.9".parse().expect("ip"),
-            hold_time: 90,
-            keepalive: 30,
-            four_octet_as: true,
-            families: vec![Family::L2VPN_EVPN],
-            route_refresh: true,
-            enhanced_route_refresh: false,
-            extended_message: false,
-            add_path_rx: vec![],
-            graceful_restart: gr.map(|restarting| PeerGr {
-                restart_time: 120,
-                restarting,
-                notification: true,
-                families: vec![(Family::L2VPN_EVPN, true)],
-            }),
-            ibgp: true,
-        }
+        super::super::test_negotiated("10.0.0.9", gr)
     }
 
     /// What the core has handed a session so far (UPDATE batches).
