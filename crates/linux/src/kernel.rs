@@ -130,13 +130,18 @@ fn kind_name(k: &InfoKind) -> String {
 /// ```
 /// A range (`vid 10-12 tunnel_info id 100-102`) comes as its begin and end
 /// entry; VLAN and VNI advance together.
+/// The bridge's `IFLA_AF_SPEC` of an AF_BRIDGE link message (VLANs, tunnels).
+fn bridge_spec(m: &LinkMessage) -> Option<&Vec<AfSpecBridge>> {
+    m.attributes.iter().find_map(|a| match a {
+        LinkAttribute::AfSpecBridge(s) => Some(s),
+        _ => None,
+    })
+}
+
 /// The PVID among a bridge port's VLANs (AF_BRIDGE link message with
 /// `RTEXT_FILTER_BRVLAN`); `None` when the message has no VLAN list at all.
 pub fn parse_pvid(m: &LinkMessage) -> Option<Option<u16>> {
-    let spec = m.attributes.iter().find_map(|a| match a {
-        LinkAttribute::AfSpecBridge(s) => Some(s),
-        _ => None,
-    })?;
+    let spec = bridge_spec(m)?;
     Some(spec.iter().find_map(|e| match e {
         AfSpecBridge::VlanInfo(v) if v.flags.contains(BridgeVlanInfoFlags::Pvid) => Some(v.vid),
         _ => None,
@@ -144,10 +149,7 @@ pub fn parse_pvid(m: &LinkMessage) -> Option<Option<u16>> {
 }
 
 pub fn parse_tunnels(m: &LinkMessage) -> Option<Vec<(u16, u32)>> {
-    let spec = m.attributes.iter().find_map(|a| match a {
-        LinkAttribute::AfSpecBridge(s) => Some(s),
-        _ => None,
-    })?;
+    let spec = bridge_spec(m)?;
     let mut out = Vec::new();
     let mut begin: Option<(u16, u32)> = None;
     for e in spec {

@@ -1,6 +1,7 @@
 //! The linux task (tokio): dumps the kernel, follows its notifications,
 //! reports local state to the core and runs the reconcile loop, writing in
-//! batches on a socket of its own (`crate::batch`) and checking every ACK.
+//! batches on a socket of its own (`crate::batch`) and checking every
+//! write's outcome.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -676,11 +677,7 @@ impl Task {
                                 continue;
                             }
                         }
-                        self.rec.forget_actual();
-                        if let Err(e) = self.dump().await {
-                            warn!("resync dump failed: {e}");
-                        }
-                        self.rec.resync();
+                        self.resync_due = true;
                     }
                 },
                 _ = resync.tick() => self.resync_due = true,
@@ -690,8 +687,9 @@ impl Task {
             if self.rec.has_work() {
                 self.reconcile().await;
             }
-            // A full dump holds the RTNL lock: not in the middle of a burst
-            // of changes, but once they are written.
+            // Resync (periodic, or notifications lost): a full dump holds the
+            // RTNL lock, so not in the middle of a burst of changes but once
+            // they are written.
             if self.resync_due && changes.is_empty() {
                 self.resync_due = false;
                 self.rec.forget_actual();

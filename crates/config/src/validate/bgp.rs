@@ -86,16 +86,9 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
             ),
         );
     }
-    if let Some(p) = &gr.state_file
-        && !p.is_absolute()
-    {
-        c.err(
-            path!["bgp", "graceful_restart", "state_file"],
-            format!(
-                "graceful_restart.state_file {:?} must be an absolute path",
-                p.display().to_string()
-            ),
-        );
+    if let Some(p) = &gr.state_file {
+        let at = path!["bgp", "graceful_restart", "state_file"];
+        c.absolute(at, "graceful_restart.state_file", p);
     }
 
     let mut addrs = HashSet::new();

@@ -20,16 +20,8 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
             format!("vtep_ip {ip} is not a usable VTEP address (must be a unicast, non-loopback address)"),
         );
     }
-    if let Some(p) = &e.flood_state_file
-        && !p.is_absolute()
-    {
-        c.err(
-            path!["evpn", "flood_state_file"],
-            format!(
-                "flood_state_file {:?} must be an absolute path",
-                p.display().to_string()
-            ),
-        );
+    if let Some(p) = &e.flood_state_file {
+        c.absolute(path!["evpn", "flood_state_file"], "flood_state_file", p);
     }
     let mut gw = HashSet::new();
     for (i, m) in e.default_gateway_macs.iter().enumerate() {

@@ -61,6 +61,15 @@ impl Collector<'_> {
         self.push(span.map(|s| s.start), message.into());
     }
 
+    /// A path option must be absolute (the daemon's working directory is
+    /// nobody's business); `name` is the key as the message shows it.
+    pub fn absolute(&mut self, path: &[Seg<'_>], name: &str, p: &std::path::Path) {
+        if !p.is_absolute() {
+            let shown = p.display().to_string();
+            self.err(path, format!("{name} {shown:?} must be an absolute path"));
+        }
+    }
+
     /// Whether the operator wrote the key at `path` (as opposed to a default).
     pub fn written(&self, path: &[Seg<'_>]) -> bool {
         self.spans.key(path).is_some()

@@ -8,15 +8,7 @@ use crate::path;
 
 pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
     let a = &cfg.api;
-    if !a.socket.is_absolute() {
-        c.err(
-            path!["api", "socket"],
-            format!(
-                "api.socket {:?} must be an absolute path",
-                a.socket.display().to_string()
-            ),
-        );
-    }
+    c.absolute(path!["api", "socket"], "api.socket", &a.socket);
     match (&a.tls_cert, &a.tls_key) {
         (Some(_), None) => c.err(path!["api", "tls_cert"], "api.tls_cert needs api.tls_key"),
         (None, Some(_)) => c.err(path!["api", "tls_key"], "api.tls_key needs api.tls_cert"),
