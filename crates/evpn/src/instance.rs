@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use evpnd_config::{Config, RtMatch, auto_rd};
-use evpnd_linux::VniInfo;
+use crate::VniInfo;
 use evpnd_wire::{Rd, RouteTarget, Vni};
 use serde::Serialize;
 

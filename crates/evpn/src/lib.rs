@@ -10,6 +10,7 @@
 //!
 //! The core feeds it; the linux task receives its [`DesiredChange`]s.
 
+pub mod dataplane;
 pub mod instance;
 pub mod mobility;
 pub mod origin;
@@ -19,7 +20,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use evpnd_config::{Config, Freeze};
-pub use evpnd_linux::{DesiredChange, LocalEvent, VniInfo};
+pub use dataplane::{DesiredChange, LocalEvent, VniInfo};
 use evpnd_wire::attr::PathAttribute;
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
 use evpnd_wire::{MacAddr, RouteTarget, Vni};

@@ -10,13 +10,13 @@ mod batch;
 pub mod kernel;
 pub mod layout;
 pub mod ledger;
-pub mod model;
 pub mod program;
 pub mod reconcile;
 mod sockopt;
 mod task;
 
-pub use model::{DesiredChange, LocalEvent, VniInfo};
+/// The dataplane model is the EVPN domain's (`evpnd_evpn::dataplane`).
+pub use evpnd_evpn::dataplane::{DesiredChange, LocalEvent, VniInfo};
 pub use task::{DataplaneStatus, Error, LinuxConfig, LinuxHandle, VniStatus, spawn};
 
 /// The `NDA_PROTOCOL` value on every entry evpnd writes, so it recognises its

@@ -1,5 +1,6 @@
-//! What the core and the linux task say to each other. Plain data (serde),
-//! so runs can be recorded and replayed.
+//! The dataplane model: what the core (through the EVPN domain) and the linux
+//! task say to each other. The EVPN domain owns it; `linux` depends on it.
+//! Plain data (serde), so runs can be recorded and replayed.
 
 use std::net::IpAddr;
 
