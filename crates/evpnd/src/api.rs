@@ -13,11 +13,12 @@ use evpnd_api::{
     Backend, BackendError, ConfigSource, LocalRoute, MacFilter, Metrics, PeerMetrics, RouteCount,
     RoutePage, RouteQuery, View, WatchStart, pb,
 };
-use evpnd_session::driver::PeerCommand;
+use evpnd_core::{Command, Reply};
+use evpnd_session::PeerCommand;
 use evpnd_wire::{MacAddr, Rd, Vni};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::Daemon;
+use crate::{Daemon, convert};
 
 /// A piece of work for the main loop.
 pub type Job =
@@ -91,11 +92,11 @@ impl DaemonApi {
                         "no neighbor {address} in the configuration"
                     )));
                 };
-                if let Some(e) = enabled {
-                    d.core.set_enabled(address, e);
+                if let Some(enabled) = enabled {
+                    d.command(Command::SetEnabled { address, enabled }).await?;
                 }
                 for c in cmds {
-                    tx.send(c).await.map_err(|_| gone())?;
+                    tx.send(c.into()).await.map_err(|_| gone())?;
                 }
                 Ok(())
             })
@@ -107,7 +108,7 @@ impl DaemonApi {
 #[tonic::async_trait]
 impl Backend for DaemonApi {
     async fn status(&self) -> Result<pb::GetStatusResponse, BackendError> {
-        self.read(|d| d.core.api_status()).await
+        self.read(|d| convert::status(&d.core.status())).await
     }
 
     async fn validate_config(
@@ -149,12 +150,12 @@ impl Backend for DaemonApi {
     }
 
     async fn list_peers(&self) -> Result<Vec<pb::Peer>, BackendError> {
-        self.read(|d| d.core.api_peers()).await
+        self.read(|d| d.peers()).await
     }
 
     async fn get_peer(&self, address: IpAddr) -> Result<Option<pb::Peer>, BackendError> {
         let a = address.to_string();
-        self.read(move |d| d.core.api_peers().into_iter().find(|p| p.address == a))
+        self.read(move |d| d.peers().into_iter().find(|p| p.address == a))
             .await
     }
 
@@ -174,25 +175,26 @@ impl Backend for DaemonApi {
                 self.peer_command(address, None, vec![PeerCommand::Stop, PeerCommand::Start])
                     .await
             }
-            pb::ResetKind::SoftOut => {
-                self.act(move |d| Box::pin(async move { d.core.resend(address).await }))
-                    .await?
-            }
+            pb::ResetKind::SoftOut => self
+                .act(move |d| {
+                    Box::pin(async move { d.command(Command::ResendTo { address }).await })
+                })
+                .await?
+                .map(|_| ()),
             _ => {
-                self.act(move |d| Box::pin(async move { d.core.refresh_in(address) }))
-                    .await??;
-                self.peer_command(
-                    address,
-                    None,
-                    vec![PeerCommand::RouteRefresh(evpnd_wire::Family::L2VPN_EVPN)],
-                )
-                .await
+                self.act(move |d| {
+                    Box::pin(async move { d.command(Command::CheckRefreshIn { address }).await })
+                })
+                .await??;
+                let family = evpnd_wire::Family::L2VPN_EVPN;
+                self.peer_command(address, None, vec![PeerCommand::RouteRefresh { family }])
+                    .await
             }
         }
     }
 
     async fn list_routes(&self, query: RouteQuery) -> Result<RoutePage, BackendError> {
-        self.read(move |d| d.core.api_routes(&query)).await
+        self.read(move |d| d.routes(&query)).await
     }
 
     async fn explain_route(
@@ -200,42 +202,74 @@ impl Backend for DaemonApi {
         rd: Rd,
         prefix: String,
     ) -> Result<Option<pb::ExplainRouteResponse>, BackendError> {
-        self.read(move |d| d.core.api_explain(rd, &prefix)).await
-    }
-
-    async fn add_route(&self, route: LocalRoute) -> Result<pb::RouteKey, BackendError> {
-        self.act(move |d| Box::pin(async move { d.core.api_add_route(route).await }))
+        self.read(move |d| d.core.explain(rd, &prefix).as_ref().map(convert::explain))
             .await
     }
 
+    async fn add_route(&self, route: LocalRoute) -> Result<pb::RouteKey, BackendError> {
+        let route = convert::local_route(route);
+        let reply = self
+            .act(move |d| Box::pin(async move { d.command(Command::AddRoute { route }).await }))
+            .await??;
+        match reply {
+            Reply::RouteAdded { route } => Ok(convert::route_key(&route)),
+            other => Err(BackendError::Internal(format!(
+                "the core answered AddRoute with {other:?}"
+            ))),
+        }
+    }
+
     async fn delete_route(&self, route: LocalRoute) -> Result<(), BackendError> {
-        self.act(move |d| Box::pin(async move { d.core.api_delete_route(route).await }))
+        let route = convert::local_route(route);
+        self.act(move |d| Box::pin(async move { d.command(Command::DeleteRoute { route }).await }))
             .await?
+            .map(|_| ())
     }
 
     async fn list_vnis(&self, vni: Option<Vni>) -> Result<Vec<pb::Vni>, BackendError> {
-        self.read(move |d| d.core.api_vnis(vni)).await
+        self.read(move |d| d.core.vnis(vni).iter().map(convert::vni).collect())
+            .await
     }
 
     async fn list_macs(&self, filter: MacFilter) -> Result<Vec<pb::Mac>, BackendError> {
-        self.read(move |d| d.core.api_macs(&filter)).await
+        let q = convert::mac_query(&filter);
+        self.read(move |d| d.core.macs(&q).iter().map(convert::mac).collect())
+            .await
     }
 
     async fn list_neighbors(&self, vni: Option<Vni>) -> Result<Vec<pb::Neighbor>, BackendError> {
-        self.read(move |d| d.core.api_neighbors(vni)).await
+        self.read(move |d| {
+            d.core
+                .neighbors(vni)
+                .iter()
+                .map(convert::neighbor)
+                .collect()
+        })
+        .await
     }
 
     async fn list_vteps(&self) -> Result<Vec<pb::Vtep>, BackendError> {
-        self.read(|d| d.core.api_vteps()).await
+        self.read(|d| d.core.vteps().iter().map(convert::vtep).collect())
+            .await
     }
 
     async fn list_duplicates(&self, vni: Option<Vni>) -> Result<Vec<pb::Duplicate>, BackendError> {
-        self.read(move |d| d.core.api_duplicates(vni)).await
+        self.read(move |d| {
+            d.core
+                .duplicates(vni)
+                .iter()
+                .map(convert::duplicate)
+                .collect()
+        })
+        .await
     }
 
     async fn clear_duplicate(&self, vni: Vni, mac: MacAddr) -> Result<(), BackendError> {
-        self.act(move |d| Box::pin(async move { d.core.api_clear_duplicate(vni, mac).await }))
-            .await?
+        self.act(move |d| {
+            Box::pin(async move { d.command(Command::ClearDuplicate { vni, mac }).await })
+        })
+        .await?
+        .map(|_| ())
     }
 
     async fn dataplane(&self, vni: Option<Vni>) -> Result<Vec<pb::VniDataplane>, BackendError> {
@@ -244,16 +278,15 @@ impl Backend for DaemonApi {
 
     async fn watch(&self) -> Result<WatchStart, BackendError> {
         // Subscribed and snapshotted in one job: no change falls between.
-        self.read(|d| d.core.api_watch()).await
+        self.read(|d| d.watch()).await
     }
 
     async fn metrics(&self) -> Result<Metrics, BackendError> {
         self.read(|d| {
-            let st = d.core.api_status();
+            let st = convert::status(&d.core.status());
             let c = st.counters.unwrap_or_default();
             let peers = d
-                .core
-                .api_peers()
+                .peers()
                 .into_iter()
                 .filter_map(|p| {
                     Some(PeerMetrics {
@@ -283,7 +316,7 @@ impl Backend for DaemonApi {
                 local_macs: c.local_macs,
                 remote_macs: c.remote_macs,
                 macs_per_vni: d.core.macs_per_vni(),
-                duplicate_macs: d.core.api_duplicates(None).len() as u64,
+                duplicate_macs: d.core.duplicates(None).len() as u64,
                 updates_received: c.updates_received,
                 updates_sent: c.updates_sent,
                 dataplane_drift_vnis: dp.iter().filter(|v| v.drift).count() as u64,

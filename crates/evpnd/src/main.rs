@@ -1,21 +1,37 @@
 //! `evpnd -c fabric.toml`: the BGP EVPN daemon.
 //!
-//! Wiring only: configuration, logging, one session task per neighbour, the
-//! listener that hands accepted connections to their session, and the core
-//! task that owns the RIB. Signals: SIGTERM/SIGINT stop the sessions as
+//! Wiring only: configuration, logging, tasks and the channels between them.
+//! Every decision is the sans-IO core's (`evpnd_core::Core`); the main loop
+//! owns it, feeds it inputs with `now` and carries its outputs.
+//!
+//! ```text
+//!                 accept_loop (per listen address)
+//!                     │ SessionInput::Incoming(TcpStream), by source address
+//!                     ▼
+//!  TCP peers ◄──► run_peer (one task per neighbour: socket, framing, FSM)
+//!                     │ PeerEvent (mpsc 256, all peers)   ▲ SessionInput::Command
+//!                     ▼                                   │ (mpsc 64 per peer)
+//!              ┌──────────────── main loop ──────────────────────────┐
+//!  signals ──► │ Daemon: Core::handle(now, Input) → poll_output()     │ ◄── api::Job
+//!  1 s tick ─► │   Output::Peer  → that session's channel             │     (mpsc 64, from
+//!              │   Output::Watch → broadcast (4096) → API watchers    │      the gRPC tasks;
+//!              │   take_dataplane() → when the linux channel has room │      oneshot replies)
+//!              └──────────────────────────────────────────────────────┘
+//!                     │ Vec<DesiredChange> (mpsc)          ▲ LocalEvent (mpsc)
+//!                     ▼                                    │
+//!              linux task (own thread: netlink dumps, notifications, batched writes)
+//! ```
+//!
+//! Signals: SIGTERM/SIGINT stop the sessions as
 //! `[bgp.graceful_restart] on_shutdown` says (Hard Reset by default, ADR
 //! 0006; graceful keeps our routes at the peers, ADR 0011) and exit; SIGHUP
 //! re-reads the file (a broken file is rejected and the running
 //! configuration stays).
 
 mod api;
-mod core;
-mod export;
+mod convert;
 mod logging;
 mod marker;
-mod origin;
-mod packing;
-mod route;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,16 +41,18 @@ use std::time::Duration;
 
 use clap::Parser;
 use evpnd_config::Config;
-use evpnd_session::driver::{PeerCommand, PeerConfig, PeerEvent, run_peer};
+use evpnd_core::{Command, Core, CoreError, Input, Output, Reply, Time};
+use evpnd_session::driver::{PeerConfig, SessionInput, run_peer};
 use evpnd_session::fsm::FsmConfig;
 use evpnd_session::negotiate::LocalPolicy;
+use evpnd_session::{PeerCommand, PeerEvent};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use evpnd_linux::{DesiredChange, LocalEvent};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tracing::{error, info, warn};
 
 #[derive(Parser)]
@@ -141,7 +159,10 @@ fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor, restarting: bool) -> Pe
 }
 
 /// Neighbour address → its session, as the listeners see it (replaced on reload).
-type PeerMap = Arc<HashMap<IpAddr, mpsc::Sender<PeerCommand>>>;
+type PeerMap = Arc<HashMap<IpAddr, mpsc::Sender<SessionInput>>>;
+
+/// Events a watcher may fall behind by before it must resynchronise.
+const WATCH_BUFFER: usize = 4096;
 
 /// The running daemon: sessions by index (stable across reloads), listeners, core.
 struct Daemon {
@@ -150,17 +171,100 @@ struct Daemon {
     dp_status: Option<watch::Receiver<evpnd_linux::DataplaneStatus>>,
     ev_tx: mpsc::Sender<PeerEvent>,
     /// (address, session) per core peer index; `None` once removed.
-    sessions: Vec<Option<(IpAddr, mpsc::Sender<PeerCommand>)>>,
+    sessions: Vec<Option<(IpAddr, mpsc::Sender<SessionInput>)>>,
     listeners: Vec<(SocketAddr, Arc<TcpListener>)>,
     peer_map: watch::Sender<PeerMap>,
-    core: core::Core,
+    core: Core,
+    /// The core's time zero.
+    started: tokio::time::Instant,
+    epoch: convert::Epoch,
+    /// Change events for API watchers.
+    events: broadcast::Sender<evpnd_api::pb::watch_response::Event>,
     /// Sessions spawned now are the first after a restart (only the
     /// neighbours configured at start; cleared once they are spawned).
     restarting: bool,
 }
 
 impl Daemon {
-    async fn spawn_session(&mut self, n: &evpnd_config::Neighbor) -> mpsc::Sender<PeerCommand> {
+    fn now(&self) -> Time {
+        Time::from_duration(self.started.elapsed())
+    }
+
+    /// Hands the core one input and carries out what it asks for.
+    async fn input(&mut self, input: Input) -> Result<Reply, CoreError> {
+        self.core.set_watching(self.events.receiver_count() > 0);
+        let r = self.core.handle(self.now(), input);
+        self.carry_outputs().await;
+        r
+    }
+
+    /// A management command, as the API sees its result.
+    async fn command(&mut self, c: Command) -> Result<Reply, evpnd_api::BackendError> {
+        self.input(Input::Command(c)).await.map_err(convert::error)
+    }
+
+    async fn carry_outputs(&mut self) {
+        while let Some(o) = self.core.poll_output() {
+            match o {
+                Output::Peer { peer, command } => {
+                    let Some(Some((_, tx))) = self.sessions.get(peer as usize) else {
+                        continue;
+                    };
+                    if tx.send(command.into()).await.is_err() {
+                        warn!(peer, "session task of a peer is gone");
+                    }
+                }
+                Output::Watch(ev) => {
+                    if let Some(ev) = convert::watch_event(&ev, self.epoch) {
+                        let _ = self.events.send(ev);
+                    }
+                }
+            }
+        }
+    }
+
+    fn peers(&self) -> Vec<evpnd_api::pb::Peer> {
+        self.core
+            .peers()
+            .iter()
+            .map(|p| convert::peer(p, self.epoch))
+            .collect()
+    }
+
+    fn routes(&self, q: &evpnd_api::RouteQuery) -> evpnd_api::RoutePage {
+        let after = q.after.as_ref().and_then(convert::cursor_key);
+        let mut keep =
+            |r: &evpnd_core::view::RouteView| q.filter.apply(&convert::route(r)).is_some();
+        let page = self.core.routes(
+            convert::rib_view(q.view),
+            after.as_ref(),
+            q.limit,
+            q.filter.peer,
+            &mut keep,
+        );
+        evpnd_api::RoutePage {
+            routes: page
+                .routes
+                .iter()
+                .filter_map(|r| q.filter.apply(&convert::route(r)))
+                .collect(),
+            next: page.next_after.as_ref().and_then(convert::cursor),
+        }
+    }
+
+    /// Subscribes, then snapshots (no await in between: nothing is missed).
+    fn watch(&self) -> evpnd_api::WatchStart {
+        let events = self.events.subscribe();
+        let snapshot = self
+            .core
+            .watch_snapshot()
+            .iter()
+            .filter_map(|e| convert::watch_event(e, self.epoch))
+            .collect();
+        evpnd_api::WatchStart { snapshot, events }
+    }
+
+    async fn spawn_session(&mut self, n: &evpnd_config::Neighbor) -> mpsc::Sender<SessionInput> {
         let (tx, rx) = mpsc::channel(64);
         let index = self.sessions.len() as u32;
         tokio::spawn(run_peer(
@@ -170,14 +274,14 @@ impl Daemon {
             self.ev_tx.clone(),
         ));
         if n.enabled {
-            let _ = tx.send(PeerCommand::Start).await;
+            let _ = tx.send(PeerCommand::Start.into()).await;
         }
         self.sessions.push(Some((*n.address.get_ref(), tx.clone())));
         tx
     }
 
     fn publish(&self) {
-        let map: HashMap<IpAddr, mpsc::Sender<PeerCommand>> =
+        let map: HashMap<IpAddr, mpsc::Sender<SessionInput>> =
             self.sessions.iter().flatten().cloned().collect();
         self.peer_map.send_replace(Arc::new(map));
     }
@@ -190,13 +294,15 @@ impl Daemon {
 
     async fn stop_session(&mut self, i: usize) {
         if let Some((_, tx)) = self.sessions[i].take() {
-            let _ = tx.send(PeerCommand::Stop).await;
+            let _ = tx.send(PeerCommand::Stop.into()).await;
         }
-        self.core.remove_peer(i as u32).await;
+        let _ = self
+            .input(Input::Command(Command::RemovePeer { peer: i as u32 }))
+            .await;
     }
 
     /// The session of a configured neighbour.
-    fn session(&self, addr: IpAddr) -> Option<mpsc::Sender<PeerCommand>> {
+    fn session(&self, addr: IpAddr) -> Option<mpsc::Sender<SessionInput>> {
         self.index_of(addr)
             .and_then(|i| self.sessions[i].as_ref().map(|(_, tx)| tx.clone()))
     }
@@ -268,7 +374,7 @@ impl Daemon {
             info!("reload: no change");
             return Ok(None);
         }
-        self.core.bump_generation();
+        let _ = self.input(Input::Command(Command::BumpGeneration)).await;
         if !d.restart_required.is_empty() {
             warn!(keys = ?d.restart_required, "reload: these keys only take effect after a restart; the rest is applied");
         }
@@ -291,13 +397,19 @@ impl Daemon {
         }
         for addr in d.neighbors_added.iter().chain(&d.neighbors_reset) {
             if let Some(n) = find(addr) {
-                let tx = self.spawn_session(&n).await;
-                self.core.add_peer(n, tx);
+                self.spawn_session(&n).await;
+                let neighbor = Box::new(n);
+                let _ = self
+                    .input(Input::Command(Command::AddPeer { neighbor }))
+                    .await;
             }
         }
         for addr in &d.neighbors_updated {
             if let (Some(i), Some(n)) = (self.index_of(*addr), find(addr)) {
-                self.core.update_peer(i as u32, n).await;
+                let (peer, neighbor) = (i as u32, Box::new(n));
+                let _ = self
+                    .input(Input::Command(Command::UpdatePeer { peer, neighbor }))
+                    .await;
             }
         }
         for (addr, l) in &self.listeners {
@@ -307,7 +419,7 @@ impl Daemon {
         }
         self.publish();
         if !(d.vnis_added.is_empty() && d.vnis_removed.is_empty() && d.vnis_changed.is_empty()) {
-            self.core.set_local_routes(origin::routes(&self.cfg)).await;
+            let _ = self.input(Input::Command(Command::ReloadLocalRoutes)).await;
         }
         info!(
             added = ?d.neighbors_added, removed = ?d.neighbors_removed, reset = ?d.neighbors_reset,
@@ -358,11 +470,9 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
         }
         marker::Previous::Fresh => false,
     };
-    let mut core = core::Core::new(Arc::new(cfg.clone()), Vec::new());
-    if restarting {
-        let defer = u64::from(cfg.bgp.graceful_restart.select_defer_time);
-        core.begin_restart(Duration::from_secs(defer), tokio::time::Instant::now());
-    }
+    // The core's peers are the configuration's neighbours, in file order:
+    // the sessions are spawned in the same order, so indices agree.
+    let core = Core::new(Arc::new(cfg.clone()), Time::ZERO);
     let mut d = Daemon {
         restarting,
         dp_status: None,
@@ -372,14 +482,21 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
         listeners,
         peer_map,
         core,
+        started: tokio::time::Instant::now(),
+        epoch: convert::Epoch(std::time::SystemTime::now()),
+        events: broadcast::channel(WATCH_BUFFER).0,
     };
+    if restarting {
+        let defer = Duration::from_secs(u64::from(cfg.bgp.graceful_restart.select_defer_time));
+        let _ = d
+            .input(Input::Command(Command::BeginRestart { defer }))
+            .await;
+    }
     for n in &cfg.neighbor {
-        let tx = d.spawn_session(n).await;
-        d.core.add_peer(n.clone(), tx);
+        d.spawn_session(n).await;
     }
     d.restarting = false;
     d.publish();
-    d.core.originate(origin::routes(&cfg));
     let (dp_tx, mut dp_rx, dp_flush) = match cfg.evpn.learn_from_kernel {
         true => {
             let h = start_dataplane(&cfg).await?;
@@ -464,15 +581,21 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     let mut refresh = tokio::time::interval(marker::REFRESH);
     loop {
         tokio::select! {
-            Some(ev) = ev_rx.recv() => d.core.handle(ev).await,
+            Some(ev) = ev_rx.recv() => {
+                let _ = d.input(Input::Peer(ev)).await;
+            }
             ev = recv_local(&mut dp_rx) => match ev {
-                Some(ev) => d.core.local_event(ev).await,
+                Some(ev) => {
+                    let _ = d.input(Input::Local(ev)).await;
+                }
                 None => return Err("the dataplane (netlink) task stopped".into()),
             },
             Some(permit) = reserve(&dp_tx), if d.core.dataplane_pending() => {
                 permit.send(d.core.take_dataplane());
             }
-            now = tick.tick() => d.core.tick(now).await,
+            _ = tick.tick() => {
+                let _ = d.input(Input::Tick).await;
+            }
             _ = refresh.tick() => marker.write(),
             _ = term.recv() => break,
             _ = int.recv() => break,
@@ -505,7 +628,7 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
         } else {
             PeerCommand::Stop
         };
-        let _ = tx.send(cmd).await;
+        let _ = tx.send(cmd.into()).await;
     }
     // Give sessions a moment to send their Cease NOTIFICATIONs.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -592,7 +715,7 @@ async fn accept_loop(l: Arc<TcpListener>, peers: watch::Receiver<PeerMap>) {
         let session = peers.borrow().get(&from.ip()).cloned();
         match session {
             Some(tx) => {
-                let _ = tx.send(PeerCommand::Incoming(stream)).await;
+                let _ = tx.send(SessionInput::Incoming(stream)).await;
             }
             None => {
                 // Refused and logged, at most once every 10 s (with a count of the rest).

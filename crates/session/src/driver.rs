@@ -26,11 +26,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use crate::collision::Resolution;
 use crate::fsm::{Action, Event, Fsm, FsmConfig, State, Timer};
-use crate::negotiate::{LocalPolicy, Negotiated, PeerOpen};
+use crate::negotiate::{LocalPolicy, PeerOpen};
 
-/// Index of a configured neighbour.
-pub type PeerIndex = u32;
+pub use crate::messages::{Notified, PeerCommand, PeerEvent, PeerIndex};
 
 #[derive(Debug, Clone)]
 pub struct PeerConfig {
@@ -62,55 +62,19 @@ impl PeerConfig {
     }
 }
 
-/// What a session reports to the core.
+/// What a session task receives: the core's commands, and connections the
+/// listener accepted for this neighbour (a socket is never part of the
+/// core's messages).
 #[derive(Debug)]
-pub enum PeerEvent {
-    Up {
-        peer: PeerIndex,
-        negotiated: Negotiated,
-    },
-    Down {
-        peer: PeerIndex,
-        reason: String,
-        keep_routes: bool,
-    },
-    Update {
-        peer: PeerIndex,
-        update: Update,
-    },
-    RouteRefresh {
-        peer: PeerIndex,
-        refresh: RouteRefresh,
-    },
-    /// The session wrote everything the core queued: it may send more.
-    Drained {
-        peer: PeerIndex,
-    },
-    /// The FSM moved to another state (reported for the management API).
-    State {
-        peer: PeerIndex,
-        state: State,
-    },
+pub enum SessionInput {
+    Command(PeerCommand),
+    Incoming(TcpStream),
 }
 
-/// What the core (or the listener) tells a session.
-#[derive(Debug)]
-pub enum PeerCommand {
-    Send(Vec<Update>),
-    /// A connection accepted for this neighbour by the listener.
-    Incoming(TcpStream),
-    Start,
-    Stop,
-    /// Stop so that the peer keeps our routes (planned restart, ADR 0011).
-    GracefulStop,
-    /// Ask the peer to re-send its routes of this family (RFC 2918); only
-    /// written while Established.
-    RouteRefresh(evpnd_wire::Family),
-    /// Close with this NOTIFICATION; see [`Event::Shutdown`].
-    Shutdown {
-        notify: NotifyError,
-        restart_after: Option<Duration>,
-    },
+impl From<PeerCommand> for SessionInput {
+    fn from(c: PeerCommand) -> Self {
+        SessionInput::Command(c)
+    }
 }
 
 struct Conn {
@@ -150,12 +114,14 @@ struct Session {
     rx_ctx: Context,
     tx_ctx: Context,
     events: mpsc::Sender<PeerEvent>,
+    /// The last NOTIFICATION sent or received, reported with the session's end.
+    last_notification: Option<Notified>,
 }
 
 pub async fn run_peer(
     id: PeerIndex,
     cfg: PeerConfig,
-    mut cmds: mpsc::Receiver<PeerCommand>,
+    mut cmds: mpsc::Receiver<SessionInput>,
     events: mpsc::Sender<PeerEvent>,
 ) {
     let fsm = Fsm::new(cfg.fsm.clone(), cfg.policy.clone());
@@ -171,6 +137,7 @@ pub async fn run_peer(
         rx_ctx: Context::default(),
         tx_ctx: Context::default(),
         events,
+        last_notification: None,
     };
     let mut connecting: Option<tokio::task::JoinHandle<std::io::Result<TcpStream>>> = None;
     loop {
@@ -210,24 +177,24 @@ pub async fn run_peer(
         let ev = tokio::select! {
             cmd = cmds.recv() => match cmd {
                 None => break,
-                Some(PeerCommand::Send(updates)) => {
+                Some(SessionInput::Command(PeerCommand::Send { updates })) => {
                     s.send_updates(updates).await;
                     continue;
                 }
-                Some(PeerCommand::Incoming(stream)) => {
+                Some(SessionInput::Incoming(stream)) => {
                     s.incoming(stream).await;
                     continue;
                 }
-                Some(PeerCommand::RouteRefresh(family)) => {
+                Some(SessionInput::Command(PeerCommand::RouteRefresh { family })) => {
                     if s.fsm.state() == State::Established {
                         s.write(&Message::RouteRefresh(RouteRefresh::request(family))).await;
                     }
                     continue;
                 }
-                Some(PeerCommand::Start) => Event::Start,
-                Some(PeerCommand::Stop) => Event::Stop,
-                Some(PeerCommand::GracefulStop) => Event::GracefulStop,
-                Some(PeerCommand::Shutdown { notify, restart_after }) => Event::Shutdown { notify, restart_after },
+                Some(SessionInput::Command(PeerCommand::Start)) => Event::Start,
+                Some(SessionInput::Command(PeerCommand::Stop)) => Event::Stop,
+                Some(SessionInput::Command(PeerCommand::GracefulStop)) => Event::GracefulStop,
+                Some(SessionInput::Command(PeerCommand::Shutdown { notify, restart_after })) => Event::Shutdown { notify, restart_after },
             },
             () = held_wait => {
                 s.held_since = None;
@@ -327,6 +294,10 @@ impl Session {
                 }
                 Action::SendKeepalive => self.write(&Message::Keepalive).await,
                 Action::SendNotification(n) => {
+                    self.last_notification = Some(Notified {
+                        notify: n.clone(),
+                        sent: true,
+                    });
                     warn!(peer = %self.cfg.remote, code = n.code, subcode = n.subcode, "sending NOTIFICATION: {}", n.reason);
                     self.write(&Message::Notification(Notification::from(&n)))
                         .await;
@@ -360,6 +331,7 @@ impl Session {
                             peer: self.id,
                             reason,
                             keep_routes,
+                            notification: self.last_notification.take(),
                         })
                         .await;
                 }
@@ -406,16 +378,20 @@ impl Session {
         let Some(peer_id) = self.fsm.negotiated().map(|n| n.peer_router_id) else {
             return;
         };
-        let local_wins = u32::from(self.cfg.policy.router_id) > u32::from(peer_id);
         let current_outbound = self.conn.as_ref().is_some_and(|c| c.outbound);
-        // Keep the connection the higher identifier initiated; the held one is inbound.
-        let keep_current = local_wins == current_outbound;
-        if keep_current {
+        let held_has_bytes = self.held.as_ref().is_some_and(|h| !h.buf.is_empty());
+        let decision = crate::collision::resolve(
+            self.cfg.policy.router_id,
+            peer_id,
+            current_outbound,
+            held_has_bytes,
+        );
+        if decision == Resolution::KeepCurrent {
             if let Some(mut h) = self.held.take() {
                 reject(&mut h.stream).await;
             }
             self.held_since = None;
-        } else if self.held.as_ref().is_some_and(|h| h.buf.is_empty()) {
+        } else if decision == Resolution::WaitForHeldOpen {
             // Nothing from the peer on the held connection yet: it may be one
             // the peer abandoned (it took ours as its own first). The peer's
             // OPEN or its closing decides; until then ours waits in
@@ -501,6 +477,15 @@ impl Session {
                     Ok(Message::Keepalive) => Event::KeepaliveReceived,
                     Ok(Message::Notification(n)) => {
                         warn!(peer = %self.cfg.remote, "received NOTIFICATION: {n}");
+                        self.last_notification = Some(Notified {
+                            notify: NotifyError::new(
+                                n.code,
+                                n.subcode,
+                                n.data.clone(),
+                                n.to_string(),
+                            ),
+                            sent: false,
+                        });
                         Event::NotificationReceived {
                             code: n.code,
                             subcode: n.subcode,
@@ -512,7 +497,8 @@ impl Session {
                                 .events
                                 .send(PeerEvent::RouteRefresh {
                                     peer: self.id,
-                                    refresh: r,
+                                    family: r.family,
+                                    subtype: r.subtype,
                                 })
                                 .await;
                         }

@@ -6,13 +6,23 @@
 //!   passed in; timers are actions the driver carries out; randomness (timer
 //!   jitter) comes from a seeded generator, so a recorded run replays exactly.
 //!
-//! The tokio driver that owns the socket lives beside these modules and only
-//! moves bytes and timers; every decision is made here.
+//! * [`messages`]: what a session and the core say to each other, as data
+//!   (serde, no sockets), and [`collision`]: RFC 4271 §6.8 as a pure function.
+//!
+//! The tokio driver that owns the socket (feature `driver`, on by default)
+//! lives beside these modules and only moves bytes and timers; every
+//! decision is made here. Without the feature the crate has no tokio, so
+//! the sans-IO core (`crates/core`) can use the messages.
 
+pub mod collision;
+#[cfg(feature = "driver")]
 pub mod driver;
 pub mod fsm;
+pub mod messages;
 pub mod negotiate;
+#[cfg(feature = "driver")]
 pub mod sockopt;
 
 pub use fsm::{Action, Event, Fsm, FsmConfig, State, Timer};
+pub use messages::{PeerCommand, PeerEvent, PeerIndex};
 pub use negotiate::{LocalPolicy, Negotiated, PeerOpen, negotiate};

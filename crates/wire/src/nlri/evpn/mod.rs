@@ -147,7 +147,8 @@ pub struct IpPrefix {
 
 /// The RFC route key: what identifies a route in the RIB (labels, and the
 /// ESI of types 2 and 5, are attributes — a withdrawal may carry label 0).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "route_type_name", rename_all = "snake_case")]
 pub enum EvpnKey {
     EthernetAd {
         rd: Rd,

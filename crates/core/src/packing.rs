@@ -9,7 +9,7 @@ use evpnd_wire::nlri::evpn::{EvpnKey, EvpnNlri, evpn_nlri_len};
 use evpnd_wire::update::Update;
 
 /// The NLRI that withdraws `key` (labels zero, as FRR sends them).
-pub(crate) fn key_to_nlri(key: &EvpnKey) -> Option<EvpnNlri> {
+pub fn key_to_nlri(key: &EvpnKey) -> Option<EvpnNlri> {
     use evpnd_wire::nlri::evpn::*;
     use evpnd_wire::{Esi, Label3};
     let route = match key.clone() {
@@ -83,7 +83,7 @@ pub(crate) fn key_to_nlri(key: &EvpnKey) -> Option<EvpnNlri> {
 }
 
 /// Splits `routes` into UPDATEs that fit the session's message size.
-pub(crate) fn pack(
+pub fn pack(
     routes: Vec<EvpnNlri>,
     ctx: &Context,
     make: impl Fn(Vec<EvpnNlri>) -> Update,

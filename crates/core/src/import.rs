@@ -1,0 +1,140 @@
+//! Between the RIB and the EVPN domain: remote best paths go in (import by
+//! route target, mobility, the desired dataplane), the domain's own routes
+//! (originated from kernel state) and dataplane changes come back, and the
+//! kernel's reports are handed over.
+
+use std::sync::Arc;
+
+use evpnd_evpn::{DesiredChange, LocalEvent, Output as EvpnOutput, RemoteRoute};
+use evpnd_rib::{BestChange, PeerId, Rank};
+use evpnd_wire::attr::{AttrValue, ExtCommunity, TunnelId};
+use evpnd_wire::nlri::evpn::EvpnKey;
+use tracing::info;
+
+use crate::route::RouteEntry;
+use crate::{CONVERGE_DEADLINE, Core, path_id};
+
+/// RFC 6514 §5 tunnel type of ingress replication: the only one that makes
+/// a flood entry.
+const INGRESS_REPLICATION: u8 = evpnd_wire::attr::pmsi::INGRESS_REPLICATION;
+
+/// What the EVPN domain needs of a remote best path.
+pub(crate) fn remote_route(e: &RouteEntry, rank: &Rank) -> RemoteRoute {
+    let mut rts = Vec::new();
+    let mut ir_endpoint = None;
+    for a in e.attrs.iter() {
+        match &a.value {
+            AttrValue::ExtCommunities(c) => rts.extend(c.iter().filter_map(|c| match c {
+                ExtCommunity::RouteTarget { value } => Some(*value),
+                _ => None,
+            })),
+            AttrValue::PmsiTunnel(p) if p.tunnel_type == INGRESS_REPLICATION => {
+                if let TunnelId::Ip(ip) = p.tunnel_id {
+                    ir_endpoint = Some(ip);
+                }
+            }
+            _ => {}
+        }
+    }
+    RemoteRoute {
+        route: e.route.clone(),
+        next_hop: e.next_hop,
+        rts,
+        seq: rank.mobility_seq,
+        sticky: rank.sticky,
+        ir_endpoint,
+    }
+}
+
+impl Core {
+    /// Hands the EVPN domain the new best path of `key` (when remote).
+    pub(crate) fn import(&mut self, key: &EvpnKey) {
+        if !self.evpn.has_instances() {
+            return;
+        }
+        let remote = self
+            .rib
+            .best(key)
+            .filter(|p| p.peer != PeerId::LOCAL)
+            .map(|p| remote_route(&p.attrs, &p.rank));
+        let now = self.now_secs();
+        self.evpn.remote_best(key, remote, now);
+    }
+
+    /// Turns the EVPN domain's outputs into RIB changes (its routes) and
+    /// queued dataplane changes.
+    pub(crate) fn evpn_outputs(&mut self) -> Vec<(EvpnKey, BestChange<RouteEntry>)> {
+        let mut changes = Vec::new();
+        loop {
+            let outs = self.evpn.take_outputs();
+            if outs.is_empty() {
+                return changes;
+            }
+            for o in outs {
+                match o {
+                    EvpnOutput::Originate(o) => {
+                        let entry = RouteEntry {
+                            route: o.route,
+                            next_hop: o.next_hop,
+                            attrs: Arc::new(o.attrs),
+                        };
+                        let (key, path) =
+                            self.local_path(entry, path_id::KERNEL, (o.seq, o.sticky));
+                        changes.push((key.clone(), self.rib.insert(key, path)));
+                    }
+                    EvpnOutput::Withdraw(key) => {
+                        let c = self.rib.remove(&key, PeerId::LOCAL, path_id::KERNEL);
+                        changes.push((key, c));
+                    }
+                    EvpnOutput::Dataplane(d) => self.dataplane.push(d),
+                    EvpnOutput::Reimport => {
+                        let now = self.now_secs();
+                        let remote: Vec<(EvpnKey, RemoteRoute)> = self
+                            .rib
+                            .iter_best()
+                            .filter(|(_, p)| p.peer != PeerId::LOCAL)
+                            .map(|(k, p)| (k, remote_route(&p.attrs, &p.rank)))
+                            .collect();
+                        for (k, r) in remote {
+                            self.evpn.remote_best(&k, Some(r), now);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Kernel state from the linux task.
+    pub(crate) fn local_event(&mut self, ev: LocalEvent) {
+        let now = self.now_secs();
+        let synced = ev == LocalEvent::Synced;
+        self.evpn.local_event(ev, now);
+        self.apply(Vec::new());
+        if synced && !self.local_synced {
+            // Everything local is in the Adj-RIB-Outs now: End-of-RIB may go.
+            self.local_synced = true;
+            self.flush_all();
+        }
+    }
+
+    /// Once every enabled peer has sent End-of-RIB (or the deadline passed),
+    /// the kernel side may sweep leftovers of a previous run.
+    pub(crate) fn check_converged(&mut self) {
+        if self.converged {
+            return;
+        }
+        let all_eor = self
+            .peers
+            .iter()
+            .filter(|p| p.cfg.enabled)
+            .all(|p| p.eor != crate::peer::EorSeen::Never);
+        if all_eor || self.now.since(self.started) >= CONVERGE_DEADLINE {
+            info!(
+                all_eor,
+                "BGP converged: the dataplane may sweep entries not re-learned"
+            );
+            self.converged = true;
+            self.dataplane.push(DesiredChange::Converged);
+        }
+    }
+}

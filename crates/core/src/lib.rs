@@ -1,0 +1,332 @@
+//! `evpnd-core`: the daemon's decisions, sans-IO.
+//!
+//! One owner of the EVPN RIB. Sessions' reports (decoded UPDATEs, up/down,
+//! End-of-RIB, route refresh), the kernel's reports (VNIs, local MACs and
+//! neighbours), timer ticks and management commands come in through
+//! [`Core::handle`], each with `now`; what must be done goes out:
+//!
+//! * [`Core::poll_output`]: commands for sessions (packed UPDATEs, one batch
+//!   in flight per peer; shutdowns) and watch events;
+//! * [`Core::take_dataplane`]: the desired dataplane changes, taken when the
+//!   kernel side has room (level-triggered, so they may wait);
+//! * views ([`view`]) answer queries and change nothing.
+//!
+//! No tokio, no channels, no sockets, no clock, no protobuf: the daemon
+//! (`crates/evpnd`) carries inputs and outputs between its tasks, tests and
+//! the simulated fabric drive it with virtual time.
+//!
+//! Where things are: receiving UPDATEs, loops, max-prefix ([`receive`]);
+//! sessions up and down, graceful restart as helper ([`helper`]); as
+//! restarting speaker ([`restart`]); best paths into the EVPN domain and
+//! its outputs back ([`import`]); who is sent what ([`advertise`],
+//! [`export`], [`packing`]); local routes from configuration and the API
+//! ([`origin`]); management ([`control`]), queries ([`query`]), watchers
+//! ([`watch`]).
+
+pub mod advertise;
+pub mod control;
+pub mod export;
+pub mod helper;
+pub mod import;
+pub mod io;
+pub mod origin;
+pub mod packing;
+mod peer;
+pub mod query;
+pub mod receive;
+pub mod restart;
+pub mod route;
+pub mod time;
+pub mod view;
+pub mod watch;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use evpnd_config::Config;
+use evpnd_evpn::{DesiredChange, Evpn};
+use evpnd_rib::{BestChange, Interner, PeerId, Table};
+use evpnd_session::messages::{PeerCommand, PeerEvent, PeerIndex};
+use evpnd_wire::attr::PathAttribute;
+use evpnd_wire::nlri::evpn::EvpnKey;
+use tracing::debug;
+
+pub use io::{Command, CoreError, Input, LocalRoute, Output, Reply, WatchEvent};
+pub use route::{AttrSet, RouteEntry};
+pub use time::Time;
+
+use export::ExportCtx;
+use peer::PeerSlot;
+
+/// Path ids of local routes: one source each, so all can exist for one key.
+pub mod path_id {
+    /// Routes of the configuration (`[[evpn.vni]]` MACs, prefixes, IMET).
+    pub const CONFIG: u32 = 0;
+    /// Routes the EVPN domain originates from kernel state.
+    pub const KERNEL: u32 = 1;
+    /// Routes added over the API.
+    pub const API: u32 = 2;
+}
+
+/// How long after start the dataplane waits for End-of-RIB from every peer
+/// before it sweeps what the previous run left and BGP did not re-confirm.
+pub const CONVERGE_DEADLINE: Duration = Duration::from_secs(120);
+
+/// Rewritten attribute sets kept for packing before the cache is cleared.
+const OUT_CACHE_MAX: usize = 65536;
+
+pub struct Core {
+    cfg: Arc<Config>,
+    peers: Vec<PeerSlot>,
+    rib: Table<EvpnKey, RouteEntry>,
+    interner: Interner<Vec<PathAttribute>>,
+    export_cx: ExportCtx,
+    /// Rewritten attribute sets per (incoming set, export kind, source
+    /// router id), so packing can group by pointer. Holds the incoming set
+    /// too, so its address stays unique.
+    out_cache: HashMap<(usize, u8, Ipv4Addr), (AttrSet, AttrSet)>,
+    /// The EVPN domain: kernel-learned instances, import, mobility.
+    evpn: Evpn,
+    /// Desired dataplane changes not yet taken by the kernel side.
+    dataplane: Vec<DesiredChange>,
+    /// `DesiredChange::Converged` queued (or not needed: no kernel side).
+    converged: bool,
+    /// The kernel's initial dump is in (always, without a kernel side).
+    local_synced: bool,
+    started: Time,
+    /// The time of the input being handled.
+    now: Time,
+    /// Configuration generation: 1 at start, +1 per applied reload.
+    generation: u64,
+    /// Bumped by every RIB change: API listings reuse their sorted key
+    /// snapshot while it is unchanged.
+    rib_version: u64,
+    sorted_keys: std::cell::RefCell<Option<(u64, Arc<Vec<EvpnKey>>)>>,
+    /// UPDATE messages received / sent (API counters).
+    updates_in: u64,
+    updates_out: u64,
+    /// Routes added over the API (path id [`path_id::API`]).
+    api_originated: HashSet<EvpnKey>,
+    /// Someone watches: route and peer changes become [`Output::Watch`].
+    watching: bool,
+    /// After a restart: advertisement held back (`restart.rs`, ADR 0011).
+    deferral: Option<restart::Deferral>,
+    outputs: VecDeque<Output>,
+}
+
+impl Core {
+    /// A core for `cfg` at time `now`, with the configuration's neighbours
+    /// as peers 0.. (in file order) and its local routes originated.
+    pub fn new(cfg: Arc<Config>, now: Time) -> Core {
+        let export_cx = ExportCtx {
+            local_asn: cfg.asn(),
+            cluster_id: cfg.cluster_id(),
+        };
+        let asn = cfg.asn();
+        let peers = cfg
+            .neighbor
+            .iter()
+            .map(|n| PeerSlot::new(n.clone(), asn))
+            .collect();
+        let mut core = Core {
+            evpn: Evpn::new(Arc::clone(&cfg)),
+            converged: !cfg.evpn.learn_from_kernel,
+            local_synced: !cfg.evpn.learn_from_kernel,
+            cfg,
+            peers,
+            rib: Table::new(),
+            interner: Interner::new(),
+            export_cx,
+            out_cache: HashMap::new(),
+            dataplane: Vec::new(),
+            started: now,
+            now,
+            generation: 1,
+            rib_version: 0,
+            sorted_keys: std::cell::RefCell::new(None),
+            api_originated: HashSet::new(),
+            updates_in: 0,
+            updates_out: 0,
+            watching: false,
+            deferral: None,
+            outputs: VecDeque::new(),
+        };
+        core.originate_config();
+        core
+    }
+
+    /// The one entry point: something happened at `now`.
+    pub fn handle(&mut self, now: Time, input: Input) -> Result<Reply, CoreError> {
+        self.now = self.now.max(now);
+        match input {
+            Input::Peer(ev) => {
+                self.peer_event(ev);
+                Ok(Reply::Done)
+            }
+            Input::Local(ev) => {
+                self.local_event(ev);
+                Ok(Reply::Done)
+            }
+            Input::Tick => {
+                self.tick();
+                Ok(Reply::Done)
+            }
+            Input::Command(c) => self.command(c),
+        }
+    }
+
+    /// The next thing to do, in order.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// Whether desired dataplane changes wait for the kernel side.
+    pub fn dataplane_pending(&self) -> bool {
+        !self.dataplane.is_empty()
+    }
+
+    /// The desired dataplane changes so far, in order.
+    pub fn take_dataplane(&mut self) -> Vec<DesiredChange> {
+        std::mem::take(&mut self.dataplane)
+    }
+
+    /// Watchers come and go: events are only built while someone watches
+    /// (a 1M-route burst costs nothing without watchers).
+    pub fn set_watching(&mut self, on: bool) {
+        self.watching = on;
+    }
+
+    /// The earliest time a [`Input::Tick`] has something to do (graceful
+    /// restart timers, the deferral, the convergence deadline). Duplicate
+    /// MAC aging needs a tick a second while MACs are tracked.
+    pub fn poll_timeout(&self) -> Option<Time> {
+        let stale = self.peers.iter().filter_map(|p| p.stale.deadline());
+        let converge = (!self.converged).then(|| self.started + CONVERGE_DEADLINE);
+        let defer = self.deferral.as_ref().map(|d| d.until);
+        stale.chain(converge).chain(defer).min()
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn peer_id(i: PeerIndex) -> PeerId {
+        PeerId(i + 1)
+    }
+
+    fn send(&mut self, peer: PeerIndex, command: PeerCommand) {
+        self.outputs.push_back(Output::Peer { peer, command });
+    }
+
+    fn peer_event(&mut self, ev: PeerEvent) {
+        match ev {
+            PeerEvent::Up { peer, negotiated } => self.peer_up(peer, negotiated),
+            PeerEvent::Down {
+                peer,
+                reason,
+                keep_routes,
+                notification,
+            } => self.peer_down(peer, &reason, keep_routes, notification),
+            PeerEvent::Update { peer, update } => {
+                self.updates_in += 1;
+                self.update(peer, update)
+            }
+            PeerEvent::RouteRefresh {
+                peer,
+                family,
+                subtype,
+            } => self.route_refresh(peer, family, subtype),
+            PeerEvent::State { peer, state } => {
+                if let Some(p) = self.peers.get_mut(peer as usize) {
+                    p.fsm_state = state;
+                }
+            }
+            PeerEvent::Drained { peer } => {
+                if let Some(u) = self
+                    .peers
+                    .get_mut(peer as usize)
+                    .and_then(|p| p.up.as_mut())
+                {
+                    u.in_flight = false;
+                }
+                self.flush(peer);
+            }
+        }
+    }
+
+    /// Timers: convergence deadline, deferral, duplicate aging, stale sweeps.
+    fn tick(&mut self) {
+        self.check_converged();
+        self.check_deferral();
+        self.evpn.tick(self.now_secs());
+        self.apply(Vec::new());
+        self.sweep_expired_stale();
+    }
+
+    fn now_secs(&self) -> u64 {
+        self.now.since(self.started).as_secs()
+    }
+
+    /// Runs the consequences of RIB changes: watchers, Adj-RIB-Outs, the
+    /// EVPN domain (whose own routes come back as more changes), then
+    /// flushes every peer.
+    fn apply(&mut self, mut changes: Vec<(EvpnKey, BestChange<RouteEntry>)>) {
+        let mut touched = false;
+        loop {
+            for (k, c) in changes {
+                match &c {
+                    BestChange::Unchanged => continue,
+                    BestChange::NewBest(p) => {
+                        debug!(route = %p.attrs.route, next_hop = %p.attrs.next_hop, from = p.peer.0, seq = p.rank.mobility_seq, sticky = p.rank.sticky, "best path changed")
+                    }
+                    BestChange::Withdrawn => debug!(key = ?k, "route withdrawn"),
+                }
+                self.emit_route(&k, &c);
+                self.export(&k);
+                self.import(&k);
+                touched = true;
+                self.rib_version += 1;
+            }
+            // What the EVPN domain originated or withdrew in reaction goes
+            // through the RIB too.
+            changes = self.evpn_outputs();
+            if changes.is_empty() {
+                break;
+            }
+        }
+        if touched {
+            self.flush_all();
+        }
+        // Every change is marked in the Adj-RIB-Outs: ids of destinations
+        // gone may be reused now (a reused id is withdrawn first, rib::out).
+        self.rib.recycle();
+        self.interner.purge_if_large();
+    }
+}
+
+/// A negotiated iBGP L2VPN/EVPN session for tests; `gr`: graceful restart
+/// with that Restart State bit (and F for EVPN), or none.
+pub fn test_negotiated(router_id: Ipv4Addr, gr: Option<bool>) -> evpnd_session::Negotiated {
+    use evpnd_wire::Family;
+    evpnd_session::Negotiated {
+        peer_asn: 65000,
+        peer_router_id: router_id,
+        hold_time: 90,
+        keepalive: 30,
+        four_octet_as: true,
+        families: vec![Family::L2VPN_EVPN],
+        route_refresh: true,
+        enhanced_route_refresh: false,
+        extended_message: false,
+        add_path_rx: vec![],
+        graceful_restart: gr.map(|restarting| evpnd_session::negotiate::PeerGr {
+            restart_time: 120,
+            restarting,
+            notification: true,
+            families: vec![(Family::L2VPN_EVPN, true)],
+        }),
+        ibgp: true,
+    }
+}

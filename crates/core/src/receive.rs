@@ -1,0 +1,183 @@
+//! UPDATEs from peers: RFC 7606 verdicts, eBGP first-AS check, loops,
+//! ranking for best path, and max-prefix (RFC 4486).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use evpnd_rib::{Path, Rank};
+use evpnd_session::messages::{PeerCommand, PeerIndex};
+use evpnd_session::negotiate::Negotiated;
+use evpnd_wire::attr::{MpNlri, PathAttribute, code};
+use evpnd_wire::nlri::evpn::EvpnRoute;
+use evpnd_wire::update::Update;
+use evpnd_wire::{Action, Family, NotifyError};
+use tracing::{debug, warn};
+
+use crate::Core;
+use crate::peer::PeerSlot;
+use crate::route::RouteEntry;
+
+/// LOCAL_PREF assumed when an iBGP UPDATE carries none, and for eBGP.
+pub const DEFAULT_LOCAL_PREF: u32 = 100;
+/// ORIGIN INCOMPLETE (RFC 4271 §5.1.1), assumed when ORIGIN is missing.
+const ORIGIN_INCOMPLETE: u8 = 2;
+
+/// Mobility rules only apply to MAC/IP routes.
+pub(crate) fn for_route(mut rank: Rank, r: &EvpnRoute) -> Rank {
+    if !matches!(r, EvpnRoute::MacIp(_)) {
+        rank.mobility_seq = 0;
+        rank.sticky = false;
+    }
+    rank
+}
+
+fn rank_for(entry: &RouteEntry, u: &Update, peer: &PeerSlot, n: &Negotiated) -> Rank {
+    let (mobility_seq, sticky) = u.mac_mobility().unwrap_or((0, false));
+    let as_path = u.as_path();
+    let rank = Rank {
+        stale: false,
+        sticky,
+        mobility_seq,
+        local: false,
+        local_pref: if peer.ibgp {
+            u.local_pref().unwrap_or(DEFAULT_LOCAL_PREF)
+        } else {
+            DEFAULT_LOCAL_PREF
+        },
+        as_path_len: as_path.map_or(0, |p| p.length()),
+        origin: u.origin().map_or(ORIGIN_INCOMPLETE, |o| o.code()),
+        med: u.med().unwrap_or(0),
+        neighbor_as: as_path.and_then(|p| p.first_as()),
+        ebgp: !peer.ibgp,
+        cluster_list_len: u.cluster_list().len() as u32,
+        originator_id: u.originator_id().unwrap_or(n.peer_router_id),
+        peer_addr: peer.address(),
+    };
+    for_route(rank, &entry.route)
+}
+
+impl Core {
+    pub(crate) fn update(&mut self, peer: PeerIndex, u: Update) {
+        let Some(slot) = self.peers.get(peer as usize) else {
+            return;
+        };
+        let Some(n) = slot.negotiated().cloned() else {
+            return;
+        };
+        let id = Self::peer_id(peer);
+        if let Some(f) = u.is_end_of_rib() {
+            debug!(peer = %slot.address(), family = %f, "End-of-RIB");
+            self.end_of_rib(peer);
+            return;
+        }
+        // RFC 4271 §6.3, RFC 7606 §7.2: an eBGP peer's AS_PATH starts with
+        // its own AS, else the UPDATE is treated as a withdrawal.
+        let first_as = u.as_path().and_then(|p| p.first_as());
+        let bad_first_as =
+            !slot.ibgp && u.mp_reach().is_some() && first_as != Some(slot.cfg.remote_asn);
+        if bad_first_as {
+            warn!(peer = %slot.address(), first_as = ?first_as, remote_asn = slot.cfg.remote_asn,
+                "AS_PATH does not start with the peer's AS: routes treated as withdrawn (RFC 7606 §7.2)");
+        }
+        let withdraw_all = u.verdict() == Some(Action::TreatAsWithdraw) || bad_first_as;
+        let looped = self.is_loop(&u, slot.ibgp);
+        let mut changes = Vec::new();
+        if let Some(mp) = u.mp_unreach()
+            && let MpNlri::Evpn(routes) = &mp.nlri
+        {
+            for r in routes {
+                let key = r.route.key();
+                let path_id = r.path_id.unwrap_or(0);
+                changes.push((key.clone(), self.rib.remove(&key, id, path_id)));
+            }
+        }
+        if let Some(mp) = u.mp_reach()
+            && let MpNlri::Evpn(routes) = &mp.nlri
+        {
+            let next_hop = mp.next_hop.ip();
+            let attrs: Vec<PathAttribute> = u
+                .attributes
+                .iter()
+                .filter(|a| {
+                    a.type_code() != code::MP_REACH_NLRI && a.type_code() != code::MP_UNREACH_NLRI
+                })
+                .cloned()
+                .collect();
+            let attrs = self.interner.intern(attrs);
+            let slot = &self.peers[peer as usize];
+            for r in routes {
+                let key = r.route.key();
+                let path_id = r.path_id.unwrap_or(0);
+                match (withdraw_all || looped, next_hop) {
+                    (false, Some(nh)) => {
+                        let entry = RouteEntry {
+                            route: r.route.clone(),
+                            next_hop: nh,
+                            attrs: Arc::clone(&attrs),
+                        };
+                        let rank = rank_for(&entry, &u, slot, &n);
+                        let path = Path {
+                            peer: id,
+                            path_id,
+                            attrs: Arc::new(entry),
+                            rank,
+                        };
+                        changes.push((key.clone(), self.rib.insert(key, path)));
+                    }
+                    _ => changes.push((key.clone(), self.rib.remove(&key, id, path_id))),
+                }
+            }
+        }
+        self.apply(changes);
+        self.check_max_prefix(peer);
+    }
+
+    /// RFC 4486: past `max_prefix.limit` accepted routes the session is closed
+    /// with Cease / Maximum Number of Prefixes Reached (data: AFI, SAFI,
+    /// limit), or only logged with `warning_only`.
+    fn check_max_prefix(&mut self, peer: PeerIndex) {
+        let accepted = self.rib.peer_path_count(Self::peer_id(peer));
+        let Some(slot) = self.peers.get_mut(peer as usize) else {
+            return;
+        };
+        let Some(mp) = slot.cfg.max_prefix.clone() else {
+            return;
+        };
+        if accepted <= mp.limit as usize || slot.over_limit {
+            return;
+        }
+        slot.over_limit = true;
+        warn!(peer = %slot.address(), accepted, limit = mp.limit, "maximum prefix limit exceeded");
+        if mp.warning_only {
+            return;
+        }
+        // RFC 4486 §4: AFI (2 octets), SAFI (1 octet), the limit (4 octets).
+        let mut data = Family::L2VPN_EVPN.afi.0.to_be_bytes().to_vec();
+        data.push(Family::L2VPN_EVPN.safi.0);
+        data.extend_from_slice(&mp.limit.to_be_bytes());
+        let notify = NotifyError::new(
+            evpnd_wire::error::code::CEASE,
+            evpnd_wire::error::subcode::MAXIMUM_PREFIXES_REACHED,
+            data,
+            format!("more than {} routes received (max_prefix)", mp.limit),
+        );
+        let restart_after = mp.restart_after.map(|s| Duration::from_secs(u64::from(s)));
+        self.send(
+            peer,
+            PeerCommand::Shutdown {
+                notify,
+                restart_after,
+            },
+        );
+    }
+
+    /// RFC 4456 §8 and RFC 4271 §9.1.2: our own routes coming back are ignored.
+    fn is_loop(&self, u: &Update, ibgp: bool) -> bool {
+        if u.originator_id() == Some(self.cfg.bgp.router_id)
+            || u.cluster_list().contains(&self.cfg.cluster_id())
+        {
+            return true;
+        }
+        !ibgp && u.as_path().is_some_and(|p| p.contains(self.cfg.asn()))
+    }
+}

@@ -1,0 +1,191 @@
+//! What the core answers queries with: its own types, not protobuf. The
+//! daemon turns them into `evpn.v1` messages (`crates/evpnd/src/convert.rs`),
+//! so changing a `.proto` never touches the core.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use evpnd_config::RtMatch;
+use evpnd_rib::LossReason;
+use evpnd_session::fsm::State;
+use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
+use evpnd_wire::{Family, MacAddr, Rd, RouteTarget, Vni};
+use serde::Serialize;
+
+use crate::time::Time;
+
+/// Counters and identity of the running core.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusView {
+    pub uptime_secs: u64,
+    pub router_id: Ipv4Addr,
+    pub asn: u32,
+    pub generation: u64,
+    pub peers_configured: u32,
+    pub peers_established: u32,
+    pub loc_rib_routes: u64,
+    pub adj_rib_in_paths: u64,
+    pub adj_rib_out_routes: u64,
+    pub vnis: u32,
+    pub local_macs: u64,
+    pub remote_macs: u64,
+    pub updates_received: u64,
+    pub updates_sent: u64,
+}
+
+/// Why a session last went down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeerErrorView {
+    pub message: String,
+    /// The NOTIFICATION sent or received, if one ended it.
+    pub notification: Option<evpnd_session::messages::Notified>,
+    pub at: Time,
+}
+
+/// One configured neighbour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeerView {
+    pub address: IpAddr,
+    pub remote_asn: u32,
+    pub description: String,
+    /// `Established` whenever the core holds the session as up.
+    pub state: State,
+    pub enabled: bool,
+    pub uptime_secs: u64,
+    pub family: Family,
+    /// Paths received from the peer and kept.
+    pub received: u64,
+    pub accepted: u64,
+    pub advertised: u64,
+    pub last_error: Option<PeerErrorView>,
+    pub hold_time: u16,
+    pub keepalive: u16,
+    pub capabilities: Vec<String>,
+}
+
+/// Where a path came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathSource {
+    Local,
+    Peer(IpAddr),
+    /// A peer index that no longer exists (should not happen).
+    Unknown,
+}
+
+/// One path of a route, with what best path and the API show of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathView {
+    pub source: PathSource,
+    pub next_hop: IpAddr,
+    pub best: bool,
+    pub mobility_seq: u32,
+    pub sticky: bool,
+    pub local_pref: u32,
+    pub med: u32,
+    pub route_targets: Vec<RouteTarget>,
+    pub router_mac: Option<MacAddr>,
+    pub as_path: Vec<u32>,
+    /// The L2 VNI (type 2 label 1, type 3 PMSI label), 0 if none.
+    pub vni: u32,
+    /// The L3 VNI (type 2 label 2, type 5 label), 0 if none.
+    pub l3_vni: u32,
+}
+
+/// A route (its NLRI as best path has it) and the paths asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteView {
+    pub route: EvpnRoute,
+    pub paths: Vec<PathView>,
+}
+
+/// Which RIB a listing reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum RibView {
+    /// Every path of every route.
+    AdjRibIn,
+    /// Best paths only.
+    #[default]
+    LocRib,
+    /// What each peer was sent.
+    AdjRibOut,
+}
+
+/// One page of a listing: routes in key order and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoutePageView {
+    pub routes: Vec<RouteView>,
+    /// The last key of this page when more may follow.
+    pub next_after: Option<EvpnKey>,
+}
+
+/// Every path of a route with why it lost (`None`: the best).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExplainView {
+    pub route: EvpnRoute,
+    pub paths: Vec<(PathView, Option<LossReason>)>,
+}
+
+/// An EVPN instance (one per VNI the kernel has).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VniView {
+    pub vni: Vni,
+    pub rd: Rd,
+    pub import: Vec<RtMatch>,
+    pub export: Vec<RouteTarget>,
+    pub vxlan_device: String,
+    pub bridge: Option<String>,
+    pub vlan: Option<u16>,
+    pub svi: Option<String>,
+    pub vtep: IpAddr,
+    pub flood_list: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryOrigin {
+    Local,
+    Remote,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MacView {
+    pub vni: Vni,
+    pub mac: MacAddr,
+    pub origin: EntryOrigin,
+    pub vtep: Option<IpAddr>,
+    pub seq: u32,
+    pub sticky: bool,
+    pub duplicate: bool,
+}
+
+/// Which MACs a listing wants (`None`: all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MacQuery {
+    pub vni: Option<Vni>,
+    pub mac: Option<MacAddr>,
+    pub origin: Option<EntryOrigin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NeighborView {
+    pub vni: Vni,
+    pub ip: IpAddr,
+    pub mac: MacAddr,
+    pub origin: EntryOrigin,
+    pub vtep: Option<IpAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VtepView {
+    pub ip: IpAddr,
+    pub vnis: Vec<u32>,
+    pub macs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DuplicateView {
+    pub vni: Vni,
+    pub mac: MacAddr,
+    pub moves: u32,
+    pub last_vtep: Option<IpAddr>,
+}

@@ -1,0 +1,93 @@
+//! The core's Adj-RIB-Out in motion: reflection, flow control (one batch
+//! in flight per peer), coalescing, route refresh and peer down.
+
+mod common;
+
+use common::{Rig, leaf_routes, reach, withdraw};
+use evpnd_session::PeerEvent;
+use evpnd_wire::Family;
+
+const RR: &str = r#"
+[bgp]
+asn = 65000
+router_id = "10.0.0.1"
+
+[[neighbor]]
+address = "10.0.0.2"
+remote_asn = 65000
+route_reflector_client = true
+
+[[neighbor]]
+address = "10.0.0.3"
+remote_asn = 65000
+route_reflector_client = true
+
+[evpn]
+learn_from_kernel = false
+"#;
+
+const LEAF: &str = r#"
+[bgp]
+asn = 65000
+router_id = "10.0.0.2"
+[evpn]
+learn_from_kernel = false
+[[evpn.vni]]
+vni = 100
+macs = [{ mac = "02:00:00:00:00:0a" }, { mac = "02:00:00:00:00:0b" }, { mac = "02:00:00:00:00:0c" }]
+"#;
+
+fn rig() -> Rig {
+    let mut r = Rig::new(RR);
+    for (peer, rid) in [(0, "10.0.0.2"), (1, "10.0.0.3")] {
+        r.up(peer, rid, None);
+        r.drained(peer); // the End-of-RIB
+    }
+    for p in 0..2 {
+        r.batches(p);
+    }
+    r
+}
+
+#[test]
+fn reflects_with_flow_control_coalescing_refresh_and_peer_down() {
+    let mut r = rig();
+    let routes = leaf_routes(LEAF);
+    assert_eq!(routes.len(), 4);
+    let macs = routes[1..].to_vec();
+    r.update(0, reach(&routes[..1]));
+    r.update(0, reach(&macs));
+    // The first UPDATE went out; the second waits for the session to drain.
+    assert_eq!(r.counts(1), (1, 0, 1));
+    assert_eq!(r.counts(0), (0, 0, 0), "never back to the sender");
+    r.drained(1);
+    assert_eq!(r.counts(1), (3, 0, 1));
+    r.drained(1);
+
+    // A route announced again with the same attributes: nothing to send.
+    r.update(0, reach(&macs[..1]));
+    assert_eq!(r.counts(1), (0, 0, 0), "unchanged: nothing sent");
+    r.update(0, withdraw(&macs[2..]));
+    assert_eq!(r.counts(1), (0, 1, 1));
+    // Withdrawn and announced again while in flight: only the latest goes.
+    r.update(0, withdraw(&macs[..1]));
+    r.update(0, reach(&macs[..1]));
+    r.drained(1);
+    assert_eq!(r.counts(1), (0, 0, 0), "withdraw + re-announce coalesced");
+    assert_eq!(r.advertised(1), 3);
+
+    // Route refresh: everything the peer has goes out again.
+    r.peer(PeerEvent::RouteRefresh {
+        peer: 1,
+        family: Family::L2VPN_EVPN,
+        subtype: 0,
+    });
+    assert_eq!(r.counts(1), (3, 0, 1));
+    r.drained(1);
+
+    // The sender goes: its routes are withdrawn from the other client.
+    r.down(0, false);
+    assert_eq!(r.counts(1), (0, 3, 1));
+    assert_eq!(r.advertised(1), 0);
+    assert_eq!(r.core.status().loc_rib_routes, 0);
+}

@@ -1,0 +1,132 @@
+//! A core driven by hand with virtual time: inputs in, outputs collected.
+
+#![allow(dead_code)]
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use evpnd_core::{Core, Input, Output, Time};
+use evpnd_session::{PeerCommand, PeerEvent};
+use evpnd_wire::Family;
+use evpnd_wire::nlri::evpn::EvpnNlri;
+use evpnd_wire::update::Update;
+
+pub use evpnd_core::test_negotiated;
+
+pub struct Rig {
+    pub core: Core,
+    pub now: Time,
+    /// Commands handed to each peer's session since the last look.
+    pub sent: Vec<Vec<PeerCommand>>,
+}
+
+impl Rig {
+    pub fn new(config: &str) -> Rig {
+        let cfg = evpnd_config::parse(config, "test.toml").expect("test config");
+        let peers = cfg.neighbor.len();
+        Rig {
+            core: Core::new(Arc::new(cfg), Time::ZERO),
+            now: Time::ZERO,
+            sent: vec![Vec::new(); peers],
+        }
+    }
+
+    pub fn input(&mut self, input: Input) {
+        self.core.handle(self.now, input).expect("input accepted");
+        while let Some(o) = self.core.poll_output() {
+            if let Output::Peer { peer, command } = o {
+                self.sent[peer as usize].push(command);
+            }
+        }
+    }
+
+    pub fn peer(&mut self, ev: PeerEvent) {
+        self.input(Input::Peer(ev));
+    }
+
+    pub fn up(&mut self, peer: u32, router_id: &str, gr: Option<bool>) {
+        let rid: Ipv4Addr = router_id.parse().expect("router id");
+        self.peer(PeerEvent::Up {
+            peer,
+            negotiated: test_negotiated(rid, gr),
+        });
+    }
+
+    pub fn down(&mut self, peer: u32, keep_routes: bool) {
+        self.peer(PeerEvent::Down {
+            peer,
+            reason: "test".into(),
+            keep_routes,
+            notification: None,
+        });
+    }
+
+    pub fn drained(&mut self, peer: u32) {
+        self.peer(PeerEvent::Drained { peer });
+    }
+
+    pub fn update(&mut self, peer: u32, update: Update) {
+        self.peer(PeerEvent::Update { peer, update });
+    }
+
+    pub fn eor(&mut self, peer: u32) {
+        self.update(peer, Update::end_of_rib(Family::L2VPN_EVPN));
+    }
+
+    /// The UPDATE batches a peer was handed since the last look.
+    pub fn batches(&mut self, peer: u32) -> Vec<Vec<Update>> {
+        std::mem::take(&mut self.sent[peer as usize])
+            .into_iter()
+            .filter_map(|c| match c {
+                PeerCommand::Send { updates } => Some(updates),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// (routes announced, routes withdrawn, batches) since the last look.
+    pub fn counts(&mut self, peer: u32) -> (usize, usize, usize) {
+        let (mut a, mut w, mut n) = (0, 0, 0);
+        for us in self.batches(peer) {
+            n += 1;
+            for (_, reach) in us.iter().flat_map(|u| u.evpn_routes()) {
+                if reach { a += 1 } else { w += 1 }
+            }
+        }
+        (a, w, n)
+    }
+
+    pub fn advertised(&self, peer: u32) -> u64 {
+        self.core.peers()[peer as usize].advertised
+    }
+}
+
+/// An UPDATE announcing `routes` (all with the first one's next hop and attributes).
+pub fn reach(routes: &[evpnd_core::RouteEntry]) -> Update {
+    let nlri = routes
+        .iter()
+        .map(|r| EvpnNlri {
+            path_id: None,
+            route: r.route.clone(),
+        })
+        .collect();
+    Update::evpn_reach(routes[0].next_hop, nlri, (*routes[0].attrs).clone())
+}
+
+pub fn withdraw(routes: &[evpnd_core::RouteEntry]) -> Update {
+    Update::evpn_withdraw(
+        routes
+            .iter()
+            .map(|r| EvpnNlri {
+                path_id: None,
+                route: r.route.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// The routes a leaf with `config` originates.
+pub fn leaf_routes(config: &str) -> Vec<evpnd_core::RouteEntry> {
+    let cfg = evpnd_config::parse(config, "leaf.toml").expect("leaf config");
+    evpnd_core::origin::config_routes(&cfg)
+}

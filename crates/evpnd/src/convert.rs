@@ -1,0 +1,344 @@
+//! The core's views and errors as `evpn.v1` messages, and API requests as
+//! the core's types. The only place where both sides meet: changing a
+//! `.proto` changes this file, never the core.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use evpnd_api::{BackendError, LocalRoute as ApiRoute, MacFilter, Origin, RouteCursor, View, pb};
+use evpnd_core::view::*;
+use evpnd_core::{CoreError, LocalRoute, Time, WatchEvent, packing::key_to_nlri};
+use evpnd_rib::LossReason;
+use evpnd_session::fsm::State;
+use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute, decode_evpn_nlris, encode_evpn_nlri};
+
+/// The wall clock of the core's time zero, for the API's Unix timestamps.
+#[derive(Debug, Clone, Copy)]
+pub struct Epoch(pub SystemTime);
+
+impl Epoch {
+    pub fn unix_seconds(self, t: Time) -> u64 {
+        (self.0 + Duration::from_millis(t.0))
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+}
+
+pub fn error(e: CoreError) -> BackendError {
+    match e {
+        CoreError::NoSuchPeer(_)
+        | CoreError::NotAddedOverApi(_)
+        | CoreError::NotDuplicate { .. } => BackendError::NotFound(e.to_string()),
+        CoreError::NotEstablished(_) | CoreError::NoRouteRefresh(_) => {
+            BackendError::FailedPrecondition(e.to_string())
+        }
+    }
+}
+
+pub fn local_route(r: ApiRoute) -> LocalRoute {
+    match r {
+        ApiRoute::MacIp {
+            vni,
+            mac,
+            ip,
+            sticky,
+        } => LocalRoute::MacIp {
+            vni,
+            mac,
+            ip,
+            sticky,
+        },
+        ApiRoute::Imet { vni } => LocalRoute::Imet { vni },
+        ApiRoute::IpPrefix { vni, prefix } => LocalRoute::IpPrefix { vni, prefix },
+    }
+}
+
+pub fn rib_view(v: View) -> RibView {
+    match v {
+        View::AdjRibIn => RibView::AdjRibIn,
+        View::LocRib => RibView::LocRib,
+        View::AdjRibOut => RibView::AdjRibOut,
+    }
+}
+
+pub fn mac_query(f: &MacFilter) -> MacQuery {
+    MacQuery {
+        vni: f.vni,
+        mac: f.mac,
+        origin: f.origin.map(|o| match o {
+            Origin::Local => EntryOrigin::Local,
+            Origin::Remote => EntryOrigin::Remote,
+        }),
+    }
+}
+
+/// A cursor is the last key sent, as its NLRI octets.
+pub fn cursor(k: &EvpnKey) -> Option<RouteCursor> {
+    let n = key_to_nlri(k)?;
+    let mut b = bytes::BytesMut::new();
+    encode_evpn_nlri(&n, &mut b);
+    Some(RouteCursor(b.to_vec()))
+}
+
+pub fn cursor_key(c: &RouteCursor) -> Option<EvpnKey> {
+    decode_evpn_nlris(&c.0, false)
+        .ok()?
+        .first()
+        .map(|n| n.route.key())
+}
+
+pub fn status(s: &StatusView) -> pb::GetStatusResponse {
+    pb::GetStatusResponse {
+        version: env!("CARGO_PKG_VERSION").into(),
+        uptime_seconds: s.uptime_secs,
+        router_id: s.router_id.to_string(),
+        asn: s.asn,
+        config_generation: s.generation,
+        counters: Some(pb::Counters {
+            peers_configured: s.peers_configured,
+            peers_established: s.peers_established,
+            loc_rib_routes: s.loc_rib_routes,
+            adj_rib_in_paths: s.adj_rib_in_paths,
+            adj_rib_out_routes: s.adj_rib_out_routes,
+            vnis: s.vnis,
+            local_macs: s.local_macs,
+            remote_macs: s.remote_macs,
+            updates_received: s.updates_received,
+            updates_sent: s.updates_sent,
+        }),
+    }
+}
+
+fn fsm_state(s: State) -> pb::FsmState {
+    match s {
+        State::Established => pb::FsmState::Established,
+        State::Idle => pb::FsmState::Idle,
+        State::Connect => pb::FsmState::Connect,
+        State::Active => pb::FsmState::Active,
+        State::OpenSent => pb::FsmState::OpenSent,
+        State::OpenConfirm => pb::FsmState::OpenConfirm,
+    }
+}
+
+pub fn peer(p: &PeerView, epoch: Epoch) -> pb::Peer {
+    pb::Peer {
+        address: p.address.to_string(),
+        remote_asn: p.remote_asn,
+        description: p.description.clone(),
+        state: fsm_state(p.state) as i32,
+        enabled: p.enabled,
+        uptime_seconds: p.uptime_secs,
+        families: vec![pb::FamilyCounters {
+            family: pb::AddressFamily::L2vpnEvpn as i32,
+            received: p.received,
+            accepted: p.accepted,
+            advertised: p.advertised,
+        }],
+        last_error: p.last_error.as_ref().map(|e| pb::PeerError {
+            message: e.message.clone(),
+            notification: e.notification.as_ref().map(|n| pb::Notification {
+                code: u32::from(n.notify.code),
+                subcode: u32::from(n.notify.subcode),
+                text: evpnd_wire::notification::describe(n.notify.code, n.notify.subcode),
+                sent: n.sent,
+            }),
+            at_unix_seconds: epoch.unix_seconds(e.at),
+        }),
+        hold_time_seconds: u32::from(p.hold_time),
+        keepalive_seconds: u32::from(p.keepalive),
+        capabilities: p.capabilities.clone(),
+    }
+}
+
+pub fn route_key(r: &EvpnRoute) -> pb::RouteKey {
+    let shown = r.to_string();
+    let (rd, prefix) = match shown.split_once(' ') {
+        Some((rd, prefix)) => (rd.to_string(), prefix.to_string()),
+        None => (String::new(), shown),
+    };
+    let k = match r {
+        EvpnRoute::MacIp(m) => Some(pb::route_key::Key::MacIp(pb::MacIpKey {
+            ethernet_tag: m.ethernet_tag,
+            mac: m.mac.to_string(),
+            ip: m.ip.map(|i| i.to_string()).unwrap_or_default(),
+        })),
+        EvpnRoute::Imet(i) => Some(pb::route_key::Key::Imet(pb::ImetKey {
+            ethernet_tag: i.ethernet_tag,
+            originator_ip: i.originator.to_string(),
+        })),
+        EvpnRoute::IpPrefix(x) => Some(pb::route_key::Key::IpPrefix(pb::IpPrefixKey {
+            ethernet_tag: x.ethernet_tag,
+            prefix: x.prefix.to_string(),
+        })),
+        _ => None,
+    };
+    pb::RouteKey {
+        prefix,
+        rd,
+        route_type: i32::from(r.route_type()),
+        key: k,
+    }
+}
+
+pub fn path(p: &PathView) -> pb::Path {
+    pb::Path {
+        peer: match p.source {
+            PathSource::Local => "local".into(),
+            PathSource::Peer(a) => a.to_string(),
+            PathSource::Unknown => "?".into(),
+        },
+        next_hop: p.next_hop.to_string(),
+        best: p.best,
+        mac_mobility_sequence: p.mobility_seq,
+        sticky: p.sticky,
+        local_pref: p.local_pref,
+        med: p.med,
+        local: p.source == PathSource::Local,
+        route_targets: p.route_targets.iter().map(ToString::to_string).collect(),
+        router_mac: p.router_mac.map(|m| m.to_string()).unwrap_or_default(),
+        as_path: p.as_path.clone(),
+        vni: p.vni,
+        l3_vni: p.l3_vni,
+        ..pb::Path::default()
+    }
+}
+
+pub fn route(r: &RouteView) -> pb::Route {
+    pb::Route {
+        key: Some(route_key(&r.route)),
+        paths: r.paths.iter().map(path).collect(),
+    }
+}
+
+fn loss(r: LossReason) -> pb::LossReason {
+    use pb::LossReason as L;
+    match r {
+        LossReason::Stale => L::Invalid,
+        LossReason::NotSticky => L::Sticky,
+        LossReason::LowerMobilitySequence => L::MobilitySequence,
+        LossReason::NotLocal => L::LocalOrigin,
+        LossReason::LowerLocalPref => L::LocalPref,
+        LossReason::LongerAsPath => L::AsPathLength,
+        LossReason::HigherOrigin => L::Origin,
+        LossReason::HigherMed => L::Med,
+        LossReason::IbgpVsEbgp => L::EbgpOverIbgp,
+        LossReason::LongerClusterList | LossReason::HigherRouterId => L::RouterId,
+        LossReason::HigherPeerAddress | LossReason::Tie => L::PeerAddress,
+    }
+}
+
+pub fn explain(e: &ExplainView) -> pb::ExplainRouteResponse {
+    pb::ExplainRouteResponse {
+        key: Some(route_key(&e.route)),
+        paths: e
+            .paths
+            .iter()
+            .map(|(p, why)| pb::PathVerdict {
+                path: Some(path(p)),
+                reason: why.map_or(pb::LossReason::Unspecified, loss) as i32,
+                detail: match why {
+                    None => "best path".into(),
+                    Some(w) => format!("lost on {w:?}"),
+                },
+            })
+            .collect(),
+    }
+}
+
+pub fn vni(v: &VniView) -> pb::Vni {
+    pb::Vni {
+        vni: v.vni.get(),
+        kind: pb::VniKind::L2 as i32,
+        rd: v.rd.to_string(),
+        import_rts: v
+            .import
+            .iter()
+            .map(|m| match m {
+                evpnd_config::RtMatch::Exact(rt) => rt.to_string(),
+                evpnd_config::RtMatch::LocalAdmin(v) => format!("*:{v}"),
+            })
+            .collect(),
+        export_rts: v.export.iter().map(ToString::to_string).collect(),
+        bridge: v.bridge.clone().unwrap_or_default(),
+        vlan: v.vlan.map_or(0, u32::from),
+        svi: v.svi.clone().unwrap_or_default(),
+        vtep_ip: v.vtep.to_string(),
+        flood_list: v.flood_list.iter().map(ToString::to_string).collect(),
+        vxlan_device: v.vxlan_device.clone(),
+    }
+}
+
+fn origin(o: EntryOrigin) -> pb::EntryOrigin {
+    match o {
+        EntryOrigin::Local => pb::EntryOrigin::Local,
+        EntryOrigin::Remote => pb::EntryOrigin::Remote,
+    }
+}
+
+fn ip_or_empty(ip: Option<std::net::IpAddr>) -> String {
+    ip.map(|i| i.to_string()).unwrap_or_default()
+}
+
+pub fn mac(m: &MacView) -> pb::Mac {
+    pb::Mac {
+        vni: m.vni.get(),
+        mac: m.mac.to_string(),
+        origin: origin(m.origin) as i32,
+        vtep_ip: ip_or_empty(m.vtep),
+        interface: String::new(),
+        sequence: m.seq,
+        sticky: m.sticky,
+        duplicate: m.duplicate,
+    }
+}
+
+pub fn neighbor(n: &NeighborView) -> pb::Neighbor {
+    pb::Neighbor {
+        vni: n.vni.get(),
+        ip: n.ip.to_string(),
+        mac: n.mac.to_string(),
+        origin: origin(n.origin) as i32,
+        vtep_ip: ip_or_empty(n.vtep),
+    }
+}
+
+pub fn vtep(v: &VtepView) -> pb::Vtep {
+    pb::Vtep {
+        ip: v.ip.to_string(),
+        vnis: v.vnis.clone(),
+        macs: v.macs,
+    }
+}
+
+pub fn duplicate(d: &DuplicateView) -> pb::Duplicate {
+    pb::Duplicate {
+        vni: d.vni.get(),
+        mac: d.mac.to_string(),
+        moves: d.moves,
+        last_vtep_ip: ip_or_empty(d.last_vtep),
+        detected_unix_seconds: 0,
+    }
+}
+
+pub fn watch_event(e: &WatchEvent, epoch: Epoch) -> Option<pb::watch_response::Event> {
+    Some(match e {
+        WatchEvent::Peer(p) => pb::watch_response::Event::Peer(pb::PeerEvent {
+            peer: Some(peer(p, epoch)),
+        }),
+        WatchEvent::Route { route: Some(r), .. } => {
+            pb::watch_response::Event::Route(pb::RouteEvent {
+                change: pb::RouteChange::Updated as i32,
+                route: Some(route(r)),
+            })
+        }
+        WatchEvent::Route { key, route: None } => {
+            let n = key_to_nlri(key)?;
+            pb::watch_response::Event::Route(pb::RouteEvent {
+                change: pb::RouteChange::Withdrawn as i32,
+                route: Some(pb::Route {
+                    key: Some(route_key(&n.route)),
+                    paths: Vec::new(),
+                }),
+            })
+        }
+    })
+}
