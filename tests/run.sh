@@ -30,6 +30,25 @@ cargo fmt --all --check
 step "cargo clippy (-D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# ADR 0015: the decision-making crates do no I/O. Their dependency trees
+# (each built alone, as `cargo tree -p` resolves it) hold no async runtime,
+# gRPC/protobuf or netlink crate.
+step "dependency rules: the sans-IO crates pull in no tokio, tonic, prost or netlink"
+for crate in evpnd-wire evpnd-rib evpnd-evpn evpnd-config evpnd-core; do
+    bad=$(cargo tree --locked -p "$crate" -e normal --prefix none |
+        grep -E '^(tokio|tonic|prost|rtnetlink|netlink-)' | sort -u || true)
+    if [ -n "$bad" ]; then
+        echo "error: $crate depends on: $bad (docs/ARCHITECTURE.md, dependency rules)" >&2
+        exit 1
+    fi
+done
+bad=$(cargo tree --locked -p evpnd-session --no-default-features -e normal --prefix none |
+    grep -E '^(tokio|tonic|prost|rtnetlink|netlink-)' | sort -u || true)
+if [ -n "$bad" ]; then
+    echo "error: evpnd-session without its driver depends on: $bad" >&2
+    exit 1
+fi
+
 step "cargo test (unit, property, vectors, kernel, interop)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
