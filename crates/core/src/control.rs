@@ -24,7 +24,8 @@ impl Core {
                 self.update_peer(peer, *neighbor);
                 Ok(Reply::Done)
             }
-            Command::ReloadLocalRoutes => {
+            Command::Reconfigure { config } => {
+                self.cfg = std::sync::Arc::new(*config);
                 let routes = origin::config_routes(&self.cfg);
                 self.set_config_routes(routes);
                 Ok(Reply::Done)

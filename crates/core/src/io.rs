@@ -45,8 +45,9 @@ pub enum Command {
         peer: PeerIndex,
         neighbor: Box<Neighbor>,
     },
-    /// Reload: the configuration's local routes are re-derived.
-    ReloadLocalRoutes,
+    /// Reload: the applied configuration (without the keys that need a
+    /// restart); the configuration's local routes are re-derived from it.
+    Reconfigure { config: Box<evpnd_config::Config> },
     /// A reload was applied (the generation the API reports goes up).
     BumpGeneration,
     /// This run is a graceful restart: defer advertisement (ADR 0011).

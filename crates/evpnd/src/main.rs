@@ -418,9 +418,8 @@ impl Daemon {
             }
         }
         self.publish();
-        if !(d.vnis_added.is_empty() && d.vnis_removed.is_empty() && d.vnis_changed.is_empty()) {
-            let _ = self.input(Input::Command(Command::ReloadLocalRoutes)).await;
-        }
+        let config = Box::new(self.cfg.clone());
+        let _ = self.input(Input::Command(Command::Reconfigure { config })).await;
         info!(
             added = ?d.neighbors_added, removed = ?d.neighbors_removed, reset = ?d.neighbors_reset,
             updated = ?d.neighbors_updated, vnis_added = ?d.vnis_added, vnis_removed = ?d.vnis_removed,
