@@ -26,6 +26,9 @@ impl Core {
             }
             Command::Reconfigure { config } => {
                 self.cfg = std::sync::Arc::new(*config);
+                self.own_addresses = crate::own_addresses(&self.cfg);
+                self.own_addresses
+                    .extend(self.evpn.instances().map(|i| i.vtep));
                 let routes = origin::config_routes(&self.cfg);
                 self.set_config_routes(routes);
                 Ok(Reply::Done)

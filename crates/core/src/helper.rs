@@ -20,6 +20,7 @@ impl Core {
     pub(crate) fn peer_up(&mut self, peer: PeerIndex, n: Negotiated) {
         let now = self.now;
         let stale_routes_time = u64::from(self.cfg.bgp.graceful_restart.stale_routes_time);
+        self.refusals.session_up(peer);
         let Some(slot) = self.peers.get_mut(peer as usize) else {
             return;
         };

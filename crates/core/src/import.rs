@@ -108,6 +108,11 @@ impl Core {
     pub(crate) fn local_event(&mut self, ev: LocalEvent) {
         let now = self.now_secs();
         let synced = ev == LocalEvent::Synced;
+        if let LocalEvent::Vni(v) = &ev
+            && let Some(ip) = v.local_ip
+        {
+            self.own_addresses.insert(ip);
+        }
         self.evpn.local_event(ev, now);
         self.apply(Vec::new());
         if synced && !self.local_synced {

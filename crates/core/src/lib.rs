@@ -34,6 +34,7 @@ pub mod packing;
 mod peer;
 pub mod query;
 pub mod receive;
+pub mod refusal;
 pub mod restart;
 pub mod route;
 pub mod time;
@@ -114,6 +115,28 @@ pub struct Core {
     /// After a restart: advertisement held back (`restart.rs`, ADR 0011).
     deferral: Option<restart::Deferral>,
     outputs: VecDeque<Output>,
+    /// Routes refused, by reason (`refusal.rs`).
+    refusals: refusal::Refusals,
+    /// Our own addresses: a route with one of them as next hop is refused.
+    own_addresses: HashSet<std::net::IpAddr>,
+}
+
+/// The addresses that are ours by configuration: router id, VTEP, update
+/// sources and listen addresses (the kernel's VTEPs are added as reported).
+fn own_addresses(cfg: &Config) -> HashSet<std::net::IpAddr> {
+    let mut own: HashSet<std::net::IpAddr> = [cfg.bgp.router_id, cfg.vtep_ip()]
+        .into_iter()
+        .map(std::net::IpAddr::V4)
+        .collect();
+    own.extend(cfg.neighbor.iter().filter_map(|n| n.update_source));
+    own.extend(
+        cfg.bgp
+            .listen
+            .iter()
+            .map(|a| a.ip())
+            .filter(|ip| !ip.is_unspecified()),
+    );
+    own
 }
 
 impl Core {
@@ -152,7 +175,10 @@ impl Core {
             watching: false,
             deferral: None,
             outputs: VecDeque::new(),
+            refusals: refusal::Refusals::default(),
+            own_addresses: HashSet::new(),
         };
+        core.own_addresses = own_addresses(&core.cfg);
         core.originate_config();
         core
     }

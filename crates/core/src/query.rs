@@ -188,6 +188,7 @@ impl Core {
             remote_macs: remote,
             updates_received: self.updates_in,
             updates_sent: self.updates_out,
+            refused: self.refusals.counts(),
         }
     }
 
@@ -398,11 +399,27 @@ impl Core {
     /// and why each lost.
     pub fn explain(&self, rd: Rd, prefix: &str) -> Option<ExplainView> {
         let wanted = format!("{rd} {prefix}");
-        let k = self
+        let refused = self
+            .refusals
+            .recent()
+            .find(|(k, _)| {
+                crate::packing::key_to_nlri(k).is_some_and(|n| n.route.to_string() == wanted)
+            })
+            .map(|(k, why)| (k.clone(), *why));
+        let in_rib = self
             .rib
             .iter_best()
             .find(|(_, p)| p.attrs.route.to_string() == wanted)
-            .map(|(k, _)| k)?;
+            .map(|(k, _)| k);
+        let Some(k) = in_rib else {
+            // Not in the RIB: a refusal may still explain why.
+            let (k, why) = refused?;
+            return Some(ExplainView {
+                route: crate::packing::key_to_nlri(&k)?.route,
+                paths: Vec::new(),
+                refused: Some(why),
+            });
+        };
         let paths = self.rib.explain(&k);
         let best = paths.first()?.0;
         Some(ExplainView {
@@ -411,6 +428,7 @@ impl Core {
                 .iter()
                 .map(|(p, why)| (self.path_view(&p.attrs, p, why.is_none()), *why))
                 .collect(),
+            refused: refused.filter(|(rk, _)| *rk == k).map(|(_, why)| why),
         })
     }
 

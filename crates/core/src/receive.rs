@@ -15,6 +15,7 @@ use tracing::{debug, warn};
 
 use crate::Core;
 use crate::peer::PeerSlot;
+use crate::refusal::Refusal;
 use crate::route::RouteEntry;
 
 /// LOCAL_PREF assumed when an iBGP UPDATE carries none, and for eBGP.
@@ -75,12 +76,14 @@ impl Core {
         let first_as = u.as_path().and_then(|p| p.first_as());
         let bad_first_as =
             !slot.ibgp && u.mp_reach().is_some() && first_as != Some(slot.cfg.remote_asn);
-        if bad_first_as {
-            warn!(peer = %slot.address(), first_as = ?first_as, remote_asn = slot.cfg.remote_asn,
-                "AS_PATH does not start with the peer's AS: routes treated as withdrawn (RFC 7606 §7.2)");
-        }
-        let withdraw_all = u.verdict() == Some(Action::TreatAsWithdraw) || bad_first_as;
-        let looped = self.is_loop(&u, slot.ibgp);
+        let from = slot.address();
+        let whole = if u.verdict() == Some(Action::TreatAsWithdraw) {
+            Some(Refusal::TreatAsWithdraw)
+        } else if bad_first_as {
+            Some(Refusal::FirstAsMismatch)
+        } else {
+            self.loop_reason(&u)
+        };
         let mut changes = Vec::new();
         if let Some(mp) = u.mp_unreach()
             && let MpNlri::Evpn(routes) = &mp.nlri
@@ -88,6 +91,7 @@ impl Core {
             for r in routes {
                 let key = r.route.key();
                 let path_id = r.path_id.unwrap_or(0);
+                self.refusals.forget(&key);
                 changes.push((key.clone(), self.rib.remove(&key, id, path_id)));
             }
         }
@@ -95,6 +99,7 @@ impl Core {
             && let MpNlri::Evpn(routes) = &mp.nlri
         {
             let next_hop = mp.next_hop.ip();
+            let nh_refusal = self.next_hop_refusal(next_hop);
             let attrs: Vec<PathAttribute> = u
                 .attributes
                 .iter()
@@ -104,18 +109,22 @@ impl Core {
                 .cloned()
                 .collect();
             let attrs = self.interner.intern(attrs);
-            let slot = &self.peers[peer as usize];
             for r in routes {
                 let key = r.route.key();
                 let path_id = r.path_id.unwrap_or(0);
-                match (withdraw_all || looped, next_hop) {
-                    (false, Some(nh)) => {
+                let unknown = matches!(r.route, EvpnRoute::Unknown { .. });
+                let why = whole
+                    .or(unknown.then_some(Refusal::UnknownRouteType))
+                    .or(nh_refusal);
+                match (why, next_hop) {
+                    (None, Some(nh)) => {
+                        self.refusals.forget(&key);
                         let entry = RouteEntry {
                             route: r.route.clone(),
                             next_hop: nh,
                             attrs: Arc::clone(&attrs),
                         };
-                        let rank = rank_for(&entry, &u, slot, &n);
+                        let rank = rank_for(&entry, &u, &self.peers[peer as usize], &n);
                         let path = Path {
                             peer: id,
                             path_id,
@@ -124,7 +133,16 @@ impl Core {
                         };
                         changes.push((key.clone(), self.rib.insert(key, path)));
                     }
-                    _ => changes.push((key.clone(), self.rib.remove(&key, id, path_id))),
+                    (why, _) => {
+                        let why = why.unwrap_or(Refusal::NoNextHop);
+                        self.refusals.record(peer, from, why, key.clone());
+                        // An unknown route type is discarded alone (RFC 7606
+                        // §5.4); every other refusal withdraws what the peer
+                        // had under that key.
+                        if why != Refusal::UnknownRouteType {
+                            changes.push((key.clone(), self.rib.remove(&key, id, path_id)));
+                        }
+                    }
                 }
             }
         }
@@ -171,13 +189,27 @@ impl Core {
         );
     }
 
-    /// RFC 4456 §8 and RFC 4271 §9.1.2: our own routes coming back are ignored.
-    fn is_loop(&self, u: &Update, ibgp: bool) -> bool {
-        if u.originator_id() == Some(self.cfg.bgp.router_id)
-            || u.cluster_list().contains(&self.cfg.cluster_id())
-        {
-            return true;
+    /// RFC 4456 §8 and RFC 4271 §9.1.2: our own routes coming back are
+    /// ignored, from iBGP and eBGP peers alike.
+    fn loop_reason(&self, u: &Update) -> Option<Refusal> {
+        if u.originator_id() == Some(self.cfg.bgp.router_id) {
+            Some(Refusal::OriginatorIsUs)
+        } else if u.cluster_list().contains(&self.cfg.cluster_id()) {
+            Some(Refusal::ClusterLoop)
+        } else if u.as_path().is_some_and(|p| p.contains(self.cfg.asn())) {
+            Some(Refusal::AsPathLoop)
+        } else {
+            None
         }
-        !ibgp && u.as_path().is_some_and(|p| p.contains(self.cfg.asn()))
+    }
+
+    /// A next hop a route must not have: none, unspecified, or ours.
+    fn next_hop_refusal(&self, nh: Option<std::net::IpAddr>) -> Option<Refusal> {
+        match nh {
+            None => Some(Refusal::NoNextHop),
+            Some(ip) if ip.is_unspecified() => Some(Refusal::ZeroNextHop),
+            Some(ip) if self.own_addresses.contains(&ip) => Some(Refusal::OwnNextHop),
+            Some(_) => None,
+        }
     }
 }

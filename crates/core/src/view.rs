@@ -30,6 +30,8 @@ pub struct StatusView {
     pub remote_macs: u64,
     pub updates_received: u64,
     pub updates_sent: u64,
+    /// Routes refused since the start, per reason.
+    pub refused: Vec<(crate::refusal::Refusal, u64)>,
 }
 
 /// Why a session last went down.
@@ -123,6 +125,9 @@ pub struct RoutePageView {
 pub struct ExplainView {
     pub route: EvpnRoute,
     pub paths: Vec<(PathView, Option<LossReason>)>,
+    /// The last time a peer sent this route and it was refused, and why
+    /// (for the most recent refused keys; see `refusal::REMEMBERED`).
+    pub refused: Option<(IpAddr, crate::refusal::Refusal)>,
 }
 
 /// An EVPN instance (one per VNI the kernel has).

@@ -227,20 +227,32 @@ fn loss(r: LossReason) -> pb::LossReason {
 }
 
 pub fn explain(e: &ExplainView) -> pb::ExplainRouteResponse {
+    let mut paths: Vec<pb::PathVerdict> = e
+        .paths
+        .iter()
+        .map(|(p, why)| pb::PathVerdict {
+            path: Some(path(p)),
+            reason: why.map_or(pb::LossReason::Unspecified, loss) as i32,
+            detail: match why {
+                None => "best path".into(),
+                Some(w) => format!("lost on {w:?}"),
+            },
+        })
+        .collect();
+    // A route a peer sent and we refused: shown as an invalid path with why.
+    if let Some((from, why)) = e.refused {
+        paths.push(pb::PathVerdict {
+            path: Some(pb::Path {
+                peer: from.to_string(),
+                ..pb::Path::default()
+            }),
+            reason: pb::LossReason::Invalid as i32,
+            detail: format!("refused: {}", why.describe()),
+        });
+    }
     pb::ExplainRouteResponse {
         key: Some(route_key(&e.route)),
-        paths: e
-            .paths
-            .iter()
-            .map(|(p, why)| pb::PathVerdict {
-                path: Some(path(p)),
-                reason: why.map_or(pb::LossReason::Unspecified, loss) as i32,
-                detail: match why {
-                    None => "best path".into(),
-                    Some(w) => format!("lost on {w:?}"),
-                },
-            })
-            .collect(),
+        paths,
     }
 }
 

@@ -419,7 +419,9 @@ impl Daemon {
         }
         self.publish();
         let config = Box::new(self.cfg.clone());
-        let _ = self.input(Input::Command(Command::Reconfigure { config })).await;
+        let _ = self
+            .input(Input::Command(Command::Reconfigure { config }))
+            .await;
         info!(
             added = ?d.neighbors_added, removed = ?d.neighbors_removed, reset = ?d.neighbors_reset,
             updated = ?d.neighbors_updated, vnis_added = ?d.vnis_added, vnis_removed = ?d.vnis_removed,

@@ -1,0 +1,106 @@
+//! Routes a peer sent that the core does not take, and why: each reason is
+//! counted, logged (once per peer and reason per session, then at debug),
+//! and remembered for the most recent keys so `explain` can say why a route
+//! is missing.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
+
+use evpnd_session::messages::PeerIndex;
+use evpnd_wire::nlri::evpn::EvpnKey;
+use serde::Serialize;
+use tracing::{debug, warn};
+
+/// Why a received route was not taken into the RIB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// A malformed attribute made the UPDATE treat-as-withdraw (RFC 7606).
+    TreatAsWithdraw,
+    /// eBGP: the AS_PATH does not start with the peer's AS (RFC 7606 §7.2).
+    FirstAsMismatch,
+    /// The AS_PATH contains our own AS: a loop (RFC 4271 §9.1.2).
+    AsPathLoop,
+    /// ORIGINATOR_ID is our router id: our own route reflected back (RFC 4456 §8).
+    OriginatorIsUs,
+    /// The CLUSTER_LIST contains our cluster id (RFC 4456 §8).
+    ClusterLoop,
+    /// The MP_REACH next hop is 0.0.0.0 or :: (RFC 4271 §6.3: not a valid
+    /// host address).
+    ZeroNextHop,
+    /// The next hop is one of our own addresses: forwarding to it loops.
+    OwnNextHop,
+    /// The next hop is not an IP address evpnd can use.
+    NoNextHop,
+    /// An EVPN route type evpnd does not know (RFC 7606 §5.4: discarded,
+    /// the other routes of the UPDATE are kept).
+    UnknownRouteType,
+}
+
+impl Refusal {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Refusal::TreatAsWithdraw => "malformed attribute: treat-as-withdraw (RFC 7606)",
+            Refusal::FirstAsMismatch => {
+                "AS_PATH does not start with the peer's AS: treated as withdrawn (RFC 7606 §7.2)"
+            }
+            Refusal::AsPathLoop => "AS_PATH contains our own AS: loop (RFC 4271 §9.1.2)",
+            Refusal::OriginatorIsUs => "ORIGINATOR_ID is our router id: loop (RFC 4456 §8)",
+            Refusal::ClusterLoop => "CLUSTER_LIST contains our cluster id: loop (RFC 4456 §8)",
+            Refusal::ZeroNextHop => "next hop 0.0.0.0 or :: is not a host address",
+            Refusal::OwnNextHop => "next hop is one of our own addresses",
+            Refusal::NoNextHop => "next hop is not an IP address",
+            Refusal::UnknownRouteType => "unknown EVPN route type: discarded (RFC 7606 §5.4)",
+        }
+    }
+}
+
+/// Refused keys remembered for `explain` (oldest forgotten first).
+pub const REMEMBERED: usize = 4096;
+
+#[derive(Default)]
+pub(crate) struct Refusals {
+    counts: HashMap<Refusal, u64>,
+    logged: HashSet<(PeerIndex, Refusal)>,
+    recent: HashMap<EvpnKey, (IpAddr, Refusal)>,
+    order: VecDeque<EvpnKey>,
+}
+
+impl Refusals {
+    pub fn record(&mut self, peer: PeerIndex, from: IpAddr, why: Refusal, key: EvpnKey) {
+        *self.counts.entry(why).or_default() += 1;
+        if self.logged.insert((peer, why)) {
+            warn!(peer = %from, route = ?key, "route refused: {} (further ones from this peer logged at debug)", why.describe());
+        } else {
+            debug!(peer = %from, route = ?key, "route refused: {}", why.describe());
+        }
+        if self.recent.insert(key.clone(), (from, why)).is_none() {
+            self.order.push_back(key);
+            while self.order.len() > REMEMBERED {
+                if let Some(old) = self.order.pop_front() {
+                    self.recent.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// A route of that key was accepted (or withdrawn) since: forget it.
+    pub fn forget(&mut self, key: &EvpnKey) {
+        self.recent.remove(key);
+    }
+
+    /// A peer's session went up again: log its refusals afresh.
+    pub fn session_up(&mut self, peer: PeerIndex) {
+        self.logged.retain(|(p, _)| *p != peer);
+    }
+
+    pub fn counts(&self) -> Vec<(Refusal, u64)> {
+        let mut v: Vec<(Refusal, u64)> = self.counts.iter().map(|(r, n)| (*r, *n)).collect();
+        v.sort();
+        v
+    }
+
+    pub fn recent(&self) -> impl Iterator<Item = (&EvpnKey, &(IpAddr, Refusal))> {
+        self.recent.iter()
+    }
+}
