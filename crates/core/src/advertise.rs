@@ -1,27 +1,32 @@
-//! What each peer is sent: the Adj-RIB-Outs are keyed by the RIB's route ids
-//! and hold only what was sent (ADR 0013). A change marks the route's id in
-//! every established peer's Adj-RIB-Out; what the peer should have is worked
-//! out when it has room for a batch ([`Core::flush`], ADR 0004), from the
-//! best path at that moment (split horizon, reflection, eBGP rewriting).
+//! What each peer is sent. The [`Advertiser`] owns the Adj-RIB-Outs: keyed
+//! by the RIB's route ids, holding only what was sent (ADR 0013). A change
+//! marks the route's id in every established peer's Adj-RIB-Out; what the
+//! peer should have is worked out when it has room for a batch (one batch in
+//! flight per peer, ADR 0004), from the best path at that moment (split
+//! horizon, reflection, eBGP rewriting).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use evpnd_rib::{OutValue, PeerId};
+use evpnd_rib::{AdjOut, OutValue, PeerId, Table};
 use evpnd_session::messages::{PeerCommand, PeerIndex};
-use evpnd_wire::Family;
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnNlri};
 use evpnd_wire::update::Update;
+use evpnd_wire::{Context, Family};
 use tracing::debug;
 
-use crate::export::{self, Side};
+use crate::Core;
+use crate::export::{self, ExportCtx, Side};
 use crate::packing::{key_to_nlri, pack};
+use crate::peer::PeerSlot;
 use crate::route::{AttrSet, RouteEntry};
-use crate::{Core, OUT_CACHE_MAX};
 
 /// Routes re-evaluated per batch (bounded so one peer cannot hog the core).
 const BATCH: usize = 2000;
+
+/// Rewritten attribute sets kept for packing before the cache is cleared.
+const OUT_CACHE_MAX: usize = 65536;
 
 /// An entry of a peer's Adj-RIB-Out: the RIB's own route entry (shared, not
 /// copied: it is most of the per-route memory) and the attributes it gets.
@@ -37,135 +42,162 @@ impl OutValue for OutRoute {
     }
 }
 
-impl Core {
-    /// The best path of `key` changed (or went): every established peer re-evaluates it.
-    pub(crate) fn export(&mut self, key: &EvpnKey) {
-        let Some(id) = self.rib.id(key) else {
-            return;
-        };
-        // Split horizon: the peer the best path came from gets nothing for
-        // it, so unless it holds something from us to take back it is not
-        // even queued (a full table from one client costs the client nothing).
-        let source = self.rib.best_by_id(id).map(|b| b.peer);
-        for (i, slot) in self.peers.iter_mut().enumerate() {
-            if slot.up.is_none()
-                || (source == Some(Self::peer_id(i as PeerIndex))
-                    && slot.out.sent_value(id).is_none())
+/// A peer's sending side while its session is up.
+#[derive(Debug)]
+struct Sending {
+    /// How UPDATEs to it are encoded (4-octet AS, message size, ADD-PATH).
+    ctx: Context,
+    /// End-of-RIB still owed after the initial table.
+    eor_owed: bool,
+    /// A batch is with the session and not yet written.
+    in_flight: bool,
+}
+
+/// One peer's Adj-RIB-Out and sending state.
+#[derive(Default)]
+pub(crate) struct PeerOut {
+    pub adj: AdjOut<OutRoute>,
+    sending: Option<Sending>,
+}
+
+/// The Adj-RIB-Outs of every peer (indexed like the core's peers) and the
+/// cache of rewritten attribute sets.
+pub(crate) struct Advertiser {
+    outs: Vec<PeerOut>,
+    /// Rewritten attribute sets per (incoming set, export kind, source
+    /// router id), so packing can group by pointer. Holds the incoming set
+    /// too, so its address stays unique.
+    cache: HashMap<(usize, u8, Ipv4Addr), (AttrSet, AttrSet)>,
+    cx: ExportCtx,
+    /// UPDATE messages handed to sessions (API counter).
+    pub updates_out: u64,
+}
+
+/// What the advertiser needs to know of the rest of the core for one flush.
+pub(crate) struct World<'a> {
+    pub rib: &'a Table<EvpnKey, RouteEntry>,
+    pub peers: &'a [PeerSlot],
+    pub router_id: Ipv4Addr,
+    /// The kernel's initial state is in: End-of-RIB may go.
+    pub local_synced: bool,
+}
+
+impl Advertiser {
+    pub fn new(cx: ExportCtx, peers: usize) -> Advertiser {
+        Advertiser {
+            outs: (0..peers).map(|_| PeerOut::default()).collect(),
+            cache: HashMap::new(),
+            cx,
+            updates_out: 0,
+        }
+    }
+
+    pub fn add_peer(&mut self) {
+        self.outs.push(PeerOut::default());
+    }
+
+    pub fn peer(&self, peer: PeerIndex) -> Option<&PeerOut> {
+        self.outs.get(peer as usize)
+    }
+
+    /// Routes sent to every peer.
+    pub fn sent_total(&self) -> usize {
+        self.outs.iter().map(|o| o.adj.sent_len()).sum()
+    }
+
+    /// The session came up: everything starts again, End-of-RIB is owed.
+    pub fn session_up(&mut self, peer: PeerIndex, ctx: Context) {
+        if let Some(o) = self.outs.get_mut(peer as usize) {
+            o.adj.clear();
+            o.sending = Some(Sending {
+                ctx,
+                eor_owed: true,
+                in_flight: false,
+            });
+        }
+    }
+
+    pub fn session_down(&mut self, peer: PeerIndex) {
+        if let Some(o) = self.outs.get_mut(peer as usize) {
+            o.adj.clear();
+            o.sending = None;
+        }
+    }
+
+    /// The session wrote the last batch: the next may go.
+    pub fn drained(&mut self, peer: PeerIndex) {
+        if let Some(s) = self
+            .outs
+            .get_mut(peer as usize)
+            .and_then(|o| o.sending.as_mut())
+        {
+            s.in_flight = false;
+        }
+    }
+
+    /// Route refresh or soft reset out: everything the peer has goes again.
+    /// Returns how many routes that is.
+    pub fn requeue_all(&mut self, peer: PeerIndex) -> usize {
+        self.outs.get_mut(peer as usize).map_or(0, |o| {
+            o.adj.requeue_all();
+            o.adj.pending_len()
+        })
+    }
+
+    /// Route id `id` changed; `source` is the peer its best path came from.
+    /// Split horizon: that peer gets nothing for it, so unless it holds
+    /// something from us to take back it is not even queued (a full table
+    /// from one client costs the client nothing).
+    pub fn mark(&mut self, id: u32, source: Option<PeerIndex>) {
+        for (i, o) in self.outs.iter_mut().enumerate() {
+            if o.sending.is_none()
+                || (source == Some(i as PeerIndex) && o.adj.sent_value(id).is_none())
             {
                 continue;
             }
-            slot.out.mark(id);
+            o.adj.mark(id);
         }
     }
 
     /// Every route is re-evaluated for `peer` (session up, settings changed).
-    pub(crate) fn export_all_to(&mut self, peer: PeerIndex) {
-        let Some(slot) = self.peers.get_mut(peer as usize) else {
-            return;
-        };
-        if slot.up.is_none() {
-            return;
-        }
-        for id in self.rib.ids() {
-            slot.out.mark(id);
+    pub fn mark_all(&mut self, peer: PeerIndex, ids: impl Iterator<Item = u32>) {
+        if let Some(o) = self.outs.get_mut(peer as usize)
+            && o.sending.is_some()
+        {
+            for id in ids {
+                o.adj.mark(id);
+            }
         }
     }
 
-    /// What `peer` should have for route id `id` now, if anything.
-    fn wish(&mut self, id: u32, peer: PeerIndex) -> Option<OutRoute> {
-        let b = self.rib.best_by_id(id)?;
-        let slot = self.peers.get(peer as usize)?;
-        slot.up.as_ref()?;
-        let to = Side {
-            ibgp: Some(slot.ibgp),
-            rr_client: slot.cfg.route_reflector_client,
-        };
-        let (from, from_id) = if b.peer == PeerId::LOCAL {
-            (
-                Side {
-                    ibgp: None,
-                    rr_client: false,
-                },
-                self.cfg.bgp.router_id,
-            )
-        } else {
-            if b.peer == Self::peer_id(peer) {
-                return None; // never back to where it came from
-            }
-            let src = self.peers.get((b.peer.0 - 1) as usize)?;
-            let rid = src
-                .negotiated()
-                .map_or(Ipv4Addr::UNSPECIFIED, |n| n.peer_router_id);
-            (
-                Side {
-                    ibgp: Some(src.ibgp),
-                    rr_client: src.cfg.route_reflector_client,
-                },
-                rid,
-            )
-        };
-        if !export::allowed(from, to) {
+    /// The peer's next batch of UPDATEs, if it has room and anything is due
+    /// (End-of-RIB included, once the initial table is out).
+    pub fn flush(&mut self, peer: PeerIndex, w: &World<'_>) -> Option<Vec<Update>> {
+        let o = self.outs.get_mut(peer as usize)?;
+        let s = o.sending.as_ref()?;
+        if s.in_flight {
+            debug!(
+                peer,
+                pending = o.adj.pending_len(),
+                "flush: waiting for the session to drain"
+            );
             return None;
         }
-        let kind = (u8::from(slot.ibgp) << 2)
-            | (u8::from(from.ibgp == Some(true)) << 1)
-            | u8::from(from.ibgp.is_none());
-        // The source's router id is part of the key: two clients sending the
-        // same attributes share one interned set, but reflection adds each
-        // one's own ORIGINATOR_ID.
-        let cache_key = (Arc::as_ptr(&b.attrs.attrs) as usize, kind, from_id);
-        let attrs = match self.out_cache.get(&cache_key) {
-            Some((_, a)) => Arc::clone(a),
-            None => {
-                let a = export::rewrite(&b.attrs.attrs, from, from_id, slot.ibgp, &self.export_cx);
-                if self.out_cache.len() > OUT_CACHE_MAX {
-                    self.out_cache.clear();
-                }
-                self.out_cache
-                    .insert(cache_key, (Arc::clone(&b.attrs.attrs), Arc::clone(&a)));
-                a
-            }
-        };
-        Some(OutRoute {
-            entry: Arc::clone(&b.attrs),
-            attrs,
-        })
-    }
-
-    /// Every peer that has room is sent its pending changes.
-    pub(crate) fn flush_all(&mut self) {
-        for i in 0..self.peers.len() {
-            self.flush(i as PeerIndex);
+        let ctx = s.ctx.clone();
+        let (cache, cx) = (&mut self.cache, &self.cx);
+        let mut wish = |id| wish(id, peer, w, cache, cx);
+        // Batches that turn out empty (split horizon, unchanged) do not end
+        // the flush.
+        let mut batch = o.adj.take_batch(BATCH, &mut wish);
+        while batch.is_empty() && o.adj.pending_len() > 0 {
+            batch = o.adj.take_batch(BATCH, &mut wish);
         }
-    }
-
-    /// Sends the peer's pending changes as packed UPDATEs if it has room.
-    pub(crate) fn flush(&mut self, peer: PeerIndex) {
-        if self.deferring() {
-            // Restarting: the Adj-RIB-Out fills, nothing is sent (restart.rs).
-            return;
-        }
-        let Some(slot) = self.peers.get_mut(peer as usize) else {
-            return;
-        };
-        let Some(up) = slot.up.as_ref() else { return };
-        if up.in_flight {
-            debug!(peer = %slot.cfg.address.get_ref(), pending = slot.out.pending_len(), "flush: waiting for the session to drain");
-            return;
-        }
-        let ctx = up.negotiated.tx_context();
-        // The Adj-RIB-Out is moved out while the wishes are worked out
-        // (they need the rest of the core); batches that turn out empty
-        // (split horizon, unchanged) do not end the flush.
-        let mut out = std::mem::take(&mut slot.out);
-        let mut batch = out.take_batch(BATCH, |id| self.wish(id, peer));
-        while batch.is_empty() && out.pending_len() > 0 {
-            batch = out.take_batch(BATCH, |id| self.wish(id, peer));
-        }
-        let local_synced = self.local_synced;
-        let slot = &mut self.peers[peer as usize];
-        slot.out = out;
-        debug!(peer = %slot.cfg.address.get_ref(), announce = batch.announce.len(), withdraw = batch.withdraw.len(), "flush");
+        debug!(
+            peer,
+            announce = batch.announce.len(),
+            withdraw = batch.withdraw.len(),
+            "flush"
+        );
         let mut updates = Vec::new();
         if !batch.withdraw.is_empty() {
             // A withdrawal needs only the key fields.
@@ -192,21 +224,127 @@ impl Core {
                 Update::evpn_reach(nh, r, (*attrs).clone())
             }));
         }
-        let Some(up) = slot.up.as_mut() else { return };
+        let pending = o.adj.pending_len();
+        let s = o.sending.as_mut()?;
         if updates.is_empty() {
             // End-of-RIB only once the kernel's MACs and VNIs are in: sent
             // earlier, it would make a graceful-restart helper sweep our
             // routes that are about to be re-advertised (RFC 4724 §4.1).
-            if up.eor_owed && slot.out.pending_len() == 0 && local_synced {
-                up.eor_owed = false;
-                up.in_flight = true;
-                let updates = vec![Update::end_of_rib(Family::L2VPN_EVPN)];
-                self.send(peer, PeerCommand::Send { updates });
+            if !(s.eor_owed && pending == 0 && w.local_synced) {
+                return None;
             }
+            s.eor_owed = false;
+            updates.push(Update::end_of_rib(Family::L2VPN_EVPN));
+        } else {
+            self.updates_out += updates.len() as u64;
+        }
+        s.in_flight = true;
+        Some(updates)
+    }
+}
+
+/// What `peer` should have for route id `id` now, if anything.
+fn wish(
+    id: u32,
+    peer: PeerIndex,
+    w: &World<'_>,
+    cache: &mut HashMap<(usize, u8, Ipv4Addr), (AttrSet, AttrSet)>,
+    cx: &ExportCtx,
+) -> Option<OutRoute> {
+    let b = w.rib.best_by_id(id)?;
+    let slot = w.peers.get(peer as usize)?;
+    slot.up.as_ref()?;
+    let to = Side {
+        ibgp: Some(slot.ibgp),
+        rr_client: slot.cfg.route_reflector_client,
+    };
+    let (from, from_id) = if b.peer == PeerId::LOCAL {
+        let local = Side {
+            ibgp: None,
+            rr_client: false,
+        };
+        (local, w.router_id)
+    } else {
+        if b.peer == Core::peer_id(peer) {
+            return None; // never back to where it came from
+        }
+        let src = w.peers.get((b.peer.0 - 1) as usize)?;
+        let rid = src
+            .negotiated()
+            .map_or(Ipv4Addr::UNSPECIFIED, |n| n.peer_router_id);
+        let side = Side {
+            ibgp: Some(src.ibgp),
+            rr_client: src.cfg.route_reflector_client,
+        };
+        (side, rid)
+    };
+    if !export::allowed(from, to) {
+        return None;
+    }
+    let kind = (u8::from(slot.ibgp) << 2)
+        | (u8::from(from.ibgp == Some(true)) << 1)
+        | u8::from(from.ibgp.is_none());
+    // The source's router id is part of the key: two clients sending the
+    // same attributes share one interned set, but reflection adds each
+    // one's own ORIGINATOR_ID.
+    let cache_key = (Arc::as_ptr(&b.attrs.attrs) as usize, kind, from_id);
+    let attrs = match cache.get(&cache_key) {
+        Some((_, a)) => Arc::clone(a),
+        None => {
+            let a = export::rewrite(&b.attrs.attrs, from, from_id, slot.ibgp, cx);
+            if cache.len() > OUT_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(cache_key, (Arc::clone(&b.attrs.attrs), Arc::clone(&a)));
+            a
+        }
+    };
+    Some(OutRoute {
+        entry: Arc::clone(&b.attrs),
+        attrs,
+    })
+}
+
+impl Core {
+    /// The best path of `key` changed (or went): every established peer re-evaluates it.
+    pub(crate) fn export(&mut self, key: &EvpnKey) {
+        let Some(id) = self.rib.id(key) else {
+            return;
+        };
+        let source = self
+            .rib
+            .best_by_id(id)
+            .filter(|b| b.peer != PeerId::LOCAL)
+            .map(|b| b.peer.0 - 1);
+        self.advertiser.mark(id, source);
+    }
+
+    /// Every route is re-evaluated for `peer` (session up, settings changed).
+    pub(crate) fn export_all_to(&mut self, peer: PeerIndex) {
+        self.advertiser.mark_all(peer, self.rib.ids());
+    }
+
+    /// Every peer that has room is sent its pending changes.
+    pub(crate) fn flush_all(&mut self) {
+        for i in 0..self.peers.len() {
+            self.flush(i as PeerIndex);
+        }
+    }
+
+    /// Sends the peer's pending changes as packed UPDATEs if it has room.
+    pub(crate) fn flush(&mut self, peer: PeerIndex) {
+        if self.deferring() {
+            // Restarting: the Adj-RIB-Out fills, nothing is sent (restart.rs).
             return;
         }
-        up.in_flight = true;
-        self.updates_out += updates.len() as u64;
-        self.send(peer, PeerCommand::Send { updates });
+        let w = World {
+            rib: &self.rib,
+            peers: &self.peers,
+            router_id: self.cfg.bgp.router_id,
+            local_synced: self.local_synced,
+        };
+        if let Some(updates) = self.advertiser.flush(peer, &w) {
+            self.send(peer, PeerCommand::Send { updates });
+        }
     }
 }

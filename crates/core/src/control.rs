@@ -59,7 +59,7 @@ impl Core {
                 if self.peers[i].up.is_none() {
                     return Err(CoreError::NotEstablished(address));
                 }
-                self.peers[i].out.requeue_all();
+                self.advertiser.requeue_all(i as PeerIndex);
                 self.flush(i as PeerIndex);
                 Ok(Reply::Done)
             }
@@ -91,6 +91,7 @@ impl Core {
 
     fn add_peer(&mut self, n: Neighbor) -> PeerIndex {
         self.peers.push(PeerSlot::new(n, self.cfg.asn()));
+        self.advertiser.add_peer();
         (self.peers.len() - 1) as PeerIndex
     }
 

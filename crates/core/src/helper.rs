@@ -42,14 +42,12 @@ impl Core {
                 .iter()
                 .any(|(f, fwd)| *f == Family::L2VPN_EVPN && *fwd)
         });
+        let ctx = n.tx_context();
         slot.up = Some(Up {
             negotiated: n,
             since: now,
-            eor_owed: true,
-            in_flight: false,
         });
         slot.over_limit = false;
-        slot.out.clear();
         if slot.eor == EorSeen::ThisSession {
             slot.eor = EorSeen::Earlier;
         }
@@ -65,6 +63,7 @@ impl Core {
                 until: now + std::time::Duration::from_secs(stale_routes_time),
             };
         }
+        self.advertiser.session_up(peer, ctx);
         self.apply(dropped);
         self.export_all_to(peer);
         self.flush(peer);
@@ -102,7 +101,7 @@ impl Core {
             notification,
             at: now,
         });
-        slot.out.clear();
+        self.advertiser.session_down(peer);
         let id = Self::peer_id(peer);
         let changes = if keep_routes {
             self.rib.mark_stale(id)
@@ -148,12 +147,13 @@ impl Core {
 
     /// ROUTE-REFRESH request: the peer's Adj-RIB-Out goes out again.
     pub(crate) fn route_refresh(&mut self, peer: PeerIndex, family: Family, subtype: u8) {
-        if let Some(p) = self.peers.get_mut(peer as usize)
+        if let Some(p) = self.peers.get(peer as usize)
             && family == Family::L2VPN_EVPN
             && subtype == REFRESH_REQUEST
         {
-            p.out.requeue_all();
-            info!(peer = %p.address(), routes = p.out.pending_len(), "route refresh: re-sending the Adj-RIB-Out");
+            let address = p.address();
+            let routes = self.advertiser.requeue_all(peer);
+            info!(peer = %address, routes, "route refresh: re-sending the Adj-RIB-Out");
         }
         self.flush(peer);
     }

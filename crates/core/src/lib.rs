@@ -41,7 +41,7 @@ pub mod time;
 pub mod view;
 pub mod watch;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,19 +75,13 @@ pub mod path_id {
 /// before it sweeps what the previous run left and BGP did not re-confirm.
 pub const CONVERGE_DEADLINE: Duration = Duration::from_secs(120);
 
-/// Rewritten attribute sets kept for packing before the cache is cleared.
-const OUT_CACHE_MAX: usize = 65536;
-
 pub struct Core {
     cfg: Arc<Config>,
     peers: Vec<PeerSlot>,
     rib: Table<EvpnKey, RouteEntry>,
     interner: Interner<Vec<PathAttribute>>,
-    export_cx: ExportCtx,
-    /// Rewritten attribute sets per (incoming set, export kind, source
-    /// router id), so packing can group by pointer. Holds the incoming set
-    /// too, so its address stays unique.
-    out_cache: HashMap<(usize, u8, Ipv4Addr), (AttrSet, AttrSet)>,
+    /// The Adj-RIB-Outs and what each peer is owed.
+    advertiser: advertise::Advertiser,
     /// The EVPN domain: kernel-learned instances, import, mobility.
     evpn: Evpn,
     /// Desired dataplane changes not yet taken by the kernel side.
@@ -107,7 +101,6 @@ pub struct Core {
     sorted_keys: std::cell::RefCell<Option<(u64, Arc<Vec<EvpnKey>>)>>,
     /// UPDATE messages received / sent (API counters).
     updates_in: u64,
-    updates_out: u64,
     /// Routes added over the API (path id [`path_id::API`]).
     api_originated: HashSet<EvpnKey>,
     /// Someone watches: route and peer changes become [`Output::Watch`].
@@ -148,11 +141,12 @@ impl Core {
             cluster_id: cfg.cluster_id(),
         };
         let asn = cfg.asn();
-        let peers = cfg
+        let peers: Vec<PeerSlot> = cfg
             .neighbor
             .iter()
             .map(|n| PeerSlot::new(n.clone(), asn))
             .collect();
+        let export_cx = advertise::Advertiser::new(export_cx, peers.len());
         let mut core = Core {
             evpn: Evpn::new(Arc::clone(&cfg)),
             converged: !cfg.evpn.learn_from_kernel,
@@ -161,8 +155,7 @@ impl Core {
             peers,
             rib: Table::new(),
             interner: Interner::new(),
-            export_cx,
-            out_cache: HashMap::new(),
+            advertiser: export_cx,
             dataplane: Vec::new(),
             started: now,
             now,
@@ -171,7 +164,6 @@ impl Core {
             sorted_keys: std::cell::RefCell::new(None),
             api_originated: HashSet::new(),
             updates_in: 0,
-            updates_out: 0,
             watching: false,
             deferral: None,
             outputs: VecDeque::new(),
@@ -270,13 +262,7 @@ impl Core {
                 }
             }
             PeerEvent::Drained { peer } => {
-                if let Some(u) = self
-                    .peers
-                    .get_mut(peer as usize)
-                    .and_then(|p| p.up.as_mut())
-                {
-                    u.in_flight = false;
-                }
+                self.advertiser.drained(peer);
                 self.flush(peer);
             }
         }

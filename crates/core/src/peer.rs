@@ -1,12 +1,11 @@
 //! Per-peer state: the configured neighbour, its session as the core sees
-//! it, graceful-restart phases and what it was sent (its Adj-RIB-Out).
+//! it and its graceful-restart phases. What it was sent is the
+//! advertiser's (`advertise.rs`).
 
 use evpnd_config::Neighbor;
-use evpnd_rib::AdjOut;
 use evpnd_session::fsm::State;
 use evpnd_session::negotiate::Negotiated;
 
-use crate::advertise::OutRoute;
 use crate::time::Time;
 use crate::view::PeerErrorView;
 
@@ -15,10 +14,6 @@ use crate::view::PeerErrorView;
 pub(crate) struct Up {
     pub negotiated: Negotiated,
     pub since: Time,
-    /// End-of-RIB still owed after the initial table.
-    pub eor_owed: bool,
-    /// A batch is with the session and not yet written (ADR 0004).
-    pub in_flight: bool,
 }
 
 /// Graceful restart helper (RFC 4724 §4.2): the peer's routes kept as stale.
@@ -58,8 +53,6 @@ pub(crate) struct PeerSlot {
     pub cfg: Neighbor,
     pub ibgp: bool,
     pub up: Option<Up>,
-    /// What the peer was sent, by route id, and which ids to re-evaluate.
-    pub out: AdjOut<OutRoute>,
     pub stale: Stale,
     pub eor: EorSeen,
     /// max-prefix already tripped for this session.
@@ -78,7 +71,6 @@ impl PeerSlot {
             ibgp: cfg.remote_asn == local_asn,
             cfg,
             up: None,
-            out: AdjOut::new(),
             stale: Stale::None,
             eor: EorSeen::Never,
             over_limit: false,

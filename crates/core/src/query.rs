@@ -182,12 +182,12 @@ impl Core {
             peers_established: live.clone().filter(|p| p.up.is_some()).count() as u32,
             loc_rib_routes: self.rib.len() as u64,
             adj_rib_in_paths: self.rib.path_count() as u64,
-            adj_rib_out_routes: live.map(|p| p.out.sent_len() as u64).sum(),
+            adj_rib_out_routes: self.advertiser.sent_total() as u64,
             vnis: self.evpn.instances().count() as u32,
             local_macs: local,
             remote_macs: remote,
             updates_received: self.updates_in,
-            updates_sent: self.updates_out,
+            updates_sent: self.advertiser.updates_out,
             refused: self.refusals.counts(),
         }
     }
@@ -243,7 +243,10 @@ impl Core {
             family: Family::L2VPN_EVPN,
             received,
             accepted: received,
-            advertised: p.out.sent_len() as u64,
+            advertised: self
+                .advertiser
+                .peer(i as u32)
+                .map_or(0, |o| o.adj.sent_len() as u64),
             last_error: p.last_error.clone(),
             hold_time: 0,
             keepalive: 0,
@@ -369,12 +372,15 @@ impl Core {
         keep: Keep<'_>,
     ) -> RoutePageView {
         let mut page = Page::new(after.cloned(), limit);
-        for s in self.peers.iter().filter(|s| !s.removed) {
+        for (i, s) in self.peers.iter().enumerate().filter(|(_, s)| !s.removed) {
             let addr = s.address();
             if peer.is_some_and(|p| p != addr) {
                 continue;
             }
-            for (_, o) in s.out.sent() {
+            let Some(out) = self.advertiser.peer(i as u32) else {
+                continue;
+            };
+            for (_, o) in out.adj.sent() {
                 let k = o.entry.route.key();
                 let Some(best) = self.rib.best(&k) else {
                     continue;
