@@ -3,8 +3,8 @@
 
 use std::net::IpAddr;
 
-use evpnd_config::{Config, RtMatch, auto_rd};
 use crate::VniInfo;
+use evpnd_config::{Config, RtMatch, auto_rd};
 use evpnd_wire::{Rd, RouteTarget, Vni};
 use serde::Serialize;
 

@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use evpnd_config::{Config, Freeze};
 pub use dataplane::{DesiredChange, LocalEvent, VniInfo};
+use evpnd_config::{Config, Freeze};
 use evpnd_wire::attr::PathAttribute;
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
 use evpnd_wire::{MacAddr, RouteTarget, Vni};

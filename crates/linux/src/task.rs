@@ -222,7 +222,7 @@ fn subscribe() -> Result<Notifications, Error> {
         warn!("netlink notification buffer: {e}");
     }
     crate::sockopt::force_rx_buf(sock.as_raw_fd(), NOTIFY_BUFFER);
-    if let Err(e) = crate::sockopt::drop_vxlan_echoes(sock.as_raw_fd()) {
+    if let Err(e) = crate::sockopt::drop_own_echoes(sock.as_raw_fd()) {
         warn!("netlink notification filter: {e}");
     }
     tokio::spawn(conn);
