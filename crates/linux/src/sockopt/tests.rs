@@ -216,6 +216,12 @@ fn the_filter_drops_every_echo_of_ours_and_nothing_else() {
             .map(|n| (n.kind, n.family, n.ifindex))
             .collect();
         let (d1, br, vx) = (ifindex(c"d1"), ifindex(c"br0"), ifindex(c"vx1"));
+        assert!(
+            theirs
+                .iter()
+                .all(|n| n.flags & 0x10 == 0 && n.protocol != Some(crate::PROTOCOL)),
+            "{theirs:?}"
+        );
         for want in [(28, 7, d1), (28, 2, br), (28, 7, vx), (29, 2, br)] {
             assert!(seen.contains(&want), "{want:?} missing from {theirs:?}");
         }
