@@ -7,11 +7,13 @@
 //! ([`reconcile`]).
 
 mod batch;
+mod dumps;
 pub mod kernel;
 pub mod layout;
 pub mod ledger;
 pub mod program;
 pub mod reconcile;
+pub mod repair;
 mod sockopt;
 mod task;
 

@@ -32,6 +32,14 @@ pub fn force_rx_buf(fd: RawFd, size: usize) {
     }
 }
 
+/// `NETLINK_GET_STRICT_CHK`: the kernel checks dump requests strictly, and
+/// only then honours the filters in them (an FDB dump's `ndm_ifindex`).
+pub fn strict_dumps(fd: RawFd) -> std::io::Result<()> {
+    const SOL_NETLINK: libc::c_int = 270;
+    const NETLINK_GET_STRICT_CHK: libc::c_int = 12;
+    set(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &1i32.to_ne_bytes())
+}
+
 /// A blocking receive gives up after `t` (EAGAIN).
 pub fn recv_timeout(fd: RawFd, t: Duration) -> std::io::Result<()> {
     let tv = libc::timeval {
