@@ -16,6 +16,7 @@ pub mod reconcile;
 pub mod repair;
 mod sockopt;
 mod task;
+pub mod warnings;
 
 /// The dataplane model is the EVPN domain's (`evpnd_evpn::dataplane`).
 pub use evpnd_evpn::dataplane::{DesiredChange, LocalEvent, VniInfo};

@@ -8,7 +8,7 @@
 //! devices re-read a few at a time, paced by `crate::repair`, while writes
 //! go on (`crate::dumps`, `crate::reconcile::scan`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use std::os::fd::AsRawFd;
@@ -173,7 +173,7 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                     batch,
                     links: HashMap::new(),
                     layout: Layout::default(),
-                    device_warnings: HashSet::new(),
+                    setup_warnings: crate::warnings::Debounce::default(),
                     early_ports: HashMap::new(),
                     local_macs: HashMap::new(),
                     local_neigh: HashMap::new(),
@@ -308,9 +308,8 @@ struct Task {
     layout: Layout,
     /// AF_BRIDGE port messages that came before their link's own message.
     early_ports: HashMap<u32, PortVlans>,
-    /// Warnings about devices with no VNI, as last reported (each is
-    /// reported when it first appears, not on every link change).
-    device_warnings: HashSet<String>,
+    /// Setup warnings (of VNIs and devices), reported once they held.
+    setup_warnings: crate::warnings::Debounce,
     /// Local MACs reported (so a move off the access port is reported too).
     local_macs: HashMap<(Vni, MacAddr), bool>,
     local_neigh: HashMap<(Vni, std::net::IpAddr), MacAddr>,
@@ -591,30 +590,20 @@ impl Task {
                 self.rec.vni_present(vni, true);
                 if new {
                     info!(%vni, device = %info.vxlan_name, bridge = ?info.bridge_name, vlan = ?info.vlan, local = ?info.local_ip, "VNI found");
-                    for (wv, what) in warnings.iter().filter(|(w, _)| *w == Some(vni)) {
-                        self.emit(LocalEvent::Warning {
-                            vni: *wv,
-                            what: what.clone(),
-                        })
-                        .await;
-                    }
                 }
                 self.emit(LocalEvent::Vni(info)).await;
             }
         }
-        let device: HashSet<String> = warnings
-            .into_iter()
-            .filter(|(w, _)| w.is_none())
-            .map(|(_, what)| what)
-            .collect();
-        for what in device.difference(&self.device_warnings) {
-            self.emit(LocalEvent::Warning {
-                vni: None,
-                what: what.clone(),
-            })
-            .await;
+        // Reported once they have held a moment (`crate::warnings`).
+        let now = self.now_ms();
+        self.setup_warnings.update(now, warnings);
+    }
+
+    /// The setup warnings that have held long enough, to the core.
+    async fn report_warnings(&mut self) {
+        for (vni, what) in self.setup_warnings.due(self.now_ms()) {
+            self.emit(LocalEvent::Warning { vni, what }).await;
         }
-        self.device_warnings = device;
     }
 
     /// A neighbour message: from a scan's dump (`scan`) or a notification.
@@ -890,6 +879,10 @@ impl Task {
         // else, so writes go on while it runs.
         let mut scan: Option<ScanStream> = None;
         loop {
+            let warn_at = self
+                .setup_warnings
+                .next_due()
+                .map(|ms| self.started + Duration::from_millis(ms));
             let repair_at = self
                 .repair
                 .wake_at()
@@ -948,6 +941,7 @@ impl Task {
                     }
                 }
                 _ = sleep_until_some(repair_at) => {}
+                _ = sleep_until_some(warn_at) => self.report_warnings().await,
                 _ = retry.tick(), if self.rec.next_retry().is_some() => {}
                 _ = status.tick() => self.publish(),
             }
