@@ -52,80 +52,116 @@ impl What {
     }
 }
 
-/// One remote best path: where it is imported, its route targets, what it
-/// gives the dataplane.
+/// One remote best path: its route targets, what it gives the dataplane.
+/// Where it is imported is its route-target set's ([`Routes::vnis`]).
 #[derive(Debug)]
 pub struct Stored {
-    /// The VNIs it is imported into (none: held for a VNI that may come).
-    pub vnis: Vec<Vni>,
     pub rts: Arc<[RouteTarget]>,
     pub what: What,
+}
+
+/// The routes carrying one set of route targets, and the VNIs that set is
+/// imported into (the same for all of them).
+#[derive(Debug, Default)]
+struct RtSet {
+    vnis: Vec<Vni>,
+    keys: HashSet<EvpnKey>,
 }
 
 #[derive(Debug, Default)]
 pub struct Routes {
     routes: HashMap<EvpnKey, Stored>,
-    by_rts: HashMap<Arc<[RouteTarget]>, HashSet<EvpnKey>>,
+    sets: HashMap<Arc<[RouteTarget]>, RtSet>,
 }
 
 impl Routes {
     /// The shared copy of a set of route targets.
     pub fn intern(&self, rts: &[RouteTarget]) -> Arc<[RouteTarget]> {
-        match self.by_rts.get_key_value(rts) {
+        match self.sets.get_key_value(rts) {
             Some((k, _)) => Arc::clone(k),
             None => Arc::from(rts),
         }
     }
 
-    /// The VNIs the routes of this RT set are imported into, when the set
-    /// has routes already (they all share them).
-    pub fn vnis_of_set(&self, rts: &[RouteTarget]) -> Option<Vec<Vni>> {
-        let key = self.by_rts.get(rts)?.iter().next()?;
-        self.routes.get(key).map(|s| s.vnis.clone())
+    /// The VNIs routes with these route targets are imported into, when
+    /// such routes are held (`None`: none are, the caller finds out).
+    pub fn vnis(&self, rts: &[RouteTarget]) -> Option<&[Vni]> {
+        self.sets.get(rts).map(|s| s.vnis.as_slice())
     }
 
     pub fn get(&self, key: &EvpnKey) -> Option<&Stored> {
         self.routes.get(key)
     }
 
-    pub fn get_mut(&mut self, key: &EvpnKey) -> Option<&mut Stored> {
-        self.routes.get_mut(key)
-    }
-
-    pub fn insert(&mut self, key: EvpnKey, s: Stored) {
-        let old = self.remove(&key);
-        debug_assert!(old.is_none(), "removed by the caller first");
-        self.by_rts
+    /// Holds a route (not held before) whose set is imported into `vnis`
+    /// (used when the set is new).
+    pub fn insert(&mut self, key: EvpnKey, s: Stored, vnis: Vec<Vni>) {
+        let set = self
+            .sets
             .entry(Arc::clone(&s.rts))
-            .or_default()
-            .insert(key.clone());
+            .or_insert_with(|| RtSet {
+                vnis,
+                keys: HashSet::new(),
+            });
+        set.keys.insert(key.clone());
         self.routes.insert(key, s);
     }
 
-    pub fn remove(&mut self, key: &EvpnKey) -> Option<Stored> {
+    /// Forgets a route; with the VNIs it was imported into.
+    pub fn remove(&mut self, key: &EvpnKey) -> Option<(Stored, Vec<Vni>)> {
         let s = self.routes.remove(key)?;
-        if let Some(keys) = self.by_rts.get_mut(&s.rts) {
-            keys.remove(key);
-            if keys.is_empty() {
-                self.by_rts.remove(&s.rts);
+        let mut vnis = Vec::new();
+        if let Some(set) = self.sets.get_mut(&s.rts) {
+            set.keys.remove(key);
+            vnis = set.vnis.clone();
+            if set.keys.is_empty() {
+                self.sets.remove(&s.rts);
             }
         }
-        Some(s)
+        Some((s, vnis))
     }
 
-    /// The routes whose route-target set `imports` accepts: only the sets
-    /// are tested, not the routes.
-    pub fn matching(&self, imports: impl Fn(&[RouteTarget]) -> bool) -> Vec<EvpnKey> {
-        self.by_rts
+    /// The sets `imports` accepts: only the sets are tested, not routes.
+    pub fn sets_matching(
+        &self,
+        imports: impl Fn(&[RouteTarget]) -> bool,
+    ) -> Vec<Arc<[RouteTarget]>> {
+        self.sets
+            .keys()
+            .filter(|rts| imports(rts))
+            .cloned()
+            .collect()
+    }
+
+    /// The set is imported into `vni` too (or, `present` false, no longer):
+    /// the routes it concerns, when that changed anything.
+    pub fn set_vni(
+        &mut self,
+        rts: &[RouteTarget],
+        vni: Vni,
+        present: bool,
+    ) -> Vec<(EvpnKey, What)> {
+        let Some(set) = self.sets.get_mut(rts) else {
+            return Vec::new();
+        };
+        let had = set.vnis.contains(&vni);
+        if had == present {
+            return Vec::new();
+        }
+        if present {
+            set.vnis.push(vni);
+        } else {
+            set.vnis.retain(|v| *v != vni);
+        }
+        set.keys
             .iter()
-            .filter(|(rts, _)| imports(rts))
-            .flat_map(|(_, keys)| keys.iter().cloned())
+            .filter_map(|k| self.routes.get(k).map(|s| (k.clone(), s.what)))
             .collect()
     }
 
     pub fn clear(&mut self) {
         self.routes = HashMap::new();
-        self.by_rts = HashMap::new();
+        self.sets = HashMap::new();
     }
 
     pub fn len(&self) -> usize {

@@ -256,16 +256,10 @@ impl Evpn {
                 self.out.push(Output::Reimport);
             } else {
                 // Only the routes of the RT sets this instance imports.
-                for key in self.routes.matching(|rts| inst.imports(rts)) {
-                    let Some(s) = self.routes.get_mut(&key) else {
-                        continue;
-                    };
-                    if s.vnis.contains(&vni) {
-                        continue;
+                for set in self.routes.sets_matching(|rts| inst.imports(rts)) {
+                    for (key, what) in self.routes.set_vni(&set, vni, true) {
+                        self.apply(vni, &key, &what, now);
                     }
-                    s.vnis.push(vni);
-                    let what = s.what;
-                    self.apply(vni, &key, &what, now);
                 }
             }
         }
@@ -292,14 +286,8 @@ impl Evpn {
         }
         // Un-import this VNI's routes (found by route target); the kernel
         // device is gone, so the desired entries go too.
-        for key in self.routes.matching(|rts| inst.imports(rts)) {
-            let Some(s) = self.routes.get_mut(&key) else {
-                continue;
-            };
-            let before = s.vnis.len();
-            s.vnis.retain(|v| *v != vni);
-            if s.vnis.len() != before {
-                let what = s.what;
+        for set in self.routes.sets_matching(|rts| inst.imports(rts)) {
+            for (key, what) in self.routes.set_vni(&set, vni, false) {
                 self.unapply(vni, &key, &what, now);
             }
         }
@@ -322,16 +310,16 @@ impl Evpn {
         {
             return; // handed over again unchanged (a re-import): nothing to do
         }
-        if let Some(old) = self.routes.remove(key) {
-            for vni in &old.vnis {
+        if let Some((old, vnis)) = self.routes.remove(key) {
+            for vni in &vnis {
                 self.unapply(*vni, key, &old.what, now);
             }
         }
         let Some((what, rts)) = new else { return };
         let rts = self.routes.intern(&rts);
         // Routes of one RT set are imported into the same VNIs.
-        let vnis: Vec<Vni> = match self.routes.vnis_of_set(&rts) {
-            Some(v) => v,
+        let vnis: Vec<Vni> = match self.routes.vnis(&rts) {
+            Some(v) => v.to_vec(),
             None => self
                 .instances
                 .values()
@@ -342,7 +330,7 @@ impl Evpn {
         for vni in &vnis {
             self.apply(*vni, key, &what, now);
         }
-        self.routes.insert(key.clone(), Stored { vnis, rts, what });
+        self.routes.insert(key.clone(), Stored { rts, what }, vnis);
     }
 
     fn apply(&mut self, vni: Vni, key: &EvpnKey, what: &What, now: u64) {
