@@ -1,6 +1,7 @@
-//! `fdb-watch N`: prints the wall-clock time (`done_unix=S.NNN`) at which
-//! the N-th distinct remote MAC (a VXLAN `self` FDB entry with a
-//! destination) appeared, from netlink notifications — no dump, which would
+//! `fdb-watch N [gone]`: prints the wall-clock time (`done_unix=S.NNN`) at
+//! which the N-th distinct remote MAC (a VXLAN `self` FDB entry with a
+//! destination, on any VXLAN device) appeared — or, with `gone`, was
+//! deleted — from netlink notifications — no dump, which would
 //! hold the RTNL lock and slow down the writer being measured. A 256 MB
 //! receive buffer (SO_RCVBUFFORCE, root) keeps notifications from being
 //! lost; if they are, it says so and exits 1.
@@ -21,10 +22,11 @@ async fn main() -> std::process::ExitCode {
     let want: usize = match std::env::args().nth(1).map(|a| a.parse()) {
         Some(Ok(n)) => n,
         _ => {
-            eprintln!("usage: fdb-watch N");
+            eprintln!("usage: fdb-watch N [gone]");
             return std::process::ExitCode::from(2);
         }
     };
+    let gone = std::env::args().nth(2).is_some_and(|a| a == "gone");
     let (mut conn, _, mut msgs) =
         match rtnetlink::new_multicast_connection(&[MulticastGroup::Neigh]) {
             Ok(c) => c,
@@ -49,7 +51,13 @@ async fn main() -> std::process::ExitCode {
     println!("ready");
     let mut seen = HashSet::new();
     while let Some((m, _)) = msgs.next().await {
-        if let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewNeighbour(n)) = m.payload {
+        let n = match m.payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewNeighbour(n)) if !gone => n,
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelNeighbour(n)) if gone => n,
+            NetlinkPayload::Overrun(_) => break,
+            _ => continue,
+        };
+        {
             let n = parse_neigh(&n);
             if n.flags.contains(NeighbourFlags::Own)
                 && n.dst.is_some()

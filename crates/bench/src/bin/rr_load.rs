@@ -9,17 +9,22 @@
 //! UPDATEs it is sent. Prints one line: `routes=N seconds=S`. Exit 1 on a
 //! protocol error or a timeout (120 s).
 //!
-//! `--send-only HOLD_SECS [--mac-only true]`: only the sender, for a leaf under
-//! test (`fdb-bench.sh`); prints `start_unix=` when it starts sending.
+//! `--send-only HOLD_SECS [--mac-only true] [--vnis K]`: only the sender, for
+//! a leaf under test (`fdb-bench.sh`, `scale-bench.sh`); prints `start_unix=`
+//! when it starts sending, and `imets=N unix=T` each time the leaf has
+//! advertised N type-3 routes to it in all. `--vnis K` spreads the routes
+//! over VNIs 100 .. 100+K (RT 65001:VNI), in contiguous blocks.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use evpnd_bench::{packed_updates_opts, packed_updates_via};
+use evpnd_bench::{packed_updates_via, packed_updates_vnis};
+use evpnd_wire::attr::MpNlri;
 use evpnd_wire::capability::Capability;
 use evpnd_wire::framing::decode_frame;
 use evpnd_wire::message::{Message, decode_message};
+use evpnd_wire::nlri::evpn::EvpnRoute;
 use evpnd_wire::open::Open;
 use evpnd_wire::update::Update;
 use evpnd_wire::{Context, Family};
@@ -36,6 +41,7 @@ struct Args {
     /// under test programs its kernel meanwhile).
     send_only: Option<u64>,
     mac_only: bool,
+    vnis: u32,
 }
 
 fn args() -> Result<Args, String> {
@@ -47,6 +53,7 @@ fn args() -> Result<Args, String> {
         asn: 65000,
         send_only: None,
         mac_only: false,
+        vnis: 1,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -91,6 +98,11 @@ fn args() -> Result<Args, String> {
                 a.mac_only = val
                     .parse()
                     .map_err(|e: std::str::ParseBoolError| bad(e.to_string()))?
+            }
+            "--vnis" => {
+                a.vnis = val
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?
             }
             other => return Err(format!("unknown option {other}")),
         }
@@ -148,8 +160,8 @@ fn count_routes(u: &Update) -> usize {
 /// `hold` seconds. Prints the wall-clock time sending started
 /// (`start_unix=S.NNN`) so a script can time what the peer does with them.
 async fn send_only(a: &Args, hold: u64) -> Result<(u32, f64), String> {
-    let (mut send, _) = session(a.sender, a.rr, a.asn).await?;
-    let (stream, _) = packed_updates_opts(a.routes, 4096, a.sender, a.mac_only);
+    let (mut send, mut sink) = session(a.sender, a.rr, a.asn).await?;
+    let (stream, _) = packed_updates_vnis(a.routes, 4096, a.sender, a.mac_only, a.vnis);
     let ctx = Context::default();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let unix = std::time::SystemTime::now()
@@ -162,7 +174,7 @@ async fn send_only(a: &Args, hold: u64) -> Result<(u32, f64), String> {
         .await
         .map_err(|e| e.to_string())?;
     let sent = start.elapsed().as_secs_f64();
-    let mut sink = BytesMut::with_capacity(1 << 16);
+    let mut imets = 0usize;
     let mut ka = tokio::time::interval(Duration::from_secs(2));
     let until = tokio::time::sleep(Duration::from_secs(hold));
     tokio::pin!(until);
@@ -170,7 +182,20 @@ async fn send_only(a: &Args, hold: u64) -> Result<(u32, f64), String> {
         tokio::select! {
             r = send.read_buf(&mut sink) => match r {
                 Ok(0) | Err(_) => return Err("the peer closed the session".into()),
-                Ok(_) => sink.clear(),
+                Ok(_) => {
+                    let before = imets;
+                    while let Some(f) = decode_frame(&mut sink, 65535).map_err(|e| e.to_string())? {
+                        if let Ok(Message::Update(u)) = decode_message(&f, &ctx) {
+                            imets += u.mp_reach().map_or(0, |m| match &m.nlri {
+                                MpNlri::Evpn(v) => v.iter().filter(|n| matches!(n.route, EvpnRoute::Imet(_))).count(),
+                                _ => 0,
+                            });
+                        }
+                    }
+                    if imets != before {
+                        println!("imets={imets} unix={:.3}", unix_now());
+                    }
+                }
             },
             _ = ka.tick() => {
                 send.write_all(&Message::Keepalive.to_bytes(&ctx)).await.map_err(|e| e.to_string())?;
@@ -178,6 +203,12 @@ async fn send_only(a: &Args, hold: u64) -> Result<(u32, f64), String> {
             _ = &mut until => return Ok((a.routes, sent)),
         }
     }
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 async fn run(a: Args) -> Result<(u32, f64), String> {
