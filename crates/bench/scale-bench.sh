@@ -10,16 +10,22 @@
 #             FDB;
 # and for evpnd its peak RSS, whether its log shows lost notifications or a
 # repair scan, and:
+#   moves     MOVES MACs moved by the peer to VTEP 10.2.0.3 with a higher
+#             sequence number, one UPDATE every 50 ms (then in bursts of 10
+#             every 500 ms): p50/p99/max from the UPDATE sent to the kernel's
+#             entry pointing at the new VTEP;
 #   vni-add   ADD VNIs created at run time with the MACs loaded (documented
 #             order: device, master, up): time to ADD more type-3 routes
 #             received by the peer, evpnd's CPU seconds meanwhile.
 # Root required. One run of each; prints a table.
-#   bash crates/bench/scale-bench.sh [MACS] [VNIS] [ADD]   (default 1000000 10 100)
+#   bash crates/bench/scale-bench.sh [MACS] [VNIS] [ADD] [MOVES]
+#   (default 1000000 10 100 1000)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 macs=${1:-1000000}
 vnis=${2:-10}
 add=${3:-100}
+moves=${4:-1000}
 bash interop/setup.sh >/dev/null
 cargo build -q --release -p evpnd -p evpnd-bench
 bin=$PWD/target/release
@@ -94,6 +100,15 @@ batch_file() { # add|del
         } }'
 }
 
+# p50/p99/max in ms from each move sent (load.out) to its entry seen (moved.out).
+move_latency() {
+    awk '/^moved=/ { split($1, m, "="); split($2, t, "="); sent[m[2]] = t[2] }
+         /^mac=/ { split($1, m, "="); split($2, t, "="); if (m[2] in sent) print (t[2] - sent[m[2]]) * 1000 }' \
+        "$work/load.out" "$work/moved.out" | sort -n > "$work/lat"
+    awk '{ v[NR] = $1 } END { if (NR == 0) { print "no moves seen"; exit }
+        printf "%d moves: p50 %.1f ms, p99 %.1f ms, max %.1f ms", NR, v[int(NR * 0.5) + (NR * 0.5 > int(NR * 0.5))], v[int(NR * 0.99) + (NR * 0.99 > int(NR * 0.99))], v[NR] }' "$work/lat"
+}
+
 cpu_secs() { # pid: user + system seconds
     awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
 }
@@ -142,7 +157,9 @@ T
     done
     watch_fdb
     ip netns exec "$peers" "$bin/rr-load" --rr 10.2.0.1 --sender 10.2.0.2 --routes "$macs" \
-        --send-only 3600 --mac-only true --vnis "$vnis" > "$work/load.out" 2>&1 &
+        --send-only 3600 --mac-only true --vnis "$vnis" \
+        --moves "$moves" --move-every "${MOVE_EVERY:-50}" --move-burst "${MOVE_BURST:-1}" \
+        > "$work/load.out" 2>&1 &
     local load=$!
     pids+=($load); disown
     local start secs
@@ -156,6 +173,13 @@ T
     local rss
     rss=$(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$evpnd/status")
     row evpnd load "$secs s" "peak RSS $rss"
+    # MAC moves at load.
+    ip netns exec "$leaf" "$bin/fdb-watch" "$moves" moved 10.2.0.3 > "$work/moved.out" 2>&1 &
+    pids+=($!); disown
+    for _ in $(seq 1 50); do grep -q ready "$work/moved.out" && break; sleep 0.1; done
+    kill -USR1 "$load"
+    for _ in $(seq 1 6000); do grep -q '^done_unix' "$work/moved.out" && break; sleep 0.1; done
+    row evpnd moves "" "$(move_latency)"
     # VNIs at run time, with the MACs loaded.
     sleep 2
     local before want cpu0 t

@@ -129,3 +129,30 @@ pub fn packed_updates_vnis(
     }
     (out, messages)
 }
+
+/// One UPDATE moving route number `i` of VNI `vni` to the VTEP `next_hop`
+/// (RD `next_hop`:`vni`, another route key) with MAC mobility sequence
+/// `seq` (RFC 7432 §7.7), MAC-only.
+pub fn move_update(i: u32, vni: u32, next_hop: Ipv4Addr, seq: u32) -> BytesMut {
+    let mut r = mac_ip_route_in(i, vni);
+    if let EvpnRoute::MacIp(m) = &mut r.route {
+        m.ip = None;
+        m.rd = Rd::Ipv4 {
+            addr: next_hop,
+            number: vni as u16,
+        };
+    }
+    let mut attrs = evpn_attrs_in(vni);
+    for a in &mut attrs {
+        if let AttrValue::ExtCommunities(c) = &mut a.value {
+            c.push(ExtCommunity::MacMobility {
+                sticky: false,
+                sequence: seq,
+            });
+        }
+    }
+    let mut out = BytesMut::new();
+    Message::Update(Update::evpn_reach(IpAddr::V4(next_hop), vec![r], attrs))
+        .encode(&Context::default(), &mut out);
+    out
+}

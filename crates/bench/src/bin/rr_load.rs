@@ -14,12 +14,17 @@
 //! when it starts sending, and `imets=N unix=T` each time the leaf has
 //! advertised N type-3 routes to it in all. `--vnis K` spreads the routes
 //! over VNIs 100 .. 100+K (RT 65001:VNI), in contiguous blocks.
+//!
+//! `--moves M --move-every MS --move-to IP`: once it gets SIGUSR1 (the
+//! script's signal that the load is in the kernel), M of the routes (spread evenly over them) move to VTEP IP with MAC
+//! mobility sequence 1, one UPDATE every MS milliseconds (`--move-burst B`:
+//! B UPDATEs back to back each time); prints `moved=MAC unix=T` for each.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use evpnd_bench::{packed_updates_via, packed_updates_vnis};
+use evpnd_bench::{FIRST_VNI, move_update, packed_updates_via, packed_updates_vnis};
 use evpnd_wire::attr::MpNlri;
 use evpnd_wire::capability::Capability;
 use evpnd_wire::framing::decode_frame;
@@ -42,6 +47,10 @@ struct Args {
     send_only: Option<u64>,
     mac_only: bool,
     vnis: u32,
+    moves: u32,
+    move_every_ms: u64,
+    move_burst: u32,
+    move_to: Ipv4Addr,
 }
 
 fn args() -> Result<Args, String> {
@@ -54,6 +63,10 @@ fn args() -> Result<Args, String> {
         send_only: None,
         mac_only: false,
         vnis: 1,
+        moves: 0,
+        move_every_ms: 50,
+        move_burst: 1,
+        move_to: Ipv4Addr::new(10, 2, 0, 3),
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -98,6 +111,26 @@ fn args() -> Result<Args, String> {
                 a.mac_only = val
                     .parse()
                     .map_err(|e: std::str::ParseBoolError| bad(e.to_string()))?
+            }
+            "--moves" => {
+                a.moves = val
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?
+            }
+            "--move-every" => {
+                a.move_every_ms = val
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?
+            }
+            "--move-burst" => {
+                a.move_burst = val
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?
+            }
+            "--move-to" => {
+                a.move_to = val
+                    .parse()
+                    .map_err(|e: std::net::AddrParseError| bad(e.to_string()))?
             }
             "--vnis" => {
                 a.vnis = val
@@ -175,6 +208,15 @@ async fn send_only(a: &Args, hold: u64) -> Result<(u32, f64), String> {
         .map_err(|e| e.to_string())?;
     let sent = start.elapsed().as_secs_f64();
     let mut imets = 0usize;
+    // Moves: the i-th of them moves route i * step, after a pause.
+    let step = (a.routes / a.moves.max(1)).max(1);
+    let per_vni = a.routes.div_ceil(a.vnis.max(1)).max(1);
+    let mut moved = 0u32;
+    let mut tick = tokio::time::interval(Duration::from_millis(a.move_every_ms.max(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut go = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+        .map_err(|e| e.to_string())?;
+    let mut moving = false;
     let mut ka = tokio::time::interval(Duration::from_secs(2));
     let until = tokio::time::sleep(Duration::from_secs(hold));
     tokio::pin!(until);
@@ -199,6 +241,26 @@ async fn send_only(a: &Args, hold: u64) -> Result<(u32, f64), String> {
             },
             _ = ka.tick() => {
                 send.write_all(&Message::Keepalive.to_bytes(&ctx)).await.map_err(|e| e.to_string())?;
+            }
+            _ = go.recv(), if !moving => {
+                moving = true;
+                tick.reset();
+            }
+            _ = tick.tick(), if moving && moved < a.moves => {
+                for _ in 0..a.move_burst {
+                    if moved >= a.moves {
+                        break;
+                    }
+                    let i = moved * step;
+                    let u = move_update(i, FIRST_VNI + i / per_vni, a.move_to, 1);
+                    send.write_all(&u).await.map_err(|e| e.to_string())?;
+                    let b = i.to_be_bytes();
+                    println!(
+                        "moved=02:00:{:02x}:{:02x}:{:02x}:{:02x} unix={:.6}",
+                        b[0], b[1], b[2], b[3], unix_now()
+                    );
+                    moved += 1;
+                }
             }
             _ = &mut until => return Ok((a.routes, sent)),
         }
