@@ -11,6 +11,7 @@
 //! The core feeds it; the linux task receives its [`DesiredChange`]s.
 
 pub mod dataplane;
+mod import;
 pub mod instance;
 pub mod mobility;
 pub mod origin;
@@ -27,7 +28,9 @@ use evpnd_wire::{MacAddr, RouteTarget, Vni};
 use tracing::{info, warn};
 
 pub use instance::Instance;
-pub use mobility::{DadPolicy, MacState, Owner, RemoteMac};
+pub use mobility::{DadPolicy, MacState, Owner, RemoteMac, RemoteRoutes};
+
+use import::{Routes, Stored, What};
 
 /// A remote best path, as the core hands it over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,15 +62,10 @@ pub enum Output {
     Originate(Originated),
     Withdraw(EvpnKey),
     Dataplane(DesiredChange),
-    /// A VNI appeared: the core should hand over every remote best path
-    /// again so it can be imported.
+    /// The first VNI appeared: the core should hand over every remote best
+    /// path so it can be imported (without instances it hands over none).
+    /// Later VNIs import what the domain already holds, by route target.
     Reimport,
-}
-
-#[derive(Debug)]
-struct Imported {
-    vnis: Vec<Vni>,
-    route: RemoteRoute,
 }
 
 /// What we advertise for one local MAC: (sequence, sticky) and its IPs.
@@ -80,7 +78,12 @@ pub struct Evpn {
     cfg: Arc<Config>,
     dad: DadPolicy,
     instances: BTreeMap<Vni, Instance>,
-    imported: HashMap<EvpnKey, Imported>,
+    /// Every remote best path handed over while instances exist, indexed
+    /// by route targets (`import`).
+    routes: Routes,
+    /// Route imports into a VNI carried out (a diagnostic, and what the
+    /// tests count: a VNI added must not re-import other VNIs' routes).
+    applied: u64,
     macs: HashMap<(Vni, MacAddr), MacState>,
     /// What we advertise per MAC: (seq, sticky) and the IPs with it.
     advertised: HashMap<(Vni, MacAddr), Advertised>,
@@ -112,7 +115,8 @@ impl Evpn {
             dad: dad_policy(&cfg),
             cfg,
             instances: BTreeMap::new(),
-            imported: HashMap::new(),
+            routes: Routes::default(),
+            applied: 0,
             macs: HashMap::new(),
             advertised: HashMap::new(),
             installed_macs: HashMap::new(),
@@ -148,6 +152,16 @@ impl Evpn {
 
     pub fn local_neighbours(&self) -> impl Iterator<Item = (&(Vni, IpAddr), &MacAddr)> {
         self.local_neigh.iter()
+    }
+
+    /// Imports of a route into a VNI carried out so far.
+    pub fn imports_applied(&self) -> u64 {
+        self.applied
+    }
+
+    /// Remote best paths held (imported or waiting for a VNI).
+    pub fn remote_routes_held(&self) -> usize {
+        self.routes.len()
     }
 
     /// Whether the core needs to tell us about remote routes at all (no
@@ -237,7 +251,17 @@ impl Evpn {
             }
         } else {
             info!(%vni, rd = %inst.rd, vtep = %inst.vtep, "VNI found in the kernel: EVPN instance created");
-            self.out.push(Output::Reimport);
+            if self.instances.len() == 1 {
+                // The core held back remote routes until now.
+                self.out.push(Output::Reimport);
+            } else {
+                // Only the routes of the RT sets this instance imports.
+                for set in self.routes.sets_matching(|rts| inst.imports(rts)) {
+                    for (key, what) in self.routes.set_vni(&set, vni, true) {
+                        self.apply(vni, &key, &what, now);
+                    }
+                }
+            }
         }
         self.out.push(Output::Originate(origin::imet(&inst)));
     }
@@ -260,22 +284,17 @@ impl Evpn {
                 self.withdraw_local(&inst, mac, &ips);
             }
         }
-        // Un-import everything from this VNI; the kernel device is gone, so
-        // the desired entries go too.
-        let keys: Vec<EvpnKey> = self
-            .imported
-            .iter()
-            .filter(|(_, i)| i.vnis.contains(&vni))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in keys {
-            if let Some(mut imp) = self.imported.remove(&k) {
-                self.unapply(vni, &k, &imp.route, now);
-                imp.vnis.retain(|v| *v != vni);
-                if !imp.vnis.is_empty() {
-                    self.imported.insert(k, imp);
-                }
+        // Un-import this VNI's routes (found by route target); the kernel
+        // device is gone, so the desired entries go too.
+        for set in self.routes.sets_matching(|rts| inst.imports(rts)) {
+            for (key, what) in self.routes.set_vni(&set, vni, false) {
+                self.unapply(vni, &key, &what, now);
             }
+        }
+        if self.instances.is_empty() {
+            // The core hands over no routes without instances: what is
+            // held would go stale. The next first VNI asks for them again.
+            self.routes.clear();
         }
         self.macs.retain(|(v, _), _| *v != vni);
         self.local_neigh.retain(|(v, _), _| *v != vni);
@@ -284,54 +303,56 @@ impl Evpn {
     /// The RIB's best path for `key` changed: `Some` when it is a remote
     /// path, `None` when it was withdrawn or the best is now local.
     pub fn remote_best(&mut self, key: &EvpnKey, route: Option<RemoteRoute>, now: u64) {
-        if let Some(old) = self.imported.remove(key) {
-            for vni in &old.vnis {
-                self.unapply(*vni, key, &old.route, now);
+        let new = route.and_then(|r| What::of(&r).map(|w| (w, r.rts)));
+        if let (Some(old), Some((what, rts))) = (self.routes.get(key), &new)
+            && old.what == *what
+            && *old.rts == rts[..]
+        {
+            return; // handed over again unchanged (a re-import): nothing to do
+        }
+        if let Some((old, vnis)) = self.routes.remove(key) {
+            for vni in &vnis {
+                self.unapply(*vni, key, &old.what, now);
             }
         }
-        let Some(route) = route else { return };
-        if !matches!(route.route, EvpnRoute::MacIp(_) | EvpnRoute::Imet(_)) {
-            return;
-        }
-        let vnis: Vec<Vni> = self
-            .instances
-            .values()
-            .filter(|i| i.imports(&route.rts))
-            .map(|i| i.vni)
-            .collect();
-        if vnis.is_empty() {
-            return;
-        }
+        let Some((what, rts)) = new else { return };
+        let rts = self.routes.intern(&rts);
+        // Routes of one RT set are imported into the same VNIs.
+        let vnis: Vec<Vni> = match self.routes.vnis(&rts) {
+            Some(v) => v.to_vec(),
+            None => self
+                .instances
+                .values()
+                .filter(|i| i.imports(&rts))
+                .map(|i| i.vni)
+                .collect(),
+        };
         for vni in &vnis {
-            self.apply(*vni, key, &route, now);
+            self.apply(*vni, key, &what, now);
         }
-        self.imported.insert(key.clone(), Imported { vnis, route });
+        self.routes.insert(key.clone(), Stored { rts, what }, vnis);
     }
 
-    fn apply(&mut self, vni: Vni, key: &EvpnKey, r: &RemoteRoute, now: u64) {
-        match &r.route {
-            EvpnRoute::MacIp(m) => {
-                let rm = RemoteMac {
-                    vtep: r.next_hop,
-                    seq: r.seq,
-                    sticky: r.sticky,
-                };
+    fn apply(&mut self, vni: Vni, key: &EvpnKey, what: &What, now: u64) {
+        self.applied += 1;
+        match *what {
+            What::Mac { mac, ip, remote } => {
                 self.macs
-                    .entry((vni, m.mac))
+                    .entry((vni, mac))
                     .or_default()
                     .remote
-                    .insert(key.clone(), rm);
-                self.settle_mac(vni, m.mac, now);
-                if let Some(ip) = m.ip {
+                    .insert(key.clone(), remote);
+                self.settle_mac(vni, mac, now);
+                if let Some(ip) = ip {
                     self.remote_neigh
                         .entry((vni, ip))
                         .or_default()
-                        .insert(key.clone(), (m.mac, rm));
+                        .insert(key.clone(), (mac, remote));
                     self.settle_neigh(vni, ip);
                 }
             }
-            EvpnRoute::Imet(_) => {
-                if let Some(vtep) = r.ir_endpoint {
+            What::Imet { endpoint } => {
+                if let Some(vtep) = endpoint {
                     let set = self.flood.entry((vni, vtep)).or_default();
                     if set.is_empty() {
                         self.out
@@ -340,18 +361,17 @@ impl Evpn {
                     set.insert(key.clone());
                 }
             }
-            _ => {}
         }
     }
 
-    fn unapply(&mut self, vni: Vni, key: &EvpnKey, r: &RemoteRoute, now: u64) {
-        match &r.route {
-            EvpnRoute::MacIp(m) => {
-                if let Some(s) = self.macs.get_mut(&(vni, m.mac)) {
+    fn unapply(&mut self, vni: Vni, key: &EvpnKey, what: &What, now: u64) {
+        match *what {
+            What::Mac { mac, ip, .. } => {
+                if let Some(s) = self.macs.get_mut(&(vni, mac)) {
                     s.remote.remove(key);
-                    self.settle_mac(vni, m.mac, now);
+                    self.settle_mac(vni, mac, now);
                 }
-                if let Some(ip) = m.ip
+                if let Some(ip) = ip
                     && let Some(c) = self.remote_neigh.get_mut(&(vni, ip))
                 {
                     c.remove(key);
@@ -361,8 +381,8 @@ impl Evpn {
                     self.settle_neigh(vni, ip);
                 }
             }
-            EvpnRoute::Imet(_) => {
-                if let Some(vtep) = r.ir_endpoint
+            What::Imet { endpoint } => {
+                if let Some(vtep) = endpoint
                     && let Some(set) = self.flood.get_mut(&(vni, vtep))
                 {
                     set.remove(key);
@@ -373,7 +393,6 @@ impl Evpn {
                     }
                 }
             }
-            _ => {}
         }
     }
 

@@ -7,7 +7,7 @@
 //! sequence wins, then the lowest VTEP address. A local learn of a MAC known
 //! as remote takes `max(remote + 1, local)` (RFC 7432 §15).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::net::IpAddr;
 
 use evpnd_wire::nlri::evpn::EvpnKey;
@@ -25,6 +25,52 @@ impl RemoteMac {
     /// Larger is better.
     fn rank(&self) -> (bool, u32, std::cmp::Reverse<IpAddr>) {
         (self.sticky, self.seq, std::cmp::Reverse(self.vtep))
+    }
+}
+
+/// The remote routes naming one MAC, by route key: nearly always one (a
+/// few during a move, or for a multihomed host). A vector sized to fit,
+/// not a map: a `BTreeMap` allocates a node of eleven slots (~770 octets
+/// here) for its first entry, most of a remote MAC's memory (issue 16).
+#[derive(Debug, Clone, Default)]
+pub struct RemoteRoutes(Vec<(EvpnKey, RemoteMac)>);
+
+impl RemoteRoutes {
+    /// Adds or replaces the route `k`; the old value, if any.
+    pub fn insert(&mut self, k: EvpnKey, v: RemoteMac) -> Option<RemoteMac> {
+        if let Some((_, old)) = self.0.iter_mut().find(|(x, _)| *x == k) {
+            return Some(std::mem::replace(old, v));
+        }
+        self.0.reserve_exact(1);
+        self.0.push((k, v));
+        None
+    }
+
+    pub fn remove(&mut self, k: &EvpnKey) -> Option<RemoteMac> {
+        let at = self.0.iter().position(|(x, _)| x == k)?;
+        let (_, v) = self.0.swap_remove(at);
+        self.0.shrink_to_fit();
+        Some(v)
+    }
+
+    pub fn clear(&mut self) {
+        self.0 = Vec::new();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &RemoteMac> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&EvpnKey, &RemoteMac)> {
+        self.0.iter().map(|(k, v)| (k, v))
     }
 }
 
@@ -59,7 +105,7 @@ pub struct MacState {
     pub local_seq: u32,
     /// Remote routes for this MAC, by route key.
     #[serde(skip)]
-    pub remote: BTreeMap<EvpnKey, RemoteMac>,
+    pub remote: RemoteRoutes,
     /// Local neighbours (IPs on the SVI) with this MAC.
     pub local_ips: BTreeSet<IpAddr>,
     /// Times (seconds) of recent moves.

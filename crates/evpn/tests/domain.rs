@@ -332,3 +332,59 @@ fn vni_removal_withdraws_and_uninstalls_everything_of_it() {
     assert!(out.iter().any(|o| matches!(o, Output::Withdraw(_))));
     assert!(!e.has_instances());
 }
+
+/// Issue 16: a VNI that appears imports the routes of its route targets the
+/// domain already holds, by itself, and nothing else; the core is asked to
+/// hand routes over only for the first VNI. A VNI that goes un-imports only
+/// its own routes.
+#[test]
+fn a_vni_added_or_removed_touches_only_its_own_routes() {
+    let mut e = Evpn::new(cfg(""));
+    e.local_event(LocalEvent::Vni(info(100)), 0);
+    assert!(e.take_outputs().contains(&Output::Reimport), "first VNI");
+    for m in 0..50 {
+        announce(&mut e, &remote_mac(2, m, None, rt(65001, 100), 0), 0);
+    }
+    for m in 100..105 {
+        announce(&mut e, &remote_mac(3, m, None, rt(65001, 200), 0), 0);
+    }
+    announce(&mut e, &remote_imet(3, rt(65001, 200)), 0);
+    assert_eq!(dataplane(&e.take_outputs()).len(), 50);
+    assert_eq!(e.imports_applied(), 50, "VNI 200's routes wait, unimported");
+    assert_eq!(e.remote_routes_held(), 56);
+
+    e.local_event(LocalEvent::Vni(info(200)), 1);
+    let out = e.take_outputs();
+    assert!(!out.contains(&Output::Reimport), "no re-import of the RIB");
+    let dp = dataplane(&out);
+    assert_eq!(dp.len(), 6, "five MACs and a flood entry: {dp:?}");
+    assert!(dp.iter().all(|d| matches!(d,
+        DesiredChange::RemoteMac { vni: v, .. } | DesiredChange::Flood { vni: v, .. } if *v == vni(200))));
+    assert_eq!(
+        e.imports_applied(),
+        56,
+        "VNI 100's routes not applied again"
+    );
+
+    // The core handing a route over again unchanged (as a re-import would)
+    // applies nothing.
+    announce(&mut e, &remote_mac(2, 1, None, rt(65001, 100), 0), 2);
+    assert!(e.take_outputs().is_empty());
+    assert_eq!(e.imports_applied(), 56);
+
+    e.local_event(LocalEvent::VniGone(vni(200)), 3);
+    let dp = dataplane(&e.take_outputs());
+    assert_eq!(dp.len(), 6, "{dp:?}");
+    assert!(dp.iter().all(|d| matches!(d,
+        DesiredChange::RemoteMacGone { vni: v, .. } | DesiredChange::FloodGone { vni: v, .. } if *v == vni(200))));
+    // Still held: VNI 200 coming back imports them again.
+    e.local_event(LocalEvent::Vni(info(200)), 4);
+    assert_eq!(dataplane(&e.take_outputs()).len(), 6);
+
+    // Without instances the core hands over nothing: nothing is held.
+    e.local_event(LocalEvent::VniGone(vni(200)), 5);
+    e.local_event(LocalEvent::VniGone(vni(100)), 5);
+    assert_eq!(e.remote_routes_held(), 0);
+    e.local_event(LocalEvent::Vni(info(100)), 6);
+    assert!(e.take_outputs().contains(&Output::Reimport));
+}

@@ -7,13 +7,16 @@
 //! ([`reconcile`]).
 
 mod batch;
+mod dumps;
 pub mod kernel;
 pub mod layout;
 pub mod ledger;
 pub mod program;
 pub mod reconcile;
+pub mod repair;
 mod sockopt;
 mod task;
+pub mod warnings;
 
 /// The dataplane model is the EVPN domain's (`evpnd_evpn::dataplane`).
 pub use evpnd_evpn::dataplane::{DesiredChange, LocalEvent, VniInfo};

@@ -9,6 +9,11 @@
 //! Entries of ours found at start ("leftovers" of a previous run) are kept
 //! until [`DesiredChange::Converged`], so a restart never interrupts traffic.
 //! Failed writes are retried with exponential backoff.
+//!
+//! Notifications are trusted (the kernel's echo of our own writes is not
+//! even sent to us, `crate::sockopt`); when some were lost, repair scans
+//! re-read the kernel a few devices at a time while writes go on
+//! ([`scan`]).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
@@ -17,6 +22,9 @@ use evpnd_wire::{MacAddr, Vni};
 use serde::Serialize;
 
 use crate::DesiredChange;
+
+pub mod scan;
+pub use scan::{Scope, Sweep};
 
 /// One kernel entry we may own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -85,6 +93,8 @@ pub struct Reconciler {
     present: HashSet<Vni>,
     /// Last error per key, for status.
     errors: HashMap<Key, String>,
+    /// The repair scan in progress, if one is.
+    scan: Option<(Scope, Sweep<Key>)>,
 }
 
 impl Reconciler {
@@ -112,6 +122,9 @@ impl Reconciler {
         if !present {
             // The device (and the kernel's entries on it) are gone.
             self.actual.retain(|k, _| k.vni() != vni);
+            if let Some((scope, _)) = &mut self.scan {
+                scope.vnis.remove(&vni);
+            }
         }
     }
 
@@ -157,6 +170,7 @@ impl Reconciler {
 
     /// A notification: our entry now holds `value` (`None`: deleted).
     pub fn kernel(&mut self, key: Key, value: Option<Value>) {
+        self.touch(key);
         // The echo of our own write: nothing to compare again.
         if self.actual.get(&key) == value.as_ref() {
             return;
@@ -203,6 +217,7 @@ impl Reconciler {
     /// (notifications will say the same); a failure is retried later.
     pub fn result(&mut self, op: Op, error: Option<String>, now_ms: u64) {
         let key = op.key();
+        self.touch(key);
         match error {
             None => {
                 self.retry.remove(&key);
@@ -231,6 +246,61 @@ impl Reconciler {
         }
     }
 
+    /// A write or notification while a scan runs: newer than the dump.
+    fn touch(&mut self, key: Key) {
+        if let Some((scope, sweep)) = &mut self.scan
+            && scope.covers(&key)
+        {
+            sweep.touch(key);
+        }
+    }
+
+    /// A repair scan of `scope` starts (one at a time: a scan in progress
+    /// is abandoned, nothing of it applied).
+    pub fn scan_begin(&mut self, scope: Scope) {
+        self.scan = Some((scope, Sweep::default()));
+    }
+
+    /// The scan's dump shows an entry of ours. It is the truth unless a
+    /// write or notification during the scan said otherwise since; before
+    /// convergence an entry nobody desires is a leftover (kept until then).
+    pub fn scan_seen(&mut self, key: Key, value: Value) {
+        let Some((scope, sweep)) = &mut self.scan else {
+            return;
+        };
+        if !scope.covers(&key) || !sweep.see(key) {
+            return;
+        }
+        if !self.converged && !self.desired.contains_key(&key) {
+            self.leftovers.insert(key);
+        }
+        if self.actual.get(&key) != Some(&value) {
+            self.actual.insert(key, value);
+            self.dirty.insert(key);
+        }
+    }
+
+    /// The scan's dumps all completed: entries of ours in its scope that it
+    /// did not show (and nothing touched meanwhile) are gone from the
+    /// kernel, and compared again. Returns how many were.
+    pub fn scan_end(&mut self) -> usize {
+        let Some((scope, sweep)) = self.scan.take() else {
+            return 0;
+        };
+        let gone = sweep.stale(self.actual.keys().filter(|k| scope.covers(k)));
+        for k in &gone {
+            self.actual.remove(k);
+            self.dirty.insert(*k);
+        }
+        gone.len()
+    }
+
+    /// A scan that did not complete (a dump failed, notifications were lost
+    /// again): what it saw stands, nothing is swept.
+    pub fn scan_abort(&mut self) {
+        self.scan = None;
+    }
+
     /// Periodic resync: everything is compared again.
     pub fn resync(&mut self) {
         let keys: Vec<Key> = self
@@ -240,11 +310,6 @@ impl Reconciler {
             .copied()
             .collect();
         self.dirty.extend(keys);
-    }
-
-    /// Forget the actual table (before a full re-dump).
-    pub fn forget_actual(&mut self) {
-        self.actual.clear();
     }
 
     pub fn has_work(&self) -> bool {

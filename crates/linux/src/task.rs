@@ -2,8 +2,13 @@
 //! reports local state to the core and runs the reconcile loop, writing in
 //! batches on a socket of its own (`crate::batch`) and checking every
 //! write's outcome.
+//!
+//! Notifications are trusted: there is no periodic re-read. When the kernel
+//! says some were lost (an overrun), the links are dumped again and the
+//! devices re-read a few at a time, paced by `crate::repair`, while writes
+//! go on (`crate::dumps`, `crate::reconcile::scan`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use std::os::fd::AsRawFd;
@@ -19,23 +24,28 @@ use netlink_packet_route::neighbour::NeighbourMessage;
 use rtnetlink::{Handle, MulticastGroup};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
-use tokio::time::Instant;
+use tokio::time::{Instant, MissedTickBehavior};
 use tracing::{debug, info, warn};
 
 use evpnd_wire::{MacAddr, Vni};
 
 use crate::batch::{Batcher, Request};
+use crate::dumps::{ScanStream, Scanned};
 use crate::kernel::{self, Link, Seen};
 use crate::layout::Layout;
 use crate::ledger::FloodLedger;
 use crate::program;
-use crate::reconcile::{Key, Op, Reconciler};
+use crate::reconcile::{Key, Op, Reconciler, Scope, Sweep};
+use crate::repair::{Repair, Unit};
 use crate::{DesiredChange, LocalEvent};
 
 #[derive(Debug, Clone)]
 pub struct LinuxConfig {
-    /// Full re-dump and comparison this often (catches missed notifications).
-    pub resync_interval: Duration,
+    /// After notifications were lost, the pause between the end of one
+    /// repair scan and the start of the next (`crate::repair`).
+    pub repair_gap: Duration,
+    /// Receive buffer of the notification socket, in octets.
+    pub notify_buffer: usize,
     /// Delete everything of ours when the core goes away (clean shutdown).
     pub flush_on_shutdown: bool,
     /// The flood ledger's file (`crate::ledger`); `None` keeps it in memory,
@@ -48,7 +58,8 @@ pub struct LinuxConfig {
 impl Default for LinuxConfig {
     fn default() -> Self {
         LinuxConfig {
-            resync_interval: Duration::from_secs(60),
+            repair_gap: Duration::from_millis(crate::repair::GAP_MS),
+            notify_buffer: NOTIFY_BUFFER,
             flush_on_shutdown: false,
             flood_ledger: None,
             pins: HashMap::new(),
@@ -128,36 +139,42 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                 // Requests and dumps on one socket, notifications on another:
                 // a burst of notifications overrunning its buffer must not
                 // take the writer down.
-                let sockets = subscribe().and_then(|n| {
+                let notify_buffer = cfg.notify_buffer;
+                let sockets = subscribe(notify_buffer).and_then(|n| {
                     rtnetlink::new_connection()
                         .map(|(conn, handle, _)| (n, conn, handle))
                         .map_err(|e| Error(format!("netlink socket: {e}")))
                 });
+                let dumps = dump_socket();
                 let sockets = sockets.and_then(|(n, conn, handle)| {
                     Batcher::new()
                         .map(|b| (n, conn, handle, b))
                         .map_err(|e| Error(format!("netlink write socket: {e}")))
                 });
-                let (notifications, conn, handle, batch) = match sockets {
-                    Ok(x) => x,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
+                let (notifications, conn, handle, batch, dumps) =
+                    match sockets.and_then(|(n, c, h, b)| dumps.map(|d| (n, c, h, b, d))) {
+                        Ok(x) => x,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
                 tokio::spawn(conn);
                 let _ = ready_tx.send(Ok(()));
                 let (flood, ledger_warnings) = FloodLedger::load(cfg.flood_ledger.clone());
+                let repair = Repair::new(cfg.repair_gap.as_millis() as u64);
                 let mut t = Task {
                     cfg,
+                    dumps,
+                    repair,
+                    local_scan: None,
                     flush: flush_task,
                     handle,
                     batch,
                     links: HashMap::new(),
                     layout: Layout::default(),
-                    device_warnings: HashSet::new(),
+                    setup_warnings: crate::warnings::Debounce::default(),
                     early_ports: HashMap::new(),
-                    resync_due: false,
                     local_macs: HashMap::new(),
                     local_neigh: HashMap::new(),
                     rec: Reconciler::new(),
@@ -208,21 +225,33 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
     })
 }
 
-/// Receive buffer of the notification socket: room for the echo of a large
-/// batch of writes (two notifications per remote MAC).
-const NOTIFY_BUFFER: usize = 64 << 20;
+/// Receive buffer of the notification socket. The echoes of our own writes
+/// never reach it (`crate::sockopt::drop_own_echoes`); this is room for a
+/// burst of other changes (a flapping bridge, thousands of links).
+const NOTIFY_BUFFER: usize = 16 << 20;
+
+/// The socket of repair scans (`crate::dumps`): strict checking, so that
+/// the kernel honours the per-device filters.
+fn dump_socket() -> Result<Handle, Error> {
+    let (mut conn, handle, _) =
+        rtnetlink::new_connection().map_err(|e| Error(format!("netlink dump socket: {e}")))?;
+    crate::sockopt::strict_dumps(conn.socket_mut().socket_mut().as_raw_fd())
+        .map_err(|e| Error(format!("netlink dump socket: NETLINK_GET_STRICT_CHK: {e}")))?;
+    tokio::spawn(conn);
+    Ok(handle)
+}
 
 /// A socket subscribed to link and neighbour notifications.
-fn subscribe() -> Result<Notifications, Error> {
+fn subscribe(buffer: usize) -> Result<Notifications, Error> {
     let (mut conn, _, notifications) =
         rtnetlink::new_multicast_connection(&[MulticastGroup::Link, MulticastGroup::Neigh])
             .map_err(|e| Error(format!("netlink notification socket: {e}")))?;
     let sock = conn.socket_mut().socket_mut();
-    if let Err(e) = sock.set_rx_buf_sz(NOTIFY_BUFFER) {
+    if let Err(e) = sock.set_rx_buf_sz(buffer) {
         warn!("netlink notification buffer: {e}");
     }
-    crate::sockopt::force_rx_buf(sock.as_raw_fd(), NOTIFY_BUFFER);
-    if let Err(e) = crate::sockopt::drop_vxlan_echoes(sock.as_raw_fd()) {
+    crate::sockopt::force_rx_buf(sock.as_raw_fd(), buffer);
+    if let Err(e) = crate::sockopt::drop_own_echoes(sock.as_raw_fd()) {
         warn!("netlink notification filter: {e}");
     }
     tokio::spawn(conn);
@@ -234,6 +263,30 @@ type Notifications = futures::channel::mpsc::UnboundedReceiver<(
     netlink_sys::SocketAddr,
 )>;
 
+/// The next message of the repair scan in progress (never, without one).
+async fn next_scanned(scan: &mut Option<ScanStream>) -> Option<Scanned> {
+    match scan {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps until `at` (forever, without one).
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The local side of a repair scan: local MACs and neighbours of its VNIs
+/// the dumps show, and those notifications changed meanwhile.
+struct LocalScan {
+    scope: Scope,
+    macs: Sweep<(Vni, MacAddr)>,
+    neigh: Sweep<(Vni, std::net::IpAddr)>,
+}
+
 /// A bridge port's VLAN→VNI mappings and PVID.
 type PortVlans = (Vec<(u16, u32)>, Option<u16>);
 
@@ -241,19 +294,22 @@ struct Task {
     cfg: LinuxConfig,
     /// Flush our entries when the core goes away (see [`LinuxHandle`]).
     flush: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// Dumps (rtnetlink).
+    /// Link dumps (rtnetlink).
     handle: Handle,
+    /// Per-device neighbour and FDB dumps (strict checking).
+    dumps: Handle,
+    /// Repair after lost notifications: what to re-read, and when.
+    repair: Repair,
+    /// The local side of the repair scan in progress.
+    local_scan: Option<LocalScan>,
     /// Writes, in batches.
     batch: Batcher,
     links: HashMap<u32, Link>,
     layout: Layout,
-    /// Notifications were lost (an overrun): dump and compare when idle.
-    resync_due: bool,
     /// AF_BRIDGE port messages that came before their link's own message.
     early_ports: HashMap<u32, PortVlans>,
-    /// Warnings about devices with no VNI, as last reported (each is
-    /// reported when it first appears, not on every link change).
-    device_warnings: HashSet<String>,
+    /// Setup warnings (of VNIs and devices), reported once they held.
+    setup_warnings: crate::warnings::Debounce,
     /// Local MACs reported (so a move off the access port is reported too).
     local_macs: HashMap<(Vni, MacAddr), bool>,
     local_neigh: HashMap<(Vni, std::net::IpAddr), MacAddr>,
@@ -277,6 +333,14 @@ impl Task {
         let _ = self.events.send(ev).await;
     }
 
+    /// The kernel dropped notifications: a repair round is due.
+    fn notifications_lost(&mut self) {
+        if !self.repair.busy() {
+            info!("netlink notifications were lost; the devices will be re-read");
+        }
+        self.repair.lost();
+    }
+
     /// A problem of the linux task itself (the core logs it).
     async fn warn(&self, what: String) {
         self.emit(LocalEvent::Warning { vni: None, what }).await;
@@ -293,8 +357,24 @@ impl Task {
         }
     }
 
-    /// Links, then bridge FDB, then ARP/ND: the whole kernel state.
+    /// Links, then every device's FDB and neighbours, one unit at a time:
+    /// the whole kernel state, at start.
     async fn dump(&mut self) -> Result<(), Error> {
+        self.dump_links().await?;
+        for unit in self.units() {
+            let mut stream = self.scan_begin(unit);
+            while let Some(item) = stream.next().await {
+                if let Err(e) = self.scanned(item).await {
+                    return Err(Error(e));
+                }
+            }
+            self.scan_end().await;
+        }
+        Ok(())
+    }
+
+    /// Links and the bridge's view of its ports (cheap: one message each).
+    async fn dump_links(&mut self) -> Result<(), Error> {
         let mut links = self.handle.link().get().execute();
         let mut found = HashMap::new();
         while let Some(m) = links
@@ -329,39 +409,162 @@ impl Task {
         }
         self.links = found;
         self.links_changed().await;
-        let mut msgs = Vec::new();
-        let mut fdb = self
-            .handle
-            .neighbours()
-            .get()
-            .set_address_family(AddressFamily::Bridge)
-            .execute();
-        while let Some(m) = fdb
-            .try_next()
-            .await
-            .map_err(|e| Error(format!("fdb dump: {e}")))?
-        {
-            msgs.push(m);
+        Ok(())
+    }
+
+    /// What a full re-read takes, in units of bounded size: each VXLAN
+    /// device (our remote MACs and flood entries), each bridge's access
+    /// ports (local MACs), each SVI (neighbours).
+    fn units(&self) -> Vec<Unit> {
+        let mut ours: HashMap<Vni, usize> = HashMap::new();
+        let mut neigh: HashMap<Vni, usize> = HashMap::new();
+        for k in self.rec.actual().keys() {
+            let n = if matches!(k, Key::Neigh { .. }) {
+                &mut neigh
+            } else {
+                &mut ours
+            };
+            *n.entry(k.vni()).or_default() += 1;
         }
-        for f in [AddressFamily::Inet, AddressFamily::Inet6] {
-            let mut ns = self
-                .handle
-                .neighbours()
-                .get()
-                .set_address_family(f)
-                .execute();
-            while let Some(m) = ns
-                .try_next()
-                .await
-                .map_err(|e| Error(format!("neighbour dump: {e}")))?
-            {
-                msgs.push(m);
+        let mut local: HashMap<Vni, usize> = HashMap::new();
+        for (v, _) in self.local_macs.keys() {
+            *local.entry(*v).or_default() += 1;
+        }
+        let mut by_vxlan: BTreeMap<u32, BTreeSet<Vni>> = BTreeMap::new();
+        let mut by_bridge: BTreeMap<u32, BTreeSet<Vni>> = BTreeMap::new();
+        let mut by_svi: BTreeMap<u32, BTreeSet<Vni>> = BTreeMap::new();
+        for (vni, info) in &self.layout.vnis {
+            by_vxlan.entry(info.vxlan_ifindex).or_default().insert(*vni);
+            if let Some(b) = info.bridge_ifindex {
+                by_bridge.entry(b).or_default().insert(*vni);
+            }
+            if let Some(s) = info.svi_ifindex {
+                by_svi.entry(s).or_default().insert(*vni);
             }
         }
-        for m in msgs {
-            self.neighbour(&m, true).await;
+        let sum = |m: &HashMap<Vni, usize>, vnis: &BTreeSet<Vni>| {
+            vnis.iter()
+                .map(|v| m.get(v).copied().unwrap_or(0))
+                .sum::<usize>()
+        };
+        let mut items = Vec::new();
+        for (dev, vnis) in &by_vxlan {
+            let n = sum(&ours, vnis);
+            let scope = Scope {
+                vnis: vnis.clone(),
+                ours_fdb: true,
+                ..Scope::default()
+            };
+            items.push((
+                Unit {
+                    fdb_ports: vec![*dev],
+                    neigh_devs: Vec::new(),
+                    scope,
+                },
+                n,
+            ));
         }
-        Ok(())
+        for (bridge, vnis) in &by_bridge {
+            let ports: Vec<u32> = self
+                .links
+                .values()
+                .filter(|l| l.master == Some(*bridge) && !by_vxlan.contains_key(&l.index))
+                .map(|l| l.index)
+                .collect();
+            let scope = Scope {
+                vnis: vnis.clone(),
+                local_macs: true,
+                ..Scope::default()
+            };
+            items.push((
+                Unit {
+                    fdb_ports: ports,
+                    neigh_devs: Vec::new(),
+                    scope,
+                },
+                sum(&local, vnis),
+            ));
+        }
+        for (svi, vnis) in &by_svi {
+            let scope = Scope {
+                vnis: vnis.clone(),
+                neigh: true,
+                ..Scope::default()
+            };
+            items.push((
+                Unit {
+                    fdb_ports: Vec::new(),
+                    neigh_devs: vec![*svi],
+                    scope,
+                },
+                sum(&neigh, vnis),
+            ));
+        }
+        crate::repair::group(items)
+    }
+
+    /// A scan of `unit` starts: its dumps, as a stream.
+    fn scan_begin(&mut self, unit: Unit) -> ScanStream {
+        debug!(?unit, "scan");
+        self.rec.scan_begin(unit.scope.clone());
+        self.local_scan = Some(LocalScan {
+            scope: unit.scope.clone(),
+            macs: Sweep::default(),
+            neigh: Sweep::default(),
+        });
+        crate::dumps::scan(&self.dumps, &unit)
+    }
+
+    /// One message of the scan's dumps; `Err` when a dump failed.
+    async fn scanned(&mut self, item: Scanned) -> Result<(), String> {
+        match item {
+            Scanned::Neigh(m) => {
+                self.neighbour(&m, true, true).await;
+                Ok(())
+            }
+            Scanned::Failed(e) => {
+                self.scan_abort();
+                Err(e)
+            }
+        }
+    }
+
+    /// The scan's dumps are complete: what they did not show is gone.
+    async fn scan_end(&mut self) {
+        let gone = self.rec.scan_end();
+        if gone > 0 {
+            info!(
+                entries = gone,
+                "repair scan: entries of ours were gone from the kernel"
+            );
+        }
+        let Some(scan) = self.local_scan.take() else {
+            return;
+        };
+        let covered = |v: &Vni| scan.scope.vnis.contains(v);
+        if scan.scope.local_macs {
+            let stale = scan
+                .macs
+                .stale(self.local_macs.keys().filter(|(v, _)| covered(v)));
+            for (vni, mac) in stale {
+                self.local_macs.remove(&(vni, mac));
+                self.emit(LocalEvent::MacGone { vni, mac }).await;
+            }
+        }
+        if scan.scope.neigh {
+            let stale = scan
+                .neigh
+                .stale(self.local_neigh.keys().filter(|(v, _)| covered(v)));
+            for (vni, ip) in stale {
+                self.local_neigh.remove(&(vni, ip));
+                self.emit(LocalEvent::NeighGone { vni, ip }).await;
+            }
+        }
+    }
+
+    fn scan_abort(&mut self) {
+        self.rec.scan_abort();
+        self.local_scan = None;
     }
 
     /// Recomputes the VNIs from the links and reports the differences.
@@ -387,44 +590,61 @@ impl Task {
                 self.rec.vni_present(vni, true);
                 if new {
                     info!(%vni, device = %info.vxlan_name, bridge = ?info.bridge_name, vlan = ?info.vlan, local = ?info.local_ip, "VNI found");
-                    for (wv, what) in warnings.iter().filter(|(w, _)| *w == Some(vni)) {
-                        self.emit(LocalEvent::Warning {
-                            vni: *wv,
-                            what: what.clone(),
-                        })
-                        .await;
-                    }
                 }
                 self.emit(LocalEvent::Vni(info)).await;
             }
         }
-        let device: HashSet<String> = warnings
-            .into_iter()
-            .filter(|(w, _)| w.is_none())
-            .map(|(_, what)| what)
-            .collect();
-        for what in device.difference(&self.device_warnings) {
-            self.emit(LocalEvent::Warning {
-                vni: None,
-                what: what.clone(),
-            })
-            .await;
-        }
-        self.device_warnings = device;
+        // Reported once they have held a moment (`crate::warnings`).
+        let now = self.now_ms();
+        self.setup_warnings.update(now, warnings);
     }
 
-    async fn neighbour(&mut self, m: &NeighbourMessage, present: bool) {
+    /// The setup warnings that have held long enough, to the core.
+    async fn report_warnings(&mut self) {
+        for (vni, what) in self.setup_warnings.due(self.now_ms()) {
+            self.emit(LocalEvent::Warning { vni, what }).await;
+        }
+    }
+
+    /// A neighbour message: from a scan's dump (`scan`) or a notification.
+    async fn neighbour(&mut self, m: &NeighbourMessage, present: bool, scan: bool) {
         let n = kernel::parse_neigh(m);
         let seen = kernel::classify(&n, &self.layout, &self.links);
-        debug!(?n, ?seen, present, "neighbour");
+        debug!(?n, ?seen, present, scan, "neighbour");
+        // What a scan shows of a local MAC or neighbour stands unless a
+        // notification during the scan said something newer.
+        let fresh = match (&seen, &mut self.local_scan) {
+            (Seen::LocalMac { vni, mac, .. } | Seen::NotLocalMac { vni, mac }, Some(s)) => {
+                if scan {
+                    s.macs.see((*vni, *mac))
+                } else {
+                    s.macs.touch((*vni, *mac));
+                    true
+                }
+            }
+            (Seen::LocalNeigh { vni, ip, .. } | Seen::NotLocalNeigh { vni, ip }, Some(s)) => {
+                if scan {
+                    s.neigh.see((*vni, *ip))
+                } else {
+                    s.neigh.touch((*vni, *ip));
+                    true
+                }
+            }
+            _ => true,
+        };
+        if !fresh {
+            return;
+        }
         match seen {
+            Seen::Ours(k, v) if scan => self.rec.scan_seen(k, v),
             Seen::Ours(k, v) => self.ours(k, v, present),
             Seen::Flood { vni, vtep } if self.flood.contains(vni, vtep) => {
-                self.ours(
-                    Key::Flood { vni, vtep },
-                    crate::reconcile::Value::Flood,
-                    present,
-                );
+                let k = Key::Flood { vni, vtep };
+                if scan {
+                    self.rec.scan_seen(k, crate::reconcile::Value::Flood);
+                } else {
+                    self.ours(k, crate::reconcile::Value::Flood, present);
+                }
             }
             Seen::Flood { .. } => {}
             Seen::LocalMac { vni, mac, sticky } => {
@@ -464,14 +684,9 @@ impl Task {
             NetlinkPayload::InnerMessage(m) => m,
             NetlinkPayload::Overrun(_) => {
                 // The kernel dropped notifications (the socket's buffer was
-                // full): what they said is unknown, so compare everything
-                // again from a dump once the writes in progress are done.
-                if !self.resync_due {
-                    info!(
-                        "netlink notifications overran their buffer; resynchronising from a dump"
-                    );
-                }
-                self.resync_due = true;
+                // full): what they said is unknown, so the devices are
+                // re-read, a few at a time (`crate::repair`).
+                self.notifications_lost();
                 return;
             }
             _ => return,
@@ -510,8 +725,8 @@ impl Task {
                 self.early_ports.remove(&l.header.index);
                 self.links_changed().await;
             }
-            RouteNetlinkMessage::NewNeighbour(n) => self.neighbour(&n, true).await,
-            RouteNetlinkMessage::DelNeighbour(n) => self.neighbour(&n, false).await,
+            RouteNetlinkMessage::NewNeighbour(n) => self.neighbour(&n, true, false).await,
+            RouteNetlinkMessage::DelNeighbour(n) => self.neighbour(&n, false, false).await,
             _ => {}
         }
     }
@@ -582,9 +797,18 @@ impl Task {
                         Some("the VNI has no bridge/SVI for this entry".to_string()),
                     )
                 }));
+            let mut overridden = Vec::new();
             for (op, err) in outcomes {
                 if let (None, Op::Del(Key::Flood { vni, vtep }, _)) = (&err, op) {
                     flood_gone.push((vni, vtep));
+                }
+                // The bridge entry of a MAC we wrote now points at the VXLAN
+                // port: not local any more (the kernel's echo saying so is
+                // filtered, `crate::sockopt`).
+                if let (None, Op::Set(Key::Mac { vni, mac }, _)) = (&err, op)
+                    && self.local_macs.remove(&(vni, mac)).is_some()
+                {
+                    overridden.push((vni, mac));
                 }
                 match &err {
                     None => self.writes_ok += 1,
@@ -597,6 +821,12 @@ impl Task {
             }
             if let Err(e) = self.flood.forget(flood_gone) {
                 self.warn(e).await;
+            }
+            for (vni, mac) in overridden {
+                if let Some(s) = &mut self.local_scan {
+                    s.macs.touch((vni, mac));
+                }
+                self.emit(LocalEvent::MacGone { vni, mac }).await;
             }
         }
     }
@@ -641,11 +871,23 @@ impl Task {
         mut changes: mpsc::Receiver<Vec<DesiredChange>>,
         mut notifications: Notifications,
     ) {
-        let mut resync = tokio::time::interval(self.cfg.resync_interval);
-        resync.tick().await;
         let mut retry = tokio::time::interval(Duration::from_millis(200));
+        retry.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut status = tokio::time::interval(Duration::from_secs(1));
+        status.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // The repair scan in progress: its dumps, polled beside everything
+        // else, so writes go on while it runs.
+        let mut scan: Option<ScanStream> = None;
         loop {
+            let warn_at = self
+                .setup_warnings
+                .next_due()
+                .map(|ms| self.started + Duration::from_millis(ms));
+            let repair_at = self
+                .repair
+                .wake_at()
+                .filter(|_| scan.is_none())
+                .map(|ms| self.started + Duration::from_millis(ms));
             tokio::select! {
                 batch = changes.recv() => match batch {
                     Some(b) => {
@@ -665,11 +907,10 @@ impl Task {
                 msg = notifications.next() => match msg {
                     Some((msg, _)) => self.notification(msg).await,
                     None => {
-                        // The socket overran and netlink-proto closed it:
-                        // what changed meanwhile is unknown, so re-subscribe
-                        // and dump everything again.
-                        warn!("netlink notifications lost; re-subscribing and resynchronising");
-                        match subscribe() {
+                        // netlink-proto closed the socket: what changed
+                        // meanwhile is unknown, so re-subscribe and repair.
+                        warn!("netlink notification socket closed; re-subscribing");
+                        match subscribe(self.cfg.notify_buffer) {
                             Ok(n) => notifications = n,
                             Err(e) => {
                                 warn!("{e}");
@@ -677,26 +918,58 @@ impl Task {
                                 continue;
                             }
                         }
-                        self.resync_due = true;
+                        self.notifications_lost();
                     }
                 },
-                _ = resync.tick() => self.resync_due = true,
+                item = next_scanned(&mut scan) => {
+                    let done = match item {
+                        Some(item) => match self.scanned(item).await {
+                            Ok(()) => false,
+                            Err(e) => {
+                                warn!("repair scan abandoned: {e}");
+                                true
+                            }
+                        },
+                        None => {
+                            self.scan_end().await;
+                            true
+                        }
+                    };
+                    if done {
+                        scan = None;
+                        self.repair.finished(self.now_ms());
+                    }
+                }
+                _ = sleep_until_some(repair_at) => {}
+                _ = sleep_until_some(warn_at) => self.report_warnings().await,
                 _ = retry.tick(), if self.rec.next_retry().is_some() => {}
                 _ = status.tick() => self.publish(),
             }
             if self.rec.has_work() {
                 self.reconcile().await;
             }
-            // Resync (periodic, or notifications lost): a full dump holds the
-            // RTNL lock, so not in the middle of a burst of changes but once
-            // they are written.
-            if self.resync_due && changes.is_empty() {
-                self.resync_due = false;
-                self.rec.forget_actual();
-                if let Err(e) = self.dump().await {
-                    warn!("resync dump failed: {e}");
+            let now = self.now_ms();
+            if self.repair.is_lost() && scan.take().is_some() {
+                // Lost again while a scan ran: what it read is stale too.
+                self.scan_abort();
+                self.repair.finished(now);
+            }
+            if self.repair.round_due(now) {
+                if let Err(e) = self.dump_links().await {
+                    warn!("repair: link dump failed: {e}");
                 }
-                self.rec.resync();
+                let units = self.units();
+                info!(
+                    scans = units.len(),
+                    round = self.repair.rounds() + 1,
+                    "netlink notifications were lost: re-reading the devices, a few at a time"
+                );
+                self.repair.plan(units);
+            }
+            if scan.is_none()
+                && let Some(unit) = self.repair.next(now)
+            {
+                scan = Some(self.scan_begin(unit));
             }
         }
         if self.flush.load(std::sync::atomic::Ordering::SeqCst) {

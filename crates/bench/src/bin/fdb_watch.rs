@@ -1,6 +1,8 @@
-//! `fdb-watch N`: prints the wall-clock time (`done_unix=S.NNN`) at which
-//! the N-th distinct remote MAC (a VXLAN `self` FDB entry with a
-//! destination) appeared, from netlink notifications — no dump, which would
+//! `fdb-watch N [gone]`: prints the wall-clock time (`done_unix=S.NNN`) at
+//! which the N-th distinct remote MAC (a VXLAN `self` FDB entry with a
+//! destination, on any VXLAN device) appeared — or, with `gone`, was
+//! deleted — from netlink notifications. `fdb-watch N moved IP`: prints
+//! `mac=MAC unix=T` the first time each remote MAC points at VTEP IP, until N. — no dump, which would
 //! hold the RTNL lock and slow down the writer being measured. A 256 MB
 //! receive buffer (SO_RCVBUFFORCE, root) keeps notifications from being
 //! lost; if they are, it says so and exits 1.
@@ -21,9 +23,22 @@ async fn main() -> std::process::ExitCode {
     let want: usize = match std::env::args().nth(1).map(|a| a.parse()) {
         Some(Ok(n)) => n,
         _ => {
-            eprintln!("usage: fdb-watch N");
+            eprintln!("usage: fdb-watch N [gone]");
             return std::process::ExitCode::from(2);
         }
+    };
+    let mode = std::env::args().nth(2).unwrap_or_default();
+    let gone = mode == "gone";
+    let moved_to: Option<std::net::IpAddr> = if mode == "moved" {
+        match std::env::args().nth(3).map(|a| a.parse()) {
+            Some(Ok(ip)) => Some(ip),
+            _ => {
+                eprintln!("usage: fdb-watch N moved IP");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    } else {
+        None
     };
     let (mut conn, _, mut msgs) =
         match rtnetlink::new_multicast_connection(&[MulticastGroup::Neigh]) {
@@ -49,20 +64,29 @@ async fn main() -> std::process::ExitCode {
     println!("ready");
     let mut seen = HashSet::new();
     while let Some((m, _)) = msgs.next().await {
-        if let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewNeighbour(n)) = m.payload {
+        let n = match m.payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewNeighbour(n)) if !gone => n,
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelNeighbour(n)) if gone => n,
+            NetlinkPayload::Overrun(_) => break,
+            _ => continue,
+        };
+        {
             let n = parse_neigh(&n);
             if n.flags.contains(NeighbourFlags::Own)
                 && n.dst.is_some()
                 && let Some(mac) = n.mac
                 && mac.0 != [0; 6]
             {
-                seen.insert(mac);
+                if let Some(to) = moved_to {
+                    if n.dst != Some(to) || !seen.insert(mac) {
+                        continue;
+                    }
+                    println!("mac={mac} unix={:.6}", unix_now());
+                } else {
+                    seen.insert(mac);
+                }
                 if seen.len() >= want {
-                    let t = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs_f64())
-                        .unwrap_or(0.0);
-                    println!("done_unix={t:.3}");
+                    println!("done_unix={:.3}", unix_now());
                     return std::process::ExitCode::SUCCESS;
                 }
             }
@@ -70,4 +94,10 @@ async fn main() -> std::process::ExitCode {
     }
     eprintln!("fdb-watch: notifications lost after {} MACs", seen.len());
     std::process::ExitCode::from(1)
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }

@@ -204,3 +204,172 @@ proptest! {
         prop_assert_eq!(&kernel, r.desired());
     }
 }
+
+fn fdb_scope(v: u32) -> Scope {
+    Scope {
+        vnis: [vni(v)].into(),
+        ours_fdb: true,
+        ..Scope::default()
+    }
+}
+
+/// Two remote MACs written; the kernel then loses one and rewrites the
+/// other behind our back. A scan of the VNI finds both and the reconciler
+/// puts them back, nothing else.
+#[test]
+fn a_scan_repairs_what_the_kernel_lost_or_changed() {
+    let mut r = Reconciler::new();
+    let mut k = HashMap::new();
+    r.vni_present(vni(100), true);
+    r.vni_present(vni(200), true);
+    for (v, m) in [(100, 1), (100, 2), (200, 3)] {
+        r.desire(DesiredChange::RemoteMac {
+            vni: vni(v),
+            mac: mac(m),
+            vtep: ip(2),
+            sticky: false,
+        });
+    }
+    r.desire(DesiredChange::Converged);
+    settle(&mut r, &mut k);
+    let m1 = Key::Mac {
+        vni: vni(100),
+        mac: mac(1),
+    };
+    let m2 = Key::Mac {
+        vni: vni(100),
+        mac: mac(2),
+    };
+    let m3 = Key::Mac {
+        vni: vni(200),
+        mac: mac(3),
+    };
+    k.remove(&m1);
+    k.insert(
+        m2,
+        Value::Mac {
+            vtep: ip(9),
+            sticky: false,
+        },
+    );
+    k.remove(&m3); // outside the scan's scope: not its business
+    assert!(!r.has_work(), "nothing known yet");
+    r.scan_begin(fdb_scope(100));
+    for (key, v) in k.clone() {
+        r.scan_seen(key, v);
+    }
+    assert_eq!(r.scan_end(), 1, "one entry gone");
+    let ops = r.next_ops(0, 100);
+    let want = [
+        Op::Set(
+            m1,
+            Value::Mac {
+                vtep: ip(2),
+                sticky: false,
+            },
+        ),
+        Op::Set(
+            m2,
+            Value::Mac {
+                vtep: ip(2),
+                sticky: false,
+            },
+        ),
+    ];
+    assert_eq!(ops.len(), 2, "{ops:?}");
+    for w in want {
+        assert!(ops.contains(&w), "{ops:?}");
+    }
+}
+
+/// Writes go on during a scan: an entry written after the dump passed its
+/// place is not in the dump, and must not be taken for gone; a delete
+/// notified during the scan beats the dump's stale copy.
+#[test]
+fn what_changes_during_a_scan_is_newer_than_the_dump() {
+    let mut r = Reconciler::new();
+    let mut k = HashMap::new();
+    r.vni_present(vni(100), true);
+    r.desire(DesiredChange::Converged);
+    r.desire(DesiredChange::RemoteMac {
+        vni: vni(100),
+        mac: mac(1),
+        vtep: ip(2),
+        sticky: false,
+    });
+    settle(&mut r, &mut k);
+    let m1 = Key::Mac {
+        vni: vni(100),
+        mac: mac(1),
+    };
+    let m2 = Key::Mac {
+        vni: vni(100),
+        mac: mac(2),
+    };
+    let v = Value::Mac {
+        vtep: ip(2),
+        sticky: false,
+    };
+    r.scan_begin(fdb_scope(100));
+    // The dump shows m1, then m1 is deleted by someone (notified).
+    r.scan_seen(m1, v);
+    r.kernel(m1, None);
+    // m2 is desired and written while the dump runs; the dump missed it.
+    r.desire(DesiredChange::RemoteMac {
+        vni: vni(100),
+        mac: mac(2),
+        vtep: ip(2),
+        sticky: false,
+    });
+    settle(&mut r, &mut k);
+    // A late copy of m1 in the dump (after the delete) is ignored too.
+    r.scan_seen(m1, v);
+    assert_eq!(r.scan_end(), 0, "nothing swept");
+    assert_eq!(r.actual().get(&m2), Some(&v), "m2 stays written");
+    // m1 was deleted behind our back and is still desired: rewritten.
+    assert!(r.actual().contains_key(&m1));
+    assert_eq!(k.get(&m1), Some(&v));
+}
+
+#[test]
+fn an_abandoned_scan_sweeps_nothing() {
+    let mut r = Reconciler::new();
+    let mut k = HashMap::new();
+    r.vni_present(vni(100), true);
+    r.desire(DesiredChange::RemoteMac {
+        vni: vni(100),
+        mac: mac(1),
+        vtep: ip(2),
+        sticky: false,
+    });
+    settle(&mut r, &mut k);
+    r.scan_begin(fdb_scope(100));
+    r.scan_abort();
+    assert_eq!(r.scan_end(), 0);
+    assert_eq!(r.actual().len(), 1);
+    assert!(!r.has_work());
+}
+
+/// Before convergence a scan adopts what nobody desires yet (a leftover):
+/// it is not deleted until the core has converged.
+#[test]
+fn a_scan_before_convergence_keeps_leftovers() {
+    let mut r = Reconciler::new();
+    r.vni_present(vni(100), true);
+    let m1 = Key::Mac {
+        vni: vni(100),
+        mac: mac(1),
+    };
+    r.scan_begin(fdb_scope(100));
+    r.scan_seen(
+        m1,
+        Value::Mac {
+            vtep: ip(2),
+            sticky: false,
+        },
+    );
+    r.scan_end();
+    assert!(r.next_ops(0, 10).is_empty(), "kept until convergence");
+    r.desire(DesiredChange::Converged);
+    assert!(matches!(r.next_ops(0, 10)[..], [Op::Del(k, _)] if k == m1));
+}
