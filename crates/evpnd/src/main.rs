@@ -13,6 +13,7 @@ mod core;
 mod export;
 mod logging;
 mod marker;
+mod notify;
 mod origin;
 mod packing;
 mod route;
@@ -391,7 +392,11 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     // The management API (and metrics): their jobs run in this loop, which owns the core.
     let (job_tx, mut job_rx) = mpsc::channel::<api::Job>(64);
     let backend = Arc::new(api::DaemonApi::new(job_tx, path.clone()));
-    let listener = evpnd_api::bind_unix(&cfg.api.socket)
+    let sock_opts = evpnd_api::SocketOptions {
+        mode: cfg.api.socket_mode.0,
+        group: cfg.api.socket_group.clone(),
+    };
+    let listener = evpnd_api::bind_unix_with(&cfg.api.socket, &sock_opts)
         .await
         .map_err(|e| format!("management API: {e}"))?;
     info!(socket = %cfg.api.socket.display(), "management API listening");
@@ -407,15 +412,26 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
             let _ = stop.changed().await;
         };
         if let Err(e) = api_router
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::UnixListenerStream::new(listener),
-                done,
-            )
+            .serve_with_incoming_shutdown(evpnd_api::unix_incoming(listener), done)
             .await
         {
             error!("management API stopped: {e}");
         }
     });
+    if let Some(ro) = &cfg.api.readonly_socket {
+        let opts = evpnd_api::SocketOptions {
+            mode: cfg.api.readonly_socket_mode.0,
+            group: cfg.api.readonly_socket_group.clone(),
+        };
+        let mut stop = stop_rx.clone();
+        let done = async move {
+            let _ = stop.changed().await;
+        };
+        evpnd_api::spawn_readonly_unix(ro, &opts, Arc::clone(&backend), done)
+            .await
+            .map_err(|e| format!("read-only management API: {e}"))?;
+        info!(socket = %ro.display(), "read-only management API listening");
+    }
     if let Some(addr) = cfg.api.listen {
         let l = TcpListener::bind(addr)
             .await
@@ -462,26 +478,41 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut refresh = tokio::time::interval(marker::REFRESH);
+    // systemd (Type=notify): READY=1 now, or once the kernel's initial dump is in.
+    let mut notifier = notify::Notifier::from_env(dp_rx.is_some());
+    notifier.started(|| d.core.api_status());
     loop {
         tokio::select! {
             Some(ev) = ev_rx.recv() => d.core.handle(ev).await,
             ev = recv_local(&mut dp_rx) => match ev {
-                Some(ev) => d.core.local_event(ev).await,
+                Some(ev) => {
+                    let synced = ev == LocalEvent::Synced;
+                    d.core.local_event(ev).await;
+                    if synced {
+                        notifier.kernel_synced(|| d.core.api_status());
+                    }
+                }
                 None => return Err("the dataplane (netlink) task stopped".into()),
             },
             Some(permit) = reserve(&dp_tx), if d.core.dataplane_pending() => {
                 permit.send(d.core.take_dataplane());
             }
-            now = tick.tick() => d.core.tick(now).await,
+            now = tick.tick() => {
+                d.core.tick(now).await;
+                notifier.tick(|| d.core.api_status());
+            }
             _ = refresh.tick() => marker.write(),
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
+                notifier.reloading();
                 let _ = d.reload(&path).await;
+                notifier.reloaded(|| d.core.api_status());
             }
             Some(job) = job_rx.recv() => job(&mut d).await,
         }
     }
+    notifier.stopping();
     // The reloaded configuration decides (on_shutdown is applied live).
     let graceful = d.cfg.bgp.graceful_restart.on_shutdown == evpnd_config::OnShutdown::Graceful;
     if graceful {
