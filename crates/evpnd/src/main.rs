@@ -12,6 +12,7 @@ mod api;
 mod core;
 mod export;
 mod logging;
+mod manual;
 mod marker;
 mod notify;
 mod origin;
@@ -54,10 +55,16 @@ struct Args {
     /// Log format: human or json (overrides [log].format).
     #[arg(long)]
     log_format: Option<String>,
+    /// Print the man page (roff) and exit; the Debian package ships it.
+    #[arg(long, hide = true)]
+    man: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.man {
+        return manual::print(<Args as clap::CommandFactory>::command());
+    }
     let cfg = match evpnd_config::load(&args.config) {
         Ok(c) => c,
         Err(e) => {

@@ -156,3 +156,93 @@ fn ready_after_the_api_watchdog_reload_and_a_stalled_core() {
     sh(&["kill", "-TERM", &pid]).expect("SIGTERM");
     until(&manager, "STOPPING=1", Duration::from_secs(5), &ns);
 }
+
+/// `CapabilityBoundingSet=` of packaging/evpnd.service, as setpriv's list
+/// (`+net_admin,+net_bind_service`).
+fn unit_capabilities() -> String {
+    let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/../../packaging/evpnd.service");
+    let text = std::fs::read_to_string(unit).unwrap_or_else(|e| panic!("{unit}: {e}"));
+    let caps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("CapabilityBoundingSet="))
+        .expect("CapabilityBoundingSet= in the unit");
+    caps.split_whitespace()
+        .map(|c| format!("+{}", c.trim_start_matches("CAP_").to_ascii_lowercase()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Starts evpnd in `ns` as `nobody` with only `caps` (setpriv, as systemd's
+/// User= + AmbientCapabilities= would); returns the notify socket.
+fn start_unprivileged(ns: &mut Netns, label: &str, caps: &str) -> UnixDatagram {
+    // A directory nobody may write: the API socket, marker and ledger.
+    let run = ns.dir.join(format!("{label}-run"));
+    std::fs::create_dir_all(&run).expect("run dir");
+    sh(&["chown", "nobody:nogroup", run.to_str().expect("utf-8")]).expect("chown");
+    let manager_path = ns.dir.join(format!("{label}-notify.sock"));
+    let manager = UnixDatagram::bind(&manager_path).expect("bind the notify socket");
+    sh(&["chmod", "0666", manager_path.to_str().expect("utf-8")]).expect("chmod");
+    let api = run.join("evpnd.sock");
+    let conf_path = ns.dir.join(format!("{label}.toml"));
+    std::fs::write(&conf_path, conf(api.to_str().expect("utf-8"))).expect("config");
+    let notify_env = format!("NOTIFY_SOCKET={}", manager_path.display());
+    let conf_arg = conf_path.to_str().expect("utf-8").to_string();
+    let inh = format!("--inh-caps=-all,{caps}");
+    let amb = format!("--ambient-caps=-all,{caps}");
+    let bound = format!("--bounding-set=-all,{caps}");
+    ns.spawn(
+        label,
+        &[
+            "setpriv",
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            &inh,
+            &amb,
+            &bound,
+            "--",
+            "env",
+            &notify_env,
+            env!("CARGO_BIN_EXE_evpnd"),
+            "-c",
+            &conf_arg,
+        ],
+    );
+    manager
+}
+
+#[test]
+fn the_units_capabilities_are_enough_and_needed() {
+    let caps = unit_capabilities();
+    assert_eq!(caps, "+net_admin,+net_bind_service");
+    let mut ns = Netns::new("caps");
+    ns.add_lo_addr("10.0.0.1/32");
+    // With the unit's capabilities: port 179, netlink's initial dump, the API.
+    let manager = start_unprivileged(&mut ns, "a", &caps);
+    until(&manager, "READY=1", Duration::from_secs(20), &ns);
+    let listening = ns.exec(&["ss", "-Hltn", "sport = :179"]).expect("ss");
+    assert!(listening.contains("10.0.0.1:179"), "{listening}");
+    let api = ns.dir.join("a-run/evpnd.sock");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    assert_eq!(api_answers(&rt, &api), Ok(65000));
+    let pid = ns.pid("a").expect("pid").to_string();
+    sh(&["kill", "-TERM", &pid]).expect("SIGTERM");
+    until(&manager, "STOPPING=1", Duration::from_secs(5), &ns);
+
+    // Without CAP_NET_BIND_SERVICE port 179 is refused: the capability is needed.
+    let manager = start_unprivileged(&mut ns, "b", "+net_admin");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) && !ns.log("b").contains("cannot listen") {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        ns.log("b")
+            .contains("cannot listen on 10.0.0.1:179: Permission denied"),
+        "{}",
+        ns.log("b")
+    );
+    assert_eq!(next(&manager, Duration::from_millis(200)), None, "no READY");
+}
