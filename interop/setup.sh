@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the kernel and interop tests need on a Debian machine that
 # has only the Rust toolchain: FRR (zebra, bgpd, vtysh), GoBGP (gobgpd, gobgp),
-# iproute2, ping, tcpdump. Idempotent and quick when everything is present.
+# iproute2, ping, tcpdump, Go with Debian's grpc-go, systemd-analyze and the
+# Debian packaging tools. Idempotent and quick when everything is present.
 set -euo pipefail
 
 need=()
@@ -17,6 +18,18 @@ have jq || need+=(jq)
 # The API's generic-client test (crates/api/tests/python_interop.rs) drives
 # the gRPC API from Python with grpcio + grpcio-reflection.
 have python3 || need+=(python3 python3-pip)
+# The Go client test (crates/api/tests/go_interop.rs): Debian's grpc-go,
+# built in GOPATH mode from /usr/share/gocode (no module download).
+have go || need+=(golang-go)
+[ -d /usr/share/gocode/src/google.golang.org/grpc/reflection ] || need+=(golang-google-grpc-dev)
+# systemd: the unit test (systemd-analyze verify) and the capability test
+# (setpriv, ss); the Debian package: dpkg-shlibdeps, strip, man -w.
+have systemd-analyze || need+=(systemd)
+have setpriv || need+=(util-linux)
+have ss || need+=(iproute2)
+have dpkg-shlibdeps || need+=(dpkg-dev)
+have strip || need+=(binutils)
+have man || need+=(man-db)
 
 # pip, not apt: Debian's python3-grpcio lacks grpcio-reflection.
 install_python_grpc() {

@@ -56,6 +56,14 @@ cargo test --workspace --locked 2>&1 | tee "$log"
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 
+# The Debian package, from the debug binaries cargo test has just built (no
+# extra release build in CI): build, dpkg -i, evpnd --check-config on the
+# shipped configuration, evpnctl --version, systemd-analyze verify, purge,
+# nothing left (packaging/test-deb.sh).
+step "Debian package: build (debug binaries), install, check, purge"
+deb=$(bash packaging/build-deb.sh --debug --no-build)
+bash packaging/test-deb.sh "$deb"
+
 if [ -x tests/fuzz-smoke.sh ]; then
     step "fuzz smoke run"
     bash tests/fuzz-smoke.sh
@@ -88,6 +96,6 @@ if [ -f interop/vm/tests.txt ]; then
     done 3< interop/vm/tests.txt
 fi
 
-step "all tests passed (fmt, clippy, cargo test, fuzz smoke, VM stage)"
+step "all tests passed (fmt, clippy, cargo test, Debian package, fuzz smoke, VM stage)"
 # The closing line CI reads: the cargo test totals.
 echo "tests: $passed passed, $failed failed"

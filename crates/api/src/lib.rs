@@ -5,9 +5,11 @@
 //! every request and hand the backend typed values ([`RouteFilter`],
 //! [`LocalRoute`], ...); the backend answers with the generated [`pb`] types.
 
+pub mod authority;
 pub mod backend;
 pub mod client;
 pub mod filter;
+mod group;
 pub mod metrics;
 pub mod serve;
 pub mod service;
@@ -25,7 +27,11 @@ pub mod pb {
 
 pub use backend::Backend;
 pub use metrics::{Metrics, PeerMetrics, RouteCount, serve_metrics, serve_metrics_on};
-pub use serve::{ServeError, TlsConfig, bind_unix, router, serve_tcp, serve_tcp_on, serve_unix};
+pub use serve::{
+    Access, DEFAULT_SOCKET_MODE, ServeError, SocketOptions, TlsConfig, bind_unix, bind_unix_with,
+    router, router_with, serve_tcp, serve_tcp_on, serve_unix, serve_unix_on, spawn_readonly_unix,
+    unix_incoming,
+};
 pub use service::ApiService;
 pub use types::{
     BackendError, ConfigSource, LocalRoute, MacFilter, Origin, RouteCursor, RouteFilter, RoutePage,

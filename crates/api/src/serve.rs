@@ -1,5 +1,6 @@
 //! Serving the API: on a unix socket (the default, for evpnctl) or on TCP
-//! with optional (mutual) TLS. Reflection is always on.
+//! with optional (mutual) TLS. Reflection is always on. A unix listener
+//! accepts any `:authority` ([`crate::authority`]) and may be read-only.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -7,12 +8,14 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::net::UnixListener;
+use tokio::net::{UnixListener, UnixStream};
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
+use tokio_stream::{Stream, StreamExt};
 use tonic::transport::server::Router;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 use crate::Backend;
+use crate::authority::AnyAuthority;
 use crate::pb;
 use crate::service::ApiService;
 
@@ -52,8 +55,17 @@ pub struct TlsConfig {
 }
 
 /// Builds the router with every `evpn.v1` service and reflection (v1 and v1alpha).
-pub fn router<B: Backend>(mut server: Server, backend: Arc<B>) -> Result<Router, ServeError> {
-    let svc = ApiService::new(backend);
+pub fn router<B: Backend>(server: Server, backend: Arc<B>) -> Result<Router, ServeError> {
+    router_with(server, backend, Access::ReadWrite)
+}
+
+/// [`router`] for a listener with the given [`Access`].
+pub fn router_with<B: Backend>(
+    mut server: Server,
+    backend: Arc<B>,
+    access: Access,
+) -> Result<Router, ServeError> {
+    let svc = ApiService::with_access(backend, access);
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .build_v1()
@@ -79,9 +91,53 @@ pub fn router<B: Backend>(mut server: Server, backend: Arc<B>) -> Result<Router,
         .add_service(reflection_v1alpha))
 }
 
-/// Binds the unix socket at `path`: creates the parent directory, replaces
-/// a stale socket (refusing when a live server answers on it), chmod 0660.
+/// Ownership and permissions of a Unix socket (`[api] socket_group`,
+/// `socket_mode`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketOptions {
+    /// The permission bits (`0o660`: owner and group read and write).
+    pub mode: u32,
+    /// A group name or numeric id to own the socket; `None` keeps the
+    /// process's group.
+    pub group: Option<String>,
+}
+
+/// The default socket mode: the owner and its group.
+pub const DEFAULT_SOCKET_MODE: u32 = 0o660;
+
+impl Default for SocketOptions {
+    fn default() -> Self {
+        SocketOptions {
+            mode: DEFAULT_SOCKET_MODE,
+            group: None,
+        }
+    }
+}
+
+/// What a listener lets its clients do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Every RPC.
+    #[default]
+    ReadWrite,
+    /// Only RPCs that change nothing; the rest answer `PERMISSION_DENIED`.
+    ReadOnly,
+}
+
+/// Binds the unix socket at `path` with the default [`SocketOptions`].
 pub async fn bind_unix(path: &Path) -> Result<UnixListener, ServeError> {
+    bind_unix_with(path, &SocketOptions::default()).await
+}
+
+/// Binds the unix socket at `path`: creates the parent directory, replaces
+/// a stale socket (refusing when a live server answers on it), then sets
+/// the group and mode of `opts`.
+pub async fn bind_unix_with(path: &Path, opts: &SocketOptions) -> Result<UnixListener, ServeError> {
+    // Resolve the group first: a typo must not leave a socket behind.
+    let gid = match &opts.group {
+        Some(g) => Some(crate::group::gid_of(g).map_err(io(format!("socket group {g:?}")))?),
+        None => None,
+    };
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
@@ -106,9 +162,21 @@ pub async fn bind_unix(path: &Path) -> Result<UnixListener, ServeError> {
         Err(_) => {}
     }
     let l = UnixListener::bind(path).map_err(io(format!("binding {}", path.display())))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
-        .map_err(io(format!("chmod 0660 {}", path.display())))?;
+    if let Some(gid) = gid {
+        std::os::unix::fs::chown(path, None, Some(gid))
+            .map_err(io(format!("chgrp {gid} {}", path.display())))?;
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(opts.mode))
+        .map_err(io(format!("chmod {:04o} {}", opts.mode, path.display())))?;
     Ok(l)
+}
+
+/// The connections of a unix listener, each accepting any `:authority`
+/// (grpc-core's clients send the socket path, see [`crate::authority`]).
+pub fn unix_incoming(
+    listener: UnixListener,
+) -> impl Stream<Item = std::io::Result<AnyAuthority<UnixStream>>> {
+    UnixListenerStream::new(listener).map(|r| r.map(AnyAuthority::new))
 }
 
 /// Serves the API on a unix socket until `shutdown` completes, then removes it.
@@ -119,11 +187,41 @@ pub async fn serve_unix<B: Backend>(
 ) -> Result<(), ServeError> {
     let path = path.as_ref();
     let listener = bind_unix(path).await?;
-    let r = router(Server::builder(), backend)?
-        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), shutdown)
-        .await;
+    let r = serve_unix_on(listener, backend, Access::ReadWrite, shutdown).await;
     let _ = std::fs::remove_file(path);
-    Ok(r?)
+    r
+}
+
+/// Serves the API on a bound unix listener until `shutdown` completes.
+pub async fn serve_unix_on<B: Backend>(
+    listener: UnixListener,
+    backend: Arc<B>,
+    access: Access,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    router_with(Server::builder(), backend, access)?
+        .serve_with_incoming_shutdown(unix_incoming(listener), shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Binds `path` and serves the API there, read-only, on a task of its own
+/// until `shutdown`; the socket is removed then. Errors binding are returned.
+pub async fn spawn_readonly_unix<B: Backend>(
+    path: &Path,
+    opts: &SocketOptions,
+    backend: Arc<B>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let listener = bind_unix_with(path, opts).await?;
+    let path = path.to_path_buf();
+    tokio::spawn(async move {
+        if let Err(e) = serve_unix_on(listener, backend, Access::ReadOnly, shutdown).await {
+            tracing::error!(socket = %path.display(), "read-only management API stopped: {e}");
+        }
+        let _ = std::fs::remove_file(&path);
+    });
+    Ok(())
 }
 
 /// Serves the API on TCP, with TLS when `tls` is given, until `shutdown`.

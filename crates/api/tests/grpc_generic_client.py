@@ -31,10 +31,9 @@ def message_class(pool, name):
 
 def main():
     target = sys.argv[1]
-    # grpc-core sends the socket path as :authority for unix: targets, which
-    # HTTP/2 servers built on hyper (tonic) refuse; name a plain host instead.
-    options = [("grpc.default_authority", "localhost")]
-    with grpc.insecure_channel(target, options=options) as channel:
+    # Default options: grpc-core sends the socket path as :authority
+    # ("tmp%2F...sock"), which evpnd accepts (crates/api/src/authority.rs).
+    with grpc.insecure_channel(target) as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         req = reflection_pb2.ServerReflectionRequest(list_services="")
         services = []

@@ -1,6 +1,8 @@
-//! A client that is not ours: Python grpcio + grpcio-reflection discovers the
-//! API over reflection and calls GetStatus. Fails (does not skip) when python3
-//! or the modules are missing: `interop/setup.sh` installs them.
+//! A client that is not ours: Python grpcio + grpcio-reflection, with no
+//! channel options (grpc-core then sends the socket path as `:authority`,
+//! which `evpnd_api::authority` makes acceptable), discovers the API over
+//! reflection and calls GetStatus. Fails (does not skip) when python3 or the
+//! modules are missing: `interop/setup.sh` installs them.
 
 mod common;
 

@@ -221,6 +221,19 @@ fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
         ("api.tls_cert", old.api.tls_cert != new.api.tls_cert),
         ("api.tls_key", old.api.tls_key != new.api.tls_key),
         ("api.client_ca", old.api.client_ca != new.api.client_ca),
+        (
+            "api.socket_group, socket_mode, readonly_socket*",
+            (
+                &old.api.socket_group,
+                old.api.socket_mode,
+                &old.api.readonly_socket,
+            ) != (
+                &new.api.socket_group,
+                new.api.socket_mode,
+                &new.api.readonly_socket,
+            ) || (&old.api.readonly_socket_group, old.api.readonly_socket_mode)
+                != (&new.api.readonly_socket_group, new.api.readonly_socket_mode),
+        ),
         ("metrics.listen", old.metrics.listen != new.metrics.listen),
         ("log.level", old.log.level != new.log.level),
         ("log.format", old.log.format != new.log.format),

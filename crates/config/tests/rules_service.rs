@@ -110,3 +110,63 @@ fn log_level() {
         &["fabric.toml:5:10: unknown variant `xml`, expected `human` or `json`"],
     );
 }
+
+#[test]
+fn socket_group_mode_and_readonly_socket() {
+    let c = common::valid(&[
+        "[api]",
+        r#"socket_group = "evpnd""#,
+        r#"socket_mode = "0660""#,
+        r#"readonly_socket = "/run/evpnd/evpnd-ro.sock""#,
+        r#"readonly_socket_mode = "0666""#,
+    ]);
+    assert_eq!(c.api.socket_group.as_deref(), Some("evpnd"));
+    assert_eq!(c.api.socket_mode.0, 0o660);
+    assert_eq!(c.api.readonly_socket_mode.0, 0o666);
+    let d = common::valid(&[]);
+    assert_eq!((d.api.socket_mode.0, d.api.readonly_socket), (0o660, None));
+}
+
+#[test]
+fn socket_mode_is_octal_text() {
+    check(
+        &["[api]", r#"socket_mode = "0966""#],
+        &[r#"fabric.toml:5:15: socket mode "0966" is not octal permission bits like "0660""#],
+    );
+    check(
+        &["[api]", r#"socket_mode = "4660""#],
+        &[r#"fabric.toml:5:15: socket mode "4660" is not octal permission bits like "0660""#],
+    );
+}
+
+#[test]
+fn operator_socket_is_not_world_writable() {
+    check(
+        &["[api]", r#"socket_mode = "0666""#],
+        &[
+            "fabric.toml:5:15: api.socket_mode 0666 lets every local user change the daemon; give monitoring tools api.readonly_socket instead",
+        ],
+    );
+}
+
+#[test]
+fn readonly_socket_rules() {
+    check(
+        &["[api]", r#"readonly_socket = "ro.sock""#],
+        &[r#"fabric.toml:5:19: api.readonly_socket "ro.sock" must be an absolute path"#],
+    );
+    check(
+        &["[api]", r#"readonly_socket = "/run/evpnd/evpnd.sock""#],
+        &["fabric.toml:5:19: api.readonly_socket must differ from api.socket"],
+    );
+    check(
+        &["[api]", r#"readonly_socket_mode = "0660""#],
+        &["fabric.toml:5:24: api.readonly_socket_mode is set but api.readonly_socket is not"],
+    );
+    check(
+        &["[api]", r#"socket_group = "ops team""#],
+        &[
+            r#"fabric.toml:5:16: api.socket_group "ops team" is not a group name (letters, digits, '_', '-', '.')"#,
+        ],
+    );
+}

@@ -6,6 +6,7 @@
 
 mod decode;
 mod json;
+mod manual;
 mod query;
 mod table;
 
@@ -68,6 +69,15 @@ enum Command {
         #[command(subcommand)]
         command: RouteCommand,
     },
+    /// Duplicate MACs (frozen or flagged by duplicate detection).
+    Duplicates {
+        /// Only this VNI.
+        #[arg(long)]
+        vni: Option<u32>,
+        /// Instead of listing: clear one.
+        #[command(subcommand)]
+        action: Option<DuplicateAction>,
+    },
     /// The VNIs.
     Vnis,
     /// The MAC table.
@@ -111,6 +121,61 @@ enum Command {
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+    /// Write the man pages (evpnctl.1 and one per command) into DIR.
+    #[command(hide = true)]
+    Manpages {
+        /// The directory (created if missing).
+        dir: PathBuf,
+    },
+}
+
+/// What to do to a duplicate MAC.
+#[derive(Subcommand)]
+pub enum DuplicateAction {
+    /// Clear a duplicate: the MAC is learned and advertised again.
+    Clear {
+        /// Its VNI.
+        #[arg(long)]
+        vni: u32,
+        /// The MAC address.
+        #[arg(long)]
+        mac: String,
+    },
+}
+
+/// A local route, for `route add` and `route delete`.
+#[derive(Subcommand)]
+pub enum LocalRouteArg {
+    /// Type 2: a MAC, optionally with an IP.
+    MacIp {
+        /// The L2 VNI.
+        #[arg(long)]
+        vni: u32,
+        /// The MAC address.
+        #[arg(long)]
+        mac: String,
+        /// The IP address (none: MAC only).
+        #[arg(long)]
+        ip: Option<String>,
+        /// Advertise as sticky (static; add only).
+        #[arg(long)]
+        sticky: bool,
+    },
+    /// Type 3: inclusive multicast (join the VNI's flood list).
+    Imet {
+        /// The L2 VNI.
+        #[arg(long)]
+        vni: u32,
+    },
+    /// Type 5: an IP prefix.
+    IpPrefix {
+        /// The L3 VNI.
+        #[arg(long)]
+        vni: u32,
+        /// The prefix, e.g. 10.1.0.0/24.
+        #[arg(long)]
+        prefix: String,
     },
 }
 
@@ -204,6 +269,16 @@ pub enum RouteCommand {
         #[arg(long)]
         rd: String,
     },
+    /// Originate a local route (kept until deleted or the daemon restarts).
+    Add {
+        #[command(subcommand)]
+        route: LocalRouteArg,
+    },
+    /// Withdraw a local route added with `route add`.
+    Delete {
+        #[command(subcommand)]
+        route: LocalRouteArg,
+    },
 }
 
 /// Filters for `macs`.
@@ -265,6 +340,7 @@ fn main() -> ExitCode {
             );
             return ExitCode::SUCCESS;
         }
+        Command::Manpages { dir } => return manual::write(Cli::command(), &dir),
         Command::Status => query::Query::Status,
         Command::Peers => query::Query::Peers,
         Command::Peer {
@@ -279,6 +355,17 @@ fn main() -> ExitCode {
         Command::Route {
             command: RouteCommand::Explain { key, rd },
         } => query::Query::Explain { key, rd },
+        Command::Route {
+            command: RouteCommand::Add { route },
+        } => query::Query::AddRoute(route),
+        Command::Route {
+            command: RouteCommand::Delete { route },
+        } => query::Query::DeleteRoute(route),
+        Command::Duplicates { vni, action: None } => query::Query::Duplicates(vni),
+        Command::Duplicates {
+            action: Some(DuplicateAction::Clear { vni, mac }),
+            ..
+        } => query::Query::ClearDuplicate { vni, mac },
         Command::Vnis => query::Query::Vnis,
         Command::Macs(a) => query::Query::Macs(a),
         Command::Neigh { vni } => query::Query::Neigh(vni),

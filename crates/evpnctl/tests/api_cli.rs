@@ -1,8 +1,9 @@
 //! evpnctl's client commands against a fake-backend server on a temp socket:
 //! the `--json` output of each command, one human table, errors, completions.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
@@ -10,61 +11,7 @@ use evpnd_api::fake::FakeBackend;
 use evpnd_api::pb;
 use serde_json::Value;
 
-struct Server {
-    backend: Arc<FakeBackend>,
-    socket: PathBuf,
-    _stop: tokio::sync::oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
-}
-
-async fn start() -> Server {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let socket = dir.path().join("evpnd.sock");
-    let backend = Arc::new(FakeBackend::new(3, 64));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (b, s) = (Arc::clone(&backend), socket.clone());
-    tokio::spawn(async move {
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        evpnd_api::serve_unix(&s, b, shutdown).await.expect("serve");
-    });
-    for _ in 0..200 {
-        if socket.exists() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    Server {
-        backend,
-        socket,
-        _stop: stop,
-        _dir: dir,
-    }
-}
-
-/// Runs evpnctl with `--socket`; returns (status, stdout, stderr).
-async fn evpnctl(socket: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_evpnctl"));
-    cmd.arg("--socket").arg(socket).args(args);
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .expect("join")
-        .expect("run evpnctl");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-async fn json(socket: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let (code, out, err) = evpnctl(socket, &all).await;
-    assert_eq!(code, 0, "evpnctl {args:?}: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("evpnctl {args:?}: not JSON ({e}): {out}"))
-}
+use common::{evpnctl, json, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_output_of_every_command() {
@@ -231,7 +178,7 @@ async fn human_table_errors_and_completions() {
 
     let missing = s.socket.with_file_name("nope.sock");
     let (code, _, err) = evpnctl(&missing, &["status"]).await;
-    assert_eq!(code, 1);
+    assert_eq!(code, 4, "unreachable");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains("cannot connect to") && err.contains("nope.sock"),

@@ -31,7 +31,9 @@
 mod api;
 mod convert;
 mod logging;
+mod manual;
 mod marker;
+mod notify;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,10 +73,16 @@ struct Args {
     /// Log format: human or json (overrides [log].format).
     #[arg(long)]
     log_format: Option<String>,
+    /// Print the man page (roff) and exit; the Debian package ships it.
+    #[arg(long, hide = true)]
+    man: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.man {
+        return manual::print(<Args as clap::CommandFactory>::command());
+    }
     let cfg = match evpnd_config::load(&args.config) {
         Ok(c) => c,
         Err(e) => {
@@ -509,7 +517,11 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     // The management API (and metrics): their jobs run in this loop, which owns the core.
     let (job_tx, mut job_rx) = mpsc::channel::<api::Job>(64);
     let backend = Arc::new(api::DaemonApi::new(job_tx, path.clone()));
-    let listener = evpnd_api::bind_unix(&cfg.api.socket)
+    let sock_opts = evpnd_api::SocketOptions {
+        mode: cfg.api.socket_mode.0,
+        group: cfg.api.socket_group.clone(),
+    };
+    let listener = evpnd_api::bind_unix_with(&cfg.api.socket, &sock_opts)
         .await
         .map_err(|e| format!("management API: {e}"))?;
     info!(socket = %cfg.api.socket.display(), "management API listening");
@@ -525,15 +537,26 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
             let _ = stop.changed().await;
         };
         if let Err(e) = api_router
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::UnixListenerStream::new(listener),
-                done,
-            )
+            .serve_with_incoming_shutdown(evpnd_api::unix_incoming(listener), done)
             .await
         {
             error!("management API stopped: {e}");
         }
     });
+    if let Some(ro) = &cfg.api.readonly_socket {
+        let opts = evpnd_api::SocketOptions {
+            mode: cfg.api.readonly_socket_mode.0,
+            group: cfg.api.readonly_socket_group.clone(),
+        };
+        let mut stop = stop_rx.clone();
+        let done = async move {
+            let _ = stop.changed().await;
+        };
+        evpnd_api::spawn_readonly_unix(ro, &opts, Arc::clone(&backend), done)
+            .await
+            .map_err(|e| format!("read-only management API: {e}"))?;
+        info!(socket = %ro.display(), "read-only management API listening");
+    }
     if let Some(addr) = cfg.api.listen {
         let l = TcpListener::bind(addr)
             .await
@@ -580,6 +603,9 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut refresh = tokio::time::interval(marker::REFRESH);
+    // systemd (Type=notify): READY=1 now, or once the kernel's initial dump is in.
+    let mut notifier = notify::Notifier::from_env(dp_rx.is_some());
+    notifier.started(|| convert::status(&d.core.status()));
     loop {
         tokio::select! {
             Some(ev) = ev_rx.recv() => {
@@ -587,7 +613,11 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
             }
             ev = recv_local(&mut dp_rx) => match ev {
                 Some(ev) => {
+                    let synced = ev == LocalEvent::Synced;
                     let _ = d.input(Input::Local(ev)).await;
+                    if synced {
+                        notifier.kernel_synced(|| convert::status(&d.core.status()));
+                    }
                 }
                 None => return Err("the dataplane (netlink) task stopped".into()),
             },
@@ -596,16 +626,20 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
             }
             _ = tick.tick() => {
                 let _ = d.input(Input::Tick).await;
+                notifier.tick(|| convert::status(&d.core.status()));
             }
             _ = refresh.tick() => marker.write(),
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
+                notifier.reloading();
                 let _ = d.reload(&path).await;
+                notifier.reloaded(|| convert::status(&d.core.status()));
             }
             Some(job) = job_rx.recv() => job(&mut d).await,
         }
     }
+    notifier.stopping();
     // The reloaded configuration decides (on_shutdown is applied live).
     let graceful = d.cfg.bgp.graceful_restart.on_shutdown == evpnd_config::OnShutdown::Graceful;
     if graceful {

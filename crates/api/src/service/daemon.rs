@@ -23,7 +23,11 @@ impl<B: Backend> DaemonService for ApiService<B> {
     ) -> Result<Response<pb::ValidateConfigResponse>, Status> {
         use pb::validate_config_request::Source;
         let source = match req.into_inner().source {
-            Some(Source::Path(p)) if !p.is_empty() => ConfigSource::Path(p.into()),
+            Some(Source::Path(p)) if !p.is_empty() => {
+                // The daemon reads the file with its own rights; its errors quote it.
+                self.require_write("ValidateConfig with a path")?;
+                ConfigSource::Path(p.into())
+            }
             Some(Source::Text(t)) => ConfigSource::Text(t),
             _ => return Err(invalid("source", "a path or the text is required")),
         };
@@ -35,6 +39,7 @@ impl<B: Backend> DaemonService for ApiService<B> {
         &self,
         _req: Request<pb::ReloadConfigRequest>,
     ) -> Result<Response<pb::ReloadConfigResponse>, Status> {
+        self.require_write("ReloadConfig")?;
         Ok(Response::new(self.backend().reload_config().await?))
     }
 
@@ -42,6 +47,7 @@ impl<B: Backend> DaemonService for ApiService<B> {
         &self,
         req: Request<pb::SetLogLevelRequest>,
     ) -> Result<Response<pb::SetLogLevelResponse>, Status> {
+        self.require_write("SetLogLevel")?;
         let v = req.into_inner().level;
         let level = match pb::LogLevel::try_from(v) {
             Ok(pb::LogLevel::Unspecified) => {

@@ -65,6 +65,7 @@ impl<B: Backend> EvpnService for ApiService<B> {
         &self,
         req: Request<pb::ClearDuplicateRequest>,
     ) -> Result<Response<pb::ClearDuplicateResponse>, Status> {
+        self.require_write("ClearDuplicate")?;
         let r = req.into_inner();
         let v = vni("vni", r.vni)?;
         let m = mac("mac", &r.mac)?;

@@ -10,17 +10,37 @@ mod watch;
 
 use std::sync::Arc;
 
+use tonic::Status;
+
 use crate::Backend;
+use crate::serve::Access;
 
 /// Implements every `evpn.v1` service on top of a [`Backend`].
 pub struct ApiService<B> {
     backend: Arc<B>,
+    access: Access,
 }
 
 impl<B> ApiService<B> {
-    /// A service answering from `backend`.
+    /// A service answering from `backend`, every RPC allowed.
     pub fn new(backend: Arc<B>) -> Self {
-        ApiService { backend }
+        Self::with_access(backend, Access::ReadWrite)
+    }
+
+    /// A service answering from `backend` with the given [`Access`].
+    pub fn with_access(backend: Arc<B>, access: Access) -> Self {
+        ApiService { backend, access }
+    }
+
+    /// `PERMISSION_DENIED` for an RPC that changes state, on a read-only
+    /// listener. Checked before the request is validated.
+    fn require_write(&self, rpc: &str) -> Result<(), Status> {
+        match self.access {
+            Access::ReadWrite => Ok(()),
+            Access::ReadOnly => Err(Status::permission_denied(format!(
+                "{rpc} changes the daemon's state; this socket is read-only (use the operator socket, [api] socket)"
+            ))),
+        }
     }
 }
 
@@ -28,6 +48,7 @@ impl<B> Clone for ApiService<B> {
     fn clone(&self) -> Self {
         ApiService {
             backend: Arc::clone(&self.backend),
+            access: self.access,
         }
     }
 }

@@ -41,6 +41,7 @@ impl<B: Backend> PeerService for ApiService<B> {
         &self,
         req: Request<pb::EnablePeerRequest>,
     ) -> Result<Response<pb::EnablePeerResponse>, Status> {
+        self.require_write("EnablePeer")?;
         let a = ip("address", &req.into_inner().address)?;
         self.backend().enable_peer(a).await?;
         Ok(Response::new(pb::EnablePeerResponse {}))
@@ -50,6 +51,7 @@ impl<B: Backend> PeerService for ApiService<B> {
         &self,
         req: Request<pb::DisablePeerRequest>,
     ) -> Result<Response<pb::DisablePeerResponse>, Status> {
+        self.require_write("DisablePeer")?;
         let r = req.into_inner();
         let a = ip("address", &r.address)?;
         // RFC 9003: the shutdown communication is at most 255 octets.
@@ -64,6 +66,7 @@ impl<B: Backend> PeerService for ApiService<B> {
         &self,
         req: Request<pb::ResetPeerRequest>,
     ) -> Result<Response<pb::ResetPeerResponse>, Status> {
+        self.require_write("ResetPeer")?;
         let r = req.into_inner();
         let a = ip("address", &r.address)?;
         let kind = match pb::ResetKind::try_from(r.kind) {

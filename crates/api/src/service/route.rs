@@ -106,6 +106,7 @@ impl<B: Backend> RouteService for ApiService<B> {
         &self,
         req: Request<pb::AddRouteRequest>,
     ) -> Result<Response<pb::AddRouteResponse>, Status> {
+        self.require_write("AddRoute")?;
         let route = validate::local_route(req.into_inner().route.as_ref())?;
         let key = self.backend().add_route(route).await?;
         Ok(Response::new(pb::AddRouteResponse { key: Some(key) }))
@@ -115,6 +116,7 @@ impl<B: Backend> RouteService for ApiService<B> {
         &self,
         req: Request<pb::DeleteRouteRequest>,
     ) -> Result<Response<pb::DeleteRouteResponse>, Status> {
+        self.require_write("DeleteRoute")?;
         let route = validate::local_route(req.into_inner().route.as_ref())?;
         self.backend().delete_route(route).await?;
         Ok(Response::new(pb::DeleteRouteResponse {}))

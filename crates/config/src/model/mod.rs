@@ -14,7 +14,7 @@ mod service;
 
 pub use bgp::{Bgp, GracefulRestart, MaxPrefix, Neighbor, OnShutdown};
 pub use evpn::{AutoRt, DuplicateDetection, Evpn, Freeze, RouteTargets, StaticMac, VniConfig};
-pub use service::{Api, Log, LogFormat, Metrics};
+pub use service::{Api, Log, LogFormat, Metrics, SocketMode};
 
 use std::fmt;
 use std::str::FromStr;

@@ -9,6 +9,7 @@ use crate::path;
 pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
     let a = &cfg.api;
     c.absolute(path!["api", "socket"], "api.socket", &a.socket);
+    sockets(a, c);
     match (&a.tls_cert, &a.tls_key) {
         (Some(_), None) => c.err(path!["api", "tls_cert"], "api.tls_cert needs api.tls_key"),
         (None, Some(_)) => c.err(path!["api", "tls_key"], "api.tls_key needs api.tls_cert"),
@@ -61,6 +62,64 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
             path!["log", "level"],
             format!("log.level {:?} is invalid: {why}", cfg.log.level),
         );
+    }
+}
+
+/// Where "others" may write a socket, any local user may connect.
+const OTHERS_WRITE: u32 = 0o002;
+
+/// `socket_group`, `socket_mode` and the read-only socket.
+fn sockets(a: &crate::model::Api, c: &mut Collector<'_>) {
+    for (key, g) in [
+        ("socket_group", &a.socket_group),
+        ("readonly_socket_group", &a.readonly_socket_group),
+    ] {
+        if let Some(g) = g
+            && let Err(why) = group_name(g)
+        {
+            c.err(path!["api", key], format!("api.{key} {g:?} {why}"));
+        }
+    }
+    if a.socket_mode.0 & OTHERS_WRITE != 0 {
+        c.err(
+            path!["api", "socket_mode"],
+            format!(
+                "api.socket_mode {} lets every local user change the daemon; give monitoring tools api.readonly_socket instead",
+                a.socket_mode
+            ),
+        );
+    }
+    match &a.readonly_socket {
+        Some(ro) => {
+            c.absolute(path!["api", "readonly_socket"], "api.readonly_socket", ro);
+            if *ro == a.socket {
+                c.err(
+                    path!["api", "readonly_socket"],
+                    "api.readonly_socket must differ from api.socket",
+                );
+            }
+        }
+        None => {
+            for key in ["readonly_socket_group", "readonly_socket_mode"] {
+                if c.written(path!["api", key]) {
+                    c.err(
+                        path!["api", key],
+                        format!("api.{key} is set but api.readonly_socket is not"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A group name as `groupadd` accepts it, or a number.
+fn group_name(g: &str) -> Result<(), &'static str> {
+    let ok = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
+    match g.as_bytes() {
+        [] => Err("is empty"),
+        [first, ..] if *first == b'-' => Err("must not start with '-'"),
+        b if b.iter().all(|b| ok(*b)) => Ok(()),
+        _ => Err("is not a group name (letters, digits, '_', '-', '.')"),
     }
 }
 

@@ -53,7 +53,7 @@ pub(super) async fn watch(ch: Channel, peers: bool, routes: bool, json: bool) ->
                     "too slow: {} events missed, watch again to resync",
                     r.missed_events
                 ),
-                3,
+                super::EXIT_RESYNC,
             ));
         }
     }

@@ -1,19 +1,22 @@
 //! The client commands: connect, call the API, print JSON or a table.
 //!
-//! Every failure ends as one line on stderr (`evpnctl: ...`) and exit status
-//! 1; a watch that must resynchronise exits with status 3.
+//! Every failure ends as one line on stderr (`evpnctl: ...`) and an exit
+//! status that says what kind (docs/evpnctl.md): the daemon refused (1),
+//! the watch must resynchronise (3), the daemon cannot be reached (4), or
+//! the socket or the RPC is not ours to use (5). Clap's usage errors are 2.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod control;
+mod local;
 mod routes;
 mod tables;
 
 use serde_json::Value;
 use tonic::transport::Channel;
 
-use crate::{Level, MacArgs, PeerAction, RouteArgs};
+use crate::{Level, LocalRouteArg, MacArgs, PeerAction, RouteArgs};
 use control::{log_level, reload, watch};
 use routes::{explain, routes};
 use tables::{dataplane, macs, neigh, peer, peers, status, vnis, vteps};
@@ -34,6 +37,10 @@ pub enum Query {
     PeerAction(String, PeerAction),
     Routes(RouteArgs),
     Explain { key: String, rd: String },
+    AddRoute(LocalRouteArg),
+    DeleteRoute(LocalRouteArg),
+    Duplicates(Option<u32>),
+    ClearDuplicate { vni: u32, mac: String },
     Vnis,
     Macs(MacArgs),
     Neigh(Option<u32>),
@@ -51,16 +58,47 @@ struct Out {
     text: String,
 }
 
+/// Exit status: the daemon answered with an error (or refused a config).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: `watch` was too slow and must be restarted.
+pub const EXIT_RESYNC: u8 = 3;
+/// Exit status: the daemon cannot be reached (no socket, nobody listening,
+/// the connection dropped: gRPC `unavailable`).
+pub const EXIT_UNREACHABLE: u8 = 4;
+/// Exit status: not allowed — the socket's permissions, or a mutating RPC
+/// on the read-only socket (gRPC `permission_denied`).
+pub const EXIT_DENIED: u8 = 5;
+
 /// A one-line failure.
 struct Fail(String, u8);
 
 impl From<tonic::Status> for Fail {
     fn from(s: tonic::Status) -> Self {
+        let exit = match s.code() {
+            tonic::Code::Unavailable => EXIT_UNREACHABLE,
+            tonic::Code::PermissionDenied => EXIT_DENIED,
+            _ => EXIT_FAILED,
+        };
         Fail(
             format!("{}: {}", snake(&format!("{:?}", s.code())), s.message()),
-            1,
+            exit,
         )
     }
+}
+
+/// The exit status of a connection failure: denied by the socket's
+/// permissions, or unreachable.
+fn connect_exit(e: &(dyn std::error::Error + 'static)) -> u8 {
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::PermissionDenied
+        {
+            return EXIT_DENIED;
+        }
+        cur = c.source();
+    }
+    EXIT_UNREACHABLE
 }
 
 /// Runs `q` against `target` and prints the result.
@@ -111,12 +149,17 @@ async fn connect(target: Target) -> Result<Channel, Fail> {
         Target::Socket(p) => evpnd_api::client::connect_unix(&p).await.map_err(|e| {
             Fail(
                 format!("cannot connect to {}: {}", p.display(), source_chain(&e)),
-                1,
+                connect_exit(&e),
             )
         }),
         Target::Url(u, tls) => evpnd_api::client::connect_url(u.clone(), tls)
             .await
-            .map_err(|e| Fail(format!("cannot connect to {u}: {}", source_chain(&e)), 1)),
+            .map_err(|e| {
+                Fail(
+                    format!("cannot connect to {u}: {}", source_chain(&e)),
+                    connect_exit(&e),
+                )
+            }),
     }
 }
 
@@ -149,6 +192,10 @@ async fn execute(target: Target, q: Query, json: bool) -> Result<Option<Out>, Fa
         Query::PeerAction(a, act) => control::peer_action(ch, a, act).await?,
         Query::Routes(a) => routes(ch, a).await?,
         Query::Explain { key, rd } => explain(ch, key, rd).await?,
+        Query::AddRoute(r) => local::add(ch, r).await?,
+        Query::DeleteRoute(r) => local::delete(ch, r).await?,
+        Query::Duplicates(vni) => local::duplicates(ch, vni).await?,
+        Query::ClearDuplicate { vni, mac } => local::clear(ch, vni, mac).await?,
         Query::Vnis => vnis(ch).await?,
         Query::Macs(a) => macs(ch, a).await?,
         Query::Neigh(vni) => neigh(ch, vni).await?,
