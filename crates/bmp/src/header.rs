@@ -206,7 +206,8 @@ pub struct PeerHeader {
 }
 
 impl PeerHeader {
-    /// A neighbour of the global instance; `flags` carries L, A or O as needed.
+    /// A neighbour of the global instance; `flags` carries L, A or O as
+    /// needed, V is set from the address.
     pub fn global(
         address: IpAddr,
         asn: u32,
@@ -214,9 +215,10 @@ impl PeerHeader {
         flags: u8,
         timestamp: Timestamp,
     ) -> PeerHeader {
+        let v = if address.is_ipv6() { flags::V } else { 0 };
         PeerHeader {
             peer_type: PeerType::Global,
-            flags,
+            flags: (flags & !flags::V) | v,
             distinguisher: 0,
             address,
             asn,
