@@ -15,11 +15,11 @@ mod policy;
 mod service;
 
 pub use bgp::{Bgp, GracefulRestart, MaxPrefix, Neighbor, OnShutdown};
-pub use evpn::{AutoRt, DuplicateDetection, Evpn, Freeze, RouteTargets, StaticMac, VniConfig};
 pub use bmp::{
     BMP_DEFAULT_QUEUE_BYTES, BMP_DEFAULT_STATS_INTERVAL, BMP_MAX_QUEUE_BYTES, BMP_MIN_QUEUE_BYTES,
     Bmp, BmpRib, split_host_port,
 };
+pub use evpn::{AutoRt, DuplicateDetection, Evpn, Freeze, RouteTargets, StaticMac, VniConfig};
 pub use policy::{
     Community, Disposition, ExtCommunityText, LargeCommunityText, Match, Policy, PrefixMatch,
     RtPattern, Set, Term, TermAction,

@@ -247,7 +247,11 @@ impl FromStr for Community {
         if let Some(v) = well_known {
             return Ok(Community(v));
         }
-        let bad = || format!("community {s:?} is not AS:VALUE (two numbers up to 65535) or a well-known name");
+        let bad = || {
+            format!(
+                "community {s:?} is not AS:VALUE (two numbers up to 65535) or a well-known name"
+            )
+        };
         let (a, v) = s.split_once(':').ok_or_else(bad)?;
         let a: u16 = a.parse().map_err(|_| bad())?;
         let v: u16 = v.parse().map_err(|_| bad())?;
@@ -268,7 +272,8 @@ pub struct LargeCommunityText(pub LargeCommunity);
 impl FromStr for LargeCommunityText {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("large community {s:?} is not GLOBAL:LOCAL1:LOCAL2 (three 32-bit numbers)");
+        let bad =
+            || format!("large community {s:?} is not GLOBAL:LOCAL1:LOCAL2 (three 32-bit numbers)");
         let mut it = s.split(':').map(|p| p.parse::<u32>().map_err(|_| bad()));
         let (Some(g), Some(l1), Some(l2), None) = (it.next(), it.next(), it.next(), it.next())
         else {
@@ -352,7 +357,13 @@ mod tests {
         }
         assert!("1:2".parse::<LargeCommunityText>().is_err());
         assert!("1:2:3:4".parse::<LargeCommunityText>().is_err());
-        for s in ["rt 65000:100", "soo 65000:1", "encap vxlan", "default-gateway", "router-mac 02:00:00:00:00:01"] {
+        for s in [
+            "rt 65000:100",
+            "soo 65000:1",
+            "encap vxlan",
+            "default-gateway",
+            "router-mac 02:00:00:00:00:01",
+        ] {
             assert_eq!(
                 s.parse::<ExtCommunityText>().map(|c| c.to_string()),
                 Ok(s.into())

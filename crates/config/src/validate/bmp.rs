@@ -3,9 +3,7 @@
 use std::collections::HashSet;
 
 use super::Collector;
-use crate::model::{
-    BMP_MAX_QUEUE_BYTES, BMP_MIN_QUEUE_BYTES, Config, split_host_port,
-};
+use crate::model::{BMP_MAX_QUEUE_BYTES, BMP_MIN_QUEUE_BYTES, Config, split_host_port};
 use crate::path;
 
 /// Longest Statistics Report interval, seconds (a day).

@@ -74,10 +74,7 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
         if net.trunc() != *net {
             c.err(
                 at,
-                format!(
-                    "vtep_allow {net} has host bits set (write {})",
-                    net.trunc()
-                ),
+                format!("vtep_allow {net} has host bits set (write {})", net.trunc()),
             );
         }
         if !seen.insert(net.trunc()) {
