@@ -147,6 +147,31 @@ impl FeedConfig {
     }
 }
 
+impl FeedConfig {
+    /// The settings of one `[[bmp]]` collector; `sys_name` is the
+    /// Initiation's sysName (the host name, or the router id).
+    pub fn from_config(
+        cfg: &evpnd_config::Config,
+        b: &evpnd_config::Bmp,
+        sys_name: &str,
+    ) -> FeedConfig {
+        let mut f = FeedConfig::new(sys_name, cfg.asn(), cfg.bgp.router_id);
+        f.monitor = b
+            .route_monitoring
+            .iter()
+            .map(|r| match r {
+                evpnd_config::BmpRib::PrePolicy => Rib::PrePolicy,
+                evpnd_config::BmpRib::PostPolicy => Rib::PostPolicy,
+                evpnd_config::BmpRib::LocRib => Rib::LocRib,
+            })
+            .collect();
+        f.stats_interval =
+            (b.stats_interval > 0).then(|| Duration::from_secs(u64::from(b.stats_interval)));
+        f.queue_bytes = usize::try_from(b.queue_bytes).unwrap_or(usize::MAX);
+        f
+    }
+}
+
 /// The connection as the transport should see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Link {

@@ -43,6 +43,17 @@ pub enum BmpRib {
     LocRib,
 }
 
+impl BmpRib {
+    /// The name as written in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BmpRib::PrePolicy => "pre-policy",
+            BmpRib::PostPolicy => "post-policy",
+            BmpRib::LocRib => "loc-rib",
+        }
+    }
+}
+
 fn default_route_monitoring() -> Vec<BmpRib> {
     vec![BmpRib::PrePolicy, BmpRib::LocRib]
 }

@@ -28,7 +28,7 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
             if !ribs.insert(r) {
                 c.err(
                     path!["bmp", i, "route_monitoring", j],
-                    format!("{who}route_monitoring lists {r:?} twice"),
+                    format!("{who}route_monitoring lists {:?} twice", r.as_str()),
                 );
             }
         }
