@@ -225,3 +225,90 @@ fn policy_and_bmp_changes_are_live_on_reload() {
     );
     assert!(d.restart_required.is_empty());
 }
+
+/// Every `[[bmp]]`/`[[policy]]` key and the new `[[neighbor]]`, `[evpn]`
+/// and `[[evpn.vni]]` keys, set.
+const FULL: &[&str] = &[
+    "[[neighbor]]",
+    r#"address = "10.0.0.1""#,
+    "remote_asn = 65000",
+    r#"import_policy = "p""#,
+    r#"export_policy = "p""#,
+    "[evpn]",
+    r#"vtep_allow = ["10.0.0.0/24"]"#,
+    "strict_rt_import = true",
+    "[[evpn.vni]]",
+    "vni = 100",
+    r#"import_policy = "p""#,
+    r#"export_policy = "p""#,
+    "[[bmp]]",
+    r#"address = "c:1790""#,
+    r#"route_monitoring = ["post-policy"]"#,
+    "stats_interval = 5",
+    "queue_bytes = 1048576",
+    "[[policy]]",
+    r#"name = "p""#,
+    r#"default = "accept""#,
+    "[[policy.term]]",
+    r#"name = "t""#,
+    r#"action = "reject""#,
+    "[policy.term.match]",
+    "route_type = [2]",
+    r#"route_target = ["*:100"]"#,
+    "vni = [100]",
+    r#"rd = ["10.0.0.1:100"]"#,
+    r#"mac = ["02:00:00:00:00:01"]"#,
+    r#"prefix = [{ prefix = "10.0.0.0/8", ge = 16, le = 24 }]"#,
+    r#"community = ["1:1"]"#,
+    r#"large_community = ["1:1:1"]"#,
+    r#"ext_community = ["soo 1:1"]"#,
+    r#"next_hop = ["10.0.0.0/24"]"#,
+    "[policy.term.set]",
+    r#"add_community = ["1:2"]"#,
+    r#"remove_community = ["1:1"]"#,
+    r#"add_large_community = ["1:1:2"]"#,
+    r#"remove_large_community = ["1:1:1"]"#,
+    r#"add_ext_community = ["soo 1:2"]"#,
+    r#"remove_ext_community = ["soo 1:1"]"#,
+    "local_pref = 10",
+];
+
+fn keys(v: &toml::Value, out: &mut Vec<String>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                out.push(k.clone());
+                keys(v, out);
+            }
+        }
+        toml::Value::Array(a) => a.iter().for_each(|v| keys(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn docs_describe_every_bmp_and_policy_key() {
+    let c = valid(FULL);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/configuration.md");
+    let docs = std::fs::read_to_string(path).expect("docs/configuration.md");
+    let v = toml::Value::try_from(&c).expect("to value");
+    let mut all = Vec::new();
+    keys(&v, &mut all);
+    all.sort();
+    all.dedup();
+    let missing: Vec<&String> = all
+        .iter()
+        .filter(|k| {
+            !(docs.contains(&format!("| `{k}` |"))
+                || docs.contains(&format!("## `[{k}]`"))
+                || docs.contains(&format!("## `[[{k}]]`")))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "keys without a row in docs/configuration.md: {missing:?}"
+    );
+    // And the whole of it survives serialization.
+    let text = toml::to_string(&c).expect("serialize");
+    assert_eq!(evpnd_config::parse(&text, "again.toml").ok(), Some(c));
+}
