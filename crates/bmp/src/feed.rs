@@ -284,10 +284,17 @@ impl Feed {
     pub fn counters(&self) -> FeedCounters {
         self.counters
     }
-    /// Octets queued or in flight: never above the budget.
+    /// Octets queued or in flight: never above the budget, except right
+    /// after [`Feed::connected`], whose start-up messages (Initiation, one
+    /// Peer Up per session) are queued whatever their size.
     pub fn queued_bytes(&self) -> usize {
         self.buf.len() + self.in_flight
     }
+    /// The established sessions the feed knows (the peers a table dump covers).
+    pub fn peers(&self) -> impl Iterator<Item = &PeerSession> {
+        self.peers.values()
+    }
+
     pub fn monitors(&self, rib: Rib) -> bool {
         self.cfg.monitor.contains(&rib)
     }
@@ -706,8 +713,9 @@ fn peer_up_message(s: &PeerSession) -> PeerUp {
     }
 }
 
-/// The fabricated OPEN of the Loc-RIB peer (RFC 9069 §5.3): 4-octet AS and
-/// L2VPN EVPN, the capabilities its Route Monitoring UPDATEs need.
+/// The fabricated OPEN of the Loc-RIB peer (RFC 9069 §5.3): 4-octet AS,
+/// L2VPN EVPN and extended messages (RFC 8654), the capabilities its Route
+/// Monitoring UPDATEs ([`update_pdu`]) need.
 pub fn loc_rib_open(asn: u32, router_id: Ipv4Addr) -> Vec<u8> {
     let open = Open::new(
         asn,
@@ -719,11 +727,25 @@ pub fn loc_rib_open(asn: u32, router_id: Ipv4Addr) -> Vec<u8> {
                 reserved: 0,
             },
             Capability::FourOctetAs { asn },
+            Capability::ExtendedMessage,
         ],
     );
     BgpMessage::Open(open)
         .to_bytes(&Context::default())
         .to_vec()
+}
+
+/// An UPDATE as a whole BGP message for Route Monitoring: 4-octet AS
+/// numbers (the A flag clear), path identifiers for the families in
+/// `add_path` (as the peer's OPENs negotiated them; empty for the Loc-RIB).
+pub fn update_pdu(update: &Update, add_path: &[Family]) -> Vec<u8> {
+    let ctx = Context {
+        four_octet_as: true,
+        add_path: add_path.to_vec(),
+        extended_message: true,
+        ibgp: true,
+    };
+    BgpMessage::Update(update.clone()).to_bytes(&ctx).to_vec()
 }
 
 /// The End-of-RIB UPDATE of L2VPN EVPN, as a whole BGP message.

@@ -327,3 +327,19 @@ fn shutdown_sends_termination_then_closes() {
     assert_eq!(idle.link(), Link::Closed);
     assert!(!idle.should_connect(t0));
 }
+
+#[test]
+fn update_pdu_is_a_whole_bgp_update() {
+    use evpnd_wire::update::Update;
+    let eor = evpnd_bmp::feed::update_pdu(&Update::end_of_rib(evpnd_wire::Family::L2VPN_EVPN), &[]);
+    assert_eq!(eor, evpnd_bmp::feed::end_of_rib());
+    assert_eq!(&eor[..16], &[0xff; 16]);
+    assert_eq!(
+        usize::from(u16::from_be_bytes([eor[16], eor[17]])),
+        eor.len()
+    );
+    assert_eq!(eor[18], 2);
+    let t0 = Instant::now();
+    let (f, _) = connected(t0);
+    assert_eq!(f.peers().map(|p| p.address).collect::<Vec<_>>(), [peer()]);
+}
