@@ -207,7 +207,16 @@ async fn pmbmpd_shows_the_peer_and_the_evpn_routes() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let entries = log_entries(&log);
-    let debug = std::fs::read_to_string(collector.dir.join("pmbmpd.log")).unwrap_or_default();
+    // The debug log: read once it shows the Termination (written last).
+    let debug_log = collector.dir.join("pmbmpd.log");
+    let mut debug = String::new();
+    while Instant::now() < deadline {
+        debug = std::fs::read_to_string(&debug_log).unwrap_or_default();
+        if debug.contains("Term message received") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     drop(collector);
     eprintln!("feed counters: {counters:?}");
     let of =
