@@ -46,24 +46,25 @@ impl Attributes {
     }
 
     /// Applies `set`: removals, then additions (an entry in both ends up
-    /// present), then the local preference. Added values keep their order
-    /// and are not repeated.
+    /// present, where it was), then the local preference. Added values keep
+    /// their order and are not repeated. Applying a set twice changes
+    /// nothing the second time.
     pub fn apply(&mut self, set: &Set) {
-        self.communities
-            .retain(|c| !set.remove_community.iter().any(|x| x.0 == *c));
-        for c in &set.add_community {
-            push_new(&mut self.communities, c.0);
-        }
-        self.large_communities
-            .retain(|c| !set.remove_large_community.iter().any(|x| x.0 == *c));
-        for c in &set.add_large_community {
-            push_new(&mut self.large_communities, c.0);
-        }
-        self.ext_communities
-            .retain(|c| !set.remove_ext_community.iter().any(|x| x.0 == *c));
-        for c in &set.add_ext_community {
-            push_new(&mut self.ext_communities, c.0);
-        }
+        edit(
+            &mut self.communities,
+            set.remove_community.iter().map(|c| c.0),
+            set.add_community.iter().map(|c| c.0),
+        );
+        edit(
+            &mut self.large_communities,
+            set.remove_large_community.iter().map(|c| c.0),
+            set.add_large_community.iter().map(|c| c.0),
+        );
+        edit(
+            &mut self.ext_communities,
+            set.remove_ext_community.iter().map(|c| c.0),
+            set.add_ext_community.iter().map(|c| c.0),
+        );
         if let Some(lp) = set.local_pref {
             self.local_pref = Some(lp);
         }
@@ -99,9 +100,19 @@ impl Attributes {
     }
 }
 
-fn push_new<T: PartialEq>(v: &mut Vec<T>, x: T) {
-    if !v.contains(&x) {
-        v.push(x);
+/// Removes `remove` (except what `add` puts back), then appends the new
+/// values of `add`.
+fn edit<T: PartialEq + Copy>(
+    v: &mut Vec<T>,
+    remove: impl Iterator<Item = T>,
+    add: impl Iterator<Item = T> + Clone,
+) {
+    let remove: Vec<T> = remove.collect();
+    v.retain(|c| !remove.contains(c) || add.clone().any(|a| a == *c));
+    for a in add {
+        if !v.contains(&a) {
+            v.push(a);
+        }
     }
 }
 

@@ -252,8 +252,8 @@ fn set_actions_and_later_terms_see_them() {
     assert_eq!(o.term(), Some("prefer-tagged"));
     assert_eq!(o.applied, ["tag", "prefer-tagged"]);
     let a = o.attributes.clone().expect("changed attributes");
-    // Removal first, then addition: 65000:1 added back.
-    assert_eq!(a.communities, [(65000 << 16) | 99, (65000 << 16) | 1]);
+    // In both lists: 65000:1 stays, where it was; 65000:99 is appended.
+    assert_eq!(a.communities, [(65000 << 16) | 1, (65000 << 16) | 99]);
     assert_eq!(
         a.large_communities,
         [LargeCommunity {
