@@ -366,16 +366,19 @@ impl Feed {
         self.buf = BytesMut::new();
         self.in_flight = 0;
         Initiation::new(&self.cfg.sys_name, &self.cfg.sys_descr).encode(&mut self.buf);
+        let mut queued = 1;
         if self.monitors(Rib::LocRib) {
             self.loc_rib_peer_up(wall);
+            queued += 1;
         }
         if self.monitors_adj_in() {
             let peers: Vec<PeerSession> = self.peers.values().cloned().collect();
             for p in &peers {
                 self.encode_peer_up(p);
             }
+            queued += peers.len() as u64;
         }
-        self.counters.messages_queued += 1 + self.peers.len() as u64;
+        self.counters.messages_queued += queued;
         self.note_high_water();
         self.dump = Some(Dump {
             epoch,

@@ -39,7 +39,9 @@ pub mod tlv;
 pub mod driver;
 
 pub use error::DecodeError;
-pub use feed::{Feed, FeedConfig, FeedCounters, Link, PeerKey, Push, Request, Rib};
+pub use feed::{
+    Feed, FeedConfig, FeedCounters, Link, PeerKey, PeerSession, Push, Request, Rib, Source,
+};
 pub use header::{PeerHeader, PeerType, Timestamp};
 pub use message::Message;
 pub use peer_down::PeerDownReason;
