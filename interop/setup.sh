@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the kernel and interop tests need on a Debian machine that
 # has only the Rust toolchain: FRR (zebra, bgpd, vtysh), GoBGP (gobgpd, gobgp),
-# iproute2, ping, tcpdump, Go with Debian's grpc-go, systemd-analyze and the
-# Debian packaging tools. Idempotent and quick when everything is present.
+# iproute2, ping, tcpdump, Go with Debian's grpc-go, systemd-analyze, the
+# Debian packaging tools and pmacct (pmbmpd). Idempotent and quick when
+# everything is present.
 set -euo pipefail
 
 need=()
@@ -15,6 +16,8 @@ have bridge || need+=(iproute2)
 have ping || need+=(iputils-ping)
 have tcpdump || need+=(tcpdump)
 have jq || need+=(jq)
+# The BMP collector test (crates/bmp/tests/pmbmpd.rs) feeds pmacct's pmbmpd.
+have pmbmpd || need+=(pmacct)
 # The API's generic-client test (crates/api/tests/python_interop.rs) drives
 # the gRPC API from Python with grpcio + grpcio-reflection.
 have python3 || need+=(python3 python3-pip)
@@ -65,6 +68,11 @@ apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
 # private instances inside namespaces, so the system service stays off.
 if command -v systemctl >/dev/null 2>&1; then
     systemctl disable --now frr >/dev/null 2>&1 || true
+    # pmacct's package enables its own collectors (nfacctd, sfacctd, pmbmpd...);
+    # the BMP test runs a private pmbmpd on loopback.
+    for u in pmacctd nfacctd sfacctd uacctd pmbgpd pmbmpd pmtelemetryd; do
+        systemctl disable --now "$u" >/dev/null 2>&1 || true
+    done
 fi
 install_python_grpc
 echo "setup: done"

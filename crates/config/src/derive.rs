@@ -175,11 +175,16 @@ impl Config {
     }
 
     /// What a VNI imports: `import` + `both`, or the auto RT when neither lists
-    /// anything. The auto RT imports by local administrator ([`RtMatch::LocalAdmin`]).
+    /// anything. The auto RT imports by local administrator ([`RtMatch::LocalAdmin`]),
+    /// or exactly with `[evpn] strict_rt_import`.
     pub fn import_rts(&self, v: &VniConfig) -> Vec<RtMatch> {
         let vni = *v.vni.get_ref();
         let rts = &v.route_targets;
-        let auto = RtMatch::LocalAdmin(self.auto_rt(vni).local_admin());
+        let auto = if self.evpn.strict_rt_import {
+            RtMatch::Exact(self.auto_rt(vni))
+        } else {
+            RtMatch::LocalAdmin(self.auto_rt(vni).local_admin())
+        };
         let mut out: Vec<RtMatch> = Vec::new();
         for r in rts.import.iter().chain(&rts.both) {
             let m = match r {

@@ -91,6 +91,8 @@ fn neighbor_view(c: &Config, n: &Neighbor) -> Vec<(&'static str, bool, String)> 
             false,
             n.route_reflector_client.to_string(),
         ),
+        ("import_policy", false, format!("{:?}", n.import_policy)),
+        ("export_policy", false, format!("{:?}", n.export_policy)),
     ]
 }
 
@@ -103,6 +105,7 @@ struct VniView {
     macs: Vec<(StaticMac, bool)>,
     prefixes: Vec<IpNet>,
     vtep: Ipv4Addr,
+    policies: [Option<String>; 2],
 }
 
 fn vni_view(c: &Config, v: &VniConfig) -> VniView {
@@ -120,6 +123,7 @@ fn vni_view(c: &Config, v: &VniConfig) -> VniView {
             .collect(),
         prefixes: v.prefixes.clone(),
         vtep: c.vtep_ip(),
+        policies: [v.import_policy.clone(), v.export_policy.clone()],
     }
 }
 
@@ -279,6 +283,13 @@ fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
             "evpn.duplicate_detection",
             eo.duplicate_detection != en.duplicate_detection,
         ),
+        ("evpn.vtep_allow", eo.vtep_allow != en.vtep_allow),
+        (
+            "evpn.strict_rt_import",
+            eo.strict_rt_import != en.strict_rt_import,
+        ),
+        ("policy", old.policy != new.policy),
+        ("bmp", old.bmp != new.bmp),
     ];
     d.restart_required = restart
         .iter()

@@ -11,10 +11,12 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::error::{ConfigError, ConfigErrors};
-use crate::model::{Api, Bgp, Config, Evpn, Log, Metrics, Neighbor, VniConfig};
+use crate::model::{Api, Bgp, Bmp, Config, Evpn, Log, Metrics, Neighbor, Policy, VniConfig};
 
 /// Top-level tables, as serde lists them in "expected one of".
-const TOP: &[&str] = &["bgp", "neighbor", "evpn", "api", "metrics", "log"];
+const TOP: &[&str] = &[
+    "bgp", "neighbor", "evpn", "api", "metrics", "log", "bmp", "policy",
+];
 
 struct Sink<'a> {
     text: &'a str,
@@ -123,6 +125,8 @@ fn each_part(root: Spanned<DeTable<'_>>, sink: &mut Sink<'_>) {
             "api" => sink.check(Api::deserialize(de(value))),
             "metrics" => sink.check(Metrics::deserialize(de(value))),
             "log" => sink.check(Log::deserialize(de(value))),
+            "bmp" => each::<Bmp>(value, sink),
+            "policy" => each::<Policy>(value, sink),
             other => {
                 let expected: Vec<String> = TOP.iter().map(|k| format!("`{k}`")).collect();
                 sink.push(

@@ -54,7 +54,7 @@ fn unknown_keys_name_the_key_and_list_the_allowed_ones() {
     check(
         &["[colour]", "x = 1"],
         &[
-            "fabric.toml:4:2: unknown field `colour`, expected one of `bgp`, `neighbor`, `evpn`, `api`, `metrics`, `log`",
+            "fabric.toml:4:2: unknown field `colour`, expected one of `bgp`, `neighbor`, `evpn`, `api`, `metrics`, `log`, `bmp`, `policy`",
         ],
     );
     check(
@@ -64,7 +64,7 @@ fn unknown_keys_name_the_key_and_list_the_allowed_ones() {
             "remote_as = 65001",
         ],
         &[
-            "fabric.toml:6:1: unknown field `remote_as`, expected one of `address`, `remote_asn`, `description`, `password`, `ttl_security`, `ebgp_multihop`, `passive`, `hold_time`, `keepalive`, `route_reflector_client`, `update_source`, `port`, `max_prefix`, `families`, `add_path_receive`, `graceful_restart`, `enabled`",
+            "fabric.toml:6:1: unknown field `remote_as`, expected one of `address`, `remote_asn`, `description`, `password`, `ttl_security`, `ebgp_multihop`, `passive`, `hold_time`, `keepalive`, `route_reflector_client`, `update_source`, `port`, `max_prefix`, `families`, `add_path_receive`, `graceful_restart`, `enabled`, `import_policy`, `export_policy`",
         ],
     );
 }

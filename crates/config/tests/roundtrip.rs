@@ -119,6 +119,8 @@ fn vni_config(vni: u32, index: u32) -> impl Strategy<Value = VniConfig> {
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect(),
+                import_policy: None,
+                export_policy: None,
             },
         )
 }
@@ -184,6 +186,8 @@ fn neighbor(addr: Ipv4Addr) -> impl Strategy<Value = Neighbor> {
                     add_path_receive: flags[0] ^ flags[1],
                     graceful_restart: gr,
                     enabled: !flags[3],
+                    import_policy: None,
+                    export_policy: None,
                 }
             },
         )
@@ -263,6 +267,8 @@ fn config() -> impl Strategy<Value = Config> {
                             },
                         },
                         vni,
+                        vtep_allow: Vec::new(),
+                        strict_rt_import: false,
                     },
                     api: Api {
                         listen: api.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
@@ -283,6 +289,8 @@ fn config() -> impl Strategy<Value = Config> {
                             LogFormat::Human
                         },
                     },
+                    bmp: Vec::new(),
+                    policy: Vec::new(),
                 }
             },
         )

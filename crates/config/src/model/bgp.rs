@@ -175,6 +175,12 @@ pub struct Neighbor {
     /// `false` keeps the neighbour configured but administratively down. Default true.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// `[[policy]]` applied to routes from this peer. Default: accept all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_policy: Option<String>,
+    /// `[[policy]]` applied to routes sent to this peer. Default: send all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_policy: Option<String>,
 }
 
 fn default_port() -> u16 {

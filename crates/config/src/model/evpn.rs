@@ -43,6 +43,14 @@ pub struct Evpn {
     /// `[[evpn.vni]]`: VNIs configured here (more may come from the kernel).
     #[serde(default)]
     pub vni: Vec<VniConfig>,
+    /// Underlay prefixes remote VTEPs may have: a route whose next hop or
+    /// PMSI tunnel endpoint is outside them is kept but never programmed.
+    /// Default empty: no restriction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vtep_allow: Vec<IpNet>,
+    /// Auto RTs import only `OUR-AS:VNI` exactly, not `*:VNI`. Default false.
+    #[serde(default)]
+    pub strict_rt_import: bool,
 }
 
 impl Default for Evpn {
@@ -56,6 +64,8 @@ impl Default for Evpn {
             flood_state_file: None,
             duplicate_detection: DuplicateDetection::default(),
             vni: Vec::new(),
+            vtep_allow: Vec::new(),
+            strict_rt_import: false,
         }
     }
 }
@@ -214,6 +224,12 @@ pub struct VniConfig {
     /// Prefixes advertised as type-5 routes.
     #[serde(default)]
     pub prefixes: Vec<IpNet>,
+    /// `[[policy]]` applied to remote routes imported into this VNI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_policy: Option<String>,
+    /// `[[policy]]` applied to this VNI's local routes before they are advertised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_policy: Option<String>,
 }
 
 fn auto<T>() -> AutoOr<T> {

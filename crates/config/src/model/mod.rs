@@ -9,11 +9,21 @@
 //! the file is not a change.
 
 mod bgp;
+mod bmp;
 mod evpn;
+mod policy;
 mod service;
 
 pub use bgp::{Bgp, GracefulRestart, MaxPrefix, Neighbor, OnShutdown};
+pub use bmp::{
+    BMP_DEFAULT_QUEUE_BYTES, BMP_DEFAULT_STATS_INTERVAL, BMP_MAX_QUEUE_BYTES, BMP_MIN_QUEUE_BYTES,
+    Bmp, BmpRib, split_host_port,
+};
 pub use evpn::{AutoRt, DuplicateDetection, Evpn, Freeze, RouteTargets, StaticMac, VniConfig};
+pub use policy::{
+    Community, Disposition, ExtCommunityText, LargeCommunityText, Match, Policy, PrefixMatch,
+    RtPattern, Set, Term, TermAction,
+};
 pub use service::{Api, Log, LogFormat, Metrics, SocketMode};
 
 use std::fmt;
@@ -42,6 +52,12 @@ pub struct Config {
     /// `[log]`.
     #[serde(default)]
     pub log: Log,
+    /// `[[bmp]]`: BMP collectors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bmp: Vec<Bmp>,
+    /// `[[policy]]`: named route policies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy: Vec<Policy>,
 }
 
 /// `"auto"` or an explicit value (route distinguishers, route targets).

@@ -3,8 +3,12 @@
 //! see [`crate::spans`]); all of them are collected and reported in file order.
 
 mod bgp;
+mod bmp;
 mod evpn;
+mod policy;
 mod service;
+
+pub use policy::prefix_range;
 
 use std::net::IpAddr;
 
@@ -40,6 +44,8 @@ pub(crate) fn check(
     bgp::check(cfg, &mut c);
     evpn::check(cfg, &mut c);
     service::check(cfg, &mut c);
+    bmp::check(cfg, &mut c);
+    policy::check(cfg, &mut c);
     if c.errors.is_empty() {
         return Ok(());
     }
