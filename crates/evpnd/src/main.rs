@@ -260,14 +260,18 @@ impl Daemon {
         }
     }
 
-    /// Subscribes, then snapshots (no await in between: nothing is missed).
+    /// Subscribes, then the peers (no await in between: nothing is
+    /// missed); the API reads the routes of the snapshot page by page.
     fn watch(&self) -> evpnd_api::WatchStart {
         let events = self.events.subscribe();
         let snapshot = self
-            .core
-            .watch_snapshot()
-            .iter()
-            .filter_map(|e| convert::watch_event(e, self.epoch))
+            .peers()
+            .into_iter()
+            .map(|p| {
+                evpnd_api::pb::watch_response::Event::Peer(evpnd_api::pb::PeerEvent {
+                    peer: Some(p),
+                })
+            })
             .collect();
         evpnd_api::WatchStart { snapshot, events }
     }
