@@ -12,7 +12,7 @@ use evpnd_api::service::{MAX_WATCHERS, SNAPSHOT_PAGE};
 async fn a_large_snapshot_is_read_in_pages_and_streams_are_limited() {
     // 2 × 1000 type-2 routes + 3: several pages.
     let s = common::start(1000, 8).await;
-    assert!(2003 > 3 * SNAPSHOT_PAGE);
+    const { assert!(2003 > 3 * SNAPSHOT_PAGE) };
     let mut c = WatchServiceClient::new(s.channel.clone());
     let mut w = c
         .watch(pb::WatchRequest {
