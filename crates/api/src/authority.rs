@@ -12,9 +12,12 @@
 //! server's tables stay in step; later requests that index the entry get the
 //! rewritten value from the server's own table.
 //!
-//! A Huffman-coded value is passed through untouched (rewriting it in place
-//! would need a Huffman decoder and a different length); grpc-core sends the
-//! authority as a raw literal, which is what this is for.
+//! A Huffman-coded value (grpc-go with a path authority, HPACK encoders
+//! that always compress) is held back until it is complete, decoded, and
+//! each bad symbol's code replaced by the code of a host-name symbol of the
+//! same code length (`/` and `%` become `-`, `:` becomes `B`), so again no
+//! length changes. A symbol with no such twin (a code of 9 bits or more,
+//! e.g. `@`) stays; h2 then refuses the request as before.
 
 use std::io;
 use std::pin::Pin;
@@ -22,6 +25,8 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tonic::transport::server::Connected;
+
+use crate::huffman;
 
 /// The client connection preface (RFC 9113 §3.4).
 const PREFACE_LEN: usize = 24;
@@ -43,11 +48,22 @@ const AUTHORITY_NAME: &[u8] = b":authority";
 const MAX_INT_SHIFT: u32 = 28;
 /// What a disallowed byte becomes.
 const REPLACEMENT: u8 = b'-';
+/// A Huffman-coded authority longer than this is not held back (h2's own
+/// header list limit is 16 KiB).
+const MAX_HOLD: usize = 64 * 1024;
+/// Reads while a value is held back go through a buffer of this size.
+const HOLD_READ: usize = 8 * 1024;
 
 /// A server-side connection whose request headers may carry any `:authority`.
 pub struct AnyAuthority<S> {
     inner: S,
     frames: FrameScanner,
+    /// Bytes read but not yet handed on: a Huffman-coded authority in
+    /// progress and what came after it. `held[..ready]` may go.
+    held: Vec<u8>,
+    ready: usize,
+    /// The stream position of `held[0]`.
+    held_at: u64,
 }
 
 impl<S> AnyAuthority<S> {
@@ -56,6 +72,9 @@ impl<S> AnyAuthority<S> {
         AnyAuthority {
             inner,
             frames: FrameScanner::default(),
+            held: Vec::new(),
+            ready: 0,
+            held_at: 0,
         }
     }
 }
@@ -67,12 +86,83 @@ impl<S: AsyncRead + Unpin> AsyncRead for AnyAuthority<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let before = buf.filled().len();
-        let r = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = r {
-            this.frames.feed(&mut buf.filled_mut()[before..]);
+        loop {
+            if this.ready > 0 {
+                let n = this.ready.min(buf.remaining());
+                buf.put_slice(&this.held[..n]);
+                this.held.drain(..n);
+                this.held_at += n as u64;
+                this.ready -= n;
+                return Poll::Ready(Ok(()));
+            }
+            if this.held.is_empty() {
+                // Nothing held: read straight into the caller's buffer.
+                let before = buf.filled().len();
+                let at = this.frames.position();
+                std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+                let new = &mut buf.filled_mut()[before..];
+                if new.is_empty() {
+                    return Poll::Ready(Ok(())); // end of stream
+                }
+                this.frames.feed(new);
+                apply_rewrites(&mut this.frames, new, at);
+                let Some(from) = this.frames.hold_from() else {
+                    return Poll::Ready(Ok(()));
+                };
+                let keep = (from - at) as usize;
+                this.held.extend_from_slice(&new[keep..]);
+                this.held_at = from;
+                buf.set_filled(before + keep);
+                if keep > 0 {
+                    return Poll::Ready(Ok(()));
+                }
+                continue;
+            }
+            // A value is held: read behind it until it is complete.
+            let mut tmp = [0u8; HOLD_READ];
+            let mut more = ReadBuf::new(&mut tmp);
+            std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, &mut more))?;
+            if more.filled().is_empty() {
+                // End of stream inside a value: hand on what there is.
+                this.ready = this.held.len();
+                continue;
+            }
+            let old = this.held.len();
+            this.held.extend_from_slice(more.filled());
+            this.frames.feed(&mut this.held[old..]);
+            apply_rewrites(&mut this.frames, &mut this.held, this.held_at);
+            if this.held.len() > MAX_HOLD {
+                this.frames.stop_holding();
+            }
+            this.ready = match this.frames.hold_from() {
+                Some(from) => (from - this.held_at) as usize,
+                None => this.held.len(),
+            };
         }
-        r
+    }
+}
+
+/// Rewrites the completed Huffman-coded values inside `bytes`, which starts
+/// at stream position `at`.
+fn apply_rewrites(frames: &mut FrameScanner, bytes: &mut [u8], at: u64) {
+    for (start, len) in frames.rewrites.drain(..) {
+        let from = start.checked_sub(at).map(|f| f as usize);
+        if let Some(value) = from.and_then(|f| bytes.get_mut(f..f + len)) {
+            rewrite_huffman(value);
+        }
+    }
+}
+
+/// Replaces each symbol that is not a host-name byte by one that is, with a
+/// code of the same length; a string that does not decode stays as it is.
+fn rewrite_huffman(value: &mut [u8]) {
+    let Ok(symbols) = huffman::decode(value) else {
+        return;
+    };
+    for s in symbols.into_iter().filter(|s| !allowed(s.value)) {
+        if let Some(by) = huffman::same_length(s.len, allowed) {
+            huffman::replace(value, s, by);
+        }
     }
 }
 
@@ -159,6 +249,10 @@ enum Frame {
 pub(crate) struct FrameScanner {
     frame: Frame,
     hpack: Hpack,
+    /// Bytes consumed so far.
+    pos: u64,
+    /// Huffman-coded authority values that are complete: (position, length).
+    pub(crate) rewrites: Vec<(u64, usize)>,
 }
 
 impl Default for FrameScanner {
@@ -166,17 +260,37 @@ impl Default for FrameScanner {
         FrameScanner {
             frame: Frame::Preface(PREFACE_LEN),
             hpack: Hpack::Start,
+            pos: 0,
+            rewrites: Vec::new(),
         }
     }
 }
 
 impl FrameScanner {
-    /// Looks at the next bytes from the client, rewriting in place.
+    /// Looks at the next bytes from the client, rewriting raw authority
+    /// values in place; complete Huffman-coded ones are left in `rewrites`.
     pub(crate) fn feed(&mut self, mut bytes: &mut [u8]) {
         while !bytes.is_empty() {
             let used = self.step(bytes);
+            self.pos += used as u64;
             bytes = &mut bytes[used..];
         }
+    }
+
+    /// The stream position of the next byte.
+    pub(crate) fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Where a Huffman-coded authority value in progress starts: bytes from
+    /// there on must wait until it is complete.
+    pub(crate) fn hold_from(&self) -> Option<u64> {
+        self.hpack.held().map(|n| self.pos - n)
+    }
+
+    /// Gives up on the value in progress (too long to hold).
+    pub(crate) fn stop_holding(&mut self) {
+        self.hpack.drop_authority();
     }
 
     /// Consumes at least one byte of `bytes`; returns how many.
@@ -226,8 +340,10 @@ impl FrameScanner {
                 } else if *block > 0 {
                     let n = (*block).min(bytes.len());
                     *block -= n;
-                    for b in &mut bytes[..n] {
-                        self.hpack.byte(b);
+                    for (i, b) in bytes[..n].iter_mut().enumerate() {
+                        if let Some(done) = self.hpack.byte(b, self.pos + i as u64) {
+                            self.rewrites.push(done);
+                        }
                     }
                     n
                 } else {
@@ -241,7 +357,9 @@ impl FrameScanner {
         }
     }
 
-    /// After a payload is done, the next frame header.
+    /// After a payload is done, the next frame header. A Huffman-coded
+    /// value that goes on in the next frame is not rewritten: the frame
+    /// header in between would be in the way.
     fn settle(&mut self) {
         if let Frame::Payload {
             skip: 0,
@@ -250,6 +368,7 @@ impl FrameScanner {
         } = self.frame
         {
             self.frame = Frame::Header([0; FRAME_HEADER_LEN], 0);
+            self.hpack.drop_authority();
         }
     }
 
@@ -362,8 +481,9 @@ enum Hpack {
 }
 
 impl Hpack {
-    /// One octet of a field block.
-    fn byte(&mut self, b: &mut u8) {
+    /// One octet of a field block, at stream position `pos`. Returns a
+    /// Huffman-coded authority value that ends here: (position, length).
+    fn byte(&mut self, b: &mut u8, pos: u64) -> Option<(u64, usize)> {
         match self {
             Hpack::Lost => {}
             Hpack::Start => {
@@ -392,7 +512,7 @@ impl Hpack {
             Hpack::Int { value, shift, then } => {
                 if *shift > MAX_INT_SHIFT {
                     *self = Hpack::Lost;
-                    return;
+                    return None;
                 }
                 *value += u64::from(*b & 0x7f) << *shift;
                 *shift += 7;
@@ -414,20 +534,44 @@ impl Hpack {
                     }
                     Role::Name => {
                         *matched &= AUTHORITY_NAME.get(*at) == Some(b);
-                        *at += 1;
                     }
                     Role::Value { .. } => {}
                 }
+                *at += 1;
                 *left -= 1;
                 if *left == 0 {
                     let authority = matches!(role, Role::Name)
                         && !*huffman
                         && *matched
                         && *at == AUTHORITY_NAME.len();
+                    let done = (matches!(role, Role::Value { authority: true }) && *huffman)
+                        .then(|| (pos + 1 - *at as u64, *at));
                     let role = *role;
                     self.string_done(role, authority);
+                    return done;
                 }
             }
+        }
+        None
+    }
+
+    /// Bytes of a Huffman-coded authority value read so far, when inside one.
+    fn held(&self) -> Option<u64> {
+        match self {
+            Hpack::String {
+                role: Role::Value { authority: true },
+                huffman: true,
+                at,
+                ..
+            } if *at > 0 => Some(*at as u64),
+            _ => None,
+        }
+    }
+
+    /// The value in progress is no longer treated as the authority.
+    fn drop_authority(&mut self) {
+        if let Hpack::String { role, .. } = self {
+            *role = Role::Value { authority: false };
         }
     }
 
