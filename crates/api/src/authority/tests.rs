@@ -1,6 +1,7 @@
 //! The scanner against hand-built HTTP/2 byte streams (RFC 9113 frames,
 //! RFC 7541 field blocks).
 
+use super::frames::{FLAG_PADDED, FLAG_PRIORITY, TYPE_CONTINUATION, TYPE_HEADERS};
 use super::*;
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
