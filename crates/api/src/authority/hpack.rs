@@ -161,9 +161,15 @@ impl Hpack {
         }
     }
 
-    /// The value in progress is no longer treated as the authority.
+    /// A Huffman-coded value in progress is no longer treated as the
+    /// authority (raw values are rewritten byte by byte, wherever they are).
     pub(super) fn drop_authority(&mut self) {
-        if let Hpack::String { role, .. } = self {
+        if let Hpack::String {
+            role,
+            huffman: true,
+            ..
+        } = self
+        {
             *role = Role::Value { authority: false };
         }
     }

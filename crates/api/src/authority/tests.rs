@@ -155,7 +155,8 @@ fn padded_and_priority_headers() {
 
 #[test]
 fn value_split_across_continuation() {
-    let block = grpc_block(b"tmp%2Fa.sock");
+    // Bad bytes on both sides of the cut.
+    let block = grpc_block(b"tmp%2Fa/b.sock");
     let cut = block.windows(3).position(|w| w == b"%2F").expect("value") + 1;
     let s = stream_with(&[
         frame(TYPE_HEADERS, 0, 1, &block[..cut]),
@@ -163,6 +164,7 @@ fn value_split_across_continuation() {
         frame(TYPE_HEADERS, END_HEADERS, 3, &grpc_block(b"q%r")),
     ]);
     let mut want = rewritten(&s, b"tmp%", b"tmp-");
+    want = rewritten(&want, b"a/b.sock", b"a-b.sock");
     want = rewritten(&want, b"q%r", b"q-r");
     assert_eq!(scan_whole(s.clone()), want);
     assert_eq!(scan_bytewise(s), want);
@@ -299,4 +301,19 @@ fn malformed_integer_stops_rewriting() {
     block.extend(authority_literal(b"a%b"));
     let s = stream_with(&[frame(TYPE_HEADERS, END_HEADERS, 1, &block)]);
     assert_eq!(scan_whole(s.clone()), s);
+}
+
+#[test]
+fn huffman_value_split_across_frames_passes_unchanged() {
+    // The CONTINUATION frame header would sit inside the held value.
+    let block = huffman_authority(b"/run/evpnd/evpnd.sock");
+    let cut = block.len() - 3;
+    let s = stream_with(&[
+        frame(TYPE_HEADERS, 0, 1, &block[..cut]),
+        frame(TYPE_CONTINUATION, END_HEADERS, 1, &block[cut..]),
+        frame(TYPE_HEADERS, END_HEADERS, 3, &huffman_authority(b"a/b")),
+    ]);
+    // The split one stays; the next request's is fixed.
+    let want = rewritten(&s, &huffman::encode(b"a/b"), &huffman::encode(b"a-b"));
+    assert_eq!(through_wrapper(&s, 4), want);
 }
