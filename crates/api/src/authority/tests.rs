@@ -317,3 +317,63 @@ fn huffman_value_split_across_frames_passes_unchanged() {
     let want = rewritten(&s, &huffman::encode(b"a/b"), &huffman::encode(b"a-b"));
     assert_eq!(through_wrapper(&s, 4), want);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// An authority value: host-name bytes mixed with the ones clients send.
+    fn value() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(b'a'),
+                Just(b'0'),
+                Just(b'.'),
+                Just(b'/'),
+                Just(b'%'),
+                Just(b':'),
+                Just(b'@'),
+                Just(b' '),
+                any::<u8>(),
+            ],
+            1..40,
+        )
+    }
+
+    proptest! {
+        /// Any bytes after the preface: no panic, nothing added or lost.
+        #[test]
+        fn garbage_keeps_its_length(body in proptest::collection::vec(any::<u8>(), 0..600), chunk in 1usize..64) {
+            let mut s = PREFACE.to_vec();
+            s.extend(body);
+            let out = through_wrapper(&s, chunk);
+            prop_assert_eq!(out.len(), s.len());
+        }
+
+        /// Requests with raw or Huffman-coded authorities: however the stream
+        /// is cut into reads, the same bytes come out, of the same length,
+        /// and the raw values become host names.
+        #[test]
+        fn reads_do_not_matter(values in proptest::collection::vec((value(), any::<bool>()), 1..4), chunk in 1usize..32) {
+            let frames: Vec<Vec<u8>> = values
+                .iter()
+                .enumerate()
+                .map(|(i, (v, huff))| {
+                    let block = if *huff { huffman_authority(v) } else { authority_literal(v) };
+                    frame(TYPE_HEADERS, END_HEADERS, 2 * i as u32 + 1, &block)
+                })
+                .collect();
+            let s = stream_with(&frames);
+            let whole = through_wrapper(&s, s.len());
+            prop_assert_eq!(whole.len(), s.len());
+            prop_assert_eq!(&through_wrapper(&s, chunk), &whole);
+            for (v, huff) in &values {
+                if !*huff {
+                    let fixed: Vec<u8> = v.iter().map(|b| if allowed(*b) { *b } else { b'-' }).collect();
+                    prop_assert!(whole.windows(fixed.len()).any(|w| w == fixed.as_slice()));
+                }
+            }
+        }
+    }
+}
