@@ -115,10 +115,14 @@ impl Backend for DaemonApi {
         &self,
         source: ConfigSource,
     ) -> Result<Vec<pb::ConfigError>, BackendError> {
-        let r = match source {
+        // Parsing is CPU work (linear, the file at most 4 MiB): on a blocking
+        // thread, never on a runtime worker the sessions share.
+        let r = tokio::task::spawn_blocking(move || match source {
             ConfigSource::Path(p) => evpnd_config::load(&p),
             ConfigSource::Text(t) => evpnd_config::parse(&t, "<request>"),
-        };
+        })
+        .await
+        .map_err(|e| BackendError::Internal(format!("validating the configuration: {e}")))?;
         Ok(r.err().map(config_errors).unwrap_or_default())
     }
 

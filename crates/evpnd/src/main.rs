@@ -374,7 +374,18 @@ impl Daemon {
         &mut self,
         path: &std::path::Path,
     ) -> Result<Option<evpnd_config::ConfigDiff>, evpnd_config::ConfigErrors> {
-        let new = match evpnd_config::load(path) {
+        // Parsed on a blocking thread: the sessions' tasks keep running.
+        let file = path.to_path_buf();
+        let loaded = tokio::task::spawn_blocking(move || evpnd_config::load(&file)).await;
+        let loaded = loaded.unwrap_or_else(|e| {
+            Err(evpnd_config::ConfigErrors(vec![evpnd_config::ConfigError {
+                file: path.display().to_string(),
+                line: 0,
+                col: 0,
+                message: format!("reading the configuration failed: {e}"),
+            }]))
+        });
+        let new = match loaded {
             Ok(c) => c,
             Err(e) => {
                 error!("reload rejected, the running configuration stays:\n{e}");
