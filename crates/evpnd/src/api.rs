@@ -325,6 +325,13 @@ impl Backend for DaemonApi {
                 updates_sent: c.updates_sent,
                 dataplane_drift_vnis: dp.iter().filter(|v| v.drift).count() as u64,
                 dataplane_errors: d.dataplane_errors(),
+                routes_refused: d
+                    .core
+                    .status()
+                    .refused
+                    .iter()
+                    .map(|(why, n)| (why.name().to_string(), *n))
+                    .collect(),
             }
         })
         .await

@@ -378,12 +378,14 @@ impl Daemon {
         let file = path.to_path_buf();
         let loaded = tokio::task::spawn_blocking(move || evpnd_config::load(&file)).await;
         let loaded = loaded.unwrap_or_else(|e| {
-            Err(evpnd_config::ConfigErrors(vec![evpnd_config::ConfigError {
-                file: path.display().to_string(),
-                line: 0,
-                col: 0,
-                message: format!("reading the configuration failed: {e}"),
-            }]))
+            Err(evpnd_config::ConfigErrors(vec![
+                evpnd_config::ConfigError {
+                    file: path.display().to_string(),
+                    line: 0,
+                    col: 0,
+                    message: format!("reading the configuration failed: {e}"),
+                },
+            ]))
         });
         let new = match loaded {
             Ok(c) => c,

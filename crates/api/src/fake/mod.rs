@@ -392,6 +392,7 @@ impl Backend for FakeBackend {
             remote_macs: 1,
             macs_per_vni: vec![(100, 1, 1)],
             duplicate_macs: 1,
+            routes_refused: vec![("as_path_loop".into(), 2)],
             ..Default::default()
         })
     }
