@@ -10,14 +10,14 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use crate::error::{ConfigError, ConfigErrors};
+use crate::error::{ConfigError, ConfigErrors, LineIndex};
 use crate::model::{Api, Bgp, Config, Evpn, Log, Metrics, Neighbor, VniConfig};
 
 /// Top-level tables, as serde lists them in "expected one of".
 const TOP: &[&str] = &["bgp", "neighbor", "evpn", "api", "metrics", "log"];
 
 struct Sink<'a> {
-    text: &'a str,
+    lines: LineIndex<'a>,
     file: &'a str,
     errors: Vec<(usize, ConfigError)>,
 }
@@ -28,7 +28,7 @@ impl Sink<'_> {
         let e = match span {
             Some(s) => (
                 s.start,
-                ConfigError::at(self.file, self.text, s.start, message),
+                ConfigError::at_index(self.file, &self.lines, s.start, message),
             ),
             None => (0, ConfigError::whole_file(self.file, message)),
         };
@@ -54,7 +54,7 @@ impl Sink<'_> {
 /// Parses `text` into the model without the cross-field rules.
 pub fn deserialize(text: &str, file: &str) -> Result<Config, ConfigErrors> {
     let mut sink = Sink {
-        text,
+        lines: LineIndex::new(text),
         file,
         errors: Vec::new(),
     };
@@ -62,7 +62,7 @@ pub fn deserialize(text: &str, file: &str) -> Result<Config, ConfigErrors> {
     if !syntax.is_empty() {
         let mut lines = std::collections::HashSet::new();
         for e in &syntax {
-            let line = e.span().map(|s| crate::error::line_col(text, s.start).0);
+            let line = e.span().map(|s| sink.lines.line_col(s.start).0);
             if lines.insert(line) {
                 sink.toml(e);
             }

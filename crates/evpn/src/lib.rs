@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use evpnd_config::{Config, Freeze};
 pub use dataplane::{DesiredChange, LocalEvent, VniInfo};
+use evpnd_config::{Config, Freeze};
 use evpnd_wire::attr::PathAttribute;
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
 use evpnd_wire::{MacAddr, RouteTarget, Vni};
@@ -80,6 +80,8 @@ pub struct Evpn {
     cfg: Arc<Config>,
     dad: DadPolicy,
     instances: BTreeMap<Vni, Instance>,
+    /// Auto RD numbers of VNIs the configuration does not list (collision-free).
+    auto_rds: evpnd_config::AutoRds,
     imported: HashMap<EvpnKey, Imported>,
     macs: HashMap<(Vni, MacAddr), MacState>,
     /// What we advertise per MAC: (seq, sticky) and the IPs with it.
@@ -110,6 +112,7 @@ impl Evpn {
     pub fn new(cfg: Arc<Config>) -> Evpn {
         Evpn {
             dad: dad_policy(&cfg),
+            auto_rds: evpnd_config::AutoRds::new(&cfg),
             cfg,
             instances: BTreeMap::new(),
             imported: HashMap::new(),
@@ -214,8 +217,15 @@ impl Evpn {
     }
 
     fn vni_up(&mut self, info: VniInfo, now: u64) {
-        let inst = Instance::new(&self.cfg, info);
+        let mut inst = Instance::new(&self.cfg, info);
         let vni = inst.vni;
+        if self.cfg.vni(vni).is_none() {
+            let Some(rd) = self.auto_rds.assign(vni) else {
+                warn!(%vni, "no free auto RD number left under our router id: VNI ignored");
+                return;
+            };
+            inst.rd = rd;
+        }
         let old = self.instances.insert(vni, inst.clone());
         if let Some(o) = &old {
             if o.rd == inst.rd && o.vtep == inst.vtep && o.export_rts == inst.export_rts {
@@ -246,6 +256,7 @@ impl Evpn {
         let Some(inst) = self.instances.remove(&vni) else {
             return;
         };
+        self.auto_rds.release(vni);
         info!(%vni, "VNI gone from the kernel: EVPN instance removed");
         self.out
             .push(Output::Withdraw(origin::imet(&inst).route.key()));

@@ -332,3 +332,12 @@ fn vni_removal_withdraws_and_uninstalls_everything_of_it() {
     assert!(out.iter().any(|o| matches!(o, Output::Withdraw(_))));
     assert!(!e.has_instances());
 }
+
+#[test]
+fn kernel_vnis_equal_modulo_65536_get_different_auto_rds() {
+    let mut e = Evpn::new(cfg(""));
+    e.local_event(LocalEvent::Vni(info(100)), 0);
+    e.local_event(LocalEvent::Vni(info(65_636)), 0);
+    let rds: Vec<String> = e.instances().map(|i| i.rd.to_string()).collect();
+    assert_eq!(rds, ["10.0.0.1:100", "10.0.0.1:101"]);
+}

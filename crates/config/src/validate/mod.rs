@@ -8,7 +8,7 @@ mod service;
 
 use std::net::IpAddr;
 
-use crate::error::{ConfigError, ConfigErrors};
+use crate::error::{ConfigError, ConfigErrors, LineIndex};
 use crate::model::Config;
 use crate::spans::{Seg, Spans};
 
@@ -33,7 +33,7 @@ pub(crate) fn check(
 ) -> Result<(), ConfigErrors> {
     let mut c = Collector {
         spans,
-        text,
+        lines: LineIndex::new(text),
         file,
         errors: Vec::new(),
     };
@@ -49,7 +49,7 @@ pub(crate) fn check(
 
 pub(crate) struct Collector<'a> {
     spans: &'a Spans<'a>,
-    text: &'a str,
+    lines: LineIndex<'a>,
     file: &'a str,
     errors: Vec<(usize, ConfigError)>,
 }
@@ -77,7 +77,7 @@ impl Collector<'_> {
 
     fn push(&mut self, at: Option<usize>, message: String) {
         let e = match at {
-            Some(at) => ConfigError::at(self.file, self.text, at, message),
+            Some(at) => ConfigError::at_index(self.file, &self.lines, at, message),
             None => ConfigError::whole_file(self.file, message),
         };
         self.errors.push((at.unwrap_or(0), e));
