@@ -71,7 +71,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut malformed = false;
     let mut any = false;
-    for (lineno, line) in text.lines().enumerate() {
+    'lines: for (lineno, line) in text.lines().enumerate() {
         let bytes = match parse_hex(line) {
             Ok(b) if b.is_empty() => continue,
             Ok(b) => b,
@@ -87,10 +87,16 @@ pub fn run(args: Args) -> ExitCode {
                 } => u.verdict().is_some() || !u.issues.is_empty(),
                 Outcome::Message { .. } => false,
             };
-            if args.json {
-                println!("{}", to_json(&out));
+            let written = if args.json {
+                crate::output::line(&to_json(&out).to_string())
             } else {
-                print!("{}", human::render(&out));
+                crate::output::emit(&human::render(&out))
+            };
+            match written {
+                Ok(()) => {}
+                // The reader is gone (`| head`): what was read decides the status.
+                Err(crate::output::Stopped::Closed) => break 'lines,
+                Err(s) => return crate::output::exit_code(s),
             }
         }
     }
