@@ -9,6 +9,7 @@ pub mod backend;
 pub mod client;
 pub mod filter;
 pub mod metrics;
+mod page_token;
 pub mod serve;
 pub mod service;
 pub mod types;
