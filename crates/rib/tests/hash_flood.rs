@@ -89,7 +89,7 @@ fn crafted(shape: &str, n: usize) -> Vec<EvpnKey> {
         .collect()
 }
 
-fn path<K: Clone, A>(attrs: A) -> Path<A> {
+fn path<A>(attrs: A) -> Path<A> {
     Path {
         peer: PeerId(1),
         path_id: 0,
@@ -103,7 +103,7 @@ fn per_insert(keys: &[EvpnKey]) -> Duration {
     let mut t: Table<EvpnKey, Attrs> = Table::new();
     let start = Instant::now();
     for k in keys {
-        t.insert(k.clone(), path::<EvpnKey, _>(Attrs(k.clone())));
+        t.insert(k.clone(), path(Attrs(k.clone())));
     }
     assert_eq!(t.len(), keys.len(), "keys are distinct");
     start.elapsed() / keys.len() as u32
@@ -154,10 +154,7 @@ fn colliding_per_insert(n: u32) -> Duration {
     let mut t: Table<Colliding, CollidingAttrs> = Table::new();
     let start = Instant::now();
     for i in 0..n {
-        t.insert(
-            Colliding(i),
-            path::<Colliding, _>(CollidingAttrs(Colliding(i))),
-        );
+        t.insert(Colliding(i), path(CollidingAttrs(Colliding(i))));
     }
     start.elapsed() / n
 }
