@@ -24,6 +24,7 @@ pub mod nlri;
 pub mod notification;
 pub mod open;
 mod read;
+pub mod refuse;
 pub mod route_refresh;
 pub mod types;
 pub mod update;
