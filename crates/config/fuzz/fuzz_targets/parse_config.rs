@@ -6,7 +6,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     match evpnd_config::parse(text, "fuzz.toml") {
         Ok(cfg) => {
             let d = evpnd_config::Config::diff(&cfg, &cfg);

@@ -17,7 +17,9 @@ fn link(m: &LinkMessage) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, rest)) = data.split_first() else { return };
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
     match sel % 3 {
         0 => {
             let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(rest) else {
