@@ -12,6 +12,7 @@ pub mod filter;
 mod group;
 mod huffman;
 pub mod metrics;
+mod page_token;
 pub mod serve;
 pub mod service;
 pub mod types;

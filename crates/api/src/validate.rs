@@ -9,7 +9,10 @@ use ipnet::IpNet;
 use tonic::Status;
 
 use crate::pb;
-use crate::types::{LocalRoute, Origin, RouteCursor, RouteFilter, View};
+use crate::types::{LocalRoute, Origin, RouteFilter, View};
+
+// Page tokens live in their own module (verified with a per-process key).
+pub(crate) use crate::page_token::{cursor, page_token};
 
 /// `INVALID_ARGUMENT` naming `field`.
 pub(crate) fn invalid(field: &str, why: impl std::fmt::Display) -> Status {
@@ -181,83 +184,9 @@ pub(crate) fn route_prefix(field: &str, s: &str) -> Result<String, Status> {
     }
 }
 
-const TOKEN_PREFIX: &str = "p1.";
-
-/// A fingerprint of the query a token belongs to (FNV-1a over its debug
-/// form): a token replayed with another view or filter is refused instead of
-/// silently continuing elsewhere. Tokens need not survive an upgrade.
-fn fingerprint(view: View, filter: &RouteFilter) -> [u8; 8] {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in format!("{view:?}{filter:?}").bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h.to_be_bytes()
-}
-
-/// The page token for a cursor of the query (`view`, `filter`): a version
-/// tag and hex of the query fingerprint and the cursor.
-pub(crate) fn page_token(view: View, filter: &RouteFilter, c: &RouteCursor) -> String {
-    let mut s = String::with_capacity(TOKEN_PREFIX.len() + (8 + c.0.len()) * 2);
-    s.push_str(TOKEN_PREFIX);
-    for b in fingerprint(view, filter).iter().chain(&c.0) {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-/// The cursor in a page token of the query (`view`, `filter`); empty means
-/// the first page.
-pub(crate) fn cursor(
-    token: &str,
-    view: View,
-    filter: &RouteFilter,
-) -> Result<Option<RouteCursor>, Status> {
-    if token.is_empty() {
-        return Ok(None);
-    }
-    let bad = || invalid("page_token", "not a token this server issued");
-    let hex = token.strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?;
-    if hex.len() % 2 != 0 || !hex.is_ascii() || hex.len() < 16 {
-        return Err(bad());
-    }
-    let bytes = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| bad())?;
-    let (fp, rest) = bytes.split_at(8);
-    if fp != fingerprint(view, filter) {
-        return Err(invalid(
-            "page_token",
-            "issued for another view or filter; repeat the same request to page on",
-        ));
-    }
-    Ok(Some(RouteCursor(rest.to_vec())))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn token_round_trip_and_garbage() {
-        let c = RouteCursor(vec![0, 1, 0xfe, 0xff]);
-        let f = RouteFilter::default();
-        let t = page_token(View::LocRib, &f, &c);
-        assert_eq!(cursor(&t, View::LocRib, &f).ok().flatten(), Some(c));
-        let other = RouteFilter {
-            best_only: true,
-            ..Default::default()
-        };
-        assert!(cursor(&t, View::LocRib, &other).is_err());
-        assert!(cursor(&t, View::AdjRibIn, &f).is_err());
-        for bad in ["x", "p1.0", "p1.zz", "p2.00", "p1.é0", "p1.00"] {
-            let e = cursor(bad, View::LocRib, &f)
-                .err()
-                .map(|s| s.message().to_string());
-            assert!(e.is_some_and(|m| m.starts_with("page_token:")), "{bad}");
-        }
-    }
 
     #[test]
     fn route_prefixes() {

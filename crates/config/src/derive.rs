@@ -12,9 +12,10 @@ use crate::model::{AutoOr, AutoRt, Config, Neighbor, VniConfig};
 /// Auto RD: `router-id:index`, the index derived from the VNI (not from
 /// creation order, as FRR does), so it is the same after every restart and on
 /// every reload. A type-1 RD has a 16-bit number: VNIs below 65536 are used
-/// as-is and cannot collide; larger VNIs are folded (`vni mod 65536`), and
-/// validation rejects two configured VNIs that fold to the same number (set
-/// `rd` explicitly for one of them).
+/// as-is; larger VNIs are folded (`vni mod 65536`). Validation rejects two
+/// configured VNIs that fold to the same number (set `rd` explicitly for one
+/// of them); VNIs found in the kernel without a `[[evpn.vni]]` entry take
+/// their number from [`crate::AutoRds`], which never hands out one in use.
 pub fn auto_rd(router_id: Ipv4Addr, vni: Vni) -> Rd {
     Rd::Ipv4 {
         addr: router_id,

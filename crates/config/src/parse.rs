@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use crate::error::{ConfigError, ConfigErrors};
+use crate::error::{ConfigError, ConfigErrors, LineIndex};
 use crate::model::{Api, Bgp, Bmp, Config, Evpn, Log, Metrics, Neighbor, Policy, VniConfig};
 
 /// Top-level tables, as serde lists them in "expected one of".
@@ -19,7 +19,7 @@ const TOP: &[&str] = &[
 ];
 
 struct Sink<'a> {
-    text: &'a str,
+    lines: LineIndex<'a>,
     file: &'a str,
     errors: Vec<(usize, ConfigError)>,
 }
@@ -30,7 +30,7 @@ impl Sink<'_> {
         let e = match span {
             Some(s) => (
                 s.start,
-                ConfigError::at(self.file, self.text, s.start, message),
+                ConfigError::at_index(self.file, &self.lines, s.start, message),
             ),
             None => (0, ConfigError::whole_file(self.file, message)),
         };
@@ -56,7 +56,7 @@ impl Sink<'_> {
 /// Parses `text` into the model without the cross-field rules.
 pub fn deserialize(text: &str, file: &str) -> Result<Config, ConfigErrors> {
     let mut sink = Sink {
-        text,
+        lines: LineIndex::new(text),
         file,
         errors: Vec::new(),
     };
@@ -64,7 +64,7 @@ pub fn deserialize(text: &str, file: &str) -> Result<Config, ConfigErrors> {
     if !syntax.is_empty() {
         let mut lines = std::collections::HashSet::new();
         for e in &syntax {
-            let line = e.span().map(|s| crate::error::line_col(text, s.start).0);
+            let line = e.span().map(|s| sink.lines.line_col(s.start).0);
             if lines.insert(line) {
                 sink.toml(e);
             }

@@ -415,3 +415,51 @@ fn passive_needs_a_listener() {
         ],
     );
 }
+
+#[test]
+fn ipv4_mapped_neighbour_is_a_duplicate() {
+    check(
+        &[
+            "[[neighbor]]",
+            r#"address = "10.0.0.2""#,
+            "remote_asn = 65001",
+            "[[neighbor]]",
+            r#"address = "::ffff:10.0.0.2""#,
+            "remote_asn = 65001",
+        ],
+        &["fabric.toml:8:11: neighbor ::ffff:10.0.0.2 is configured twice (also as 10.0.0.2)"],
+    );
+}
+
+#[test]
+fn neighbour_equal_to_our_own_address() {
+    check_whole(
+        &[
+            "[bgp]",
+            "asn = 65001",
+            r#"router_id = "10.0.0.11""#,
+            r#"listen = ["10.0.0.12:179"]"#,
+            "[evpn]",
+            r#"vtep_ip = "10.0.0.13""#,
+            "[[neighbor]]",
+            r#"address = "10.0.0.11""#,
+            "remote_asn = 65001",
+            "[[neighbor]]",
+            r#"address = "::ffff:10.0.0.12""#,
+            "remote_asn = 65001",
+            "[[neighbor]]",
+            r#"address = "10.0.0.13""#,
+            "remote_asn = 65001",
+            "[[neighbor]]",
+            r#"address = "10.0.0.14""#,
+            r#"update_source = "10.0.0.14""#,
+            "remote_asn = 65001",
+        ],
+        &[
+            "fabric.toml:8:11: neighbor 10.0.0.11 is our own router_id: a session with ourselves is refused",
+            "fabric.toml:11:11: neighbor ::ffff:10.0.0.12 is our own listen address: a session with ourselves is refused",
+            "fabric.toml:14:11: neighbor 10.0.0.13 is our own vtep_ip: a session with ourselves is refused",
+            "fabric.toml:18:17: neighbor 10.0.0.14: update_source 10.0.0.14 is the neighbour's own address",
+        ],
+    );
+}

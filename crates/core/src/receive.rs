@@ -8,6 +8,7 @@ use evpnd_rib::{Path, Rank};
 use evpnd_session::messages::{PeerCommand, PeerIndex};
 use evpnd_session::negotiate::Negotiated;
 use evpnd_wire::attr::{MpNlri, PathAttribute, code};
+use evpnd_wire::error::NlriReason;
 use evpnd_wire::nlri::evpn::EvpnRoute;
 use evpnd_wire::update::Update;
 use evpnd_wire::{Action, Family, NotifyError};
@@ -85,6 +86,20 @@ impl Core {
             self.loop_reason(&u)
         };
         let mut changes = Vec::new();
+        // Routes the decoder refused alone (RFC 7606 §5.4, RFC 9136 §3.2):
+        // counted, and withdrawn from this peer when the issue says so.
+        for issue in &u.issues {
+            if let Some(n) = &issue.withdraw {
+                let key = n.route.key();
+                let path_id = n.path_id.unwrap_or(0);
+                self.refusals
+                    .record(peer, from, Refusal::EsiAndGateway, key.clone());
+                changes.push((key.clone(), self.rib.remove(&key, id, path_id)));
+            } else if issue.nlri == Some(NlriReason::UnknownRouteType) {
+                self.refusals
+                    .count(peer, from, Refusal::UnknownRouteType, None);
+            }
+        }
         if let Some(mp) = u.mp_unreach()
             && let MpNlri::Evpn(routes) = &mp.nlri
         {
@@ -208,7 +223,10 @@ impl Core {
         match nh {
             None => Some(Refusal::NoNextHop),
             Some(ip) if ip.is_unspecified() => Some(Refusal::ZeroNextHop),
-            Some(ip) if self.own_addresses.contains(&ip) => Some(Refusal::OwnNextHop),
+            // An IPv4-mapped IPv6 next hop is the IPv4 address.
+            Some(ip) if self.own_addresses.contains(&ip.to_canonical()) => {
+                Some(Refusal::OwnNextHop)
+            }
             Some(_) => None,
         }
     }

@@ -35,6 +35,9 @@ pub enum Refusal {
     /// An EVPN route type evpnd does not know (RFC 7606 §5.4: discarded,
     /// the other routes of the UPDATE are kept).
     UnknownRouteType,
+    /// A type-5 route with both an ESI and a gateway IP: treated as
+    /// withdrawn (RFC 9136 §3.2).
+    EsiAndGateway,
 }
 
 impl Refusal {
@@ -50,6 +53,7 @@ impl Refusal {
             Refusal::OwnNextHop => "own_next_hop",
             Refusal::NoNextHop => "no_next_hop",
             Refusal::UnknownRouteType => "unknown_route_type",
+            Refusal::EsiAndGateway => "esi_and_gateway",
         }
     }
 
@@ -66,6 +70,9 @@ impl Refusal {
             Refusal::OwnNextHop => "next hop is one of our own addresses",
             Refusal::NoNextHop => "next hop is not an IP address",
             Refusal::UnknownRouteType => "unknown EVPN route type: discarded (RFC 7606 §5.4)",
+            Refusal::EsiAndGateway => {
+                "type 5 with both ESI and gateway IP: treated as withdrawn (RFC 9136 §3.2)"
+            }
         }
     }
 }
@@ -83,12 +90,7 @@ pub(crate) struct Refusals {
 
 impl Refusals {
     pub fn record(&mut self, peer: PeerIndex, from: IpAddr, why: Refusal, key: EvpnKey) {
-        *self.counts.entry(why).or_default() += 1;
-        if self.logged.insert((peer, why)) {
-            warn!(peer = %from, route = ?key, "route refused: {} (further ones from this peer logged at debug)", why.describe());
-        } else {
-            debug!(peer = %from, route = ?key, "route refused: {}", why.describe());
-        }
+        self.count(peer, from, why, Some(&key));
         if self.recent.insert(key.clone(), (from, why)).is_none() {
             self.order.push_back(key);
             while self.order.len() > REMEMBERED {
@@ -96,6 +98,16 @@ impl Refusals {
                     self.recent.remove(&old);
                 }
             }
+        }
+    }
+
+    /// Counts and logs a refusal (`key`: the route, when it has one).
+    pub fn count(&mut self, peer: PeerIndex, from: IpAddr, why: Refusal, key: Option<&EvpnKey>) {
+        *self.counts.entry(why).or_default() += 1;
+        if self.logged.insert((peer, why)) {
+            warn!(peer = %from, route = ?key, "route refused: {} (further ones from this peer logged at debug)", why.describe());
+        } else {
+            debug!(peer = %from, route = ?key, "route refused: {}", why.describe());
         }
     }
 

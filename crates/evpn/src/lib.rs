@@ -84,6 +84,8 @@ pub struct Evpn {
     /// Route imports into a VNI carried out (a diagnostic, and what the
     /// tests count: a VNI added must not re-import other VNIs' routes).
     applied: u64,
+    /// Auto RD numbers of VNIs the configuration does not list (collision-free).
+    auto_rds: evpnd_config::AutoRds,
     macs: HashMap<(Vni, MacAddr), MacState>,
     /// What we advertise per MAC: (seq, sticky) and the IPs with it.
     advertised: HashMap<(Vni, MacAddr), Advertised>,
@@ -113,6 +115,7 @@ impl Evpn {
     pub fn new(cfg: Arc<Config>) -> Evpn {
         Evpn {
             dad: dad_policy(&cfg),
+            auto_rds: evpnd_config::AutoRds::new(&cfg),
             cfg,
             instances: BTreeMap::new(),
             routes: Routes::default(),
@@ -228,8 +231,15 @@ impl Evpn {
     }
 
     fn vni_up(&mut self, info: VniInfo, now: u64) {
-        let inst = Instance::new(&self.cfg, info);
+        let mut inst = Instance::new(&self.cfg, info);
         let vni = inst.vni;
+        if self.cfg.vni(vni).is_none() {
+            let Some(rd) = self.auto_rds.assign(vni) else {
+                warn!(%vni, "no free auto RD number left under our router id: VNI ignored");
+                return;
+            };
+            inst.rd = rd;
+        }
         let old = self.instances.insert(vni, inst.clone());
         if let Some(o) = &old {
             if o.rd == inst.rd && o.vtep == inst.vtep && o.export_rts == inst.export_rts {
@@ -270,6 +280,7 @@ impl Evpn {
         let Some(inst) = self.instances.remove(&vni) else {
             return;
         };
+        self.auto_rds.release(vni);
         info!(%vni, "VNI gone from the kernel: EVPN instance removed");
         self.out
             .push(Output::Withdraw(origin::imet(&inst).route.key()));

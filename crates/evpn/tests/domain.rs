@@ -388,3 +388,12 @@ fn a_vni_added_or_removed_touches_only_its_own_routes() {
     e.local_event(LocalEvent::Vni(info(100)), 6);
     assert!(e.take_outputs().contains(&Output::Reimport));
 }
+
+#[test]
+fn kernel_vnis_equal_modulo_65536_get_different_auto_rds() {
+    let mut e = Evpn::new(cfg(""));
+    e.local_event(LocalEvent::Vni(info(100)), 0);
+    e.local_event(LocalEvent::Vni(info(65_636)), 0);
+    let rds: Vec<String> = e.instances().map(|i| i.rd.to_string()).collect();
+    assert_eq!(rds, ["10.0.0.1:100", "10.0.0.1:101"]);
+}

@@ -13,7 +13,8 @@ use std::process::ExitCode;
 use evpnd_wire::framing::Framer;
 use evpnd_wire::header::MAX_EXTENDED_LEN;
 use evpnd_wire::message::{Message, decode_message};
-use evpnd_wire::{Context, Family, NotifyError};
+use evpnd_wire::update::Update;
+use evpnd_wire::{Action, Context, Family, NotifyError};
 use serde_json::{Value, json};
 
 mod human;
@@ -70,7 +71,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut malformed = false;
     let mut any = false;
-    for (lineno, line) in text.lines().enumerate() {
+    'lines: for (lineno, line) in text.lines().enumerate() {
         let bytes = match parse_hex(line) {
             Ok(b) if b.is_empty() => continue,
             Ok(b) => b,
@@ -86,10 +87,16 @@ pub fn run(args: Args) -> ExitCode {
                 } => u.verdict().is_some() || !u.issues.is_empty(),
                 Outcome::Message { .. } => false,
             };
-            if args.json {
-                println!("{}", to_json(&out));
+            let written = if args.json {
+                crate::output::line(&to_json(&out).to_string())
             } else {
-                print!("{}", human::render(&out));
+                crate::output::emit(&human::render(&out))
+            };
+            match written {
+                Ok(()) => {}
+                // The reader is gone (`| head`): what was read decides the status.
+                Err(crate::output::Stopped::Closed) => break 'lines,
+                Err(s) => return crate::output::exit_code(s),
             }
         }
     }
@@ -192,6 +199,28 @@ fn error_json(e: &NotifyError) -> Value {
             "name": evpnd_wire::notification::describe(e.code, e.subcode),
             "data": e.data.iter().map(|b| format!("{b:02x}")).collect::<String>() },
         "reason": e.reason,
+        "nlri_reason": e.nlri,
+    })
+}
+
+/// An action as its JSON word (`"treat-as-withdraw"`).
+pub(crate) fn action_word(a: Action) -> String {
+    serde_json::to_value(a)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// What the receiver does with an UPDATE: the UPDATE-wide verdict, else the
+/// strongest route-only action (scope "route"), else nothing.
+pub(crate) fn update_verdict(u: &Update) -> Option<(Action, &'static str)> {
+    u.verdict().map(|v| (v, "update")).or_else(|| {
+        u.issues
+            .iter()
+            .filter(|i| i.route_only)
+            .map(|i| i.action)
+            .max()
+            .map(|v| (v, "route"))
     })
 }
 
@@ -200,9 +229,11 @@ fn error_json(e: &NotifyError) -> Value {
 /// and the RFC 7606 verdict.
 pub(crate) fn to_json(o: &Outcome) -> Value {
     match o {
-        Outcome::Error { bytes, err } => {
-            json!({ "length": bytes.len(), "well_formed": false, "error": error_json(err) })
-        }
+        Outcome::Error { bytes, err } => json!({
+            "length": bytes.len(), "well_formed": false,
+            "verdict": "session-reset", "verdict_scope": "session",
+            "error": error_json(err),
+        }),
         Outcome::Message { bytes, msg } => {
             let mut v = json!({ "length": bytes.len(), "well_formed": true });
             // {"type": "update", "message": {...}} merged into the envelope.
@@ -212,11 +243,17 @@ pub(crate) fn to_json(o: &Outcome) -> Value {
             }
             if let Message::Update(u) = msg {
                 v["routes"] = Value::Array(human::flat_routes(u));
-                v["verdict"] = serde_json::to_value(u.verdict()).unwrap_or(Value::Null);
+                let verdict = update_verdict(u);
+                v["verdict"] = json!(verdict.map(|(a, _)| action_word(a)));
+                v["verdict_scope"] = json!(verdict.map(|(_, scope)| scope));
                 v["well_formed"] = Value::Bool(u.issues.is_empty());
                 if let Some(f) = u.is_end_of_rib() {
                     v["end_of_rib"] = json!(f.to_string());
                 }
+            }
+            if let Message::Notification(n) = msg {
+                v["name"] = json!(evpnd_wire::notification::describe(n.code, n.subcode));
+                v["reading"] = serde_json::to_value(n.reading()).unwrap_or(Value::Null);
             }
             v
         }

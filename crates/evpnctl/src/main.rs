@@ -7,6 +7,7 @@
 mod decode;
 mod json;
 mod manual;
+mod output;
 mod query;
 mod table;
 
@@ -332,13 +333,12 @@ fn main() -> ExitCode {
     let q = match cli.command {
         Command::Decode(args) => return decode::run(args),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "evpnctl",
-                &mut std::io::stdout(),
-            );
-            return ExitCode::SUCCESS;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "evpnctl", &mut script);
+            return match output::emit(&String::from_utf8_lossy(&script)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(s) => output::exit_code(s),
+            };
         }
         Command::Manpages { dir } => return manual::write(Cli::command(), &dir),
         Command::Status => query::Query::Status,

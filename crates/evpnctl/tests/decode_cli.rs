@@ -186,3 +186,103 @@ fn unusable_input_exits_2_with_a_reason() {
     assert_eq!(code, 1);
     assert!(out.contains("MALFORMED"), "{out}");
 }
+
+/// An UPDATE (as hex) with ORIGIN, an empty AS_PATH and an MP_REACH_NLRI
+/// for L2VPN EVPN (next hop 10.0.0.2) carrying `nlri`.
+fn evpn_update_hex(nlri: &[u8]) -> String {
+    let mut mp = vec![0x00, 0x19, 0x46, 4, 10, 0, 0, 2, 0];
+    mp.extend_from_slice(nlri);
+    let mut attrs = vec![0x40, 1, 1, 0, 0x40, 2, 0, 0x90, 0x0e];
+    attrs.extend_from_slice(&(mp.len() as u16).to_be_bytes());
+    attrs.extend_from_slice(&mp);
+    let mut body = vec![0, 0];
+    body.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+    body.extend_from_slice(&attrs);
+    let mut msg = vec![0xff; 16];
+    msg.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+    msg.push(2);
+    msg.extend_from_slice(&body);
+    msg.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A type-2 NLRI: RD 10.0.0.2:100, zero ESI and tag, then `rest`.
+fn type2(rest: &[u8]) -> Vec<u8> {
+    let mut v = vec![0, 1, 10, 0, 0, 2, 0, 100];
+    v.extend_from_slice(&[0; 14]);
+    v.extend_from_slice(rest);
+    let mut n = vec![2, v.len() as u8];
+    n.extend_from_slice(&v);
+    n
+}
+
+#[test]
+fn malformed_evpn_nlri_names_the_session_reset_and_its_reason() {
+    let mac = [2, 0, 0, 0, 0, 9];
+    let bad = type2(&[&[40][..], &mac, &[0], &[0, 0, 100]].concat());
+    let (code, out, _) = evpnctl(&["decode", "--json", &evpn_update_hex(&bad)], None);
+    assert_eq!(code, 1);
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["well_formed"], false);
+    assert_eq!(v["verdict"], "session-reset", "{v}");
+    assert_eq!(v["error"]["notification"]["code"], 3);
+    assert_eq!(v["error"]["notification"]["subcode"], 9);
+    assert_eq!(v["error"]["nlri_reason"], "mac_length");
+    let (_, text, _) = evpnctl(&["decode", &evpn_update_hex(&bad)], None);
+    assert!(text.contains("reason: mac_length"), "{text}");
+}
+
+#[test]
+fn an_unknown_route_type_is_a_route_only_discard() {
+    let good = type2(&[&[48][..], &[2, 0, 0, 0, 0, 1], &[0], &[0, 0, 100]].concat());
+    let mut nlri = vec![9, 3, 1, 2, 3];
+    nlri.extend_from_slice(&good);
+    let (code, out, _) = evpnctl(&["decode", "--json", &evpn_update_hex(&nlri)], None);
+    assert_eq!(code, 1);
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["verdict"], "route-discard", "{v}");
+    assert_eq!(v["verdict_scope"], "route");
+    assert_eq!(v["routes"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(
+        v["message"]["issues"][0]["nlri"], "unknown_route_type",
+        "{v}"
+    );
+}
+
+#[test]
+fn notification_data_is_read_shutdown_text_and_hard_reset_inner_code() {
+    let (_, out, _) = evpnctl(
+        &[
+            "decode",
+            "--json",
+            &hex("notification-cease-shutdown-communication"),
+        ],
+        None,
+    );
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["reading"]["kind"], "shutdown");
+    assert_eq!(
+        v["reading"]["message"],
+        "This is a test of the shutdown communication system."
+    );
+    // Hard Reset (6/9) around Administrative Shutdown (6/2) with RFC 9003 text.
+    let text = b"maintenance";
+    let mut body = vec![6, 9, 6, 2, text.len() as u8];
+    body.extend_from_slice(text);
+    let mut msg = vec![0xff; 16];
+    msg.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+    msg.push(3);
+    msg.extend_from_slice(&body);
+    let h: String = msg.iter().map(|b| format!("{b:02x}")).collect();
+    let (_, out, _) = evpnctl(&["decode", "--json", &h], None);
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["reading"]["kind"], "hard_reset", "{v}");
+    assert_eq!(v["reading"]["code"], 6);
+    assert_eq!(v["reading"]["subcode"], 2);
+    assert_eq!(v["reading"]["name"], "Cease / Administrative Shutdown");
+    assert_eq!(v["reading"]["inner"]["message"], "maintenance", "{v}");
+    let (_, out, _) = evpnctl(&["decode", &h], None);
+    assert!(
+        out.contains("hard reset for Cease / Administrative Shutdown (6/2): \"maintenance\""),
+        "{out}"
+    );
+}

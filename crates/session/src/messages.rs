@@ -240,6 +240,8 @@ mod tests {
             action: evpnd_wire::Action::TreatAsWithdraw,
             reason: "test".into(),
             route_only: false,
+            nlri: None,
+            withdraw: None,
         });
         let ev = PeerEvent::Update { peer: 0, update: u };
         let back: PeerEvent =

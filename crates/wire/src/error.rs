@@ -69,6 +69,10 @@ pub struct NotifyError {
     /// The NOTIFICATION's data field, as RFC 4271 §6 specifies it per error.
     pub data: Vec<u8>,
     pub reason: String,
+    /// Set when the reset is for a malformed NLRI: which kind, so the
+    /// receiver can count resets per reason (ADR 0017).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nlri: Option<NlriReason>,
 }
 
 impl NotifyError {
@@ -78,7 +82,14 @@ impl NotifyError {
             subcode,
             data: data.into(),
             reason: reason.into(),
+            nlri: None,
         }
+    }
+
+    /// The same error, tagged with the NLRI problem that caused it.
+    pub fn with_nlri(mut self, reason: Option<NlriReason>) -> Self {
+        self.nlri = reason;
+        self
     }
     /// Message Header Error / Bad Message Length, data = the offending length.
     pub fn bad_length(len: u16, reason: impl Into<String>) -> Self {
@@ -96,6 +107,9 @@ impl NotifyError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
+    /// One route is dropped, the rest of the UPDATE is used: an unknown EVPN
+    /// route type (RFC 7606 §5.4). Only ever `route_only`.
+    RouteDiscard,
     /// The attribute is dropped, the rest of the UPDATE is used.
     AttributeDiscard,
     /// Every NLRI in the UPDATE (including MP_REACH) is handled as withdrawn.
@@ -118,4 +132,81 @@ pub struct UpdateIssue {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub route_only: bool,
     pub reason: String,
+    /// For an issue with one NLRI: which kind, so it can be counted per reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nlri: Option<NlriReason>,
+    /// A route to treat as withdrawn (RFC 9136 §3.2 type 5 with two overlay
+    /// indexes): the receiver withdraws its key from this peer.
+    #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub withdraw: Option<crate::nlri::evpn::EvpnNlri>,
+}
+
+/// Why an NLRI was refused, one value per counter (ADR 0017). The first two
+/// are route-only (the rest of the UPDATE is used); every other one resets
+/// the session with NOTIFICATION 3/9 (RFC 7606 §5.3), as FRR does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NlriReason {
+    /// An EVPN route type this speaker does not know: discarded (RFC 7606 §5.4).
+    UnknownRouteType,
+    /// A type-5 route with both ESI and gateway IP set: treated as withdrawn
+    /// (RFC 9136 §3.2); the issue carries the route so its key is withdrawn.
+    EsiAndGateway,
+    /// A route's Length octet does not fit its route type (too short, too
+    /// long, or octets left over after the last field).
+    RouteLength,
+    /// Type 2 MAC Address Length other than 48.
+    MacLength,
+    /// An IP Address Length other than 0/32/128 (type 2) or 32/128 (types 3, 4).
+    IpLength,
+    /// A type-2 route with no room for its label.
+    LabelMissing,
+    /// A type-5 (or unicast) prefix length beyond 32 / 128.
+    PrefixLength,
+    /// A Length that runs past the attribute, or a truncated header: the NLRI
+    /// boundaries are lost (RFC 7606 §5.3).
+    BoundaryLost,
+}
+
+impl NlriReason {
+    /// Every reason, in counter order.
+    pub const ALL: [NlriReason; 8] = [
+        NlriReason::UnknownRouteType,
+        NlriReason::EsiAndGateway,
+        NlriReason::RouteLength,
+        NlriReason::MacLength,
+        NlriReason::IpLength,
+        NlriReason::LabelMissing,
+        NlriReason::PrefixLength,
+        NlriReason::BoundaryLost,
+    ];
+
+    /// The RFC 7606 action this reason calls for (ADR 0017).
+    pub fn action(self) -> Action {
+        match self {
+            NlriReason::UnknownRouteType => Action::RouteDiscard,
+            NlriReason::EsiAndGateway => Action::TreatAsWithdraw,
+            _ => Action::SessionReset,
+        }
+    }
+
+    /// A stable name for metrics labels and logs (`mac_length`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NlriReason::UnknownRouteType => "unknown_route_type",
+            NlriReason::EsiAndGateway => "esi_and_gateway",
+            NlriReason::RouteLength => "route_length",
+            NlriReason::MacLength => "mac_length",
+            NlriReason::IpLength => "ip_length",
+            NlriReason::LabelMissing => "label_missing",
+            NlriReason::PrefixLength => "prefix_length",
+            NlriReason::BoundaryLost => "boundary_lost",
+        }
+    }
+}
+
+impl std::fmt::Display for NlriReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

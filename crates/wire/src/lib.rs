@@ -29,5 +29,5 @@ pub mod types;
 pub mod update;
 
 pub use context::Context;
-pub use error::{Action, NotifyError, UpdateIssue};
+pub use error::{Action, NlriReason, NotifyError, UpdateIssue};
 pub use types::{Afi, Esi, Family, Label3, MacAddr, MplsLabel, Rd, RouteTarget, Safi, Vni};

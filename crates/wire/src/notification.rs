@@ -39,12 +39,16 @@ pub enum NotificationData {
     MalformedShutdown {
         reason: String,
     },
-    /// RFC 8538 Hard Reset with the real reason inside.
+    /// RFC 8538 Hard Reset with the real reason inside: its code, subcode,
+    /// name, data, and the data read in turn (e.g. the RFC 9003 text of an
+    /// inner Administrative Shutdown).
     HardReset {
         code: u8,
         subcode: u8,
+        name: String,
         #[serde(serialize_with = "ser_hex")]
         data: Vec<u8>,
+        inner: Box<NotificationData>,
     },
     HardResetMissingData,
     Raw {
@@ -94,6 +98,20 @@ impl Notification {
     }
 
     pub fn reading(&self) -> NotificationData {
+        self.read(true)
+    }
+
+    /// `hard_reset`: whether a Cease/Hard Reset is read as one (not inside
+    /// another: RFC 8538 nests one level, so the recursion is bounded).
+    fn read(&self, hard_reset: bool) -> NotificationData {
+        if !hard_reset && self.code == code::CEASE && self.subcode == subcode::HARD_RESET {
+            return match self.data.is_empty() {
+                true => NotificationData::None,
+                false => NotificationData::Raw {
+                    data: self.data.clone(),
+                },
+            };
+        }
         match (self.code, self.subcode, self.data.as_slice()) {
             (_, _, []) if !(self.code == code::CEASE && self.subcode == subcode::HARD_RESET) => {
                 NotificationData::None
@@ -119,7 +137,9 @@ impl Notification {
             (code::CEASE, subcode::HARD_RESET, [c, s, d @ ..]) => NotificationData::HardReset {
                 code: *c,
                 subcode: *s,
+                name: describe(*c, *s),
                 data: d.to_vec(),
+                inner: Box::new(Notification::new(*c, *s, d.to_vec()).read(false)),
             },
             (code::CEASE, subcode::HARD_RESET, _) => NotificationData::HardResetMissingData,
             (_, _, d) => NotificationData::Raw { data: d.to_vec() },
@@ -227,23 +247,32 @@ impl fmt::Display for Notification {
             self.code,
             self.subcode
         )?;
-        match self.reading() {
+        write_reading(f, &self.reading())
+    }
+}
+
+fn write_reading(f: &mut fmt::Formatter<'_>, r: &NotificationData) -> fmt::Result {
+    {
+        match r {
             NotificationData::None => Ok(()),
             NotificationData::Shutdown { message } => write!(f, ": \"{message}\""),
             NotificationData::MalformedShutdown { reason } => {
                 write!(f, ": malformed shutdown communication ({reason})")
             }
-            NotificationData::HardReset { code, subcode, .. } => {
-                write!(
-                    f,
-                    ": hard reset for {} ({code}/{subcode})",
-                    describe(code, subcode)
-                )
+            NotificationData::HardReset {
+                code,
+                subcode,
+                name,
+                inner,
+                ..
+            } => {
+                write!(f, ": hard reset for {name} ({code}/{subcode})")?;
+                write_reading(f, inner)
             }
             NotificationData::HardResetMissingData => {
                 f.write_str(": hard reset without the inner reason")
             }
-            NotificationData::Raw { data } => write!(f, " data {}", Hex(&data)),
+            NotificationData::Raw { data } => write!(f, " data {}", Hex(data)),
         }
     }
 }

@@ -64,6 +64,8 @@ fn issue(attr_type: Option<u8>, action: Action, reason: String) -> UpdateIssue {
         action,
         route_only: false,
         reason,
+        nlri: None,
+        withdraw: None,
     }
 }
 
@@ -208,18 +210,19 @@ pub fn decode_update(body: &[u8], ctx: &Context) -> Result<Update, NotifyError> 
 }
 
 fn decode_mp(u: &mut Update, flags: u8, t: u8, v: &[u8], ctx: &Context) -> Result<(), NotifyError> {
-    let reset = |reason: String| {
-        NotifyError::new(
-            ecode::UPDATE_MESSAGE,
-            subcode::OPTIONAL_ATTRIBUTE_ERROR,
-            attr_bytes(flags, t, v),
-            reason,
-        )
-    };
     let name = if t == code::MP_REACH_NLRI {
         "MP_REACH_NLRI"
     } else {
         "MP_UNREACH_NLRI"
+    };
+    let reset = |e: attr::mp::MpError, section: &str| {
+        NotifyError::new(
+            ecode::UPDATE_MESSAGE,
+            subcode::OPTIONAL_ATTRIBUTE_ERROR,
+            attr_bytes(flags, t, v),
+            format!("{name}: {} ({section})", e.reason),
+        )
+        .with_nlri(e.nlri)
     };
     if flags & (flag::OPTIONAL | flag::TRANSITIVE) != flag::OPTIONAL {
         // The NLRI is still parseable: withdraw what it names rather than reset.
@@ -230,12 +233,10 @@ fn decode_mp(u: &mut Update, flags: u8, t: u8, v: &[u8], ctx: &Context) -> Resul
         ));
     }
     let (value, dropped) = if t == code::MP_REACH_NLRI {
-        let d =
-            MpReach::decode(v, ctx).map_err(|e| reset(format!("{name}: {e} (RFC 7606 §7.11)")))?;
+        let d = MpReach::decode(v, ctx).map_err(|e| reset(e, "RFC 7606 §7.11"))?;
         (AttrValue::MpReach(d.value), d.dropped)
     } else {
-        let d = MpUnreach::decode(v, ctx)
-            .map_err(|e| reset(format!("{name}: {e} (RFC 7606 §7.12)")))?;
+        let d = MpUnreach::decode(v, ctx).map_err(|e| reset(e, "RFC 7606 §7.12"))?;
         (AttrValue::MpUnreach(d.value), d.dropped)
     };
     u.issues

@@ -5,10 +5,10 @@ mod common;
 use std::net::IpAddr;
 
 use bytes::BytesMut;
-use evpnd_wire::Action;
 use evpnd_wire::nlri::evpn::*;
 use evpnd_wire::nlri::prefix::{Prefix, decode_prefixes, encode_prefixes};
 use evpnd_wire::types::{Afi, Esi, Label3, MacAddr, Rd};
+use evpnd_wire::{Action, NlriReason};
 use ipnet::IpNet;
 use proptest::prelude::*;
 
@@ -143,8 +143,15 @@ proptest! {
         let mut buf = BytesMut::new();
         encode_evpn_nlris(&nlris, &mut buf);
         prop_assert_eq!(buf.len(), nlris.iter().map(evpn_nlri_len).sum::<usize>());
-        let back = decode_evpn_nlris(&buf, add_path).expect("decodes");
-        prop_assert_eq!(back, nlris);
+        // Known types come back as they were; unknown ones are discarded,
+        // one issue each (RFC 7606 §5.4).
+        let (back, issues) = decode_evpn_nlris_lenient(&buf, add_path).expect("decodes");
+        let (unknown, known): (Vec<EvpnNlri>, Vec<EvpnNlri>) = nlris
+            .into_iter()
+            .partition(|n| matches!(n.route, EvpnRoute::Unknown { .. }));
+        prop_assert_eq!(back, known);
+        prop_assert_eq!(issues.len(), unknown.len());
+        prop_assert!(issues.iter().all(|i| i.error.kind == NlriReason::UnknownRouteType));
     }
 
     #[test]
@@ -182,66 +189,127 @@ fn with_len(route_type: u8, value: &[u8]) -> Vec<u8> {
     v
 }
 
+/// ADR 0017 (RFC 7606 §5.3): a known route type that does not parse is a
+/// syntax error of the NLRI, the whole run fails with `SessionReset` and the
+/// reason says which kind. Before, it was dropped alone and the previous
+/// route with that key stayed.
 #[test]
-fn inconsistent_routes_are_treat_as_withdraw_and_good_ones_survive() {
+fn malformed_known_routes_reset_the_session_with_their_reason() {
     // A valid type-3 route to sit beside each bad one.
     let good = common::unhex("0311000000c8000000320000000020ac1f6506");
     let t2 = common::unhex(
-        "000000c80000003200000000000000000000000000003000", /* rd esi tag mac_len=0x30 */
+        "000000c800000032000000000000000000000000000030", /* rd esi tag mac_len=0x30 */
     );
     let mut bad_mac_len = t2.clone();
     *bad_mac_len.last_mut().expect("nonempty") = 40;
     bad_mac_len.extend_from_slice(&[0, 1, 2, 3, 4, 5, 0, 0, 0, 1]);
     let mut bad_ip_len = t2.clone();
     bad_ip_len.extend_from_slice(&[0, 1, 2, 3, 4, 5, 24, 10, 0, 0, 0, 0, 1]);
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("type 2 MAC length 40", with_len(2, &bad_mac_len)),
-        ("type 2 IP length 24", with_len(2, &bad_ip_len)),
-        ("type 1 length 24", with_len(1, &[0; 24])),
+    let mut no_label = t2.clone();
+    no_label.extend_from_slice(&[0, 1, 2, 3, 4, 5, 0]);
+    let cases: Vec<(&str, Vec<u8>, NlriReason)> = vec![
+        (
+            "type 2 MAC length 40",
+            with_len(2, &bad_mac_len),
+            NlriReason::MacLength,
+        ),
+        (
+            "type 2 IP length 24",
+            with_len(2, &bad_ip_len),
+            NlriReason::IpLength,
+        ),
+        (
+            "type 2 without a label",
+            with_len(2, &no_label),
+            NlriReason::LabelMissing,
+        ),
+        (
+            "type 1 length 24",
+            with_len(1, &[0; 24]),
+            NlriReason::RouteLength,
+        ),
         (
             "type 3 IP length 24",
             with_len(3, &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 24, 1, 2, 3]),
+            NlriReason::IpLength,
         ),
-        ("type 5 length 35", with_len(5, &[0; 35])),
-        ("type 5 prefix /33", {
-            let mut v = vec![0u8; 34];
-            v[22] = 33;
-            with_len(5, &v)
-        }),
-        ("type 5 ESI and gateway", {
-            let mut v = vec![0u8; 34];
-            v[8] = 1; // ESI type byte
-            v[27] = 10; // gateway 10.0.0.0 (non-zero)
-            with_len(5, &v)
-        }),
+        (
+            "type 5 length 35",
+            with_len(5, &[0; 35]),
+            NlriReason::RouteLength,
+        ),
+        (
+            "type 5 prefix /33",
+            {
+                let mut v = vec![0u8; 34];
+                v[22] = 33;
+                with_len(5, &v)
+            },
+            NlriReason::PrefixLength,
+        ),
+        (
+            "type 5 prefix /129",
+            {
+                let mut v = vec![0u8; 58];
+                v[22] = 129;
+                with_len(5, &v)
+            },
+            NlriReason::PrefixLength,
+        ),
     ];
-    for (what, bad) in cases {
+    for (what, bad, kind) in cases {
         let mut buf = good.clone();
         buf.extend_from_slice(&bad);
         buf.extend_from_slice(&good);
-        let (routes, errors) =
-            decode_evpn_nlris_lenient(&buf, false).unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert_eq!(routes.len(), 2, "{what}: good routes kept");
-        assert_eq!(errors.len(), 1, "{what}");
-        assert_eq!(errors[0].action, Action::TreatAsWithdraw, "{what}");
+        let e = decode_evpn_nlris_lenient(&buf, false).expect_err(what);
+        assert_eq!(e.action, Action::SessionReset, "{what}: {e}");
+        assert_eq!(e.kind, kind, "{what}: {e}");
         let strict = decode_evpn_nlris(&buf, false).expect_err(what);
-        assert_eq!(strict.action, Action::TreatAsWithdraw);
+        assert_eq!(strict.kind, kind);
     }
 }
 
+/// RFC 9136 §3.2: a type 5 with both overlay indexes is treated as
+/// withdrawn; the issue carries the route so its key can be withdrawn.
 #[test]
-fn overrun_loses_boundaries_and_unknown_types_are_skipped() {
+fn type_5_with_esi_and_gateway_is_treated_as_withdrawn() {
+    let good = common::unhex("0311000000c8000000320000000020ac1f6506");
+    let mut v = vec![0u8; 34];
+    v[8] = 1; // ESI type byte
+    v[22] = 24;
+    v[27] = 10; // gateway 10.0.0.0 (non-zero)
+    let mut buf = good.clone();
+    buf.extend_from_slice(&with_len(5, &v));
+    buf.extend_from_slice(&good);
+    let (routes, issues) = decode_evpn_nlris_lenient(&buf, false).expect("delimited");
+    assert_eq!(routes.len(), 2, "good routes kept");
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].error.action, Action::TreatAsWithdraw);
+    assert_eq!(issues[0].error.kind, NlriReason::EsiAndGateway);
+    let w = issues[0].withdraw.as_ref().expect("route to withdraw");
+    assert_eq!(w.route.route_type(), 5);
+}
+
+#[test]
+fn overrun_loses_boundaries_and_unknown_types_are_discarded() {
     let e = decode_evpn_nlris(&[2, 33, 0, 0, 0], false).expect_err("overrun");
     assert_eq!(e.action, Action::SessionReset);
+    assert_eq!(e.kind, NlriReason::BoundaryLost);
     let e = decode_evpn_nlris(&[2], false).expect_err("truncated header");
     assert_eq!(e.action, Action::SessionReset);
-    let r = decode_evpn_nlris(
+    // RFC 7606 §5.4: type 254 is skipped by its length and discarded, the
+    // type 3 after it is kept; the unknown one is an issue, never a route.
+    let (routes, issues) = decode_evpn_nlris_lenient(
         &common::unhex("fe03aabbcc0311000000c8000000320000000020ac1f6506"),
         false,
     )
     .expect("ok");
-    assert_eq!(r.len(), 2);
-    assert_eq!(r[0].route.route_type(), 254);
+    assert_eq!(routes.len(), 1);
+    assert_eq!(routes[0].route.route_type(), 3);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].error.action, Action::RouteDiscard);
+    assert_eq!(issues[0].error.kind, NlriReason::UnknownRouteType);
+    assert!(issues[0].withdraw.is_none());
 }
 
 #[test]

@@ -6,7 +6,8 @@ mod common;
 
 use bytes::BytesMut;
 use common::check_route;
-use evpnd_wire::nlri::evpn::{decode_evpn_nlris, encode_evpn_nlris};
+use evpnd_wire::NlriReason;
+use evpnd_wire::nlri::evpn::{decode_evpn_nlris_lenient, encode_evpn_nlris};
 
 /// One `## name` section: hex and the list of decoded routes (key → value).
 /// Decoded fields of one route: (key, value) pairs.
@@ -50,13 +51,28 @@ fn nlri_only_fragments_decode_and_round_trip() {
     );
     for (name, hex, routes) in secs {
         let bytes = common::unhex(&hex);
-        let decoded = decode_evpn_nlris(&bytes, false).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(decoded.len(), routes.len(), "{name}: route count");
-        for (d, fields) in decoded.iter().zip(&routes) {
+        // RFC 7606 §5.4: unknown route types are discarded, one issue each
+        // (ADR 0017); the others decode to the collector's fields.
+        let (unknown, known): (Vec<Fields>, Vec<Fields>) = routes.into_iter().partition(|f| {
+            f.iter()
+                .any(|(k, v)| k == "name" && v.starts_with("unknown/unsupported"))
+        });
+        let (decoded, issues) =
+            decode_evpn_nlris_lenient(&bytes, false).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(decoded.len(), known.len(), "{name}: route count");
+        assert_eq!(issues.len(), unknown.len(), "{name}: discarded count");
+        assert!(
+            issues
+                .iter()
+                .all(|i| i.error.kind == NlriReason::UnknownRouteType)
+        );
+        for (d, fields) in decoded.iter().zip(&known) {
             check_route(&name, &d.route, fields);
         }
-        let mut out = BytesMut::new();
-        encode_evpn_nlris(&decoded, &mut out);
-        assert_eq!(&out[..], &bytes[..], "{name}: re-encode");
+        if unknown.is_empty() {
+            let mut out = BytesMut::new();
+            encode_evpn_nlris(&decoded, &mut out);
+            assert_eq!(&out[..], &bytes[..], "{name}: re-encode");
+        }
     }
 }

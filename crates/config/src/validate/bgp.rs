@@ -1,6 +1,6 @@
 //! `[bgp]` and `[[neighbor]]` rules.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use super::{Collector, is_unicast, reserved_asn};
@@ -91,17 +91,48 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
         c.absolute(at, "graceful_restart.state_file", p);
     }
 
-    let mut addrs = HashSet::new();
+    // Keyed by the canonical address, so `::ffff:10.0.0.2` and `10.0.0.2`
+    // are the same peer (a dual-stack listener sees the mapped form).
+    let mut addrs: HashMap<IpAddr, IpAddr> = HashMap::new();
+    let own = own_addresses(cfg);
     for (i, n) in cfg.neighbor.iter().enumerate() {
         let addr = *n.address.get_ref();
-        if !addrs.insert(addr) {
-            c.err(
+        let canonical = addr.to_canonical();
+        match addrs.insert(canonical, addr) {
+            Some(first) if first == addr => c.err(
                 path!["neighbor", i, "address"],
                 format!("neighbor {addr} is configured twice"),
+            ),
+            Some(first) => c.err(
+                path!["neighbor", i, "address"],
+                format!("neighbor {addr} is configured twice (also as {first})"),
+            ),
+            None => {}
+        }
+        if let Some(what) = own.get(&canonical) {
+            c.err(
+                path!["neighbor", i, "address"],
+                format!("neighbor {addr} is our own {what}: a session with ourselves is refused"),
             );
         }
         neighbor(cfg, i, n, c);
     }
+}
+
+/// The addresses that are ours, canonical, with the key that says so: the
+/// router id, the VTEP address and the specific listen addresses.
+fn own_addresses(cfg: &Config) -> HashMap<IpAddr, &'static str> {
+    let mut own = HashMap::new();
+    for l in &cfg.bgp.listen {
+        if !l.ip().is_unspecified() {
+            own.insert(l.ip().to_canonical(), "listen address");
+        }
+    }
+    if let Some(v) = cfg.evpn.vtep_ip {
+        own.insert(IpAddr::V4(v), "vtep_ip");
+    }
+    own.insert(IpAddr::V4(cfg.bgp.router_id), "router_id");
+    own
 }
 
 /// `keepalive` against the hold time it runs under. `from` says where an
@@ -225,7 +256,12 @@ fn neighbor(cfg: &Config, i: usize, n: &Neighbor, c: &mut Collector<'_>) {
         );
     }
     if let Some(src) = n.update_source {
-        if !is_unicast(src) {
+        if src.to_canonical() == addr.to_canonical() {
+            c.err(
+                path!["neighbor", i, "update_source"],
+                format!("{who}update_source {src} is the neighbour's own address"),
+            );
+        } else if !is_unicast(src) {
             c.err(
                 path!["neighbor", i, "update_source"],
                 format!("{who}update_source {src} is not a unicast address"),

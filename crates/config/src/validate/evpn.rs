@@ -24,6 +24,11 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
         c.absolute(path!["evpn", "flood_state_file"], "flood_state_file", p);
     }
     let mut gw = HashSet::new();
+    let static_macs: HashSet<_> = e
+        .vni
+        .iter()
+        .flat_map(|v| v.macs.iter().map(|s| s.get_ref().mac))
+        .collect();
     for (i, m) in e.default_gateway_macs.iter().enumerate() {
         let at = path!["evpn", "default_gateway_macs", i];
         if m.is_multicast() || m.is_zero() {
@@ -33,12 +38,7 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
             );
         } else if !gw.insert(*m) {
             c.err(at, format!("default_gateway_macs: {m} is listed twice"));
-        } else if !e.learn_from_kernel
-            && !e
-                .vni
-                .iter()
-                .any(|v| v.macs.iter().any(|s| s.get_ref().mac == *m))
-        {
+        } else if !e.learn_from_kernel && !static_macs.contains(m) {
             c.err(
                 at,
                 format!("default_gateway_macs: {m} is in no [[evpn.vni]] macs and learn_from_kernel is false: it would never be advertised"),
@@ -84,8 +84,9 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
     }
 
     let mut vnis: HashMap<u32, usize> = HashMap::new();
-    // RD → the VNI that has it, for auto and explicit RDs alike.
-    let mut rds: HashMap<Rd, u32> = HashMap::new();
+    // RD → the VNI that has it and whether that RD is auto, for auto and
+    // explicit RDs alike.
+    let mut rds: HashMap<Rd, (u32, bool)> = HashMap::new();
     let mut svis: HashMap<&str, u32> = HashMap::new();
     let mut roles: HashMap<&str, &'static str> = HashMap::new();
     for (i, v) in e.vni.iter().enumerate() {
@@ -105,11 +106,7 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
             continue;
         }
         let rd = cfg.rd(v);
-        if let Some(&other) = rds.get(&rd) {
-            let other_auto = e
-                .vni
-                .iter()
-                .any(|o| o.vni.get_ref().get() == other && o.rd.is_auto());
+        if let Some(&(other, other_auto)) = rds.get(&rd) {
             match (v.rd.is_auto(), other_auto) {
                 (true, true) => c.err(
                     path!["evpn", "vni", i, "vni"],
@@ -128,7 +125,7 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
                 ),
             }
         } else {
-            rds.insert(rd, vni);
+            rds.insert(rd, (vni, v.rd.is_auto()));
         }
         route_targets(i, vni, v, c);
         devices(i, vni, v, &mut svis, &mut roles, c);
@@ -144,6 +141,7 @@ fn route_targets(i: usize, vni: u32, v: &VniConfig, c: &mut Collector<'_>) {
         ("export", &rts.export),
         ("both", &rts.both),
     ];
+    let both: HashSet<_> = rts.both.iter().collect();
     for (name, list) in lists {
         let mut seen = HashSet::new();
         for (j, rt) in list.iter().enumerate() {
@@ -153,7 +151,7 @@ fn route_targets(i: usize, vni: u32, v: &VniConfig, c: &mut Collector<'_>) {
                     at,
                     format!("vni {vni}: route_targets.{name} lists {rt} twice"),
                 );
-            } else if name != "both" && rts.both.contains(rt) {
+            } else if name != "both" && both.contains(rt) {
                 c.err(
                     at,
                     format!("vni {vni}: {rt} is in route_targets.both and route_targets.{name} (both already imports and exports it)"),

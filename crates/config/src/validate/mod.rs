@@ -12,7 +12,7 @@ pub use policy::prefix_range;
 
 use std::net::IpAddr;
 
-use crate::error::{ConfigError, ConfigErrors};
+use crate::error::{ConfigError, ConfigErrors, LineIndex};
 use crate::model::Config;
 use crate::spans::{Seg, Spans};
 
@@ -37,7 +37,7 @@ pub(crate) fn check(
 ) -> Result<(), ConfigErrors> {
     let mut c = Collector {
         spans,
-        text,
+        lines: LineIndex::new(text),
         file,
         errors: Vec::new(),
     };
@@ -55,7 +55,7 @@ pub(crate) fn check(
 
 pub(crate) struct Collector<'a> {
     spans: &'a Spans<'a>,
-    text: &'a str,
+    lines: LineIndex<'a>,
     file: &'a str,
     errors: Vec<(usize, ConfigError)>,
 }
@@ -83,7 +83,7 @@ impl Collector<'_> {
 
     fn push(&mut self, at: Option<usize>, message: String) {
         let e = match at {
-            Some(at) => ConfigError::at(self.file, self.text, at, message),
+            Some(at) => ConfigError::at_index(self.file, &self.lines, at, message),
             None => ConfigError::whole_file(self.file, message),
         };
         self.errors.push((at.unwrap_or(0), e));

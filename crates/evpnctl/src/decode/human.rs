@@ -97,6 +97,9 @@ pub(crate) fn render(o: &Outcome) -> String {
                 err.subcode,
                 describe(err.code, err.subcode)
             );
+            if let Some(r) = err.nlri {
+                let _ = writeln!(s, "  reason: {r} (RFC 7606 §5.3, ADR 0017)");
+            }
         }
         Outcome::Message { bytes, msg } => render_message(&mut s, bytes.len(), msg),
     }
@@ -189,27 +192,20 @@ fn render_update(s: &mut String, len: usize, u: &Update) {
     for p in &u.nlri {
         let _ = writeln!(s, "  announce {p}");
     }
-    match u.verdict() {
-        None if u.issues.is_empty() => {}
-        v => {
-            for i in &u.issues {
-                let scope = if i.route_only {
-                    " (this route only)"
-                } else {
-                    ""
-                };
-                let _ = writeln!(s, "  problem: {}{scope}", i.reason);
-            }
-            if let Some(v) = v {
-                let _ = writeln!(
-                    s,
-                    "  verdict: {} (RFC 7606)",
-                    serde_json::to_value(v)
-                        .ok()
-                        .and_then(|x| x.as_str().map(String::from))
-                        .unwrap_or_default()
-                );
-            }
-        }
+    for i in &u.issues {
+        let scope = if i.route_only {
+            " (this route only)"
+        } else {
+            ""
+        };
+        let _ = writeln!(s, "  problem: {}{scope}", i.reason);
+    }
+    if let Some((v, scope)) = super::update_verdict(u) {
+        let scope = if scope == "route" {
+            ", the rest of the UPDATE is used"
+        } else {
+            ""
+        };
+        let _ = writeln!(s, "  verdict: {} (RFC 7606{scope})", super::action_word(v));
     }
 }

@@ -26,13 +26,13 @@ pub(super) async fn watch(ch: Channel, peers: bool, routes: bool, json: bool) ->
         .into_inner();
     while let Some(m) = s.message().await? {
         let Some(e) = m.event else { continue };
-        if json {
-            println!("{}", j::event(&e));
+        let text = if json {
+            Some(j::event(&e).to_string())
         } else {
             match &e {
                 Event::Peer(p) => {
                     let p = p.peer.clone().unwrap_or_default();
-                    println!("peer {} {}", p.address, j::state(&p));
+                    Some(format!("peer {} {}", p.address, j::state(&p)))
                 }
                 Event::Route(r) => {
                     let k = r
@@ -41,10 +41,20 @@ pub(super) async fn watch(ch: Channel, peers: bool, routes: bool, json: bool) ->
                         .and_then(|r| r.key.clone())
                         .unwrap_or_default();
                     let change = enum_word(r.change().as_str_name(), "ROUTE_CHANGE_");
-                    println!("route {change} {} {}", k.rd, k.prefix);
+                    Some(format!("route {change} {} {}", k.rd, k.prefix))
                 }
-                Event::EndOfSnapshot(_) => println!("-- end of snapshot --"),
-                Event::ResyncRequired(_) => {}
+                Event::EndOfSnapshot(_) => Some("-- end of snapshot --".into()),
+                Event::ResyncRequired(_) => None,
+            }
+        };
+        if let Some(t) = text {
+            match crate::output::line(&t) {
+                Ok(()) => {}
+                // `watch | head`: the reader has what it wanted.
+                Err(crate::output::Stopped::Closed) => return Ok(()),
+                Err(crate::output::Stopped::Failed(e)) => {
+                    return Err(Fail(format!("cannot write the output: {e}"), 1));
+                }
             }
         }
         if let Event::ResyncRequired(r) = e {

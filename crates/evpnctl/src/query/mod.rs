@@ -112,15 +112,15 @@ pub fn run(target: Target, q: Query, json: bool) -> ExitCode {
     };
     match rt.block_on(execute(target, q, json)) {
         Ok(Some(out)) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&out.json).unwrap_or_default()
-                );
+            let written = if json {
+                crate::output::line(&serde_json::to_string_pretty(&out.json).unwrap_or_default())
             } else {
-                print!("{}", out.text);
+                crate::output::emit(&out.text)
+            };
+            match written {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(s) => crate::output::exit_code(s),
             }
-            ExitCode::SUCCESS
         }
         Ok(None) => ExitCode::SUCCESS,
         Err(f) => fail(f),

@@ -21,10 +21,12 @@ use bytes::{BufMut, BytesMut};
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::error::Action;
+use crate::error::NlriReason;
 use crate::hex::{Hex, ser_hex};
 use crate::nlri::NlriError;
-use crate::nlri::evpn::{EvpnNlri, decode_evpn_nlris_lenient, encode_evpn_nlris, evpn_nlri_len};
+use crate::nlri::evpn::{
+    EvpnNlri, RouteIssue, decode_evpn_nlris_lenient, encode_evpn_nlris, evpn_nlri_len,
+};
 use crate::nlri::prefix::{Prefix, decode_prefixes, encode_prefixes, prefix_len};
 use crate::read::Reader;
 use crate::types::{Afi, Family, Safi};
@@ -150,17 +152,46 @@ pub struct MpUnreach {
     pub nlri: MpNlri,
 }
 
-/// Decoding an MP attribute: the value, plus routes dropped as malformed (route-only).
+/// Decoding an MP attribute: the value, plus the routes that were not
+/// handed on (route-only issues: unknown type, treated as withdrawn).
 pub(crate) struct MpDecoded<T> {
     pub value: T,
-    pub dropped: Vec<NlriError>,
+    pub dropped: Vec<RouteIssue>,
+}
+
+/// Why an MP attribute does not parse: the text, and the NLRI reason when
+/// it was the NLRI (for counting).
+pub(crate) struct MpError {
+    pub reason: String,
+    pub nlri: Option<NlriReason>,
+}
+
+impl From<String> for MpError {
+    fn from(reason: String) -> MpError {
+        MpError { reason, nlri: None }
+    }
+}
+
+impl From<&str> for MpError {
+    fn from(reason: &str) -> MpError {
+        MpError::from(reason.to_string())
+    }
+}
+
+impl From<NlriError> for MpError {
+    fn from(e: NlriError) -> MpError {
+        MpError {
+            reason: e.reason,
+            nlri: Some(e.kind),
+        }
+    }
 }
 
 fn decode_nlri(
     family: Family,
     buf: &[u8],
     ctx: &Context,
-) -> Result<(MpNlri, Vec<NlriError>), NlriError> {
+) -> Result<(MpNlri, Vec<RouteIssue>), NlriError> {
     let add_path = ctx.has_add_path(family);
     match family {
         Family::IPV4_UNICAST | Family::IPV6_UNICAST => Ok((
@@ -183,7 +214,7 @@ fn family(r: &mut Reader<'_>) -> Result<Family, String> {
 }
 
 impl MpReach {
-    pub(crate) fn decode(v: &[u8], ctx: &Context) -> Result<MpDecoded<MpReach>, String> {
+    pub(crate) fn decode(v: &[u8], ctx: &Context) -> Result<MpDecoded<MpReach>, MpError> {
         let mut r = Reader::new(v);
         let family = family(&mut r)?;
         let nh_len = r.u8().ok_or("next hop length missing")?;
@@ -203,11 +234,13 @@ impl MpReach {
                 global: ipv6(&nh[..16]),
                 link_local: ipv6(&nh[16..]),
             },
-            (n, true) => return Err(format!("next hop length {n} is invalid for {family}")),
+            (n, true) => {
+                return Err(format!("next hop length {n} is invalid for {family}").into());
+            }
             (_, false) => NextHop::Raw(nh.to_vec()),
         };
         let reserved = r.u8().ok_or("reserved octet missing")?;
-        let (nlri, dropped) = decode_nlri(family, r.rest(), ctx).map_err(|e| e.reason)?;
+        let (nlri, dropped) = decode_nlri(family, r.rest(), ctx)?;
         Ok(MpDecoded {
             value: MpReach {
                 family,
@@ -234,10 +267,10 @@ impl MpReach {
 }
 
 impl MpUnreach {
-    pub(crate) fn decode(v: &[u8], ctx: &Context) -> Result<MpDecoded<MpUnreach>, String> {
+    pub(crate) fn decode(v: &[u8], ctx: &Context) -> Result<MpDecoded<MpUnreach>, MpError> {
         let mut r = Reader::new(v);
         let family = family(&mut r)?;
-        let (nlri, dropped) = decode_nlri(family, r.rest(), ctx).map_err(|e| e.reason)?;
+        let (nlri, dropped) = decode_nlri(family, r.rest(), ctx)?;
         Ok(MpDecoded {
             value: MpUnreach { family, nlri },
             dropped,
@@ -261,12 +294,15 @@ fn ipv6(b: &[u8]) -> Ipv6Addr {
     Ipv6Addr::from(a)
 }
 
-/// A route dropped from an MP attribute: reported route-only (see `UpdateIssue`).
-pub(crate) fn dropped_issue(attr: u8, e: NlriError) -> crate::error::UpdateIssue {
+/// A route not handed on from an MP attribute: reported route-only (see
+/// `UpdateIssue`), with its reason and, for treat-as-withdraw, the route.
+pub(crate) fn dropped_issue(attr: u8, i: RouteIssue) -> crate::error::UpdateIssue {
     crate::error::UpdateIssue {
         attr_type: Some(attr),
-        action: Action::TreatAsWithdraw,
+        action: i.error.action,
         route_only: true,
-        reason: e.reason,
+        reason: i.error.reason,
+        nlri: Some(i.error.kind),
+        withdraw: i.withdraw,
     }
 }

@@ -18,7 +18,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;
 
 use super::NlriError;
-use crate::error::Action;
+use super::NlriReason;
 use crate::read::Reader;
 use crate::types::Afi;
 
@@ -40,10 +40,7 @@ impl std::fmt::Display for Prefix {
 }
 
 fn lost(reason: String) -> NlriError {
-    NlriError {
-        action: Action::SessionReset,
-        reason,
-    }
+    NlriError::new(NlriReason::BoundaryLost, reason)
 }
 
 /// Decodes a run of prefixes of `afi` (IPv4 or IPv6).
@@ -72,7 +69,10 @@ pub fn decode_prefixes(buf: &[u8], afi: Afi, add_path: bool) -> Result<Vec<Prefi
         };
         let bits = r.u8().ok_or_else(|| lost("prefix length missing".into()))?;
         if bits > max_bits {
-            return Err(lost(format!("prefix length {bits} exceeds {max_bits}")));
+            return Err(NlriError::new(
+                NlriReason::PrefixLength,
+                format!("prefix length {bits} exceeds {max_bits}"),
+            ));
         }
         let n = usize::from(bits).div_ceil(8);
         let bytes = r.bytes(n).ok_or_else(|| {
@@ -143,13 +143,18 @@ mod tests {
 
     #[test]
     fn malformed_loses_boundaries() {
-        for (b, afi) in [
-            (&[33u8, 1, 2, 3, 4, 5][..], Afi::IPV4),
-            (&[24, 10, 0][..], Afi::IPV4),
-            (&[129][..], Afi::IPV6),
+        for (b, afi, kind) in [
+            (
+                &[33u8, 1, 2, 3, 4, 5][..],
+                Afi::IPV4,
+                NlriReason::PrefixLength,
+            ),
+            (&[24, 10, 0][..], Afi::IPV4, NlriReason::BoundaryLost),
+            (&[129][..], Afi::IPV6, NlriReason::PrefixLength),
         ] {
             let e = decode_prefixes(b, afi, false).expect_err("malformed");
-            assert_eq!(e.action, Action::SessionReset);
+            assert_eq!(e.action, crate::Action::SessionReset);
+            assert_eq!(e.kind, kind);
         }
     }
 }

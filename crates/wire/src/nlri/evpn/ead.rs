@@ -15,14 +15,14 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::{EthernetAd, field};
+use super::{EthernetAd, Malformed, field};
 use crate::read::Reader;
 
 pub(super) const LEN: usize = 25;
 
-pub(super) fn decode(v: &[u8]) -> Result<EthernetAd, String> {
+pub(super) fn decode(v: &[u8]) -> Result<EthernetAd, Malformed> {
     if v.len() != LEN {
-        return Err(format!("length must be {LEN}"));
+        return Err(Malformed::length(format!("length must be {LEN}")));
     }
     let mut r = Reader::new(v);
     Ok(EthernetAd {

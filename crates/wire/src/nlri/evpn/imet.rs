@@ -16,10 +16,10 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::{Imet, field};
+use super::{Imet, Malformed, field};
 use crate::read::Reader;
 
-pub(super) fn decode(v: &[u8]) -> Result<Imet, String> {
+pub(super) fn decode(v: &[u8]) -> Result<Imet, Malformed> {
     let mut r = Reader::new(v);
     let rd = field::rd(&mut r)?;
     let ethernet_tag = field::u32(&mut r, "ethernet tag")?;

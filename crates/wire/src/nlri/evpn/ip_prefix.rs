@@ -26,14 +26,19 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use bytes::{BufMut, BytesMut};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use super::{IpPrefix, field};
+use super::{IpPrefix, Malformed, field};
+use crate::error::NlriReason;
 use crate::read::Reader;
 
-pub(super) fn decode(v: &[u8]) -> Result<IpPrefix, String> {
+pub(super) fn decode(v: &[u8]) -> Result<IpPrefix, Malformed> {
     let v6 = match v.len() {
         34 => false,
         58 => true,
-        n => return Err(format!("length {n}, must be 34 (IPv4) or 58 (IPv6)")),
+        n => {
+            return Err(Malformed::length(format!(
+                "length {n}, must be 34 (IPv4) or 58 (IPv6)"
+            )));
+        }
     };
     let mut r = Reader::new(v);
     let rd = field::rd(&mut r)?;
@@ -41,25 +46,40 @@ pub(super) fn decode(v: &[u8]) -> Result<IpPrefix, String> {
     let ethernet_tag = field::u32(&mut r, "ethernet tag")?;
     let plen = field::u8(&mut r, "prefix length")?;
     let (prefix, gateway) = if v6 {
-        let p = Ipv6Addr::from(r.array::<16>().ok_or("prefix truncated")?);
-        let g = Ipv6Addr::from(r.array::<16>().ok_or("gateway truncated")?);
-        let net =
-            Ipv6Net::new(p, plen).map_err(|_| format!("IPv6 prefix length {plen} exceeds 128"))?;
+        let p = Ipv6Addr::from(
+            r.array::<16>()
+                .ok_or_else(|| Malformed::length("prefix truncated"))?,
+        );
+        let g = Ipv6Addr::from(
+            r.array::<16>()
+                .ok_or_else(|| Malformed::length("gateway truncated"))?,
+        );
+        let net = Ipv6Net::new(p, plen).map_err(|_| {
+            Malformed::new(
+                NlriReason::PrefixLength,
+                format!("IPv6 prefix length {plen} exceeds 128"),
+            )
+        })?;
         (IpNet::V6(net), IpAddr::V6(g))
     } else {
-        let p = Ipv4Addr::from(r.array::<4>().ok_or("prefix truncated")?);
-        let g = Ipv4Addr::from(r.array::<4>().ok_or("gateway truncated")?);
-        let net =
-            Ipv4Net::new(p, plen).map_err(|_| format!("IPv4 prefix length {plen} exceeds 32"))?;
+        let p = Ipv4Addr::from(
+            r.array::<4>()
+                .ok_or_else(|| Malformed::length("prefix truncated"))?,
+        );
+        let g = Ipv4Addr::from(
+            r.array::<4>()
+                .ok_or_else(|| Malformed::length("gateway truncated"))?,
+        );
+        let net = Ipv4Net::new(p, plen).map_err(|_| {
+            Malformed::new(
+                NlriReason::PrefixLength,
+                format!("IPv4 prefix length {plen} exceeds 32"),
+            )
+        })?;
         (IpNet::V4(net), IpAddr::V4(g))
     };
     let label = field::label(&mut r)?;
     field::end(&r)?;
-    if !esi.is_zero() && !gateway.is_unspecified() {
-        return Err(format!(
-            "both ESI {esi} and gateway {gateway} set (RFC 9136 §3.2 allows one overlay index)"
-        ));
-    }
     Ok(IpPrefix {
         rd,
         esi,

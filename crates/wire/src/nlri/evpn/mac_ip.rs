@@ -25,20 +25,27 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::{MacIp, field};
+use super::{MacIp, Malformed, field};
+use crate::error::NlriReason;
 use crate::read::Reader;
 use crate::types::{Label3, MacAddr};
 
-pub(super) fn decode(v: &[u8]) -> Result<MacIp, String> {
+pub(super) fn decode(v: &[u8]) -> Result<MacIp, Malformed> {
     let mut r = Reader::new(v);
     let rd = field::rd(&mut r)?;
     let esi = field::esi(&mut r)?;
     let ethernet_tag = field::u32(&mut r, "ethernet tag")?;
     let mac_len = field::u8(&mut r, "MAC length")?;
     if mac_len != 48 {
-        return Err(format!("MAC address length {mac_len}, must be 48"));
+        return Err(Malformed::new(
+            NlriReason::MacLength,
+            format!("MAC address length {mac_len}, must be 48"),
+        ));
     }
-    let mac = MacAddr(r.array::<6>().ok_or("MAC address truncated")?);
+    let mac = MacAddr(
+        r.array::<6>()
+            .ok_or_else(|| Malformed::length("MAC address truncated"))?,
+    );
     let ip_len = field::u8(&mut r, "IP length")?;
     let ip = match ip_len {
         0 => None,
@@ -47,8 +54,15 @@ pub(super) fn decode(v: &[u8]) -> Result<MacIp, String> {
     let label1 = field::label(&mut r)?;
     let label2 = match r.remaining() {
         0 => None,
-        3 => Some(Label3(r.array::<3>().ok_or("label2 truncated")?)),
-        n => return Err(format!("{n} octets after label1, expected 0 or 3")),
+        3 => Some(Label3(
+            r.array::<3>()
+                .ok_or_else(|| Malformed::length("label2 truncated"))?,
+        )),
+        n => {
+            return Err(Malformed::length(format!(
+                "{n} octets after label1, expected 0 or 3"
+            )));
+        }
     };
     field::end(&r)?;
     Ok(MacIp {

@@ -12,17 +12,17 @@
 //! +-----------------------------------+
 //! ```
 //!
-//! Error handling (RFC 7606 §5.3/§5.4), the choice documented in
-//! `shared/reference/rfc-checklist.md` §7:
-//! * a route whose Length runs past the attribute: the NLRI boundaries are
-//!   lost, nothing after it can be trusted → `SessionReset` (callers may use
-//!   AFI/SAFI disable);
-//! * an unknown route type: skipped by its Length and kept raw (§5.4), not an error;
-//! * a known type whose content is inconsistent (bad MAC length, IP length,
-//!   route length, prefix length, type 5 with both ESI and gateway) but whose
-//!   Length still fits: only that route is in error → `TreatAsWithdraw`, as
-//!   FRR and GoBGP do. [`decode_evpn_nlris_lenient`] returns the good routes
-//!   beside the errors so the caller can still name what to withdraw.
+//! Error handling (RFC 7606 §5.3/§5.4, ADR 0017, which amends ADR 0007):
+//! * an unknown route type: skipped by its Length and discarded (§5.4), an
+//!   [`NlriError`] with [`NlriReason::UnknownRouteType`], never a route;
+//! * a type-5 route with both ESI and gateway IP: treated as withdrawn (RFC
+//!   9136 §3.2), an [`NlriError`] carrying the route so its key is withdrawn;
+//! * anything else that does not parse (a Length running past the attribute,
+//!   a Length that does not fit the route type, MAC length ≠ 48, IP length
+//!   not 0/32/128, no label, prefix length > 32/128): a syntax error in the
+//!   NLRI → `SessionReset` (§5.3; the UPDATE becomes NOTIFICATION 3/9, as FRR
+//!   sends). Dropping the route alone would leave the previous route with that
+//!   key in place.
 
 mod ead;
 mod imet;
@@ -38,7 +38,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::NlriError;
-use crate::error::Action;
+use crate::error::NlriReason;
 use crate::hex::{Hex, ser_hex};
 use crate::read::Reader;
 use crate::types::{Esi, Label3, MacAddr, Rd};
@@ -60,7 +60,9 @@ pub enum EvpnRoute {
     Imet(Imet),
     EthernetSegment(EthernetSegment),
     IpPrefix(IpPrefix),
-    /// A route type this codec does not know: skipped by length (RFC 7606 §5.4), kept for re-sending.
+    /// A route type this codec does not know. The decoder never yields it
+    /// (RFC 7606 §5.4: discarded, ADR 0017); kept so a route can be built and
+    /// encoded in tests.
     Unknown {
         route_type: u8,
         #[serde(serialize_with = "ser_hex")]
@@ -334,36 +336,62 @@ impl fmt::Display for EvpnNlri {
 }
 
 fn lost(reason: String) -> NlriError {
-    NlriError {
-        action: Action::SessionReset,
-        reason,
+    NlriError::new(NlriReason::BoundaryLost, reason)
+}
+
+/// Why one route's content does not parse.
+#[derive(Debug)]
+pub(crate) struct Malformed {
+    kind: NlriReason,
+    why: String,
+}
+
+impl Malformed {
+    pub(crate) fn new(kind: NlriReason, why: impl Into<String>) -> Malformed {
+        Malformed {
+            kind,
+            why: why.into(),
+        }
     }
+
+    /// The Length octet does not fit the route type's layout.
+    pub(crate) fn length(why: impl Into<String>) -> Malformed {
+        Malformed::new(NlriReason::RouteLength, why)
+    }
+}
+
+/// One route that was not handed on as a route: why, and for a type-5 route
+/// treated as withdrawn, the route (its key is what to withdraw).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteIssue {
+    pub error: NlriError,
+    pub withdraw: Option<EvpnNlri>,
 }
 
 /// Smallest possible EVPN NLRI (type + length, empty value): bounds the pre-allocation.
 const MIN_NLRI: usize = 2;
 
-/// Decodes a run of EVPN NLRI. Any error fails the whole run; see
-/// [`decode_evpn_nlris_lenient`] to keep the well-formed routes.
+/// Decodes a run of EVPN NLRI. Any problem fails the whole run (an unknown
+/// route type too); see [`decode_evpn_nlris_lenient`] for the RFC 7606 split.
 pub fn decode_evpn_nlris(buf: &[u8], add_path: bool) -> Result<Vec<EvpnNlri>, NlriError> {
-    let (routes, mut errors) = decode_evpn_nlris_lenient(buf, add_path)?;
-    match errors.is_empty() {
+    let (routes, mut issues) = decode_evpn_nlris_lenient(buf, add_path)?;
+    match issues.is_empty() {
         true => Ok(routes),
-        false => Err(errors.swap_remove(0)),
+        false => Err(issues.swap_remove(0).error),
     }
 }
 
-/// Decodes a run of EVPN NLRI, returning the well-formed routes and one
-/// `TreatAsWithdraw` error per inconsistent route. `Err` only when the NLRI
-/// boundaries are lost (a Length running past the buffer).
-#[allow(clippy::type_complexity)]
+/// Decodes a run of EVPN NLRI: the routes, and the routes that are not
+/// routes (unknown type: discarded; type 5 with ESI and gateway: treated as
+/// withdrawn). `Err` for a syntax error (ADR 0017): the boundaries are lost,
+/// or a known route type does not parse; its `kind` says which.
 pub fn decode_evpn_nlris_lenient(
     buf: &[u8],
     add_path: bool,
-) -> Result<(Vec<EvpnNlri>, Vec<NlriError>), NlriError> {
+) -> Result<(Vec<EvpnNlri>, Vec<RouteIssue>), NlriError> {
     let mut r = Reader::new(buf);
     let mut routes = Vec::with_capacity(buf.len() / (MIN_NLRI + 31));
-    let mut errors = Vec::new();
+    let mut issues = Vec::new();
     while !r.is_empty() {
         let path_id = match add_path {
             true => Some(
@@ -387,20 +415,52 @@ pub fn decode_evpn_nlris_lenient(
             3 => imet::decode(value).map(EvpnRoute::Imet),
             4 => segment::decode(value).map(EvpnRoute::EthernetSegment),
             5 => ip_prefix::decode(value).map(EvpnRoute::IpPrefix),
-            _ => Ok(EvpnRoute::Unknown {
-                route_type,
-                value: value.to_vec(),
-            }),
+            _ => {
+                issues.push(RouteIssue {
+                    error: NlriError::new(
+                        NlriReason::UnknownRouteType,
+                        format!(
+                            "EVPN route type {route_type} (length {len}) is not supported: discarded (RFC 7606 §5.4)"
+                        ),
+                    ),
+                    withdraw: None,
+                });
+                continue;
+            }
         };
-        match parsed {
-            Ok(route) => routes.push(EvpnNlri { path_id, route }),
-            Err(why) => errors.push(NlriError {
-                action: Action::TreatAsWithdraw,
-                reason: format!("malformed EVPN route type {route_type} (length {len}): {why}"),
+        let route = parsed.map_err(|m| {
+            NlriError::new(
+                m.kind,
+                format!(
+                    "malformed EVPN route type {route_type} (length {len}): {}",
+                    m.why
+                ),
+            )
+        })?;
+        let nlri = EvpnNlri { path_id, route };
+        match two_overlay_indexes(&nlri.route) {
+            Some(why) => issues.push(RouteIssue {
+                error: NlriError::new(
+                    NlriReason::EsiAndGateway,
+                    format!("EVPN route {nlri}: {why}: treated as withdrawn"),
+                ),
+                withdraw: Some(nlri),
             }),
+            None => routes.push(nlri),
         }
     }
-    Ok((routes, errors))
+    Ok((routes, issues))
+}
+
+/// RFC 9136 §3.2: a type-5 route names at most one overlay index.
+fn two_overlay_indexes(route: &EvpnRoute) -> Option<String> {
+    match route {
+        EvpnRoute::IpPrefix(p) if !p.esi.is_zero() && !p.gateway.is_unspecified() => Some(format!(
+            "both ESI {} and gateway {} set (RFC 9136 §3.2 allows one overlay index)",
+            p.esi, p.gateway
+        )),
+        _ => None,
+    }
 }
 
 /// Appends `nlris` in wire form (path ids written when `Some`).
@@ -431,38 +491,48 @@ pub(crate) mod field {
 
     use bytes::{BufMut, BytesMut};
 
+    use super::Malformed;
+    use crate::error::NlriReason;
     use crate::read::Reader;
     use crate::types::{Esi, Label3, Rd};
 
-    pub(crate) fn rd(r: &mut Reader<'_>) -> Result<Rd, String> {
+    pub(crate) fn rd(r: &mut Reader<'_>) -> Result<Rd, Malformed> {
         r.array::<8>()
             .map(Rd::from_bytes)
-            .ok_or_else(|| "RD truncated".to_string())
+            .ok_or_else(|| Malformed::length("RD truncated"))
     }
-    pub(crate) fn esi(r: &mut Reader<'_>) -> Result<Esi, String> {
+    pub(crate) fn esi(r: &mut Reader<'_>) -> Result<Esi, Malformed> {
         r.array::<10>()
             .map(Esi)
-            .ok_or_else(|| "ESI truncated".to_string())
+            .ok_or_else(|| Malformed::length("ESI truncated"))
     }
-    pub(crate) fn u32(r: &mut Reader<'_>, what: &str) -> Result<u32, String> {
-        r.u32().ok_or_else(|| format!("{what} truncated"))
+    pub(crate) fn u32(r: &mut Reader<'_>, what: &str) -> Result<u32, Malformed> {
+        r.u32()
+            .ok_or_else(|| Malformed::length(format!("{what} truncated")))
     }
-    pub(crate) fn u8(r: &mut Reader<'_>, what: &str) -> Result<u8, String> {
-        r.u8().ok_or_else(|| format!("{what} truncated"))
+    pub(crate) fn u8(r: &mut Reader<'_>, what: &str) -> Result<u8, Malformed> {
+        r.u8()
+            .ok_or_else(|| Malformed::length(format!("{what} truncated")))
     }
-    pub(crate) fn label(r: &mut Reader<'_>) -> Result<Label3, String> {
+    /// A missing label is its own reason (issue 15 lists it apart).
+    pub(crate) fn label(r: &mut Reader<'_>) -> Result<Label3, Malformed> {
         r.array::<3>()
             .map(Label3)
-            .ok_or_else(|| "label truncated".to_string())
+            .ok_or_else(|| Malformed::new(NlriReason::LabelMissing, "label missing or truncated"))
     }
     /// An IP address of `bits` (32 or 128) length.
-    pub(crate) fn ip(r: &mut Reader<'_>, bits: u8) -> Result<IpAddr, String> {
+    pub(crate) fn ip(r: &mut Reader<'_>, bits: u8) -> Result<IpAddr, Malformed> {
         match bits {
             32 => r.array::<4>().map(|a| IpAddr::V4(Ipv4Addr::from(a))),
             128 => r.array::<16>().map(|a| IpAddr::V6(Ipv6Addr::from(a))),
-            other => return Err(format!("IP address length {other} is not 32 or 128")),
+            other => {
+                return Err(Malformed::new(
+                    NlriReason::IpLength,
+                    format!("IP address length {other} is not 32 or 128"),
+                ));
+            }
         }
-        .ok_or_else(|| "IP address truncated".to_string())
+        .ok_or_else(|| Malformed::length("IP address truncated"))
     }
     pub(crate) fn put_ip(out: &mut BytesMut, ip: &IpAddr) {
         match ip {
@@ -473,10 +543,10 @@ pub(crate) mod field {
     pub(crate) fn ip_octets(ip: &IpAddr) -> usize {
         if ip.is_ipv4() { 4 } else { 16 }
     }
-    pub(crate) fn end(r: &Reader<'_>) -> Result<(), String> {
+    pub(crate) fn end(r: &Reader<'_>) -> Result<(), Malformed> {
         match r.remaining() {
             0 => Ok(()),
-            n => Err(format!("{n} unexpected trailing octets")),
+            n => Err(Malformed::length(format!("{n} unexpected trailing octets"))),
         }
     }
 }

@@ -15,10 +15,10 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::{EthernetSegment, field};
+use super::{EthernetSegment, Malformed, field};
 use crate::read::Reader;
 
-pub(super) fn decode(v: &[u8]) -> Result<EthernetSegment, String> {
+pub(super) fn decode(v: &[u8]) -> Result<EthernetSegment, Malformed> {
     let mut r = Reader::new(v);
     let rd = field::rd(&mut r)?;
     let esi = field::esi(&mut r)?;

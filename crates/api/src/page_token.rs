@@ -1,0 +1,162 @@
+//! Page tokens of `ListRoutes`: opaque to clients, verified by the server.
+//!
+//! ```text
+//! "p2." hex( fingerprint (8) | cursor (n) | tag (8) )
+//!   fingerprint: FNV-1a of the view and filter the token was issued for
+//!   cursor:      the backend's RouteCursor (where the next page starts)
+//!   tag:         SipHash-1-3 of fingerprint | cursor under a key drawn at
+//!                random once per process (std's RandomState)
+//! ```
+//!
+//! A token with one digit changed, a token from another evpnd or from before
+//! a restart fails the tag check and is refused with `INVALID_ARGUMENT`
+//! (issue 15: before, any well-formed hex was taken as a cursor). A genuine
+//! token replayed with another view or filter is refused with its own
+//! message. Tokens are longer than [`MAX_TOKEN_LEN`] never: such input is
+//! refused before it is decoded.
+
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::OnceLock;
+
+use tonic::Status;
+
+use crate::types::{RouteCursor, RouteFilter, View};
+use crate::validate::invalid;
+
+const TOKEN_PREFIX: &str = "p2.";
+const FINGERPRINT_LEN: usize = 8;
+const TAG_LEN: usize = 8;
+
+/// The longest token accepted, in characters (a cursor of up to ~1000
+/// octets); longer input is refused unread.
+pub const MAX_TOKEN_LEN: usize = 2048;
+
+/// The per-process MAC key: SipHash keys drawn from the OS at first use.
+fn key() -> &'static RandomState {
+    static KEY: OnceLock<RandomState> = OnceLock::new();
+    KEY.get_or_init(RandomState::new)
+}
+
+fn tag(signed: &[u8]) -> [u8; TAG_LEN] {
+    let mut h = key().build_hasher();
+    h.write(signed);
+    h.finish().to_be_bytes()
+}
+
+/// A fingerprint of the query a token belongs to (FNV-1a over its debug
+/// form): a token replayed with another view or filter is refused instead of
+/// silently continuing elsewhere. Tokens need not survive an upgrade.
+fn fingerprint(view: View, filter: &RouteFilter) -> [u8; FINGERPRINT_LEN] {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("{view:?}{filter:?}").bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h.to_be_bytes()
+}
+
+/// The page token for a cursor of the query (`view`, `filter`).
+pub(crate) fn page_token(view: View, filter: &RouteFilter, c: &RouteCursor) -> String {
+    let mut signed = fingerprint(view, filter).to_vec();
+    signed.extend_from_slice(&c.0);
+    let t = tag(&signed);
+    let mut s = String::with_capacity(TOKEN_PREFIX.len() + (signed.len() + TAG_LEN) * 2);
+    s.push_str(TOKEN_PREFIX);
+    for b in signed.iter().chain(&t) {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// The cursor in a page token of the query (`view`, `filter`); empty means
+/// the first page.
+pub(crate) fn cursor(
+    token: &str,
+    view: View,
+    filter: &RouteFilter,
+) -> Result<Option<RouteCursor>, Status> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let bad = || invalid("page_token", "not a token this server issued");
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(invalid(
+            "page_token",
+            format!("longer than {MAX_TOKEN_LEN} characters: not a token this server issued"),
+        ));
+    }
+    let hex = token.strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?;
+    if !hex.is_ascii() || hex.len() % 2 != 0 || hex.len() < (FINGERPRINT_LEN + TAG_LEN) * 2 {
+        return Err(bad());
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| bad())?;
+    let (signed, t) = bytes.split_at(bytes.len() - TAG_LEN);
+    if tag(signed) != t {
+        return Err(bad());
+    }
+    let (fp, rest) = signed.split_at(FINGERPRINT_LEN);
+    if fp != fingerprint(view, filter) {
+        return Err(invalid(
+            "page_token",
+            "issued for another view or filter; repeat the same request to page on",
+        ));
+    }
+    Ok(Some(RouteCursor(rest.to_vec())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(r: Result<Option<RouteCursor>, Status>) -> String {
+        r.err().map(|s| s.message().to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn token_round_trip_and_garbage() {
+        let c = RouteCursor(vec![0, 1, 0xfe, 0xff]);
+        let f = RouteFilter::default();
+        let t = page_token(View::LocRib, &f, &c);
+        assert_eq!(cursor(&t, View::LocRib, &f).ok().flatten(), Some(c));
+        let other = RouteFilter {
+            best_only: true,
+            ..Default::default()
+        };
+        assert!(message(cursor(&t, View::LocRib, &other)).contains("another view or filter"));
+        assert!(cursor(&t, View::AdjRibIn, &f).is_err());
+        for bad in ["x", "p2.0", "p2.zz", "p1.00", "p2.é0", "p2.00"] {
+            assert!(
+                message(cursor(bad, View::LocRib, &f)).starts_with("page_token:"),
+                "{bad}"
+            );
+        }
+    }
+
+    /// Issue 15: a token with one digit changed was accepted as a cursor.
+    #[test]
+    fn every_single_digit_change_is_refused() {
+        let c = RouteCursor(vec![0, 0, 0, 42]);
+        let f = RouteFilter::default();
+        let t = page_token(View::LocRib, &f, &c);
+        for i in TOKEN_PREFIX.len()..t.len() {
+            let mut b = t.clone().into_bytes();
+            b[i] = if b[i] == b'0' { b'1' } else { b'0' };
+            let altered = String::from_utf8(b).expect("ascii");
+            assert_eq!(
+                message(cursor(&altered, View::LocRib, &f)),
+                "page_token: not a token this server issued",
+                "digit {i} of {t}"
+            );
+        }
+    }
+
+    #[test]
+    fn overlong_tokens_are_refused_unread() {
+        let f = RouteFilter::default();
+        let long = format!("{TOKEN_PREFIX}{}", "0".repeat(MAX_TOKEN_LEN));
+        assert!(message(cursor(&long, View::LocRib, &f)).contains("longer than"));
+    }
+}
