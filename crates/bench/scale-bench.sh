@@ -80,7 +80,7 @@ wait_watch() {
     local start=$1 done_at
     for _ in $(seq 1 12000); do
         done_at=$(sed -n 's/^done_unix=//p' "$work/watch.out")
-        if [ -n "$done_at" ]; then echo "$done_at - $start" | bc; return 0; fi
+        if [ -n "$done_at" ]; then printf '%.2f' "$(echo "$done_at - $start" | bc)"; return 0; fi
         grep -q lost "$work/watch.out" && { cat "$work/watch.out" >&2; return 1; }
         sleep 0.1
     done
@@ -192,10 +192,10 @@ T
     secs=""
     for _ in $(seq 1 6000); do
         t=$(awk -v w="$want" '/^imets=/ { split($1, a, "="); split($2, b, "="); if (a[2] >= w) { print b[2]; exit } }' "$work/load.out")
-        if [ -n "$t" ]; then secs=$(echo "$t - $start" | bc); break; fi
+        if [ -n "$t" ]; then secs=$(printf '%.3f' "$(echo "$t - $start" | bc)"); break; fi
         sleep 0.05
     done
-    row evpnd vni-add "${secs:-timeout} s" "$add VNIs, $(echo "$(cpu_secs "$evpnd") - $cpu0" | bc) s CPU"
+    row evpnd vni-add "${secs:-timeout} s" "$add VNIs, $(printf '%.2f' "$(echo "$(cpu_secs "$evpnd") - $cpu0" | bc)") s CPU"
     # Withdrawal: the peer goes away without graceful restart.
     watch_fdb gone
     start=$(now)
