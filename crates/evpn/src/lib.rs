@@ -16,7 +16,7 @@ pub mod instance;
 pub mod mobility;
 pub mod origin;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -85,6 +85,9 @@ pub struct Evpn {
     /// tests count: a VNI added must not re-import other VNIs' routes).
     applied: u64,
     macs: HashMap<(Vni, MacAddr), MacState>,
+    /// MACs frozen for a time (duplicate detection): what [`Evpn::tick`]
+    /// looks at, instead of every MAC every second.
+    frozen: HashSet<(Vni, MacAddr)>,
     /// What we advertise per MAC: (seq, sticky) and the IPs with it.
     advertised: HashMap<(Vni, MacAddr), Advertised>,
     installed_macs: HashMap<(Vni, MacAddr), (IpAddr, bool)>,
@@ -118,6 +121,7 @@ impl Evpn {
             routes: Routes::default(),
             applied: 0,
             macs: HashMap::new(),
+            frozen: HashSet::new(),
             advertised: HashMap::new(),
             installed_macs: HashMap::new(),
             local_neigh: HashMap::new(),
@@ -297,6 +301,7 @@ impl Evpn {
             self.routes.clear();
         }
         self.macs.retain(|(v, _), _| *v != vni);
+        self.frozen.retain(|(v, _)| *v != vni);
         self.local_neigh.retain(|(v, _), _| *v != vni);
     }
 
@@ -403,6 +408,9 @@ impl Evpn {
         };
         let was_dup = state.duplicate;
         let owner = state.settle(now, &self.dad);
+        if state.frozen_until.is_some_and(|t| t != u64::MAX) {
+            self.frozen.insert((vni, mac));
+        }
         if state.duplicate && !was_dup {
             warn!(%vni, %mac, max_moves = self.dad.max_moves, window = self.dad.window_secs,
                 frozen = state.frozen_until.is_some(), "duplicate MAC detected (RFC 7432 §15.1)");
@@ -544,12 +552,17 @@ impl Evpn {
 
     /// Ends freezes whose time has come.
     pub fn tick(&mut self, now: u64) {
-        let expired: Vec<(Vni, MacAddr)> = self
-            .macs
-            .iter()
-            .filter(|(_, m)| m.frozen_until.is_some_and(|t| t != u64::MAX && t <= now))
-            .map(|(k, _)| *k)
-            .collect();
+        let mut expired = Vec::new();
+        self.frozen
+            .retain(|k| match self.macs.get(k).and_then(|m| m.frozen_until) {
+                Some(t) if t <= now => {
+                    expired.push(*k);
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            });
+        expired.sort();
         for (vni, mac) in expired {
             info!(%vni, %mac, "duplicate MAC freeze over");
             self.clear_duplicate(vni, mac, now);
