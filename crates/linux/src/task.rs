@@ -841,21 +841,18 @@ impl Task {
         for vni in self.layout.vnis.keys() {
             st.vnis.insert(*vni, VniStatus::default());
         }
-        for k in self.rec.desired().keys() {
-            let s = st.vnis.entry(k.vni()).or_default();
-            match k {
-                Key::Mac { .. } => s.desired_macs += 1,
-                Key::Flood { .. } => s.desired_flood += 1,
-                Key::Neigh { .. } => s.desired_neigh += 1,
+        // Counted as the tables change: a million entries are not walked.
+        for (vni, c) in self.rec.counts() {
+            if c.is_empty() && !self.layout.vnis.contains_key(vni) {
+                continue;
             }
-        }
-        for k in self.rec.actual().keys() {
-            let s = st.vnis.entry(k.vni()).or_default();
-            match k {
-                Key::Mac { .. } => s.programmed_macs += 1,
-                Key::Flood { .. } => s.programmed_flood += 1,
-                Key::Neigh { .. } => s.programmed_neigh += 1,
-            }
+            let s = st.vnis.entry(*vni).or_default();
+            s.desired_macs = c.desired[0] as usize;
+            s.desired_flood = c.desired[1] as usize;
+            s.desired_neigh = c.desired[2] as usize;
+            s.programmed_macs = c.actual[0] as usize;
+            s.programmed_flood = c.actual[1] as usize;
+            s.programmed_neigh = c.actual[2] as usize;
         }
         for (k, e) in self.rec.errors() {
             let s = st.vnis.entry(k.vni()).or_default();
