@@ -15,8 +15,9 @@
 #             every 500 ms): p50/p99/max from the UPDATE sent to the kernel's
 #             entry pointing at the new VTEP;
 #   restart   evpnd killed (-9) and started again, the peer reconnecting and
-#             sending everything again: time to "BGP converged", and the
-#             remote-MAC adds/deletes the kernel notified meanwhile (0 wanted);
+#             sending everything again: time to "BGP converged" and to the
+#             end of the start-up dump, and the remote-MAC adds/deletes the
+#             kernel notified meanwhile (0 wanted);
 #   vni-add   ADD VNIs created at run time with the MACs loaded (documented
 #             order: device, master, up): time to ADD more type-3 routes
 #             received by the peer, evpnd's CPU seconds meanwhile.
@@ -197,13 +198,17 @@ T
         sleep 0.5
         start_evpnd
         start_load
+        local conv="" synced=""
         for _ in $(seq 1 12000); do
-            grep -q 'BGP converged' "$work/evpnd.log" && break
+            [ -z "$conv" ] && grep -q 'BGP converged' "$work/evpnd.log" &&
+                conv=$(printf '%.1f' "$(echo "$(now) - $start" | bc)")
+            [ -z "$synced" ] && grep -q 'kernel state learned' "$work/evpnd.log" &&
+                synced=$(printf '%.1f' "$(echo "$(now) - $start" | bc)")
+            [ -n "$conv" ] && [ -n "$synced" ] && break
             sleep 0.1
         done
-        secs=$(printf '%.1f' "$(echo "$(now) - $start" | bc)")
         sleep 3
-        row evpnd restart "$secs s" "kernel notified $(tail -1 "$work/churn.out") of remote MACs meanwhile; peak RSS $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$evpnd/status")"
+        row evpnd restart "$conv s" "BGP converged; the kernel's $macs MACs re-read (start-up dump) at $synced s; kernel notified $(tail -1 "$work/churn.out") of remote MACs meanwhile; peak RSS $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$evpnd/status")"
         kill "$churn" 2>/dev/null || true
     fi
     # MAC moves at load.
