@@ -210,6 +210,9 @@ T
         sleep 3
         row evpnd restart "$conv s" "BGP converged; the kernel's $macs MACs re-read (start-up dump) at $synced s; kernel notified $(tail -1 "$work/churn.out") of remote MACs meanwhile; peak RSS $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$evpnd/status")"
         kill "$churn" 2>/dev/null || true
+        # The restarted daemon digests the re-sent routes (all already in
+        # the kernel) before the moves are timed at steady state.
+        sleep "${SETTLE:-20}"
     fi
     # MAC moves at load.
     ip netns exec "$leaf" "$bin/fdb-watch" "$moves" moved 10.2.0.3 > "$work/moved.out" 2>&1 &
