@@ -614,7 +614,9 @@ impl Task {
         // What a scan shows of a local MAC or neighbour stands unless a
         // notification during the scan said something newer.
         let fresh = match (&seen, &mut self.local_scan) {
-            (Seen::LocalMac { vni, mac, .. } | Seen::NotLocalMac { vni, mac }, Some(s)) => {
+            (Seen::LocalMac { vni, mac, .. } | Seen::NotLocalMac { vni, mac }, Some(s))
+                if s.scope.local_macs && s.scope.vnis.contains(vni) =>
+            {
                 if scan {
                     s.macs.see((*vni, *mac))
                 } else {
@@ -622,7 +624,9 @@ impl Task {
                     true
                 }
             }
-            (Seen::LocalNeigh { vni, ip, .. } | Seen::NotLocalNeigh { vni, ip }, Some(s)) => {
+            (Seen::LocalNeigh { vni, ip, .. } | Seen::NotLocalNeigh { vni, ip }, Some(s))
+                if s.scope.neigh && s.scope.vnis.contains(vni) =>
+            {
                 if scan {
                     s.neigh.see((*vni, *ip))
                 } else {
@@ -630,6 +634,17 @@ impl Task {
                     true
                 }
             }
+            // A scan that does not cover local MACs (or neighbours) is not
+            // theirs to judge: a VXLAN device's dump also shows the bridge
+            // entries of our own remote MACs, maybe older than a local learn
+            // notified since.
+            (
+                Seen::LocalMac { .. }
+                | Seen::NotLocalMac { .. }
+                | Seen::LocalNeigh { .. }
+                | Seen::NotLocalNeigh { .. },
+                _,
+            ) if scan => false,
             _ => true,
         };
         if !fresh {
