@@ -90,7 +90,6 @@ pub struct Evpn {
     frozen: HashSet<(Vni, MacAddr)>,
     /// What we advertise per MAC: (seq, sticky) and the IPs with it.
     advertised: HashMap<(Vni, MacAddr), Advertised>,
-    installed_macs: HashMap<(Vni, MacAddr), (IpAddr, bool)>,
     local_neigh: HashMap<(Vni, IpAddr), MacAddr>,
     remote_neigh: HashMap<(Vni, IpAddr), NeighCands>,
     installed_neigh: HashMap<(Vni, IpAddr), MacAddr>,
@@ -123,7 +122,6 @@ impl Evpn {
             macs: HashMap::new(),
             frozen: HashSet::new(),
             advertised: HashMap::new(),
-            installed_macs: HashMap::new(),
             local_neigh: HashMap::new(),
             remote_neigh: HashMap::new(),
             installed_neigh: HashMap::new(),
@@ -480,21 +478,19 @@ impl Evpn {
             Some(Owner::Remote(r)) => Some((r.vtep, r.sticky)),
             _ => None,
         };
-        if self.installed_macs.get(&(vni, mac)).copied() != want_fdb {
+        let installed = self.macs.get_mut(&(vni, mac)).map(|m| &mut m.installed);
+        if let Some(installed) = installed
+            && *installed != want_fdb
+        {
+            *installed = want_fdb;
             let change = match want_fdb {
-                Some((vtep, sticky)) => {
-                    self.installed_macs.insert((vni, mac), (vtep, sticky));
-                    DesiredChange::RemoteMac {
-                        vni,
-                        mac,
-                        vtep,
-                        sticky,
-                    }
-                }
-                None => {
-                    self.installed_macs.remove(&(vni, mac));
-                    DesiredChange::RemoteMacGone { vni, mac }
-                }
+                Some((vtep, sticky)) => DesiredChange::RemoteMac {
+                    vni,
+                    mac,
+                    vtep,
+                    sticky,
+                },
+                None => DesiredChange::RemoteMacGone { vni, mac },
             };
             self.out.push(Output::Dataplane(change));
         }

@@ -122,6 +122,10 @@ pub struct MacState {
     pub frozen_until: Option<u64>,
     /// Who owned it when last settled (moves are changes of this).
     pub owner: Option<Owner>,
+    /// The remote entry the dataplane was last told to hold (VTEP, sticky),
+    /// kept here rather than in a map of its own.
+    #[serde(skip)]
+    pub installed: Option<(IpAddr, bool)>,
 }
 
 impl MacState {
