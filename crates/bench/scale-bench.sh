@@ -14,6 +14,10 @@
 #             sequence number, one UPDATE every 50 ms (then in bursts of 10
 #             every 500 ms): p50/p99/max from the UPDATE sent to the kernel's
 #             entry pointing at the new VTEP;
+#   restart   evpnd killed (-9) and started again, the peer reconnecting and
+#             sending everything again: time to "BGP converged" and to the
+#             end of the start-up dump, and the remote-MAC adds/deletes the
+#             kernel notified meanwhile (0 wanted);
 #   vni-add   ADD VNIs created at run time with the MACs loaded (documented
 #             order: device, master, up): time to ADD more type-3 routes
 #             received by the peer, evpnd's CPU seconds meanwhile.
@@ -80,7 +84,7 @@ wait_watch() {
     local start=$1 done_at
     for _ in $(seq 1 12000); do
         done_at=$(sed -n 's/^done_unix=//p' "$work/watch.out")
-        if [ -n "$done_at" ]; then echo "$done_at - $start" | bc; return 0; fi
+        if [ -n "$done_at" ]; then printf '%.2f' "$(echo "$done_at - $start" | bc)"; return 0; fi
         grep -q lost "$work/watch.out" && { cat "$work/watch.out" >&2; return 1; }
         sleep 0.1
     done
@@ -133,6 +137,31 @@ run_batch() {
     cleanup
 }
 
+start_evpnd() {
+    ip netns exec "$leaf" "$bin/evpnd" -c "$work/leaf.toml" 2> "$work/evpnd.log" &
+    evpnd=$!
+    pids+=($evpnd); disown
+    for _ in $(seq 1 100); do
+        ip netns exec "$leaf" ss -ltn 2>/dev/null | grep -q ':179 ' && break
+        sleep 0.1
+    done
+}
+
+start_load() {
+    ip netns exec "$peers" "$bin/rr-load" --rr 10.2.0.1 --sender 10.2.0.2 --routes "$macs" \
+        --send-only 3600 --mac-only true --vnis "$vnis" \
+        --moves "$moves" --move-every "${MOVE_EVERY:-50}" --move-burst "${MOVE_BURST:-1}" \
+        > "$work/load.out" 2>&1 &
+    load=$!
+    pids+=($load); disown
+    for _ in $(seq 1 600); do
+        grep -q '^start_unix=' "$work/load.out" && return 0
+        sleep 0.1
+    done
+    echo "no session: $(tail -1 "$work/load.out")" >&2
+    return 1
+}
+
 run_evpnd() {
     setup_ns
     cat > "$work/leaf.toml" <<T
@@ -148,31 +177,43 @@ level = "info"
 [api]
 socket = "$work/evpnd.sock"
 T
-    ip netns exec "$leaf" "$bin/evpnd" -c "$work/leaf.toml" 2> "$work/evpnd.log" &
-    local evpnd=$!
-    pids+=($evpnd); disown
-    for _ in $(seq 1 100); do
-        ip netns exec "$leaf" ss -ltn 2>/dev/null | grep -q ':179 ' && break
-        sleep 0.1
-    done
+    start_evpnd
     watch_fdb
-    ip netns exec "$peers" "$bin/rr-load" --rr 10.2.0.1 --sender 10.2.0.2 --routes "$macs" \
-        --send-only 3600 --mac-only true --vnis "$vnis" \
-        --moves "$moves" --move-every "${MOVE_EVERY:-50}" --move-burst "${MOVE_BURST:-1}" \
-        > "$work/load.out" 2>&1 &
-    local load=$!
-    pids+=($load); disown
+    start_load
     local start secs
-    for _ in $(seq 1 100); do
-        start=$(sed -n 's/^start_unix=//p' "$work/load.out")
-        [ -n "$start" ] && break
-        sleep 0.1
-    done
-    [ -n "$start" ] || { echo "no session: $(tail -1 "$work/load.out")" >&2; return 1; }
+    start=$(sed -n 's/^start_unix=//p' "$work/load.out")
     secs=$(wait_watch "$start")
     local rss
     rss=$(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$evpnd/status")
     row evpnd load "$secs s" "peak RSS $rss"
+    # kill -9 and start again, the peer reconnecting.
+    if [ "${RESTART:-1}" = 1 ]; then
+        ip netns exec "$leaf" "$bin/fdb-watch" 3600 churn > "$work/churn.out" 2>&1 &
+        local churn=$!
+        pids+=($churn); disown
+        sleep 1
+        start=$(now)
+        kill -9 "$evpnd"; kill "$load" 2>/dev/null || true
+        cp "$work/evpnd.log" "$work/evpnd-first.log"
+        sleep 0.5
+        start_evpnd
+        start_load
+        local conv="" synced=""
+        for _ in $(seq 1 12000); do
+            [ -z "$conv" ] && grep -q 'BGP converged' "$work/evpnd.log" &&
+                conv=$(printf '%.1f' "$(echo "$(now) - $start" | bc)")
+            [ -z "$synced" ] && grep -q 'kernel state learned' "$work/evpnd.log" &&
+                synced=$(printf '%.1f' "$(echo "$(now) - $start" | bc)")
+            [ -n "$conv" ] && [ -n "$synced" ] && break
+            sleep 0.1
+        done
+        sleep 3
+        row evpnd restart "$conv s" "BGP converged; the kernel's $macs MACs re-read (start-up dump) at $synced s; kernel notified $(tail -1 "$work/churn.out") of remote MACs meanwhile; peak RSS $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$evpnd/status")"
+        kill "$churn" 2>/dev/null || true
+        # The restarted daemon digests the re-sent routes (all already in
+        # the kernel) before the moves are timed at steady state.
+        sleep "${SETTLE:-20}"
+    fi
     # MAC moves at load.
     ip netns exec "$leaf" "$bin/fdb-watch" "$moves" moved 10.2.0.3 > "$work/moved.out" 2>&1 &
     pids+=($!); disown
@@ -192,10 +233,10 @@ T
     secs=""
     for _ in $(seq 1 6000); do
         t=$(awk -v w="$want" '/^imets=/ { split($1, a, "="); split($2, b, "="); if (a[2] >= w) { print b[2]; exit } }' "$work/load.out")
-        if [ -n "$t" ]; then secs=$(echo "$t - $start" | bc); break; fi
+        if [ -n "$t" ]; then secs=$(printf '%.3f' "$(echo "$t - $start" | bc)"); break; fi
         sleep 0.05
     done
-    row evpnd vni-add "${secs:-timeout} s" "$add VNIs, $(echo "$(cpu_secs "$evpnd") - $cpu0" | bc) s CPU"
+    row evpnd vni-add "${secs:-timeout} s" "$add VNIs, $(printf '%.2f' "$(echo "$(cpu_secs "$evpnd") - $cpu0" | bc)") s CPU"
     # Withdrawal: the peer goes away without graceful restart.
     watch_fdb gone
     start=$(now)
@@ -203,9 +244,9 @@ T
     secs=$(wait_watch "$start")
     row evpnd withdraw "$secs s" ""
     local lost
-    lost=$(grep -c -E 'notifications were lost|re-reading|repair scan' "$work/evpnd.log" || true)
+    lost=$(cat "$work"/evpnd*.log | grep -c -E 'notifications were lost|re-reading|repair scan' || true)
     row evpnd log "" "$lost lines of lost notifications / repair"
-    cp "$work/evpnd.log" "/tmp/scale-bench-evpnd.log" 2>/dev/null || true
+    cat "$work"/evpnd*.log > "/tmp/scale-bench-evpnd.log" 2>/dev/null || true
     cleanup
 }
 

@@ -16,7 +16,7 @@ pub mod instance;
 pub mod mobility;
 pub mod origin;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -87,9 +87,11 @@ pub struct Evpn {
     /// Auto RD numbers of VNIs the configuration does not list (collision-free).
     auto_rds: evpnd_config::AutoRds,
     macs: HashMap<(Vni, MacAddr), MacState>,
+    /// MACs frozen for a time (duplicate detection): what [`Evpn::tick`]
+    /// looks at, instead of every MAC every second.
+    frozen: HashSet<(Vni, MacAddr)>,
     /// What we advertise per MAC: (seq, sticky) and the IPs with it.
     advertised: HashMap<(Vni, MacAddr), Advertised>,
-    installed_macs: HashMap<(Vni, MacAddr), (IpAddr, bool)>,
     local_neigh: HashMap<(Vni, IpAddr), MacAddr>,
     remote_neigh: HashMap<(Vni, IpAddr), NeighCands>,
     installed_neigh: HashMap<(Vni, IpAddr), MacAddr>,
@@ -121,8 +123,8 @@ impl Evpn {
             routes: Routes::default(),
             applied: 0,
             macs: HashMap::new(),
+            frozen: HashSet::new(),
             advertised: HashMap::new(),
-            installed_macs: HashMap::new(),
             local_neigh: HashMap::new(),
             remote_neigh: HashMap::new(),
             installed_neigh: HashMap::new(),
@@ -308,6 +310,7 @@ impl Evpn {
             self.routes.clear();
         }
         self.macs.retain(|(v, _), _| *v != vni);
+        self.frozen.retain(|(v, _)| *v != vni);
         self.local_neigh.retain(|(v, _), _| *v != vni);
     }
 
@@ -414,6 +417,9 @@ impl Evpn {
         };
         let was_dup = state.duplicate;
         let owner = state.settle(now, &self.dad);
+        if state.frozen_until.is_some_and(|t| t != u64::MAX) {
+            self.frozen.insert((vni, mac));
+        }
         if state.duplicate && !was_dup {
             warn!(%vni, %mac, max_moves = self.dad.max_moves, window = self.dad.window_secs,
                 frozen = state.frozen_until.is_some(), "duplicate MAC detected (RFC 7432 §15.1)");
@@ -483,21 +489,19 @@ impl Evpn {
             Some(Owner::Remote(r)) => Some((r.vtep, r.sticky)),
             _ => None,
         };
-        if self.installed_macs.get(&(vni, mac)).copied() != want_fdb {
+        let installed = self.macs.get_mut(&(vni, mac)).map(|m| &mut m.installed);
+        if let Some(installed) = installed
+            && *installed != want_fdb
+        {
+            *installed = want_fdb;
             let change = match want_fdb {
-                Some((vtep, sticky)) => {
-                    self.installed_macs.insert((vni, mac), (vtep, sticky));
-                    DesiredChange::RemoteMac {
-                        vni,
-                        mac,
-                        vtep,
-                        sticky,
-                    }
-                }
-                None => {
-                    self.installed_macs.remove(&(vni, mac));
-                    DesiredChange::RemoteMacGone { vni, mac }
-                }
+                Some((vtep, sticky)) => DesiredChange::RemoteMac {
+                    vni,
+                    mac,
+                    vtep,
+                    sticky,
+                },
+                None => DesiredChange::RemoteMacGone { vni, mac },
             };
             self.out.push(Output::Dataplane(change));
         }
@@ -555,12 +559,17 @@ impl Evpn {
 
     /// Ends freezes whose time has come.
     pub fn tick(&mut self, now: u64) {
-        let expired: Vec<(Vni, MacAddr)> = self
-            .macs
-            .iter()
-            .filter(|(_, m)| m.frozen_until.is_some_and(|t| t != u64::MAX && t <= now))
-            .map(|(k, _)| *k)
-            .collect();
+        let mut expired = Vec::new();
+        self.frozen
+            .retain(|k| match self.macs.get(k).and_then(|m| m.frozen_until) {
+                Some(t) if t <= now => {
+                    expired.push(*k);
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            });
+        expired.sort();
         for (vni, mac) in expired {
             info!(%vni, %mac, "duplicate MAC freeze over");
             self.clear_duplicate(vni, mac, now);

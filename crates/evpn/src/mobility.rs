@@ -108,15 +108,24 @@ pub struct MacState {
     pub remote: RemoteRoutes,
     /// Local neighbours (IPs on the SVI) with this MAC.
     pub local_ips: BTreeSet<IpAddr>,
-    /// Times (seconds) of recent moves.
+    /// Times (seconds) of recent moves; boxed, as most MACs never move
+    /// (8 octets per MAC instead of 32).
     #[serde(skip)]
-    moves: VecDeque<u64>,
+    #[allow(
+        clippy::box_collection,
+        reason = "a thin pointer: a million MACs that never move pay 8 octets, not 32"
+    )]
+    moves: Option<Box<VecDeque<u64>>>,
     pub duplicate: bool,
     /// Frozen (neither advertised nor installed) until this time; `u64::MAX`
     /// until cleared.
     pub frozen_until: Option<u64>,
     /// Who owned it when last settled (moves are changes of this).
     pub owner: Option<Owner>,
+    /// The remote entry the dataplane was last told to hold (VTEP, sticky),
+    /// kept here rather than in a map of its own.
+    #[serde(skip)]
+    pub installed: Option<(IpAddr, bool)>,
 }
 
 impl MacState {
@@ -168,15 +177,15 @@ impl MacState {
             _ => false,
         };
         if moved && dad.enabled {
-            self.moves.push_back(now);
-            while self
-                .moves
+            let moves = self.moves.get_or_insert_default();
+            moves.push_back(now);
+            while moves
                 .front()
                 .is_some_and(|t| now.saturating_sub(*t) > dad.window_secs)
             {
-                self.moves.pop_front();
+                moves.pop_front();
             }
-            if !self.duplicate && self.moves.len() as u32 >= dad.max_moves {
+            if !self.duplicate && moves.len() as u32 >= dad.max_moves {
                 self.duplicate = true;
                 self.frozen_until = dad
                     .freeze
@@ -194,12 +203,12 @@ impl MacState {
     pub fn clear_duplicate(&mut self) {
         self.duplicate = false;
         self.frozen_until = None;
-        self.moves.clear();
+        self.moves = None;
     }
 
     /// Moves counted within the current detection window.
     pub fn recent_moves(&self) -> usize {
-        self.moves.len()
+        self.moves.as_ref().map_or(0, |m| m.len())
     }
 
     pub fn is_empty(&self) -> bool {

@@ -397,3 +397,50 @@ fn kernel_vnis_equal_modulo_65536_get_different_auto_rds() {
     let rds: Vec<String> = e.instances().map(|i| i.rd.to_string()).collect();
     assert_eq!(rds, ["10.0.0.1:100", "10.0.0.1:101"]);
 }
+
+/// A MAC frozen for a time by duplicate detection is released by the
+/// once-a-second tick when its time comes, not before (the tick looks only
+/// at frozen MACs, not at every MAC).
+#[test]
+fn a_frozen_duplicate_is_released_when_its_freeze_ends() {
+    let c = Arc::new(
+        evpnd_config::parse(
+            "[bgp]\nasn = 65001\nrouter_id = \"10.0.0.1\"\n[evpn]\nduplicate_detection = { max_moves = 3, window = 180, freeze = 30 }\n",
+            "test.toml",
+        )
+        .expect("valid config"),
+    );
+    let mut e = Evpn::new(c);
+    e.local_event(LocalEvent::Vni(info(100)), 0);
+    // Moves between leaves 2 and 3, each with a higher sequence.
+    for (t, (leaf, seq)) in [(2, 0), (3, 1), (2, 2), (3, 3)].into_iter().enumerate() {
+        announce(
+            &mut e,
+            &remote_mac(leaf, 1, None, rt(65001, 100), seq),
+            t as u64,
+        );
+    }
+    let out = dataplane(&e.take_outputs());
+    assert_eq!(
+        out.last(),
+        Some(&DesiredChange::RemoteMacGone {
+            vni: vni(100),
+            mac: mac(1)
+        }),
+        "frozen: uninstalled ({out:?})"
+    );
+    e.tick(20);
+    assert!(e.take_outputs().is_empty(), "not before its time");
+    e.tick(40);
+    assert_eq!(
+        dataplane(&e.take_outputs()),
+        [DesiredChange::RemoteMac {
+            vni: vni(100),
+            mac: mac(1),
+            vtep: ip(3),
+            sticky: false
+        }]
+    );
+    e.tick(80);
+    assert!(e.take_outputs().is_empty(), "released once");
+}

@@ -43,6 +43,15 @@ impl Key {
             Key::Mac { vni, .. } | Key::Flood { vni, .. } | Key::Neigh { vni, .. } => *vni,
         }
     }
+
+    /// 0 remote MAC, 1 flood entry, 2 neighbour ([`Counts`]).
+    pub fn kind(&self) -> usize {
+        match self {
+            Key::Mac { .. } => 0,
+            Key::Flood { .. } => 1,
+            Key::Neigh { .. } => 2,
+        }
+    }
 }
 
 /// What the entry says (the part a replace changes).
@@ -95,6 +104,23 @@ pub struct Reconciler {
     errors: HashMap<Key, String>,
     /// The repair scan in progress, if one is.
     scan: Option<(Scope, Sweep<Key>)>,
+    /// Entries per VNI and kind in each table, kept as they change: status
+    /// without walking a million entries, and VNIs that hold nothing.
+    counts: HashMap<Vni, Counts>,
+}
+
+/// Entries of one VNI, by kind ([`Key::kind`]: remote MACs, flood entries,
+/// neighbours), in the desired and the actual table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub desired: [u32; 3],
+    pub actual: [u32; 3],
+}
+
+impl Counts {
+    pub fn is_empty(&self) -> bool {
+        self.desired == [0; 3] && self.actual == [0; 3]
+    }
 }
 
 impl Reconciler {
@@ -109,7 +135,8 @@ impl Reconciler {
         } else {
             self.present.remove(&vni)
         };
-        if changed && present {
+        let held = self.counts.get(&vni).is_some_and(|c| !c.is_empty());
+        if changed && present && held {
             let keys: Vec<Key> = self
                 .desired
                 .keys()
@@ -121,7 +148,12 @@ impl Reconciler {
         }
         if !present {
             // The device (and the kernel's entries on it) are gone.
-            self.actual.retain(|k, _| k.vni() != vni);
+            if self.counts.get(&vni).is_some_and(|c| c.actual != [0; 3]) {
+                self.actual.retain(|k, _| k.vni() != vni);
+            }
+            if let Some(c) = self.counts.get_mut(&vni) {
+                c.actual = [0; 3];
+            }
             if let Some((scope, _)) = &mut self.scan {
                 scope.vnis.remove(&vni);
             }
@@ -151,17 +183,14 @@ impl Reconciler {
             }
         };
         self.leftovers.remove(&key);
-        match value {
-            Some(v) => self.desired.insert(key, v),
-            None => self.desired.remove(&key),
-        };
+        self.set_desired(key, value);
         self.retry.remove(&key);
         self.dirty.insert(key);
     }
 
     /// Initial dump: an entry of ours already in the kernel.
     pub fn adopt(&mut self, key: Key, value: Value) {
-        self.actual.insert(key, value);
+        self.set_actual(key, Some(value));
         if !self.desired.contains_key(&key) && !self.converged {
             self.leftovers.insert(key);
         }
@@ -175,10 +204,7 @@ impl Reconciler {
         if self.actual.get(&key) == value.as_ref() {
             return;
         }
-        match value {
-            Some(v) => self.actual.insert(key, v),
-            None => self.actual.remove(&key),
-        };
+        self.set_actual(key, value);
         self.dirty.insert(key);
     }
 
@@ -223,12 +249,12 @@ impl Reconciler {
                 self.retry.remove(&key);
                 self.errors.remove(&key);
                 match op {
-                    Op::Set(k, v) => self.actual.insert(k, v),
+                    Op::Set(k, v) => self.set_actual(k, Some(v)),
                     Op::Del(k, _) => {
                         self.leftovers.remove(&k);
-                        self.actual.remove(&k)
+                        self.set_actual(k, None);
                     }
-                };
+                }
             }
             Some(e) => {
                 let r = self.retry.entry(key).or_insert(Retry {
@@ -244,6 +270,37 @@ impl Reconciler {
                 self.dirty.insert(key);
             }
         }
+    }
+
+    /// The desired table changes (every change goes through here: counts).
+    fn set_desired(&mut self, key: Key, value: Option<Value>) {
+        let (added, removed) = match value {
+            Some(v) => (self.desired.insert(key, v).is_none(), false),
+            None => (false, self.desired.remove(&key).is_some()),
+        };
+        let c = self.counts.entry(key.vni()).or_default();
+        let n = &mut c.desired[key.kind()];
+        *n = n
+            .wrapping_add(u32::from(added))
+            .wrapping_sub(u32::from(removed));
+    }
+
+    /// The actual table changes (every change goes through here: counts).
+    fn set_actual(&mut self, key: Key, value: Option<Value>) {
+        let (added, removed) = match value {
+            Some(v) => (self.actual.insert(key, v).is_none(), false),
+            None => (false, self.actual.remove(&key).is_some()),
+        };
+        let c = self.counts.entry(key.vni()).or_default();
+        let n = &mut c.actual[key.kind()];
+        *n = n
+            .wrapping_add(u32::from(added))
+            .wrapping_sub(u32::from(removed));
+    }
+
+    /// Entries per VNI, desired and programmed, by kind (status).
+    pub fn counts(&self) -> &HashMap<Vni, Counts> {
+        &self.counts
     }
 
     /// A write or notification while a scan runs: newer than the dump.
@@ -275,7 +332,7 @@ impl Reconciler {
             self.leftovers.insert(key);
         }
         if self.actual.get(&key) != Some(&value) {
-            self.actual.insert(key, value);
+            self.set_actual(key, Some(value));
             self.dirty.insert(key);
         }
     }
@@ -289,7 +346,7 @@ impl Reconciler {
         };
         let gone = sweep.stale(self.actual.keys().filter(|k| scope.covers(k)));
         for k in &gone {
-            self.actual.remove(k);
+            self.set_actual(*k, None);
             self.dirty.insert(*k);
         }
         gone.len()

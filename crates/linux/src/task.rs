@@ -614,7 +614,9 @@ impl Task {
         // What a scan shows of a local MAC or neighbour stands unless a
         // notification during the scan said something newer.
         let fresh = match (&seen, &mut self.local_scan) {
-            (Seen::LocalMac { vni, mac, .. } | Seen::NotLocalMac { vni, mac }, Some(s)) => {
+            (Seen::LocalMac { vni, mac, .. } | Seen::NotLocalMac { vni, mac }, Some(s))
+                if s.scope.local_macs && s.scope.vnis.contains(vni) =>
+            {
                 if scan {
                     s.macs.see((*vni, *mac))
                 } else {
@@ -622,7 +624,9 @@ impl Task {
                     true
                 }
             }
-            (Seen::LocalNeigh { vni, ip, .. } | Seen::NotLocalNeigh { vni, ip }, Some(s)) => {
+            (Seen::LocalNeigh { vni, ip, .. } | Seen::NotLocalNeigh { vni, ip }, Some(s))
+                if s.scope.neigh && s.scope.vnis.contains(vni) =>
+            {
                 if scan {
                     s.neigh.see((*vni, *ip))
                 } else {
@@ -630,6 +634,17 @@ impl Task {
                     true
                 }
             }
+            // A scan that does not cover local MACs (or neighbours) is not
+            // theirs to judge: a VXLAN device's dump also shows the bridge
+            // entries of our own remote MACs, maybe older than a local learn
+            // notified since.
+            (
+                Seen::LocalMac { .. }
+                | Seen::NotLocalMac { .. }
+                | Seen::LocalNeigh { .. }
+                | Seen::NotLocalNeigh { .. },
+                _,
+            ) if scan => false,
             _ => true,
         };
         if !fresh {
@@ -841,21 +856,18 @@ impl Task {
         for vni in self.layout.vnis.keys() {
             st.vnis.insert(*vni, VniStatus::default());
         }
-        for k in self.rec.desired().keys() {
-            let s = st.vnis.entry(k.vni()).or_default();
-            match k {
-                Key::Mac { .. } => s.desired_macs += 1,
-                Key::Flood { .. } => s.desired_flood += 1,
-                Key::Neigh { .. } => s.desired_neigh += 1,
+        // Counted as the tables change: a million entries are not walked.
+        for (vni, c) in self.rec.counts() {
+            if c.is_empty() && !self.layout.vnis.contains_key(vni) {
+                continue;
             }
-        }
-        for k in self.rec.actual().keys() {
-            let s = st.vnis.entry(k.vni()).or_default();
-            match k {
-                Key::Mac { .. } => s.programmed_macs += 1,
-                Key::Flood { .. } => s.programmed_flood += 1,
-                Key::Neigh { .. } => s.programmed_neigh += 1,
-            }
+            let s = st.vnis.entry(*vni).or_default();
+            s.desired_macs = c.desired[0] as usize;
+            s.desired_flood = c.desired[1] as usize;
+            s.desired_neigh = c.desired[2] as usize;
+            s.programmed_macs = c.actual[0] as usize;
+            s.programmed_flood = c.actual[1] as usize;
+            s.programmed_neigh = c.actual[2] as usize;
         }
         for (k, e) in self.rec.errors() {
             let s = st.vnis.entry(k.vni()).or_default();

@@ -2,7 +2,9 @@
 //! which the N-th distinct remote MAC (a VXLAN `self` FDB entry with a
 //! destination, on any VXLAN device) appeared — or, with `gone`, was
 //! deleted — from netlink notifications. `fdb-watch N moved IP`: prints
-//! `mac=MAC unix=T` the first time each remote MAC points at VTEP IP, until N. — no dump, which would
+//! `mac=MAC unix=T` the first time each remote MAC points at VTEP IP, until N.
+//! `fdb-watch SECS churn`: counts the remote-MAC adds/replaces and deletes
+//! notified in SECS seconds, printing `new=A del=D` every second. — no dump, which would
 //! hold the RTNL lock and slow down the writer being measured. A 256 MB
 //! receive buffer (SO_RCVBUFFORCE, root) keeps notifications from being
 //! lost; if they are, it says so and exits 1.
@@ -28,6 +30,11 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let mode = std::env::args().nth(2).unwrap_or_default();
+    let churn = mode == "churn";
+    let until = tokio::time::sleep(std::time::Duration::from_secs(want as u64));
+    tokio::pin!(until);
+    let (mut new, mut del) = (0u64, 0u64);
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
     let gone = mode == "gone";
     let moved_to: Option<std::net::IpAddr> = if mode == "moved" {
         match std::env::args().nth(3).map(|a| a.parse()) {
@@ -63,7 +70,41 @@ async fn main() -> std::process::ExitCode {
     tokio::spawn(conn);
     println!("ready");
     let mut seen = HashSet::new();
-    while let Some((m, _)) = msgs.next().await {
+    loop {
+        let m = tokio::select! {
+            m = msgs.next() => match m {
+                Some((m, _)) => m,
+                None => break,
+            },
+            _ = &mut until, if churn => {
+                println!("new={new} del={del}");
+                return std::process::ExitCode::SUCCESS;
+            }
+            _ = every.tick(), if churn => {
+                println!("new={new} del={del}");
+                continue;
+            }
+        };
+        if churn {
+            let (is_new, n) = match m.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewNeighbour(n)) => (true, n),
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelNeighbour(n)) => (false, n),
+                NetlinkPayload::Overrun(_) => break,
+                _ => continue,
+            };
+            let n = parse_neigh(&n);
+            if n.flags.contains(NeighbourFlags::Own)
+                && n.dst.is_some()
+                && n.mac.is_some_and(|m| m.0 != [0; 6])
+            {
+                if is_new {
+                    new += 1;
+                } else {
+                    del += 1;
+                }
+            }
+            continue;
+        }
         let n = match m.payload {
             NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewNeighbour(n)) if !gone => n,
             NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelNeighbour(n)) if gone => n,

@@ -202,6 +202,7 @@ proptest! {
         r.resync();
         settle(&mut r, &mut kernel);
         prop_assert_eq!(&kernel, r.desired());
+        assert_counts(&r);
     }
 }
 
@@ -372,4 +373,70 @@ fn a_scan_before_convergence_keeps_leftovers() {
     assert!(r.next_ops(0, 10).is_empty(), "kept until convergence");
     r.desire(DesiredChange::Converged);
     assert!(matches!(r.next_ops(0, 10)[..], [Op::Del(k, _)] if k == m1));
+}
+
+/// The counts kept as the tables change are what a recount finds.
+fn assert_counts(r: &Reconciler) {
+    let mut want: HashMap<Vni, Counts> = HashMap::new();
+    for k in r.desired().keys() {
+        want.entry(k.vni()).or_default().desired[k.kind()] += 1;
+    }
+    for k in r.actual().keys() {
+        want.entry(k.vni()).or_default().actual[k.kind()] += 1;
+    }
+    let got: HashMap<Vni, Counts> = r
+        .counts()
+        .iter()
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(v, c)| (*v, *c))
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// A VNI whose device goes takes its programmed entries with it, in the
+/// counts too; one that appears holding nothing costs no walk of the tables
+/// (nothing becomes dirty).
+#[test]
+fn counts_follow_the_tables_through_scans_and_devices() {
+    let mut r = Reconciler::new();
+    let mut k = HashMap::new();
+    r.vni_present(vni(100), true);
+    for m in 1..=3 {
+        r.desire(DesiredChange::RemoteMac {
+            vni: vni(100),
+            mac: mac(m),
+            vtep: ip(2),
+            sticky: false,
+        });
+    }
+    r.desire(DesiredChange::Flood {
+        vni: vni(100),
+        vtep: ip(2),
+    });
+    r.desire(DesiredChange::Converged);
+    settle(&mut r, &mut k);
+    assert_counts(&r);
+    assert_eq!(r.counts()[&vni(100)].actual, [3, 1, 0]);
+    r.scan_begin(fdb_scope(100));
+    r.scan_seen(
+        Key::Mac {
+            vni: vni(100),
+            mac: mac(1),
+        },
+        Value::Mac {
+            vtep: ip(2),
+            sticky: false,
+        },
+    );
+    assert_eq!(r.scan_end(), 3, "two MACs and the flood entry not shown");
+    assert_counts(&r);
+    r.vni_present(vni(100), false);
+    assert_counts(&r);
+    assert_eq!(r.counts()[&vni(100)].actual, [0; 3]);
+    r.vni_present(vni(200), true);
+    assert!(
+        r.next_ops(0, 100)
+            .iter()
+            .all(|op| op.key().vni() == vni(100))
+    );
 }
