@@ -36,6 +36,8 @@ pub mod query;
 pub mod receive;
 pub mod restart;
 pub mod route;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod time;
 pub mod view;
 pub mod watch;
