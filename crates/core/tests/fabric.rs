@@ -182,8 +182,16 @@ fn check(f: &Fabric, owner: &[usize]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Cases per run: 24 (about a second in CI), or `PROPTEST_CASES`.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn moves_and_flaps_converge_to_the_reference(
