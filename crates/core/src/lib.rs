@@ -37,6 +37,8 @@ pub mod receive;
 pub mod refusal;
 pub mod restart;
 pub mod route;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod time;
 pub mod view;
 pub mod watch;
