@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use evpnd_evpn::{DesiredChange, LocalEvent, Output as EvpnOutput, RemoteRoute};
+use evpnd_policy::VtepRejection;
 use evpnd_rib::{BestChange, PeerId, Rank};
 use evpnd_wire::attr::{AttrValue, ExtCommunity, TunnelId};
 use evpnd_wire::nlri::evpn::EvpnKey;
@@ -49,16 +50,55 @@ pub(crate) fn remote_route(e: &RouteEntry, rank: &Rank) -> RemoteRoute {
 impl Core {
     /// Hands the EVPN domain the new best path of `key` (when remote).
     pub(crate) fn import(&mut self, key: &EvpnKey) {
-        if !self.evpn.has_instances() {
-            return;
-        }
-        let remote = self
+        let checked = self
             .rib
             .best(key)
             .filter(|p| p.peer != PeerId::LOCAL)
-            .map(|p| remote_route(&p.attrs, &p.rank));
+            .map(|p| (remote_route(&p.attrs, &p.rank), self.vtep_check(&p.attrs)));
+        let remote = self.hold_outside_vteps(key, checked);
+        if !self.evpn.has_instances() {
+            return;
+        }
         let now = self.now_secs();
         self.evpn.remote_best(key, remote, now);
+    }
+
+    /// `[evpn] vtep_allow` on a remote best path's next hop and PMSI
+    /// tunnel endpoint (ADR 0021).
+    fn vtep_check(&self, e: &RouteEntry) -> Result<(), VtepRejection> {
+        if !self.policies.vtep_allow().is_enforced() {
+            return Ok(());
+        }
+        self.policies
+            .vtep_check(&crate::policy::route_view(&e.route, e.next_hop, &e.attrs))
+    }
+
+    /// A best path outside the allow-list is held back from the EVPN domain
+    /// (as if withdrawn for the dataplane) and remembered for `explain`; it
+    /// stays in the RIB and is advertised as usual.
+    fn hold_outside_vteps(
+        &mut self,
+        key: &EvpnKey,
+        checked: Option<(RemoteRoute, Result<(), VtepRejection>)>,
+    ) -> Option<RemoteRoute> {
+        match checked {
+            Some((_, Err(why))) => {
+                if self.vtep_held.routes.get(key) != Some(&why) {
+                    self.vtep_held.count += 1;
+                    info!(route = ?key, "best path kept, not programmed: {why}");
+                    self.vtep_held.routes.insert(key.clone(), why);
+                }
+                None
+            }
+            Some((r, Ok(()))) => {
+                self.vtep_held.routes.remove(key);
+                Some(r)
+            }
+            None => {
+                self.vtep_held.routes.remove(key);
+                None
+            }
+        }
     }
 
     /// Turns the EVPN domain's outputs into RIB changes (its routes) and
@@ -93,6 +133,7 @@ impl Core {
                             .rib
                             .iter_best()
                             .filter(|(_, p)| p.peer != PeerId::LOCAL)
+                            .filter(|(_, p)| self.vtep_check(&p.attrs).is_ok())
                             .map(|(k, p)| (k, remote_route(&p.attrs, &p.rank)))
                             .collect();
                         for (k, r) in remote {

@@ -24,6 +24,7 @@
 //! ([`watch`]).
 
 pub mod advertise;
+pub mod bmp;
 pub mod control;
 pub mod export;
 pub mod helper;
@@ -32,6 +33,7 @@ pub mod io;
 pub mod origin;
 pub mod packing;
 mod peer;
+pub mod policy;
 pub mod query;
 pub mod receive;
 pub mod refusal;
@@ -54,6 +56,7 @@ use evpnd_wire::attr::PathAttribute;
 use evpnd_wire::nlri::evpn::EvpnKey;
 use tracing::debug;
 
+pub use bmp::{BmpEvent, BmpPage};
 pub use io::{Command, CoreError, Input, LocalRoute, Output, Reply, WatchEvent};
 pub use route::{AttrSet, RouteEntry};
 pub use time::Time;
@@ -112,6 +115,12 @@ pub struct Core {
     refusals: refusal::Refusals,
     /// Our own addresses: a route with one of them as next hop is refused.
     own_addresses: HashSet<std::net::IpAddr>,
+    /// Import/export policies and the VTEP allow-list (`policy.rs`).
+    policies: evpnd_policy::PolicySet,
+    /// Remote best paths the allow-list keeps out of the kernel.
+    vtep_held: policy::VtepHeld,
+    /// `[[bmp]]` collectors are configured: [`Output::Bmp`] events are built.
+    bmp: bool,
 }
 
 /// The addresses that are ours by configuration: router id, VTEP, update
@@ -169,7 +178,12 @@ impl Core {
             outputs: VecDeque::new(),
             refusals: refusal::Refusals::default(),
             own_addresses: HashSet::new(),
+            policies: evpnd_policy::PolicySet::default(),
+            vtep_held: policy::VtepHeld::default(),
+            bmp: false,
         };
+        core.bmp = !core.cfg.bmp.is_empty();
+        core.policies = policy::compile(&core.cfg);
         core.own_addresses = own_addresses(&core.cfg);
         core.originate_config();
         core
@@ -240,15 +254,26 @@ impl Core {
 
     fn peer_event(&mut self, ev: PeerEvent) {
         match ev {
-            PeerEvent::Up { peer, negotiated } => self.peer_up(peer, negotiated),
+            PeerEvent::Up {
+                peer,
+                negotiated,
+                transport,
+            } => {
+                self.peer_up(peer, negotiated);
+                self.bmp_peer_up(peer, transport);
+            }
             PeerEvent::Down {
                 peer,
                 reason,
                 keep_routes,
                 notification,
-            } => self.peer_down(peer, &reason, keep_routes, notification),
+            } => {
+                self.bmp_peer_down(peer, notification.as_ref(), false);
+                self.peer_down(peer, &reason, keep_routes, notification)
+            }
             PeerEvent::Update { peer, update } => {
                 self.updates_in += 1;
+                self.bmp_received(peer, &update);
                 self.update(peer, update)
             }
             PeerEvent::RouteRefresh {
@@ -296,6 +321,7 @@ impl Core {
                     BestChange::Withdrawn => debug!(key = ?k, "route withdrawn"),
                 }
                 self.emit_route(&k, &c);
+                self.bmp_best(&k, &c);
                 self.export(&k);
                 self.import(&k);
                 touched = true;

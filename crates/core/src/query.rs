@@ -189,6 +189,8 @@ impl Core {
             updates_received: self.updates_in,
             updates_sent: self.advertiser.updates_out,
             refused: self.refusals.counts(),
+            vtep_held: self.vtep_held.count,
+            vtep_held_now: self.vtep_held.routes.len() as u64,
         }
     }
 
@@ -309,7 +311,7 @@ impl Core {
     /// Loc-RIB keys in order, rebuilt only when the RIB changed since the
     /// last listing: paging a large table costs one sort, then a binary
     /// search and `limit` steps per page.
-    fn keys_in_order(&self) -> Arc<Vec<EvpnKey>> {
+    pub(crate) fn keys_in_order(&self) -> Arc<Vec<EvpnKey>> {
         let mut cache = self.sorted_keys.borrow_mut();
         if let Some((v, keys)) = cache.as_ref()
             && *v == self.rib_version
@@ -424,6 +426,8 @@ impl Core {
                 route: crate::packing::key_to_nlri(&k)?.route,
                 paths: Vec::new(),
                 refused: Some(why),
+                refused_detail: self.refusals.detail(&k).map(str::to_string),
+                not_programmed: None,
             });
         };
         let paths = self.rib.explain(&k);
@@ -435,6 +439,8 @@ impl Core {
                 .map(|(p, why)| (self.path_view(&p.attrs, p, why.is_none()), *why))
                 .collect(),
             refused: refused.filter(|(rk, _)| *rk == k).map(|(_, why)| why),
+            refused_detail: self.refusals.detail(&k).map(str::to_string),
+            not_programmed: self.vtep_held.routes.get(&k).map(|w| w.to_string()),
         })
     }
 

@@ -116,15 +116,41 @@ impl Core {
                 let why = whole
                     .or(unknown.then_some(Refusal::UnknownRouteType))
                     .or(nh_refusal);
+                // The neighbour's import policy: rejected routes are refused
+                // like any other (and explained), accepted ones may come
+                // with changed communities or LOCAL_PREF.
+                let verdict = match (why, next_hop) {
+                    (None, Some(nh)) => self.import_policy(from, &r.route, nh, &attrs),
+                    _ => None,
+                };
+                let why = match &verdict {
+                    Some(o) if !o.accepted() => {
+                        self.refusals.explain(&key, o.to_string());
+                        Some(Refusal::Policy)
+                    }
+                    _ => why,
+                };
+                let changed = verdict.and_then(|o| o.attributes);
                 match (why, next_hop) {
                     (None, Some(nh)) => {
                         self.refusals.forget(&key);
+                        let route_attrs = match &changed {
+                            Some(a) => {
+                                let mut v = (*attrs).clone();
+                                a.write_to(&mut v);
+                                self.interner.intern(v)
+                            }
+                            None => Arc::clone(&attrs),
+                        };
                         let entry = RouteEntry {
                             route: r.route.clone(),
                             next_hop: nh,
-                            attrs: Arc::clone(&attrs),
+                            attrs: route_attrs,
                         };
-                        let rank = rank_for(&entry, &u, &self.peers[peer as usize], &n);
+                        let mut rank = rank_for(&entry, &u, &self.peers[peer as usize], &n);
+                        if let Some(lp) = changed.as_ref().and_then(|a| a.local_pref) {
+                            rank.local_pref = lp;
+                        }
                         let path = Path {
                             peer: id,
                             path_id,

@@ -1,0 +1,283 @@
+//! What BMP collectors (RFC 7854, RFC 9069) are told, as [`BmpEvent`]
+//! outputs: sessions up and down with their OPENs, every received UPDATE as
+//! pre-policy Route Monitoring, every best-path change as Loc-RIB Route
+//! Monitoring. Built only while `[[bmp]]` collectors are configured. The
+//! daemon hands them to each collector's `evpnd_bmp::Feed` and answers the
+//! feeds' requests with [`Core::bmp_page`] (the table dump, walked in
+//! bounded pages from a cursor, ADR 0020) and [`Core::bmp_stats`].
+
+use std::net::IpAddr;
+
+use evpnd_bmp::feed::update_pdu;
+use evpnd_bmp::stats::stat_type;
+use evpnd_bmp::{PeerDownReason, PeerSession, Source, Stat, Timestamp};
+use evpnd_rib::{BestChange, PeerId};
+use evpnd_session::messages::{Notified, PeerIndex, Transport};
+use evpnd_session::negotiate::Negotiated;
+use evpnd_wire::message::Message;
+use evpnd_wire::nlri::evpn::{EvpnKey, EvpnNlri};
+use evpnd_wire::notification::Notification;
+use evpnd_wire::update::Update;
+use evpnd_wire::{Context, Family};
+use serde::Serialize;
+
+use crate::io::Output;
+use crate::refusal::Refusal;
+use crate::route::RouteEntry;
+use crate::{Core, packing};
+
+/// Something every collector is told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "bmp", rename_all = "snake_case")]
+pub enum BmpEvent {
+    /// A session is established (only with its [`Transport`]; `up_since` is left zero: the daemon stamps
+    /// it with the wall clock, which the core does not read).
+    PeerUp(Box<PeerSession>),
+    PeerDown {
+        address: IpAddr,
+        reason: PeerDownReason,
+    },
+    /// One UPDATE, a whole BGP message encoded with 4-octet AS numbers.
+    RouteMonitoring { source: Source, update: Vec<u8> },
+}
+
+/// One page of a table dump: UPDATEs (whole messages) and where the next
+/// page starts (`None`: this RIB is done).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BmpPage {
+    pub updates: Vec<Vec<u8>>,
+    pub next_after: Option<EvpnKey>,
+}
+
+/// The Loc-RIB form of a best path or a withdrawal.
+fn loc_rib_update(key: &EvpnKey, best: Option<&RouteEntry>) -> Option<Update> {
+    match best {
+        Some(e) => Some(Update::evpn_reach(
+            e.next_hop,
+            vec![EvpnNlri {
+                path_id: None,
+                route: e.route.clone(),
+            }],
+            (*e.attrs).clone(),
+        )),
+        None => packing::key_to_nlri(key).map(|n| Update::evpn_withdraw(vec![n])),
+    }
+}
+
+/// The families whose path ids appear in Route Monitoring of this session.
+fn add_path(n: &Negotiated) -> &[Family] {
+    &n.add_path_rx
+}
+
+impl Core {
+    /// Whether BMP events are built (`[[bmp]]` configured).
+    pub fn monitoring(&self) -> bool {
+        self.bmp
+    }
+
+    fn bmp(&mut self, ev: BmpEvent) {
+        self.outputs.push_back(Output::Bmp(ev));
+    }
+
+    /// Sessions up and down are always reported (they are rare), so that
+    /// collectors a reload adds know the sessions already up.
+    pub(crate) fn bmp_peer_up(&mut self, peer: PeerIndex, t: Option<Box<Transport>>) {
+        let Some(t) = t else {
+            return;
+        };
+        let Some(slot) = self.peers.get(peer as usize) else {
+            return;
+        };
+        let Some(n) = slot.negotiated() else {
+            return;
+        };
+        let t = *t;
+        let s = PeerSession {
+            address: slot.address(),
+            asn: n.peer_asn,
+            bgp_id: n.peer_router_id,
+            local_address: t.local.ip(),
+            local_port: t.local.port(),
+            remote_port: t.remote.port(),
+            sent_open: t.sent_open,
+            received_open: t.received_open,
+            legacy_as_path: false,
+            up_since: Timestamp::ZERO,
+        };
+        self.bmp(BmpEvent::PeerUp(Box::new(s)));
+    }
+
+    /// Before the session's state is dropped: only a session that was up
+    /// has a Peer Down.
+    pub(crate) fn bmp_peer_down(
+        &mut self,
+        peer: PeerIndex,
+        notification: Option<&Notified>,
+        deconfigured: bool,
+    ) {
+        let Some(slot) = self.peers.get(peer as usize) else {
+            return;
+        };
+        if slot.up.is_none() {
+            return;
+        }
+        let address = slot.address();
+        let reason = match notification {
+            _ if deconfigured => PeerDownReason::Deconfigured,
+            Some(n) => {
+                let bytes = Message::Notification(Notification::from(&n.notify))
+                    .to_bytes(&Context::default())
+                    .to_vec();
+                if n.sent {
+                    PeerDownReason::LocalNotification(bytes)
+                } else {
+                    PeerDownReason::RemoteNotification(bytes)
+                }
+            }
+            None => PeerDownReason::RemoteNoData,
+        };
+        self.bmp(BmpEvent::PeerDown { address, reason });
+    }
+
+    /// An UPDATE as received, before anything is decided on it.
+    pub(crate) fn bmp_received(&mut self, peer: PeerIndex, u: &Update) {
+        if !self.bmp {
+            return;
+        }
+        let Some(slot) = self.peers.get(peer as usize) else {
+            return;
+        };
+        let Some(n) = slot.negotiated() else {
+            return;
+        };
+        let source = Source::PrePolicy(slot.address());
+        let update = update_pdu(u, add_path(n));
+        self.bmp(BmpEvent::RouteMonitoring { source, update });
+    }
+
+    /// A best path changed.
+    pub(crate) fn bmp_best(&mut self, key: &EvpnKey, c: &BestChange<RouteEntry>) {
+        if !self.bmp {
+            return;
+        }
+        let u = match c {
+            BestChange::Unchanged => return,
+            BestChange::NewBest(p) => loc_rib_update(key, Some(&p.attrs)),
+            BestChange::Withdrawn => loc_rib_update(key, None),
+        };
+        if let Some(u) = u {
+            let update = update_pdu(&u, &[]);
+            self.bmp(BmpEvent::RouteMonitoring {
+                source: Source::LocRib,
+                update,
+            });
+        }
+    }
+
+    /// What a table dump covers: the Loc-RIB and every established peer's
+    /// Adj-RIB-In, in this order.
+    pub fn bmp_sources(&self) -> Vec<Source> {
+        let peers = self
+            .peers
+            .iter()
+            .filter(|p| p.up.is_some())
+            .map(|p| Source::PrePolicy(p.address()));
+        std::iter::once(Source::LocRib).chain(peers).collect()
+    }
+
+    /// Up to `limit` routes of `source`'s RIB after the key `after`, in key
+    /// order, as Route Monitoring UPDATEs. The Adj-RIB-In holds the routes
+    /// the import policy accepted (a rejected route is not stored), with
+    /// the attributes the peer sent and the policy's changes.
+    pub fn bmp_page(&self, source: Source, after: Option<&EvpnKey>, limit: usize) -> BmpPage {
+        let keys = self.keys_in_order();
+        let start = after.map_or(0, |a| keys.partition_point(|k| k <= a));
+        let peer = match source {
+            Source::PrePolicy(a) | Source::PostPolicy(a) => {
+                let Some(i) = self
+                    .peers
+                    .iter()
+                    .position(|p| !p.removed && p.address() == a)
+                else {
+                    return BmpPage::default();
+                };
+                let Some(n) = self.peers[i].negotiated() else {
+                    return BmpPage::default();
+                };
+                Some((Self::peer_id(i as PeerIndex), add_path(n).to_vec()))
+            }
+            Source::LocRib => None,
+        };
+        let limit = limit.max(1);
+        let mut page = BmpPage::default();
+        for (taken, k) in keys.iter().skip(start).enumerate() {
+            if taken == limit {
+                page.next_after = keys.get(start + taken - 1).cloned();
+                return page;
+            }
+            match &peer {
+                None => {
+                    let best = self.rib.best(k).map(|p| &*p.attrs);
+                    if let Some(u) = best.and_then(|b| loc_rib_update(k, Some(b))) {
+                        page.updates.push(update_pdu(&u, &[]));
+                    }
+                }
+                Some((id, add_path)) => {
+                    let with_ids = add_path.contains(&Family::L2VPN_EVPN);
+                    for (p, _) in self
+                        .rib
+                        .explain(k)
+                        .into_iter()
+                        .filter(|(p, _)| p.peer == *id)
+                    {
+                        let e = &p.attrs;
+                        let u = Update::evpn_reach(
+                            e.next_hop,
+                            vec![EvpnNlri {
+                                path_id: with_ids.then_some(p.path_id),
+                                route: e.route.clone(),
+                            }],
+                            (*e.attrs).clone(),
+                        );
+                        page.updates.push(update_pdu(&u, add_path));
+                    }
+                }
+            }
+        }
+        page
+    }
+
+    /// A Statistics Report's counters for `source`: routes rejected by the
+    /// import policy (type 0), Adj-RIB-In routes (7, 9) for a peer;
+    /// Loc-RIB routes (8, 10).
+    pub fn bmp_stats(&self, source: Source) -> Vec<Stat> {
+        match source {
+            Source::LocRib => {
+                let n = self.rib.len() as u64;
+                vec![
+                    Stat::gauge(stat_type::LOC_RIB_ROUTES, n),
+                    Stat::afi_safi(stat_type::LOC_RIB_ROUTES_AFI_SAFI, Family::L2VPN_EVPN, n),
+                ]
+            }
+            Source::PrePolicy(a) | Source::PostPolicy(a) => {
+                let Some(i) = self
+                    .peers
+                    .iter()
+                    .position(|p| !p.removed && p.address() == a)
+                else {
+                    return Vec::new();
+                };
+                let n = self.rib.peer_path_count(PeerId(i as u32 + 1)) as u64;
+                let rejected = self.refusals.peer_count(i as PeerIndex, Refusal::Policy);
+                vec![
+                    Stat::counter(
+                        stat_type::REJECTED_PREFIXES,
+                        u32::try_from(rejected).unwrap_or(u32::MAX),
+                    ),
+                    Stat::gauge(stat_type::ADJ_RIB_IN_ROUTES, n),
+                    Stat::afi_safi(stat_type::ADJ_RIB_IN_ROUTES_AFI_SAFI, Family::L2VPN_EVPN, n),
+                ]
+            }
+        }
+    }
+}
