@@ -94,11 +94,7 @@ fn explain(ns: &Netns, mac: &str) -> Result<Vec<String>, String> {
             })
             .await
             .map_err(|e| e.to_string())?;
-        Ok(r.into_inner()
-            .paths
-            .into_iter()
-            .map(|p| p.detail)
-            .collect())
+        Ok(r.into_inner().paths.into_iter().map(|p| p.detail).collect())
     })
 }
 
