@@ -313,42 +313,57 @@ fn wish(
             a
         }
     };
-    // The peer's export policy, on the route as it would be sent.
-    let attrs = match w
+    let e = &b.attrs;
+    // A local route: its VNI's export policy first.
+    let vni_policy = (b.peer == PeerId::LOCAL)
+        .then(|| route_view(&e.route, e.next_hop, &attrs).vni)
+        .flatten()
+        .and_then(|v| w.policies.vni_policy(v, Direction::Export));
+    let neighbor_policy = w
         .policies
-        .neighbor_policy(slot.address(), Direction::Export)
-    {
-        None => attrs,
-        Some(p) => {
-            let e = &b.attrs;
-            let o = evpnd_policy::evaluate(p, &route_view(&e.route, e.next_hop, &attrs));
-            if !o.accepted() {
-                return None;
-            }
-            match o.attributes {
-                None => attrs,
-                Some(a) => {
-                    let sets = changed
-                        .entry((Arc::as_ptr(&attrs) as usize, peer))
-                        .or_default();
-                    match sets.iter().find(|(x, _)| *x == a) {
-                        Some((_, set)) => Arc::clone(set),
-                        None => {
-                            let mut v = (*attrs).clone();
-                            a.write_to(&mut v);
-                            let set: AttrSet = Arc::new(v);
-                            sets.push((a, Arc::clone(&set)));
-                            set
-                        }
-                    }
-                }
-            }
-        }
-    };
+        .neighbor_policy(slot.address(), Direction::Export);
+    let mut attrs = attrs;
+    for p in [vni_policy, neighbor_policy].into_iter().flatten() {
+        attrs = export_policy(p, e, attrs, peer, changed)?;
+    }
     Some(OutRoute {
         entry: Arc::clone(&b.attrs),
         attrs,
     })
+}
+
+/// An export policy on the route as it would be sent: `None` when it
+/// rejects; the changed set is shared by the routes it changed alike.
+fn export_policy(
+    p: &evpnd_config::model::Policy,
+    e: &RouteEntry,
+    attrs: AttrSet,
+    peer: PeerIndex,
+    changed: &mut ChangedCache,
+) -> Option<AttrSet> {
+    let o = evpnd_policy::evaluate(p, &route_view(&e.route, e.next_hop, &attrs));
+    if !o.accepted() {
+        return None;
+    }
+    let Some(a) = o.attributes else {
+        return Some(attrs);
+    };
+    // Keyed by the address of `attrs`, which the rewrite cache or this
+    // cache holds (this one is cleared with the rewrite cache, or alone).
+    if changed.len() > OUT_CACHE_MAX {
+        changed.clear();
+    }
+    let sets = changed
+        .entry((Arc::as_ptr(&attrs) as usize, peer))
+        .or_default();
+    if let Some((_, set)) = sets.iter().find(|(x, _)| *x == a) {
+        return Some(Arc::clone(set));
+    }
+    let mut v = (*attrs).clone();
+    a.write_to(&mut v);
+    let set: AttrSet = Arc::new(v);
+    sets.push((a, Arc::clone(&set)));
+    Some(set)
 }
 
 impl Core {

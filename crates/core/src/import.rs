@@ -6,12 +6,13 @@
 use std::sync::Arc;
 
 use evpnd_evpn::{DesiredChange, LocalEvent, Output as EvpnOutput, RemoteRoute};
-use evpnd_policy::VtepRejection;
+
 use evpnd_rib::{BestChange, PeerId, Rank};
 use evpnd_wire::attr::{AttrValue, ExtCommunity, TunnelId};
 use evpnd_wire::nlri::evpn::EvpnKey;
 use tracing::info;
 
+use crate::policy::NotProgrammed;
 use crate::route::RouteEntry;
 use crate::{CONVERGE_DEADLINE, Core, path_id};
 
@@ -54,8 +55,13 @@ impl Core {
             .rib
             .best(key)
             .filter(|p| p.peer != PeerId::LOCAL)
-            .map(|p| (remote_route(&p.attrs, &p.rank), self.vtep_check(&p.attrs)));
-        let remote = self.hold_outside_vteps(key, checked);
+            .map(|p| {
+                (
+                    remote_route(&p.attrs, &p.rank),
+                    self.dataplane_check(&p.attrs),
+                )
+            });
+        let remote = self.hold_back(key, checked);
         if !self.evpn.has_instances() {
             return;
         }
@@ -63,39 +69,56 @@ impl Core {
         self.evpn.remote_best(key, remote, now);
     }
 
-    /// `[evpn] vtep_allow` on a remote best path's next hop and PMSI
-    /// tunnel endpoint (ADR 0021).
-    fn vtep_check(&self, e: &RouteEntry) -> Result<(), VtepRejection> {
-        if !self.policies.vtep_allow().is_enforced() {
+    /// What may keep a remote best path out of the kernel: the import
+    /// policy of a VNI whose import rules take it, then `[evpn] vtep_allow`
+    /// on its next hop and PMSI tunnel endpoint (ADR 0021).
+    fn dataplane_check(&self, e: &RouteEntry) -> Result<(), NotProgrammed> {
+        let enforced = self.policies.vtep_allow().is_enforced();
+        if !enforced && self.vni_imports.is_empty() {
             return Ok(());
         }
-        self.policies
-            .vtep_check(&crate::policy::route_view(&e.route, e.next_hop, &e.attrs))
+        let view = crate::policy::route_view(&e.route, e.next_hop, &e.attrs);
+        for (vni, rules, policy) in &self.vni_imports {
+            if evpnd_policy::rt::imported_by(rules, &view).is_none() {
+                continue;
+            }
+            let o = evpnd_policy::evaluate(policy, &view);
+            if !o.accepted() {
+                return Err(NotProgrammed::VniPolicy {
+                    vni: *vni,
+                    outcome: o.to_string(),
+                });
+            }
+        }
+        self.policies.vtep_check(&view).map_err(NotProgrammed::Vtep)
     }
 
-    /// A best path outside the allow-list is held back from the EVPN domain
-    /// (as if withdrawn for the dataplane) and remembered for `explain`; it
-    /// stays in the RIB and is advertised as usual.
-    fn hold_outside_vteps(
+    /// A best path that may not reach the kernel is held back from the
+    /// EVPN domain (as if withdrawn for the dataplane) and remembered for
+    /// `explain`; it stays in the RIB and is advertised as usual.
+    fn hold_back(
         &mut self,
         key: &EvpnKey,
-        checked: Option<(RemoteRoute, Result<(), VtepRejection>)>,
+        checked: Option<(RemoteRoute, Result<(), NotProgrammed>)>,
     ) -> Option<RemoteRoute> {
         match checked {
             Some((_, Err(why))) => {
-                if self.vtep_held.routes.get(key) != Some(&why) {
-                    self.vtep_held.count += 1;
+                if self.held.routes.get(key) != Some(&why) {
+                    match why {
+                        NotProgrammed::Vtep(_) => self.held.by_vtep += 1,
+                        NotProgrammed::VniPolicy { .. } => self.held.by_vni_policy += 1,
+                    }
                     info!(route = ?key, "best path kept, not programmed: {why}");
-                    self.vtep_held.routes.insert(key.clone(), why);
+                    self.held.routes.insert(key.clone(), why);
                 }
                 None
             }
             Some((r, Ok(()))) => {
-                self.vtep_held.routes.remove(key);
+                self.held.routes.remove(key);
                 Some(r)
             }
             None => {
-                self.vtep_held.routes.remove(key);
+                self.held.routes.remove(key);
                 None
             }
         }
@@ -133,7 +156,7 @@ impl Core {
                             .rib
                             .iter_best()
                             .filter(|(_, p)| p.peer != PeerId::LOCAL)
-                            .filter(|(_, p)| self.vtep_check(&p.attrs).is_ok())
+                            .filter(|(_, p)| self.dataplane_check(&p.attrs).is_ok())
                             .map(|(k, p)| (k, remote_route(&p.attrs, &p.rank)))
                             .collect();
                         for (k, r) in remote {

@@ -117,8 +117,10 @@ pub struct Core {
     own_addresses: HashSet<std::net::IpAddr>,
     /// Import/export policies and the VTEP allow-list (`policy.rs`).
     policies: evpnd_policy::PolicySet,
-    /// Remote best paths the allow-list keeps out of the kernel.
-    vtep_held: policy::VtepHeld,
+    /// VNIs with an import policy (`policy.rs`).
+    vni_imports: policy::VniImports,
+    /// Remote best paths kept out of the kernel (VNI import policy, allow-list).
+    held: policy::Held,
     /// `[[bmp]]` collectors are configured: [`Output::Bmp`] events are built.
     bmp: bool,
 }
@@ -179,11 +181,13 @@ impl Core {
             refusals: refusal::Refusals::default(),
             own_addresses: HashSet::new(),
             policies: evpnd_policy::PolicySet::default(),
-            vtep_held: policy::VtepHeld::default(),
+            vni_imports: Vec::new(),
+            held: policy::Held::default(),
             bmp: false,
         };
         core.bmp = !core.cfg.bmp.is_empty();
         core.policies = policy::compile(&core.cfg);
+        core.vni_imports = policy::vni_imports(&core.cfg, &core.policies);
         core.own_addresses = own_addresses(&core.cfg);
         core.originate_config();
         core

@@ -1,17 +1,22 @@
 //! The core's calls into `evpnd-policy`: a route as the policies see it
 //! ([`route_view`]), the neighbours' import and export policies, and the
-//! VTEP allow-list before the EVPN domain (ADR 0021). Policies are compiled
+//! VNI import policies and the VTEP allow-list before the EVPN domain
+//! (ADR 0021). Policies are compiled
 //! once per load and reload ([`evpnd_policy::PolicySet`]); what changed on a
 //! reload is re-evaluated here ([`Core::policies_changed`]).
 
 use std::collections::HashMap;
+use std::fmt;
 use std::net::IpAddr;
+
+use evpnd_config::RtMatch;
+use evpnd_config::model::Policy;
 
 use evpnd_policy::{Direction, PolicySet, RouteView, VtepRejection};
 use evpnd_session::messages::{PeerCommand, PeerIndex};
-use evpnd_wire::Family;
 use evpnd_wire::attr::{AttrValue, PathAttribute, TunnelId};
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
+use evpnd_wire::{Family, Vni};
 use tracing::{info, warn};
 
 use crate::Core;
@@ -55,12 +60,47 @@ pub fn route_view<'a>(
     v
 }
 
-/// Remote best paths kept out of the kernel by `[evpn] vtep_allow`, with
-/// why, and how many times a best path was held back.
+/// The VNIs with an import policy: their import rules (the route targets
+/// `Config::import_rts` derives, strict or `*:VNI`) and the policy.
+pub(crate) type VniImports = Vec<(Vni, Vec<RtMatch>, Policy)>;
+
+pub(crate) fn vni_imports(cfg: &evpnd_config::Config, set: &PolicySet) -> VniImports {
+    cfg.evpn
+        .vni
+        .iter()
+        .filter_map(|v| {
+            let vni = *v.vni.get_ref();
+            let p = set.vni_policy(vni, Direction::Import)?;
+            Some((vni, cfg.import_rts(v), p.clone()))
+        })
+        .collect()
+}
+
+/// Why a remote best path is kept out of the kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotProgrammed {
+    /// Its next hop or PMSI endpoint is outside `[evpn] vtep_allow`.
+    Vtep(VtepRejection),
+    /// The import policy of a VNI it is imported into rejected it.
+    VniPolicy { vni: Vni, outcome: String },
+}
+
+impl fmt::Display for NotProgrammed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotProgrammed::Vtep(v) => write!(f, "{v}"),
+            NotProgrammed::VniPolicy { vni, outcome } => write!(f, "VNI {vni}: {outcome}"),
+        }
+    }
+}
+
+/// Remote best paths kept out of the kernel, with why, and how many times
+/// a best path was held back by the allow-list and by VNI import policies.
 #[derive(Debug, Default)]
-pub(crate) struct VtepHeld {
-    pub routes: HashMap<EvpnKey, VtepRejection>,
-    pub count: u64,
+pub(crate) struct Held {
+    pub routes: HashMap<EvpnKey, NotProgrammed>,
+    pub by_vtep: u64,
+    pub by_vni_policy: u64,
 }
 
 impl Core {
@@ -100,8 +140,13 @@ impl Core {
                 self.flush(i as PeerIndex);
             }
         }
-        if old.vtep_allow() != self.policies.vtep_allow() {
-            info!("evpn.vtep_allow changed: every remote best path is checked again");
+        let vni_imports = vni_imports(&self.cfg, &self.policies);
+        let vnis_changed = vni_imports != self.vni_imports;
+        self.vni_imports = vni_imports;
+        if old.vtep_allow() != self.policies.vtep_allow() || vnis_changed {
+            info!(
+                "evpn.vtep_allow or a VNI import policy changed: every remote best path is checked again"
+            );
             let keys: Vec<EvpnKey> = self.rib.iter_best().map(|(k, _)| k).collect();
             for k in &keys {
                 self.import(k);

@@ -189,8 +189,9 @@ impl Core {
             updates_received: self.updates_in,
             updates_sent: self.advertiser.updates_out,
             refused: self.refusals.counts(),
-            vtep_held: self.vtep_held.count,
-            vtep_held_now: self.vtep_held.routes.len() as u64,
+            vtep_held: self.held.by_vtep,
+            vni_policy_held: self.held.by_vni_policy,
+            not_programmed_now: self.held.routes.len() as u64,
         }
     }
 
@@ -440,7 +441,7 @@ impl Core {
                 .collect(),
             refused: refused.filter(|(rk, _)| *rk == k).map(|(_, why)| why),
             refused_detail: self.refusals.detail(&k).map(str::to_string),
-            not_programmed: self.vtep_held.routes.get(&k).map(|w| w.to_string()),
+            not_programmed: self.held.routes.get(&k).map(|w| w.to_string()),
         })
     }
 

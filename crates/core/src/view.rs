@@ -33,9 +33,11 @@ pub struct StatusView {
     /// Routes refused since the start, per reason.
     pub refused: Vec<(crate::refusal::Refusal, u64)>,
     /// Times a remote best path was kept out of the kernel by
-    /// `[evpn] vtep_allow`, and how many are held back now.
+    /// `[evpn] vtep_allow`, by a VNI's import policy, and how many are
+    /// held back now.
     pub vtep_held: u64,
-    pub vtep_held_now: u64,
+    pub vni_policy_held: u64,
+    pub not_programmed_now: u64,
 }
 
 /// Why a session last went down.

@@ -301,14 +301,14 @@ fn a_next_hop_outside_the_allow_list_is_kept_reflected_and_not_programmed() {
         Some("next hop 192.0.2.9 is outside evpn.vtep_allow")
     );
     let st = r.core.status();
-    assert_eq!((st.vtep_held, st.vtep_held_now), (3, 3));
+    assert_eq!((st.vtep_held, st.not_programmed_now), (3, 3));
     // The same routes with a next hop inside: programmed, no longer held.
     r.update(1, announce("10.0.0.3"));
     let got = programmed(&mut r);
     let vtep: IpAddr = "10.0.0.3".parse().expect("ip");
     assert!(got.contains(&("02:00:00:00:00:0a".into(), vtep)), "{got:?}");
     assert_eq!(explain(&r, 0x0a).not_programmed, None);
-    assert_eq!(r.core.status().vtep_held_now, 0);
+    assert_eq!(r.core.status().not_programmed_now, 0);
 }
 
 #[test]
@@ -328,7 +328,7 @@ fn widening_the_allow_list_on_reload_programs_held_routes() {
     let got = programmed(&mut r);
     let vtep: IpAddr = "192.0.2.9".parse().expect("ip");
     assert!(got.contains(&("02:00:00:00:00:0b".into(), vtep)), "{got:?}");
-    assert_eq!(r.core.status().vtep_held_now, 0);
+    assert_eq!(r.core.status().not_programmed_now, 0);
 }
 
 #[test]
@@ -389,4 +389,101 @@ fn a_pmsi_endpoint_outside_the_allow_list_is_explained() {
         e.not_programmed.as_deref(),
         Some("PMSI tunnel endpoint 198.51.100.1 is outside evpn.vtep_allow")
     );
+}
+
+/// A leaf whose VNI 100 has an import and an export policy.
+const LEAF_WITH_VNI_POLICIES: &str = r#"
+[bgp]
+asn = 65000
+router_id = "10.0.0.1"
+
+[[neighbor]]
+address = "10.0.0.2"
+remote_asn = 65000
+
+[evpn]
+learn_from_kernel = false
+
+[[evpn.vni]]
+vni = 100
+import_policy = "vni-in"
+export_policy = "vni-out"
+macs = [{ mac = "02:00:00:00:00:01" }, { mac = "02:00:00:00:00:02" }]
+
+[[policy]]
+name = "vni-in"
+default = "accept"
+
+[[policy.term]]
+name = "no-b"
+action = "reject"
+[policy.term.match]
+mac = ["02:00:00:00:00:0b"]
+
+[[policy]]
+name = "vni-out"
+default = "accept"
+
+[[policy.term]]
+name = "hide-2"
+action = "reject"
+[policy.term.match]
+mac = ["02:00:00:00:00:02"]
+
+[[policy.term]]
+name = "tag"
+[policy.term.set]
+add_community = ["65000:9"]
+"#;
+
+#[test]
+fn a_vni_export_policy_filters_and_changes_its_local_routes() {
+    let mut r = Rig::new(LEAF_WITH_VNI_POLICIES);
+    r.up(0, "10.0.0.2", None);
+    let sent: Vec<Update> = r.batches(0).into_iter().flatten().collect();
+    let macs: Vec<String> = sent
+        .iter()
+        .flat_map(|u| u.evpn_routes())
+        .filter_map(|(n, reach)| match &n.route {
+            EvpnRoute::MacIp(m) if reach => Some(m.mac.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        macs,
+        vec!["02:00:00:00:00:01".to_string()],
+        "hide-2 rejected MAC 2"
+    );
+    let tagged = sent
+        .iter()
+        .filter(|u| u.evpn_routes().next().is_some())
+        .all(|u| {
+            u.attributes.iter().any(|a| {
+            matches!(&a.value, AttrValue::Communities(c) if c.contains(&((65000 << 16) | 9)))
+        })
+        });
+    assert!(tagged, "every exported route carries 65000:9: {sent:?}");
+}
+
+#[test]
+fn a_vni_import_policy_keeps_a_route_out_of_that_vni_and_explains_it() {
+    let mut r = Rig::new(LEAF_WITH_VNI_POLICIES);
+    r.up(0, "10.0.0.2", None);
+    r.input(Input::Local(LocalEvent::Vni(vni_info())));
+    r.core.take_dataplane();
+    r.update(0, announce("10.0.0.2"));
+    let got = programmed(&mut r);
+    let vtep: IpAddr = "10.0.0.2".parse().expect("ip");
+    assert!(got.contains(&("02:00:00:00:00:0a".into(), vtep)), "{got:?}");
+    assert!(
+        !got.iter().any(|(m, _)| m == "02:00:00:00:00:0b"),
+        "rejected by the VNI's import policy: {got:?}"
+    );
+    let e = explain(&r, 0x0b);
+    assert!(!e.paths.is_empty(), "kept in the RIB");
+    assert_eq!(
+        e.not_programmed.as_deref(),
+        Some(r#"VNI 100: rejected by policy "vni-in" term "no-b""#)
+    );
+    assert_eq!(r.core.status().vni_policy_held, 1);
 }
