@@ -7,6 +7,7 @@
 //! bounded pages from a cursor, ADR 0020) and [`Core::bmp_stats`].
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use evpnd_bmp::feed::update_pdu;
 use evpnd_bmp::stats::stat_type;
@@ -23,7 +24,7 @@ use serde::Serialize;
 
 use crate::io::Output;
 use crate::refusal::Refusal;
-use crate::route::RouteEntry;
+use crate::route::{AttrSet, RouteEntry};
 use crate::{Core, packing};
 
 /// Something every collector is told.
@@ -47,6 +48,22 @@ pub enum BmpEvent {
 pub struct BmpPage {
     pub updates: Vec<Vec<u8>>,
     pub next_after: Option<EvpnKey>,
+}
+
+/// One UPDATE's routes after the import policy: accepted (with the
+/// attributes stored) and withdrawn or refused.
+#[derive(Debug, Default)]
+pub(crate) struct PostPolicy {
+    pub reach: Vec<(Arc<RouteEntry>, Option<u32>)>,
+    pub unreach: Vec<EvpnNlri>,
+}
+
+/// Whether a collector monitors the post-policy Adj-RIB-In.
+pub(crate) fn wants_post_policy(cfg: &evpnd_config::Config) -> bool {
+    cfg.bmp.iter().any(|b| {
+        b.route_monitoring
+            .contains(&evpnd_config::BmpRib::PostPolicy)
+    })
 }
 
 /// The Loc-RIB form of a best path or a withdrawal.
@@ -155,6 +172,45 @@ impl Core {
         self.bmp(BmpEvent::RouteMonitoring { source, update });
     }
 
+    /// An UPDATE's routes as the import policy left them (RFC 7854 §4.6,
+    /// L flag): accepted ones grouped by next hop and attributes, refused
+    /// ones as withdrawn.
+    pub(crate) fn bmp_post_policy(&mut self, peer: PeerIndex, p: PostPolicy) {
+        let Some(slot) = self.peers.get(peer as usize) else {
+            return;
+        };
+        let Some(n) = slot.negotiated() else {
+            return;
+        };
+        let source = Source::PostPolicy(slot.address());
+        let add_path = add_path(n).to_vec();
+        let mut groups: Vec<(IpAddr, AttrSet, Vec<EvpnNlri>)> = Vec::new();
+        for (e, path_id) in p.reach {
+            let nlri = EvpnNlri {
+                path_id,
+                route: e.route.clone(),
+            };
+            match groups
+                .iter_mut()
+                .find(|(nh, a, _)| *nh == e.next_hop && Arc::ptr_eq(a, &e.attrs))
+            {
+                Some(g) => g.2.push(nlri),
+                None => groups.push((e.next_hop, Arc::clone(&e.attrs), vec![nlri])),
+            }
+        }
+        let mut updates: Vec<Update> = groups
+            .into_iter()
+            .map(|(nh, attrs, routes)| Update::evpn_reach(nh, routes, (*attrs).clone()))
+            .collect();
+        if !p.unreach.is_empty() {
+            updates.push(Update::evpn_withdraw(p.unreach));
+        }
+        for u in updates {
+            let update = update_pdu(&u, &add_path);
+            self.bmp(BmpEvent::RouteMonitoring { source, update });
+        }
+    }
+
     /// A best path changed.
     pub(crate) fn bmp_best(&mut self, key: &EvpnKey, c: &BestChange<RouteEntry>) {
         if !self.bmp {
@@ -175,13 +231,14 @@ impl Core {
     }
 
     /// What a table dump covers: the Loc-RIB and every established peer's
-    /// Adj-RIB-In, in this order.
+    /// Adj-RIB-In (pre- and post-policy), in this order.
     pub fn bmp_sources(&self) -> Vec<Source> {
-        let peers = self
-            .peers
-            .iter()
-            .filter(|p| p.up.is_some())
-            .map(|p| Source::PrePolicy(p.address()));
+        let peers = self.peers.iter().filter(|p| p.up.is_some()).flat_map(|p| {
+            [
+                Source::PrePolicy(p.address()),
+                Source::PostPolicy(p.address()),
+            ]
+        });
         std::iter::once(Source::LocRib).chain(peers).collect()
     }
 

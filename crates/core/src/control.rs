@@ -27,6 +27,7 @@ impl Core {
             Command::Reconfigure { config } => {
                 self.cfg = std::sync::Arc::new(*config);
                 self.bmp = !self.cfg.bmp.is_empty();
+                self.bmp_post = crate::bmp::wants_post_policy(&self.cfg);
                 self.own_addresses = crate::own_addresses(&self.cfg);
                 self.own_addresses
                     .extend(self.evpn.instances().map(|i| i.vtep));

@@ -123,6 +123,8 @@ pub struct Core {
     held: policy::Held,
     /// `[[bmp]]` collectors are configured: [`Output::Bmp`] events are built.
     bmp: bool,
+    /// One of them monitors the post-policy Adj-RIB-In.
+    bmp_post: bool,
 }
 
 /// The addresses that are ours by configuration: router id, VTEP, update
@@ -184,8 +186,10 @@ impl Core {
             vni_imports: Vec::new(),
             held: policy::Held::default(),
             bmp: false,
+            bmp_post: false,
         };
         core.bmp = !core.cfg.bmp.is_empty();
+        core.bmp_post = bmp::wants_post_policy(&core.cfg);
         core.policies = policy::compile(&core.cfg);
         core.vni_imports = policy::vni_imports(&core.cfg, &core.policies);
         core.own_addresses = own_addresses(&core.cfg);

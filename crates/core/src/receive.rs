@@ -14,6 +14,7 @@ use evpnd_wire::{Action, Family, NotifyError};
 use tracing::{debug, warn};
 
 use crate::Core;
+use crate::bmp::PostPolicy;
 use crate::peer::PeerSlot;
 use crate::refusal::Refusal;
 use crate::route::RouteEntry;
@@ -85,10 +86,15 @@ impl Core {
             self.loop_reason(&u)
         };
         let mut changes = Vec::new();
+        // The peer's routes after import policy, for BMP post-policy.
+        let mut post = self.bmp_post.then(PostPolicy::default);
         if let Some(mp) = u.mp_unreach()
             && let MpNlri::Evpn(routes) = &mp.nlri
         {
             for r in routes {
+                if let Some(p) = &mut post {
+                    p.unreach.push(r.clone());
+                }
                 let key = r.route.key();
                 let path_id = r.path_id.unwrap_or(0);
                 self.refusals.forget(&key);
@@ -151,10 +157,14 @@ impl Core {
                         if let Some(lp) = changed.as_ref().and_then(|a| a.local_pref) {
                             rank.local_pref = lp;
                         }
+                        let entry = Arc::new(entry);
+                        if let Some(p) = &mut post {
+                            p.reach.push((Arc::clone(&entry), r.path_id));
+                        }
                         let path = Path {
                             peer: id,
                             path_id,
-                            attrs: Arc::new(entry),
+                            attrs: entry,
                             rank,
                         };
                         changes.push((key.clone(), self.rib.insert(key, path)));
@@ -166,11 +176,17 @@ impl Core {
                         // §5.4); every other refusal withdraws what the peer
                         // had under that key.
                         if why != Refusal::UnknownRouteType {
+                            if let Some(p) = &mut post {
+                                p.unreach.push(r.clone());
+                            }
                             changes.push((key.clone(), self.rib.remove(&key, id, path_id)));
                         }
                     }
                 }
             }
+        }
+        if let Some(p) = post {
+            self.bmp_post_policy(peer, p);
         }
         self.apply(changes);
         self.check_max_prefix(peer);

@@ -129,7 +129,14 @@ fn sessions_updates_and_best_paths_are_reported() {
     assert_eq!(pages[0], 2);
     let adj = r.core.bmp_page(peer, None, 100);
     assert_eq!((adj.updates.len(), adj.next_after), (3, None));
-    assert_eq!(r.core.bmp_sources(), vec![Source::LocRib, peer]);
+    assert_eq!(
+        r.core.bmp_sources(),
+        vec![
+            Source::LocRib,
+            peer,
+            Source::PostPolicy("10.0.0.2".parse().expect("ip"))
+        ]
+    );
     let stats = r.core.bmp_stats(peer);
     assert_eq!(stats.len(), 3);
 
@@ -156,4 +163,73 @@ fn sessions_updates_and_best_paths_are_reported() {
         "{down:?}"
     );
     assert_eq!(monitored(&mut r, Source::LocRib), 3, "the withdrawals");
+}
+
+#[test]
+fn post_policy_monitoring_shows_what_the_import_policy_left() {
+    let cfg = RR.replace(
+        "remote_asn = 65000\n",
+        "remote_asn = 65000\nimport_policy = \"in\"\n",
+    ) + r#"
+[[policy]]
+name = "in"
+default = "accept"
+[[policy.term]]
+name = "no-b"
+action = "reject"
+[policy.term.match]
+mac = ["02:00:00:00:00:0b"]
+
+[[bmp]]
+address = "127.0.0.1:1790"
+route_monitoring = ["post-policy"]
+"#;
+    let mut r = Rig::new(&cfg);
+    up(&mut r);
+    r.bmp.clear();
+    let macs: Vec<_> = leaf_routes(LEAF)
+        .into_iter()
+        .filter(|x| matches!(x.route, evpnd_wire::nlri::evpn::EvpnRoute::MacIp(_)))
+        .collect();
+    r.update(0, reach(&macs));
+    let post: Vec<evpnd_wire::update::Update> = r
+        .bmp
+        .iter()
+        .filter_map(|e| match e {
+            BmpEvent::RouteMonitoring {
+                source: Source::PostPolicy(_),
+                update,
+            } => Some(update),
+            _ => None,
+        })
+        .map(|b| {
+            let ctx = evpnd_wire::Context {
+                four_octet_as: true,
+                extended_message: true,
+                ..Default::default()
+            };
+            match evpnd_wire::message::decode_message(&b[..], &ctx) {
+                Ok(evpnd_wire::message::Message::Update(u)) => u,
+                other => panic!("an UPDATE: {other:?}"),
+            }
+        })
+        .collect();
+    let mut seen: Vec<(String, bool)> = post
+        .iter()
+        .flat_map(|u| u.evpn_routes())
+        .filter_map(|(n, reach)| match &n.route {
+            evpnd_wire::nlri::evpn::EvpnRoute::MacIp(m) => Some((m.mac.to_string(), reach)),
+            _ => None,
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            ("02:00:00:00:00:0a".to_string(), true),
+            ("02:00:00:00:00:0b".to_string(), false),
+            ("02:00:00:00:00:0c".to_string(), true),
+        ],
+        "accepted announced, the rejected one withdrawn"
+    );
 }

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use evpnd_bmp::driver::{Client, Notice};
-use evpnd_bmp::feed::{Feed, FeedConfig, Push, Request, Source};
+use evpnd_bmp::feed::{Feed, FeedConfig, Push, Request, Rib, Source};
 use evpnd_bmp::termination::reason;
 use evpnd_bmp::{PeerSession, Timestamp};
 use evpnd_config::Config;
@@ -166,6 +166,13 @@ impl Collectors {
                 let ts = wall();
                 let now = Instant::now();
                 for s in core.bmp_sources() {
+                    // One report per peer: post-policy only when pre-policy
+                    // is not monitored.
+                    if matches!(s, Source::PostPolicy(_))
+                        && client.with(|f| f.monitors(Rib::PrePolicy))
+                    {
+                        continue;
+                    }
                     let stats = core.bmp_stats(s);
                     // A RIB the collector does not monitor is refused by the feed.
                     client.with(|f| f.statistics(now, s, ts, &stats));
