@@ -10,7 +10,7 @@ use evpnd_evpn::{DesiredChange, LocalEvent, Output as EvpnOutput, RemoteRoute};
 use evpnd_rib::{BestChange, PeerId, Rank};
 use evpnd_wire::attr::{AttrValue, ExtCommunity, TunnelId};
 use evpnd_wire::nlri::evpn::EvpnKey;
-use tracing::info;
+use tracing::{debug, info};
 
 use crate::policy::NotProgrammed;
 use crate::route::RouteEntry;
@@ -108,7 +108,13 @@ impl Core {
                         NotProgrammed::Vtep(_) => self.held.by_vtep += 1,
                         NotProgrammed::VniPolicy { .. } => self.held.by_vni_policy += 1,
                     }
-                    info!(route = ?key, "best path kept, not programmed: {why}");
+                    // Once at info while none is held, then at debug: a
+                    // peer sending many such routes does not flood the log.
+                    if self.held.routes.is_empty() {
+                        info!(route = ?key, "best path kept, not programmed: {why} (further ones logged at debug)");
+                    } else {
+                        debug!(route = ?key, "best path kept, not programmed: {why}");
+                    }
                     self.held.routes.insert(key.clone(), why);
                 }
                 None

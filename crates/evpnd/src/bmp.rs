@@ -39,8 +39,11 @@ struct Dump {
 
 /// The running collectors and the established sessions they are told about.
 pub struct Collectors {
-    clients: Vec<Client>,
+    /// (id, client): ids are never reused, so a request of a collector a
+    /// reload replaced is not taken for its successor's.
+    clients: Vec<(usize, Client)>,
     dumps: Vec<Option<Dump>>,
+    next_id: usize,
     /// Sessions up now: a collector started by a reload learns them.
     sessions: BTreeMap<IpAddr, PeerSession>,
     config: Vec<evpnd_config::Bmp>,
@@ -58,6 +61,7 @@ impl Collectors {
         let mut c = Collectors {
             clients: Vec::new(),
             dumps: Vec::new(),
+            next_id: 0,
             sessions: BTreeMap::new(),
             config: Vec::new(),
             notices: tx,
@@ -68,7 +72,9 @@ impl Collectors {
 
     fn spawn_all(&mut self, cfg: &Config) {
         let sys_name = cfg.bgp.router_id.to_string();
-        for (i, b) in cfg.bmp.iter().enumerate() {
+        for b in &cfg.bmp {
+            let id = self.next_id;
+            self.next_id += 1;
             let now = Instant::now();
             let mut feed = Feed::new(FeedConfig::from_config(cfg, b, &sys_name), now);
             for s in self.sessions.values() {
@@ -76,8 +82,8 @@ impl Collectors {
             }
             let address = b.address.get_ref().clone();
             info!(collector = %address, "BMP collector configured");
-            self.clients
-                .push(Client::spawn(i, address, feed, self.notices.clone()));
+            let client = Client::spawn(id, address, feed, self.notices.clone());
+            self.clients.push((id, client));
             self.dumps.push(None);
         }
         self.config = cfg.bmp.clone();
@@ -95,7 +101,7 @@ impl Collectors {
 
     /// Termination to every collector, then their tasks end.
     pub async fn close(&mut self) {
-        for c in self.clients.drain(..) {
+        for (_, c) in self.clients.drain(..) {
             c.shutdown(
                 reason::ADMIN_CLOSE,
                 "evpnd is shutting down",
@@ -113,20 +119,20 @@ impl Collectors {
             BmpEvent::PeerUp(mut s) => {
                 s.up_since = wall();
                 self.sessions.insert(s.address, (*s).clone());
-                for c in &self.clients {
+                for (_, c) in &self.clients {
                     c.with(|f| f.peer_up(now, (*s).clone()));
                 }
             }
             BmpEvent::PeerDown { address, reason } => {
                 self.sessions.remove(&address);
                 let ts = wall();
-                for c in &self.clients {
+                for (_, c) in &self.clients {
                     c.with(|f| f.peer_down(now, address, reason.clone(), ts));
                 }
             }
             BmpEvent::RouteMonitoring { source, update } => {
                 let ts = wall();
-                for c in &self.clients {
+                for (_, c) in &self.clients {
                     c.with(|f| f.route_monitoring(now, source, ts, &update));
                 }
             }
@@ -135,9 +141,10 @@ impl Collectors {
 
     /// A collector's request, answered from the core.
     pub fn answer(&mut self, core: &Core, n: Notice) {
-        let Some(client) = self.clients.get(n.collector) else {
+        let Some(i) = self.clients.iter().position(|(id, _)| *id == n.collector) else {
             return;
         };
+        let client = &self.clients[i].1;
         match n.request {
             Request::Dump { epoch } => {
                 let sources = client.with(|f| {
@@ -146,20 +153,17 @@ impl Collectors {
                         .filter(|s| f.monitors(s.rib()))
                         .collect()
                 });
-                self.dumps[n.collector] = Some(Dump {
+                self.dumps[i] = Some(Dump {
                     epoch,
                     sources,
                     at: 0,
                     after: None,
                 });
-                self.pump(core, n.collector);
+                self.pump(core, i);
             }
             Request::DumpMore { epoch } => {
-                if self.dumps[n.collector]
-                    .as_ref()
-                    .is_some_and(|d| d.epoch == epoch)
-                {
-                    self.pump(core, n.collector);
+                if self.dumps[i].as_ref().is_some_and(|d| d.epoch == epoch) {
+                    self.pump(core, i);
                 }
             }
             Request::Stats => {
@@ -184,7 +188,7 @@ impl Collectors {
     /// Sends the dump while the feed has room; it asks for more
     /// ([`Request::DumpMore`]) once the collector has read enough.
     fn pump(&mut self, core: &Core, i: usize) {
-        let (Some(client), Some(slot)) = (self.clients.get(i), self.dumps.get_mut(i)) else {
+        let (Some((_, client)), Some(slot)) = (self.clients.get(i), self.dumps.get_mut(i)) else {
             return;
         };
         let Some(d) = slot.as_mut() else {
