@@ -3,7 +3,9 @@
 //! hop is inside `[evpn] vtep_allow`, one outside, one the neighbour's
 //! import policy rejects. Only the first reaches the kernel's FDB; the
 //! ExplainRoute API (what `evpnctl route explain` prints) says why the
-//! other two do not.
+//! other two do not. Then a reload that drops the policy's term and widens
+//! the allow-list programs both without resetting the session (the import
+//! policy change is applied by a route refresh to GoBGP).
 
 mod lab;
 
@@ -166,5 +168,40 @@ fn a_next_hop_outside_the_allow_list_never_reaches_the_kernel_and_is_explained()
     assert!(
         !f.iter().any(|(_, d)| d == "192.0.2.9"),
         "nothing points at the address outside: {f:?}"
+    );
+
+    // Reload: no term rejects any more, and 192.0.2.0/24 is allowed.
+    let path = leaf.dir.join("evpnd.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let text = text
+        .replace(
+            r#"mac = ["02:00:00:00:09:03"]"#,
+            r#"mac = ["02:00:00:00:09:ff"]"#,
+        )
+        .replace(
+            r#"vtep_allow = ["10.0.0.0/24"]"#,
+            r#"vtep_allow = ["10.0.0.0/24", "192.0.2.0/24"]"#,
+        );
+    std::fs::write(&path, text).expect("rewrite config");
+    let pid = leaf.pid("evpnd").expect("evpnd pid");
+    lab::sh(&["kill", "-HUP", &pid.to_string()]).expect("SIGHUP");
+    wait_until("both routes programmed after the reload", T, || {
+        let f = fdb(&leaf);
+        let outside = f.iter().any(|(m, d)| m == OUTSIDE && d == "192.0.2.9");
+        let rejected = f.iter().any(|(m, d)| m == REJECTED && d == "10.0.0.2");
+        if outside && rejected {
+            Ok(())
+        } else {
+            Err(format!("{f:?}\n{}", leaf.log("evpnd")))
+        }
+    });
+    let log = leaf.log("evpnd");
+    assert!(
+        log.contains("import policy changed: asking the peer for its routes again"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("session down"),
+        "the session was not reset: {log}"
     );
 }
