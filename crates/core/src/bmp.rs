@@ -42,12 +42,12 @@ pub enum BmpEvent {
     RouteMonitoring { source: Source, update: Vec<u8> },
 }
 
-/// One page of a table dump: UPDATEs (whole messages) and where the next
-/// page starts (`None`: this RIB is done).
+/// One page of a table dump: UPDATEs (whole messages) and the route id
+/// the next page starts after (`None`: this RIB is done).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BmpPage {
     pub updates: Vec<Vec<u8>>,
-    pub next_after: Option<EvpnKey>,
+    pub next_after: Option<u32>,
 }
 
 /// One UPDATE's routes after the import policy: accepted (with the
@@ -242,13 +242,15 @@ impl Core {
         std::iter::once(Source::LocRib).chain(peers).collect()
     }
 
-    /// Up to `limit` routes of `source`'s RIB after the key `after`, in key
-    /// order, as Route Monitoring UPDATEs. The Adj-RIB-In holds the routes
-    /// the import policy accepted (a rejected route is not stored), with
-    /// the attributes the peer sent and the policy's changes.
-    pub fn bmp_page(&self, source: Source, after: Option<&EvpnKey>, limit: usize) -> BmpPage {
-        let keys = self.keys_in_order();
-        let start = after.map_or(0, |a| keys.partition_point(|k| k <= a));
+    /// Up to `limit` routes of `source`'s RIB after the route id `after`,
+    /// in route id order, as Route Monitoring UPDATEs. Ids are walked
+    /// directly (no sorted snapshot, whatever the churn): a route that
+    /// changes while a dump is under way is also sent live, so the
+    /// collector's view converges whether the dump saw it or not. The
+    /// Adj-RIB-In holds the routes the import policy accepted (a rejected
+    /// route is not stored), with the attributes the peer sent and the
+    /// policy's changes.
+    pub fn bmp_page(&self, source: Source, after: Option<u32>, limit: usize) -> BmpPage {
         let peer = match source {
             Source::PrePolicy(a) | Source::PostPolicy(a) => {
                 let Some(i) = self
@@ -267,25 +269,34 @@ impl Core {
         };
         let limit = limit.max(1);
         let mut page = BmpPage::default();
-        for (taken, k) in keys.iter().skip(start).enumerate() {
+        let start = after.map_or(0, |a| a.saturating_add(1));
+        let mut taken = 0;
+        for id in start..self.rib.id_bound() {
+            let Some(best) = self.rib.best_by_id(id) else {
+                continue;
+            };
             if taken == limit {
-                page.next_after = keys.get(start + taken - 1).cloned();
+                page.next_after = Some(id - 1);
                 return page;
             }
+            taken += 1;
             match &peer {
                 None => {
-                    let best = self.rib.best(k).map(|p| &*p.attrs);
-                    if let Some(u) = best.and_then(|b| loc_rib_update(k, Some(b))) {
+                    let k = best.attrs.route.key();
+                    if let Some(u) = loc_rib_update(&k, Some(&best.attrs)) {
                         page.updates.push(update_pdu(&u, &[]));
                     }
                 }
-                Some((id, add_path)) => {
+                Some((pid, add_path)) => {
+                    let Some(k) = self.rib.key_of(id) else {
+                        continue;
+                    };
                     let with_ids = add_path.contains(&Family::L2VPN_EVPN);
                     for (p, _) in self
                         .rib
-                        .explain(k)
+                        .explain(&k)
                         .into_iter()
-                        .filter(|(p, _)| p.peer == *id)
+                        .filter(|(p, _)| p.peer == *pid)
                     {
                         let e = &p.attrs;
                         let u = Update::evpn_reach(

@@ -312,7 +312,7 @@ impl Core {
     /// Loc-RIB keys in order, rebuilt only when the RIB changed since the
     /// last listing: paging a large table costs one sort, then a binary
     /// search and `limit` steps per page.
-    pub(crate) fn keys_in_order(&self) -> Arc<Vec<EvpnKey>> {
+    fn keys_in_order(&self) -> Arc<Vec<EvpnKey>> {
         let mut cache = self.sorted_keys.borrow_mut();
         if let Some((v, keys)) = cache.as_ref()
             && *v == self.rib_version

@@ -118,7 +118,7 @@ fn sessions_updates_and_best_paths_are_reported() {
     let mut after = None;
     let mut pages = Vec::new();
     loop {
-        let p = r.core.bmp_page(Source::LocRib, after.as_ref(), 2);
+        let p = r.core.bmp_page(Source::LocRib, after, 2);
         pages.push(p.updates.len());
         match p.next_after {
             Some(k) => after = Some(k),

@@ -19,7 +19,6 @@ use evpnd_bmp::termination::reason;
 use evpnd_bmp::{PeerSession, Timestamp};
 use evpnd_config::Config;
 use evpnd_core::{BmpEvent, Core};
-use evpnd_wire::nlri::evpn::EvpnKey;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
@@ -34,7 +33,8 @@ struct Dump {
     epoch: u64,
     sources: Vec<Source>,
     at: usize,
-    after: Option<EvpnKey>,
+    /// The route id the next page starts after.
+    after: Option<u32>,
 }
 
 /// The running collectors and the established sessions they are told about.
@@ -205,7 +205,7 @@ impl Collectors {
             if client.with(|f| f.dump_room()) == 0 {
                 return;
             }
-            let page = core.bmp_page(source, d.after.as_ref(), DUMP_PAGE);
+            let page = core.bmp_page(source, d.after, DUMP_PAGE);
             let pushed = client.with(|f| {
                 for u in &page.updates {
                     match f.route_monitoring(now, source, ts, u) {
