@@ -487,3 +487,27 @@ fn a_vni_import_policy_keeps_a_route_out_of_that_vni_and_explains_it() {
     );
     assert_eq!(r.core.status().vni_policy_held, 1);
 }
+
+#[test]
+fn a_reload_that_changes_an_export_policy_withdraws_what_it_now_rejects() {
+    let mut r = rig(RR);
+    // Leaf 3's routes reach leaf 2 in full (no export policy towards it).
+    r.update(1, announce("10.0.0.3"));
+    assert_eq!(announced_types(&mut r, 0), vec![2, 2, 3]);
+    r.drained(0);
+    // Now leaf 2 gets "to-leaf3" too: its type 3 is withdrawn.
+    let mut cfg = evpnd_config::parse(RR, "test.toml").expect("config");
+    cfg.neighbor[0].export_policy = Some("to-leaf3".into());
+    r.input(Input::Command(Command::Reconfigure {
+        config: Box::new(cfg),
+    }));
+    let withdrawn: Vec<u8> = r
+        .batches(0)
+        .iter()
+        .flatten()
+        .flat_map(|u| u.evpn_routes())
+        .filter(|(_, reach)| !*reach)
+        .map(|(n, _)| n.route.route_type())
+        .collect();
+    assert_eq!(withdrawn, vec![3]);
+}
