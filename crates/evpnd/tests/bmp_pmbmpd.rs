@@ -11,8 +11,9 @@
 //! NLRI afi=25 safi=70", attributed to the peer (`[10.1.1.2]`) or the
 //! Loc-RIB (`[0.0.0.0]`). The dump sends one route per message, so b's
 //! three routes are three such lines for the peer, and the Statistics
-//! Reports count three routes in b's Adj-RIB-In. Fails (never skips)
-//! without pmbmpd.
+//! Reports count three routes in b's Adj-RIB-In. A reload that changes
+//! `[[bmp]]` ends the feed (Termination) and starts a new one. Fails
+//! (never skips) without pmbmpd.
 
 mod lab;
 
@@ -220,5 +221,34 @@ fn pmbmpd_shows_evpnds_peer_and_its_evpn_routes() {
         unsupported("0.0.0.0"),
         5,
         "the Loc-RIB's five routes:\n{log}"
+    );
+
+    // A reload that changes [[bmp]]: Termination, then a new feed from
+    // scratch (Initiation, the session's Peer Up again).
+    let path = a.dir.join("evpnd.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    std::fs::write(
+        &path,
+        text.replace("stats_interval = 1", "stats_interval = 2"),
+    )
+    .expect("rewrite config");
+    let pid = a.pid("evpnd").expect("evpnd pid");
+    lab::sh(&["kill", "-HUP", &pid.to_string()]).expect("SIGHUP");
+    wait_until(
+        "a Termination and a second feed after the reload",
+        T,
+        || {
+            let e = json_log(&json);
+            let count = |t: &str| e.iter().filter(|v| v["bmp_msg_type"] == t).count();
+            let peer_ups = e
+                .iter()
+                .filter(|v| v["bmp_msg_type"] == "peer_up" && v["peer_ip"] == "10.1.1.2")
+                .count();
+            if count("term") == 1 && count("init") == 2 && peer_ups == 2 {
+                Ok(())
+            } else {
+                Err(format!("{e:?}\n{}", a.log("evpnd")))
+            }
+        },
     );
 }
