@@ -12,7 +12,8 @@
 //! Loc-RIB (`[0.0.0.0]`). The dump sends one route per message, so b's
 //! three routes are three such lines for the peer, and the Statistics
 //! Reports count three routes in b's Adj-RIB-In. A reload that changes
-//! `[[bmp]]` ends the feed (Termination) and starts a new one. Fails
+//! `[[bmp]]` ends the feed (Termination) and starts a new one; b stopping
+//! is a Peer Down with b's NOTIFICATION (reason 3). Fails
 //! (never skips) without pmbmpd.
 
 mod lab;
@@ -251,4 +252,20 @@ fn pmbmpd_shows_evpnds_peer_and_its_evpn_routes() {
             }
         },
     );
+
+    // b stops (Cease NOTIFICATION): the collector is told the peer is down.
+    let b_pid = b.pid("evpnd").expect("b's pid");
+    lab::sh(&["kill", "-TERM", &b_pid.to_string()]).expect("stop b");
+    let down = wait_until("pmbmpd logs b's Peer Down", T, || {
+        let e = json_log(&json);
+        match e
+            .iter()
+            .find(|v| v["bmp_msg_type"] == "peer_down" && v["peer_ip"] == "10.1.1.2")
+        {
+            Some(d) => Ok(d.clone()),
+            None => Err(format!("{e:?}\n{}", a.log("evpnd"))),
+        }
+    });
+    // Reason 3: the peer sent a NOTIFICATION (its Cease), carried along.
+    assert_eq!(down["reason_type"], 3, "{down}");
 }
