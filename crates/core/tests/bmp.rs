@@ -96,6 +96,11 @@ fn sessions_updates_and_best_paths_are_reported() {
         }
         other => panic!("one Peer Up expected: {other:?}"),
     }
+    // Outputs are recordable (serde), BMP events included.
+    for ev in &r.bmp {
+        let line = serde_json::to_string(&evpnd_core::Output::Bmp(ev.clone())).expect("json");
+        assert!(line.contains("\"bmp\":\"peer_up\""), "{line}");
+    }
     r.bmp.clear();
     let routes = leaf_routes(LEAF);
     let macs: Vec<_> = routes
