@@ -28,6 +28,7 @@ have go || need+=(golang-go)
 # systemd: the unit test (systemd-analyze verify) and the capability test
 # (setpriv, ss); the Debian package: dpkg-shlibdeps, strip, man -w.
 have systemd-analyze || need+=(systemd)
+have /bin/kill || need+=(procps)      # the unit's ExecReload, checked by verify
 have setpriv || need+=(util-linux)
 have ss || need+=(iproute2)
 have dpkg-shlibdeps || need+=(dpkg-dev)

@@ -70,7 +70,8 @@ pub trait Backend: Send + Sync + 'static {
     /// Desired versus programmed dataplane state per VNI.
     async fn dataplane(&self, vni: Option<Vni>) -> Result<Vec<pb::VniDataplane>, BackendError>;
 
-    /// A snapshot of peers and Loc-RIB routes plus the live change feed.
+    /// The peers now plus the live change feed (subscribed first); the
+    /// snapshot's routes are then read with `list_routes`.
     async fn watch(&self) -> Result<WatchStart, BackendError>;
 
     /// The numbers behind `/metrics`.

@@ -10,6 +10,7 @@ pub mod backend;
 pub mod client;
 pub mod filter;
 mod group;
+mod huffman;
 pub mod metrics;
 pub mod serve;
 pub mod service;

@@ -45,6 +45,9 @@ pub struct Metrics {
     pub dataplane_drift_vnis: u64,
     /// Failed kernel operations since start.
     pub dataplane_errors: u64,
+    /// Routes received and refused since start, per reason (a fixed,
+    /// small set of reason names: the label stays bounded).
+    pub routes_refused: Vec<(String, u64)>,
 }
 
 /// Per-peer numbers.
@@ -227,6 +230,17 @@ pub fn render(m: &Metrics, rss: Option<u64>) -> String {
         "Failed kernel operations.",
         m.dataplane_errors,
     );
+    if !m.routes_refused.is_empty() {
+        family(
+            &mut o,
+            "evpnd_routes_refused_total",
+            "counter",
+            "Received routes refused (loops, bad next hops, unknown route types, malformed attributes), by reason.",
+        );
+        for (reason, n) in &m.routes_refused {
+            let _ = writeln!(o, "evpnd_routes_refused_total{{reason=\"{reason}\"}} {n}");
+        }
+    }
     if let Some(rss) = rss {
         single(
             &mut o,

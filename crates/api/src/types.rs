@@ -156,13 +156,13 @@ pub struct MacFilter {
     pub origin: Option<Origin>,
 }
 
-/// What the backend hands a new watcher: the current state, then a live feed.
-///
-/// Subscribe to the broadcast *before* building the snapshot (in the core,
-/// with no await in between) so no change falls between the two.
+/// What the backend hands a new watcher: the peers now, then a live feed.
+/// The service reads the routes of the snapshot itself, a page at a time
+/// through [`Backend::list_routes`](crate::Backend::list_routes), after
+/// this call: subscribe to the broadcast here so no change falls between.
 #[derive(Debug)]
 pub struct WatchStart {
-    /// The current state as events.
+    /// The current peers as events (small: one per configured neighbour).
     pub snapshot: Vec<pb::watch_response::Event>,
     /// Live changes. When this receiver lags, the watcher is told to resync.
     pub events: tokio::sync::broadcast::Receiver<pb::watch_response::Event>,

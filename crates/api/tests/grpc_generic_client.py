@@ -32,7 +32,7 @@ def message_class(pool, name):
 def main():
     target = sys.argv[1]
     # Default options: grpc-core sends the socket path as :authority
-    # ("tmp%2F...sock"), which evpnd accepts (crates/api/src/authority.rs).
+    # ("tmp%2F...sock"), which evpnd accepts (crates/api/src/authority/).
     with grpc.insecure_channel(target) as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         req = reflection_pb2.ServerReflectionRequest(list_services="")

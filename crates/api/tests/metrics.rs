@@ -36,6 +36,10 @@ async fn metrics_endpoint() {
     assert!(r.contains("evpnd_macs{origin=\"remote\"} 1\n"));
     assert!(r.contains("evpnd_vni_macs{vni=\"100\",origin=\"local\"} 1\n"));
     assert!(r.contains("# TYPE evpnd_updates_received_total counter\n"));
+    assert!(
+        r.contains("evpnd_routes_refused_total{reason=\"as_path_loop\"} 2\n"),
+        "{r}"
+    );
     let rss = r
         .lines()
         .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))

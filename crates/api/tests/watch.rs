@@ -45,12 +45,13 @@ async fn snapshot_live_then_resync_for_a_slow_client() {
             .count(),
         2
     );
+    // The whole Loc-RIB: 2 type-2 routes in each of two VNIs, two type 3, a type 5.
     assert_eq!(
         snapshot
             .iter()
             .filter(|e| matches!(e, Event::Route(_)))
             .count(),
-        3
+        7
     );
 
     assert_eq!(s.backend.publish(peer_event("10.0.0.9")), 1);

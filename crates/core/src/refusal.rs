@@ -41,6 +41,21 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The reason's name in metrics labels and logs (its serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Refusal::TreatAsWithdraw => "treat_as_withdraw",
+            Refusal::FirstAsMismatch => "first_as_mismatch",
+            Refusal::AsPathLoop => "as_path_loop",
+            Refusal::OriginatorIsUs => "originator_is_us",
+            Refusal::ClusterLoop => "cluster_loop",
+            Refusal::ZeroNextHop => "zero_next_hop",
+            Refusal::OwnNextHop => "own_next_hop",
+            Refusal::NoNextHop => "no_next_hop",
+            Refusal::UnknownRouteType => "unknown_route_type",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Refusal::TreatAsWithdraw => "malformed attribute: treat-as-withdraw (RFC 7606)",

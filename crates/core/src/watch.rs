@@ -11,25 +11,6 @@ use crate::route::RouteEntry;
 use crate::{Core, view::RouteView};
 
 impl Core {
-    /// The current state as watch events: every peer, then every best path.
-    pub fn watch_snapshot(&self) -> Vec<WatchEvent> {
-        let mut out: Vec<WatchEvent> = self
-            .peers()
-            .into_iter()
-            .map(|p| WatchEvent::Peer(Box::new(p)))
-            .collect();
-        for (k, p) in self.rib.iter_best() {
-            out.push(WatchEvent::Route {
-                key: k,
-                route: Some(Box::new(RouteView {
-                    route: p.attrs.route.clone(),
-                    paths: vec![self.path_view(&p.attrs, p, true)],
-                })),
-            });
-        }
-        out
-    }
-
     /// A best-path change, for watchers.
     pub(crate) fn emit_route(&mut self, k: &EvpnKey, c: &BestChange<RouteEntry>) {
         if !self.watching {

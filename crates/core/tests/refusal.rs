@@ -150,3 +150,23 @@ fn an_unknown_route_type_is_discarded_and_the_others_are_kept() {
     let (announced, _, _) = r.counts(1);
     assert_eq!(announced, 2, "the unknown route is not reflected");
 }
+
+#[test]
+fn reason_names_are_their_serde_names() {
+    use Refusal::*;
+    for why in [
+        TreatAsWithdraw,
+        FirstAsMismatch,
+        AsPathLoop,
+        OriginatorIsUs,
+        ClusterLoop,
+        ZeroNextHop,
+        OwnNextHop,
+        NoNextHop,
+        UnknownRouteType,
+    ] {
+        let json = serde_json::to_string(&why).expect("json");
+        assert_eq!(json, format!("\"{}\"", why.name()));
+        assert!(!why.describe().is_empty());
+    }
+}

@@ -115,10 +115,14 @@ impl Backend for DaemonApi {
         &self,
         source: ConfigSource,
     ) -> Result<Vec<pb::ConfigError>, BackendError> {
-        let r = match source {
+        // Parsing is CPU work (linear, the file at most 4 MiB): on a blocking
+        // thread, never on a runtime worker the sessions share.
+        let r = tokio::task::spawn_blocking(move || match source {
             ConfigSource::Path(p) => evpnd_config::load(&p),
             ConfigSource::Text(t) => evpnd_config::parse(&t, "<request>"),
-        };
+        })
+        .await
+        .map_err(|e| BackendError::Internal(format!("validating the configuration: {e}")))?;
         Ok(r.err().map(config_errors).unwrap_or_default())
     }
 
@@ -321,6 +325,13 @@ impl Backend for DaemonApi {
                 updates_sent: c.updates_sent,
                 dataplane_drift_vnis: dp.iter().filter(|v| v.drift).count() as u64,
                 dataplane_errors: d.dataplane_errors(),
+                routes_refused: d
+                    .core
+                    .status()
+                    .refused
+                    .iter()
+                    .map(|(why, n)| (why.name().to_string(), *n))
+                    .collect(),
             }
         })
         .await

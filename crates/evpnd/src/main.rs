@@ -264,14 +264,18 @@ impl Daemon {
         }
     }
 
-    /// Subscribes, then snapshots (no await in between: nothing is missed).
+    /// Subscribes, then the peers (no await in between: nothing is
+    /// missed); the API reads the routes of the snapshot page by page.
     fn watch(&self) -> evpnd_api::WatchStart {
         let events = self.events.subscribe();
         let snapshot = self
-            .core
-            .watch_snapshot()
-            .iter()
-            .filter_map(|e| convert::watch_event(e, self.epoch))
+            .peers()
+            .into_iter()
+            .map(|p| {
+                evpnd_api::pb::watch_response::Event::Peer(evpnd_api::pb::PeerEvent {
+                    peer: Some(p),
+                })
+            })
             .collect();
         evpnd_api::WatchStart { snapshot, events }
     }
@@ -374,7 +378,20 @@ impl Daemon {
         &mut self,
         path: &std::path::Path,
     ) -> Result<Option<evpnd_config::ConfigDiff>, evpnd_config::ConfigErrors> {
-        let new = match evpnd_config::load(path) {
+        // Parsed on a blocking thread: the sessions' tasks keep running.
+        let file = path.to_path_buf();
+        let loaded = tokio::task::spawn_blocking(move || evpnd_config::load(&file)).await;
+        let loaded = loaded.unwrap_or_else(|e| {
+            Err(evpnd_config::ConfigErrors(vec![
+                evpnd_config::ConfigError {
+                    file: path.display().to_string(),
+                    line: 0,
+                    col: 0,
+                    message: format!("reading the configuration failed: {e}"),
+                },
+            ]))
+        });
+        let new = match loaded {
             Ok(c) => c,
             Err(e) => {
                 error!("reload rejected, the running configuration stays:\n{e}");

@@ -83,6 +83,8 @@ fn notify_watchdog_reload_and_capabilities() {
     assert_eq!(values(&text, "AmbientCapabilities"), [caps]);
     assert_eq!(values(&text, "User"), ["evpnd"]);
     assert_eq!(values(&text, "RuntimeDirectoryPreserve"), ["yes"]);
+    // The read-only socket inside must be reachable by anyone.
+    assert_eq!(values(&text, "RuntimeDirectoryMode"), ["0755"]);
     let families = values(&text, "RestrictAddressFamilies").join(" ");
     for f in ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"] {
         assert!(families.contains(f), "{f} missing from {families}");

@@ -364,16 +364,10 @@ impl Backend for FakeBackend {
 
     async fn watch(&self) -> Result<WatchStart, BackendError> {
         let events = self.events.subscribe();
-        let mut snapshot: Vec<Event> = peers()
+        let snapshot: Vec<Event> = peers()
             .into_iter()
             .map(|p| Event::Peer(pb::PeerEvent { peer: Some(p) }))
             .collect();
-        snapshot.extend(self.routes.iter().take(3).map(|r| {
-            Event::Route(pb::RouteEvent {
-                change: pb::RouteChange::Updated.into(),
-                route: Some(r.clone()),
-            })
-        }));
         Ok(WatchStart { snapshot, events })
     }
 
@@ -398,6 +392,7 @@ impl Backend for FakeBackend {
             remote_macs: 1,
             macs_per_vni: vec![(100, 1, 1)],
             duplicate_macs: 1,
+            routes_refused: vec![("as_path_loop".into(), 2)],
             ..Default::default()
         })
     }

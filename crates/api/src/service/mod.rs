@@ -7,6 +7,7 @@ mod route;
 
 pub use route::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STREAM_BATCH};
 mod watch;
+pub use watch::{MAX_WATCHERS, SNAPSHOT_PAGE, WATCH_BUFFER, WATCH_STALL};
 
 use std::sync::Arc;
 
@@ -57,5 +58,10 @@ impl<B: Backend> ApiService<B> {
     /// The backend, for the service modules.
     fn backend(&self) -> &B {
         &self.backend
+    }
+
+    /// The backend, for tasks that outlive a call (a watch stream).
+    fn backend_arc(&self) -> Arc<B> {
+        Arc::clone(&self.backend)
     }
 }

@@ -3,7 +3,9 @@
 // services over reflection and calls evpn.v1.DaemonService/GetStatus with
 // raw bytes, decoding router_id (field 3) and asn (field 4) by hand.
 //
-// Usage: go_client unix:///path/to/socket
+// Usage: go_client unix:///path/to/socket [AUTHORITY]
+// With AUTHORITY the client sends it as :authority (grpc.WithAuthority); Go's
+// HPACK encoder Huffman-codes it when that is shorter, as for a socket path.
 // Prints one JSON object: {"services": [...], "router_id": "...", "asn": N}.
 package main
 
@@ -78,10 +80,14 @@ func status(b []byte) (string, uint64, error) {
 	return routerID, asn, nil
 }
 
-func run(target string) error {
+func run(target string, authority string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := grpc.DialContext(ctx, target, grpc.WithInsecure(), grpc.WithBlock())
+	opts := []grpc.DialOption{grpc.WithInsecure(), grpc.WithBlock()}
+	if authority != "" {
+		opts = append(opts, grpc.WithAuthority(authority))
+	}
+	conn, err := grpc.DialContext(ctx, target, opts...)
 	if err != nil {
 		return fmt.Errorf("dial: %v", err)
 	}
@@ -122,11 +128,15 @@ func run(target string) error {
 }
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: go_client unix:///path/to/socket")
+	if len(os.Args) != 2 && len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: go_client unix:///path/to/socket [AUTHORITY]")
 		os.Exit(2)
 	}
-	if err := run(os.Args[1]); err != nil {
+	authority := ""
+	if len(os.Args) == 3 {
+		authority = os.Args[2]
+	}
+	if err := run(os.Args[1], authority); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
