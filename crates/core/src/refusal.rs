@@ -53,6 +53,7 @@ impl Refusal {
             Refusal::OwnNextHop => "own_next_hop",
             Refusal::NoNextHop => "no_next_hop",
             Refusal::UnknownRouteType => "unknown_route_type",
+            Refusal::Policy => "policy",
         }
     }
 

@@ -164,6 +164,7 @@ fn reason_names_are_their_serde_names() {
         OwnNextHop,
         NoNextHop,
         UnknownRouteType,
+        Policy,
     ] {
         let json = serde_json::to_string(&why).expect("json");
         assert_eq!(json, format!("\"{}\"", why.name()));
