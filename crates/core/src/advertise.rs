@@ -20,7 +20,9 @@ use crate::Core;
 use crate::export::{self, ExportCtx, Side};
 use crate::packing::{key_to_nlri, pack};
 use crate::peer::PeerSlot;
+use crate::policy::route_view;
 use crate::route::{AttrSet, RouteEntry};
+use evpnd_policy::{Attributes, Direction, PolicySet};
 
 /// Routes re-evaluated per batch (bounded so one peer cannot hog the core).
 const BATCH: usize = 2000;
@@ -67,16 +69,25 @@ pub(crate) struct Advertiser {
     /// Rewritten attribute sets per (incoming set, export kind, source
     /// router id), so packing can group by pointer. Holds the incoming set
     /// too, so its address stays unique.
-    cache: HashMap<(usize, u8, Ipv4Addr), (AttrSet, AttrSet)>,
+    cache: RewriteCache,
+    /// Attribute sets a peer's export policy changed, per (rewritten set,
+    /// peer): routes the policy changed alike still share one set. The
+    /// policy decides per route (it may match the NLRI), so only its
+    /// result is cached.
+    changed: ChangedCache,
     cx: ExportCtx,
     /// UPDATE messages handed to sessions (API counter).
     pub updates_out: u64,
 }
 
+type ChangedCache = HashMap<(usize, PeerIndex), Vec<(Attributes, AttrSet)>>;
+type RewriteCache = HashMap<(usize, u8, Ipv4Addr), (AttrSet, AttrSet)>;
+
 /// What the advertiser needs to know of the rest of the core for one flush.
 pub(crate) struct World<'a> {
     pub rib: &'a Table<EvpnKey, RouteEntry>,
     pub peers: &'a [PeerSlot],
+    pub policies: &'a PolicySet,
     pub router_id: Ipv4Addr,
     /// The kernel's initial state is in: End-of-RIB may go.
     pub local_synced: bool,
@@ -87,6 +98,7 @@ impl Advertiser {
         Advertiser {
             outs: (0..peers).map(|_| PeerOut::default()).collect(),
             cache: HashMap::new(),
+            changed: HashMap::new(),
             cx,
             updates_out: 0,
         }
@@ -184,8 +196,8 @@ impl Advertiser {
             return None;
         }
         let ctx = s.ctx.clone();
-        let (cache, cx) = (&mut self.cache, &self.cx);
-        let mut wish = |id| wish(id, peer, w, cache, cx);
+        let (cache, changed, cx) = (&mut self.cache, &mut self.changed, &self.cx);
+        let mut wish = |id| wish(id, peer, w, (cache, changed), cx);
         // Batches that turn out empty (split horizon, unchanged) do not end
         // the flush.
         let mut batch = o.adj.take_batch(BATCH, &mut wish);
@@ -248,7 +260,7 @@ fn wish(
     id: u32,
     peer: PeerIndex,
     w: &World<'_>,
-    cache: &mut HashMap<(usize, u8, Ipv4Addr), (AttrSet, AttrSet)>,
+    (cache, changed): (&mut RewriteCache, &mut ChangedCache),
     cx: &ExportCtx,
 ) -> Option<OutRoute> {
     let b = w.rib.best_by_id(id)?;
@@ -293,16 +305,65 @@ fn wish(
         None => {
             let a = export::rewrite(&b.attrs.attrs, from, from_id, slot.ibgp, cx);
             if cache.len() > OUT_CACHE_MAX {
+                // `changed` is keyed by the address of sets held here.
                 cache.clear();
+                changed.clear();
             }
             cache.insert(cache_key, (Arc::clone(&b.attrs.attrs), Arc::clone(&a)));
             a
         }
     };
+    let e = &b.attrs;
+    // A local route: its VNI's export policy first.
+    let vni_policy = (b.peer == PeerId::LOCAL)
+        .then(|| route_view(&e.route, e.next_hop, &attrs).vni)
+        .flatten()
+        .and_then(|v| w.policies.vni_policy(v, Direction::Export));
+    let neighbor_policy = w
+        .policies
+        .neighbor_policy(slot.address(), Direction::Export);
+    let mut attrs = attrs;
+    for p in [vni_policy, neighbor_policy].into_iter().flatten() {
+        attrs = export_policy(p, e, attrs, peer, changed)?;
+    }
     Some(OutRoute {
         entry: Arc::clone(&b.attrs),
         attrs,
     })
+}
+
+/// An export policy on the route as it would be sent: `None` when it
+/// rejects; the changed set is shared by the routes it changed alike.
+fn export_policy(
+    p: &evpnd_config::model::Policy,
+    e: &RouteEntry,
+    attrs: AttrSet,
+    peer: PeerIndex,
+    changed: &mut ChangedCache,
+) -> Option<AttrSet> {
+    let o = evpnd_policy::evaluate(p, &route_view(&e.route, e.next_hop, &attrs));
+    if !o.accepted() {
+        return None;
+    }
+    let Some(a) = o.attributes else {
+        return Some(attrs);
+    };
+    // Keyed by the address of `attrs`, which the rewrite cache or this
+    // cache holds (this one is cleared with the rewrite cache, or alone).
+    if changed.len() > OUT_CACHE_MAX {
+        changed.clear();
+    }
+    let sets = changed
+        .entry((Arc::as_ptr(&attrs) as usize, peer))
+        .or_default();
+    if let Some((_, set)) = sets.iter().find(|(x, _)| *x == a) {
+        return Some(Arc::clone(set));
+    }
+    let mut v = (*attrs).clone();
+    a.write_to(&mut v);
+    let set: AttrSet = Arc::new(v);
+    sets.push((a, Arc::clone(&set)));
+    Some(set)
 }
 
 impl Core {
@@ -340,6 +401,7 @@ impl Core {
         let w = World {
             rib: &self.rib,
             peers: &self.peers,
+            policies: &self.policies,
             router_id: self.cfg.bgp.router_id,
             local_synced: self.local_synced,
         };

@@ -26,11 +26,15 @@ impl Core {
             }
             Command::Reconfigure { config } => {
                 self.cfg = std::sync::Arc::new(*config);
+                self.bmp = !self.cfg.bmp.is_empty();
+                self.bmp_post = crate::bmp::wants_post_policy(&self.cfg);
                 self.own_addresses = crate::own_addresses(&self.cfg);
                 self.own_addresses
                     .extend(self.evpn.instances().map(|i| i.vtep));
                 let routes = origin::config_routes(&self.cfg);
                 self.set_config_routes(routes);
+                let policies = crate::policy::compile(&self.cfg);
+                self.policies_changed(policies);
                 Ok(Reply::Done)
             }
             Command::BumpGeneration => {
@@ -98,6 +102,7 @@ impl Core {
     /// A neighbour removed (or about to be replaced): its routes go now.
     /// The slot stays (indices are stable) but is never used again.
     fn remove_peer(&mut self, peer: PeerIndex) {
+        self.bmp_peer_down(peer, None, true);
         self.peer_down(peer, "neighbor removed from the configuration", false, None);
         if let Some(slot) = self.peers.get_mut(peer as usize) {
             slot.cfg.enabled = false;

@@ -6,11 +6,13 @@
 use std::sync::Arc;
 
 use evpnd_evpn::{DesiredChange, LocalEvent, Output as EvpnOutput, RemoteRoute};
+
 use evpnd_rib::{BestChange, PeerId, Rank};
 use evpnd_wire::attr::{AttrValue, ExtCommunity, TunnelId};
 use evpnd_wire::nlri::evpn::EvpnKey;
-use tracing::info;
+use tracing::{debug, info};
 
+use crate::policy::NotProgrammed;
 use crate::route::RouteEntry;
 use crate::{CONVERGE_DEADLINE, Core, path_id};
 
@@ -49,16 +51,83 @@ pub(crate) fn remote_route(e: &RouteEntry, rank: &Rank) -> RemoteRoute {
 impl Core {
     /// Hands the EVPN domain the new best path of `key` (when remote).
     pub(crate) fn import(&mut self, key: &EvpnKey) {
-        if !self.evpn.has_instances() {
-            return;
-        }
-        let remote = self
+        let checked = self
             .rib
             .best(key)
             .filter(|p| p.peer != PeerId::LOCAL)
-            .map(|p| remote_route(&p.attrs, &p.rank));
+            .map(|p| {
+                (
+                    remote_route(&p.attrs, &p.rank),
+                    self.dataplane_check(&p.attrs),
+                )
+            });
+        let remote = self.hold_back(key, checked);
+        if !self.evpn.has_instances() {
+            return;
+        }
         let now = self.now_secs();
         self.evpn.remote_best(key, remote, now);
+    }
+
+    /// What may keep a remote best path out of the kernel: the import
+    /// policy of a VNI whose import rules take it, then `[evpn] vtep_allow`
+    /// on its next hop and PMSI tunnel endpoint (ADR 0021).
+    fn dataplane_check(&self, e: &RouteEntry) -> Result<(), NotProgrammed> {
+        let enforced = self.policies.vtep_allow().is_enforced();
+        if !enforced && self.vni_imports.is_empty() {
+            return Ok(());
+        }
+        let view = crate::policy::route_view(&e.route, e.next_hop, &e.attrs);
+        for (vni, rules, policy) in &self.vni_imports {
+            if evpnd_policy::rt::imported_by(rules, &view).is_none() {
+                continue;
+            }
+            let o = evpnd_policy::evaluate(policy, &view);
+            if !o.accepted() {
+                return Err(NotProgrammed::VniPolicy {
+                    vni: *vni,
+                    outcome: o.to_string(),
+                });
+            }
+        }
+        self.policies.vtep_check(&view).map_err(NotProgrammed::Vtep)
+    }
+
+    /// A best path that may not reach the kernel is held back from the
+    /// EVPN domain (as if withdrawn for the dataplane) and remembered for
+    /// `explain`; it stays in the RIB and is advertised as usual.
+    fn hold_back(
+        &mut self,
+        key: &EvpnKey,
+        checked: Option<(RemoteRoute, Result<(), NotProgrammed>)>,
+    ) -> Option<RemoteRoute> {
+        match checked {
+            Some((_, Err(why))) => {
+                if self.held.routes.get(key) != Some(&why) {
+                    match why {
+                        NotProgrammed::Vtep(_) => self.held.by_vtep += 1,
+                        NotProgrammed::VniPolicy { .. } => self.held.by_vni_policy += 1,
+                    }
+                    // Once at info while none is held, then at debug: a
+                    // peer sending many such routes does not flood the log.
+                    if self.held.routes.is_empty() {
+                        info!(route = ?key, "best path kept, not programmed: {why} (further ones logged at debug)");
+                    } else {
+                        debug!(route = ?key, "best path kept, not programmed: {why}");
+                    }
+                    self.held.routes.insert(key.clone(), why);
+                }
+                None
+            }
+            Some((r, Ok(()))) => {
+                self.held.routes.remove(key);
+                Some(r)
+            }
+            None => {
+                self.held.routes.remove(key);
+                None
+            }
+        }
     }
 
     /// Turns the EVPN domain's outputs into RIB changes (its routes) and
@@ -93,6 +162,7 @@ impl Core {
                             .rib
                             .iter_best()
                             .filter(|(_, p)| p.peer != PeerId::LOCAL)
+                            .filter(|(_, p)| self.dataplane_check(&p.attrs).is_ok())
                             .map(|(k, p)| (k, remote_route(&p.attrs, &p.rank)))
                             .collect();
                         for (k, r) in remote {

@@ -134,6 +134,8 @@ pub enum Output {
     },
     /// A change for management watchers (only while someone watches).
     Watch(WatchEvent),
+    /// For the BMP collectors (only while `[[bmp]]` is configured).
+    Bmp(crate::bmp::BmpEvent),
 }
 
 /// A change a watcher is told about.

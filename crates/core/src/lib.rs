@@ -24,6 +24,7 @@
 //! ([`watch`]).
 
 pub mod advertise;
+pub mod bmp;
 pub mod control;
 pub mod export;
 pub mod helper;
@@ -32,6 +33,7 @@ pub mod io;
 pub mod origin;
 pub mod packing;
 mod peer;
+pub mod policy;
 pub mod query;
 pub mod receive;
 pub mod refusal;
@@ -56,6 +58,7 @@ use evpnd_wire::attr::PathAttribute;
 use evpnd_wire::nlri::evpn::EvpnKey;
 use tracing::debug;
 
+pub use bmp::{BmpEvent, BmpPage};
 pub use io::{Command, CoreError, Input, LocalRoute, Output, Reply, WatchEvent};
 pub use route::{AttrSet, RouteEntry};
 pub use time::Time;
@@ -114,6 +117,16 @@ pub struct Core {
     refusals: refusal::Refusals,
     /// Our own addresses: a route with one of them as next hop is refused.
     own_addresses: HashSet<std::net::IpAddr>,
+    /// Import/export policies and the VTEP allow-list (`policy.rs`).
+    policies: evpnd_policy::PolicySet,
+    /// VNIs with an import policy (`policy.rs`).
+    vni_imports: policy::VniImports,
+    /// Remote best paths kept out of the kernel (VNI import policy, allow-list).
+    held: policy::Held,
+    /// `[[bmp]]` collectors are configured: [`Output::Bmp`] events are built.
+    bmp: bool,
+    /// One of them monitors the post-policy Adj-RIB-In.
+    bmp_post: bool,
 }
 
 /// The addresses that are ours by configuration: router id, VTEP, update
@@ -171,7 +184,16 @@ impl Core {
             outputs: VecDeque::new(),
             refusals: refusal::Refusals::default(),
             own_addresses: HashSet::new(),
+            policies: evpnd_policy::PolicySet::default(),
+            vni_imports: Vec::new(),
+            held: policy::Held::default(),
+            bmp: false,
+            bmp_post: false,
         };
+        core.bmp = !core.cfg.bmp.is_empty();
+        core.bmp_post = bmp::wants_post_policy(&core.cfg);
+        core.policies = policy::compile(&core.cfg);
+        core.vni_imports = policy::vni_imports(&core.cfg, &core.policies);
         core.own_addresses = own_addresses(&core.cfg);
         core.originate_config();
         core
@@ -242,15 +264,26 @@ impl Core {
 
     fn peer_event(&mut self, ev: PeerEvent) {
         match ev {
-            PeerEvent::Up { peer, negotiated } => self.peer_up(peer, negotiated),
+            PeerEvent::Up {
+                peer,
+                negotiated,
+                transport,
+            } => {
+                self.peer_up(peer, negotiated);
+                self.bmp_peer_up(peer, transport);
+            }
             PeerEvent::Down {
                 peer,
                 reason,
                 keep_routes,
                 notification,
-            } => self.peer_down(peer, &reason, keep_routes, notification),
+            } => {
+                self.bmp_peer_down(peer, notification.as_ref(), false);
+                self.peer_down(peer, &reason, keep_routes, notification)
+            }
             PeerEvent::Update { peer, update } => {
                 self.updates_in += 1;
+                self.bmp_received(peer, &update);
                 self.update(peer, update)
             }
             PeerEvent::RouteRefresh {
@@ -298,6 +331,7 @@ impl Core {
                     BestChange::Withdrawn => debug!(key = ?k, "route withdrawn"),
                 }
                 self.emit_route(&k, &c);
+                self.bmp_best(&k, &c);
                 self.export(&k);
                 self.import(&k);
                 touched = true;

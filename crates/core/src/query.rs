@@ -189,6 +189,9 @@ impl Core {
             updates_received: self.updates_in,
             updates_sent: self.advertiser.updates_out,
             refused: self.refusals.counts(),
+            vtep_held: self.held.by_vtep,
+            vni_policy_held: self.held.by_vni_policy,
+            not_programmed_now: self.held.routes.len() as u64,
         }
     }
 
@@ -424,6 +427,8 @@ impl Core {
                 route: crate::packing::key_to_nlri(&k)?.route,
                 paths: Vec::new(),
                 refused: Some(why),
+                refused_detail: self.refusals.detail(&k).map(str::to_string),
+                not_programmed: None,
             });
         };
         let paths = self.rib.explain(&k);
@@ -435,6 +440,8 @@ impl Core {
                 .map(|(p, why)| (self.path_view(&p.attrs, p, why.is_none()), *why))
                 .collect(),
             refused: refused.filter(|(rk, _)| *rk == k).map(|(_, why)| why),
+            refused_detail: self.refusals.detail(&k).map(str::to_string),
+            not_programmed: self.held.routes.get(&k).map(|w| w.to_string()),
         })
     }
 

@@ -15,6 +15,7 @@ use evpnd_wire::{Action, Family, NotifyError};
 use tracing::{debug, warn};
 
 use crate::Core;
+use crate::bmp::PostPolicy;
 use crate::peer::PeerSlot;
 use crate::refusal::Refusal;
 use crate::route::RouteEntry;
@@ -100,10 +101,15 @@ impl Core {
                     .count(peer, from, Refusal::UnknownRouteType, None);
             }
         }
+        // The peer's routes after import policy, for BMP post-policy.
+        let mut post = self.bmp_post.then(PostPolicy::default);
         if let Some(mp) = u.mp_unreach()
             && let MpNlri::Evpn(routes) = &mp.nlri
         {
             for r in routes {
+                if let Some(p) = &mut post {
+                    p.unreach.push(r.clone());
+                }
                 let key = r.route.key();
                 let path_id = r.path_id.unwrap_or(0);
                 self.refusals.forget(&key);
@@ -131,19 +137,49 @@ impl Core {
                 let why = whole
                     .or(unknown.then_some(Refusal::UnknownRouteType))
                     .or(nh_refusal);
+                // The neighbour's import policy: rejected routes are refused
+                // like any other (and explained), accepted ones may come
+                // with changed communities or LOCAL_PREF.
+                let verdict = match (why, next_hop) {
+                    (None, Some(nh)) => self.import_policy(from, &r.route, nh, &attrs),
+                    _ => None,
+                };
+                let why = match &verdict {
+                    Some(o) if !o.accepted() => {
+                        self.refusals.explain(&key, o.to_string());
+                        Some(Refusal::Policy)
+                    }
+                    _ => why,
+                };
+                let changed = verdict.and_then(|o| o.attributes);
                 match (why, next_hop) {
                     (None, Some(nh)) => {
                         self.refusals.forget(&key);
+                        let route_attrs = match &changed {
+                            Some(a) => {
+                                let mut v = (*attrs).clone();
+                                a.write_to(&mut v);
+                                self.interner.intern(v)
+                            }
+                            None => Arc::clone(&attrs),
+                        };
                         let entry = RouteEntry {
                             route: r.route.clone(),
                             next_hop: nh,
-                            attrs: Arc::clone(&attrs),
+                            attrs: route_attrs,
                         };
-                        let rank = rank_for(&entry, &u, &self.peers[peer as usize], &n);
+                        let mut rank = rank_for(&entry, &u, &self.peers[peer as usize], &n);
+                        if let Some(lp) = changed.as_ref().and_then(|a| a.local_pref) {
+                            rank.local_pref = lp;
+                        }
+                        let entry = Arc::new(entry);
+                        if let Some(p) = &mut post {
+                            p.reach.push((Arc::clone(&entry), r.path_id));
+                        }
                         let path = Path {
                             peer: id,
                             path_id,
-                            attrs: Arc::new(entry),
+                            attrs: entry,
                             rank,
                         };
                         changes.push((key.clone(), self.rib.insert(key, path)));
@@ -155,11 +191,17 @@ impl Core {
                         // §5.4); every other refusal withdraws what the peer
                         // had under that key.
                         if why != Refusal::UnknownRouteType {
+                            if let Some(p) = &mut post {
+                                p.unreach.push(r.clone());
+                            }
                             changes.push((key.clone(), self.rib.remove(&key, id, path_id)));
                         }
                     }
                 }
             }
+        }
+        if let Some(p) = post {
+            self.bmp_post_policy(peer, p);
         }
         self.apply(changes);
         self.check_max_prefix(peer);

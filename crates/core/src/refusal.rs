@@ -38,6 +38,9 @@ pub enum Refusal {
     /// A type-5 route with both an ESI and a gateway IP: treated as
     /// withdrawn (RFC 9136 §3.2).
     EsiAndGateway,
+    /// The neighbour's import policy rejected it (the deciding term is
+    /// remembered for `explain`).
+    Policy,
 }
 
 impl Refusal {
@@ -54,6 +57,7 @@ impl Refusal {
             Refusal::NoNextHop => "no_next_hop",
             Refusal::UnknownRouteType => "unknown_route_type",
             Refusal::EsiAndGateway => "esi_and_gateway",
+            Refusal::Policy => "policy",
         }
     }
 
@@ -73,6 +77,7 @@ impl Refusal {
             Refusal::EsiAndGateway => {
                 "type 5 with both ESI and gateway IP: treated as withdrawn (RFC 9136 §3.2)"
             }
+            Refusal::Policy => "rejected by the neighbor's import policy",
         }
     }
 }
@@ -83,19 +88,27 @@ pub const REMEMBERED: usize = 4096;
 #[derive(Default)]
 pub(crate) struct Refusals {
     counts: HashMap<Refusal, u64>,
+    per_peer: HashMap<(PeerIndex, Refusal), u64>,
     logged: HashSet<(PeerIndex, Refusal)>,
     recent: HashMap<EvpnKey, (IpAddr, Refusal)>,
     order: VecDeque<EvpnKey>,
+    /// The policy verdict of the refused keys [`Refusal::Policy`] names
+    /// (`rejected by policy "p" term "t"`).
+    details: HashMap<EvpnKey, String>,
 }
 
 impl Refusals {
     pub fn record(&mut self, peer: PeerIndex, from: IpAddr, why: Refusal, key: EvpnKey) {
         self.count(peer, from, why, Some(&key));
+        if why != Refusal::Policy {
+            self.details.remove(&key);
+        }
         if self.recent.insert(key.clone(), (from, why)).is_none() {
             self.order.push_back(key);
             while self.order.len() > REMEMBERED {
                 if let Some(old) = self.order.pop_front() {
                     self.recent.remove(&old);
+                    self.details.remove(&old);
                 }
             }
         }
@@ -104,6 +117,7 @@ impl Refusals {
     /// Counts and logs a refusal (`key`: the route, when it has one).
     pub fn count(&mut self, peer: PeerIndex, from: IpAddr, why: Refusal, key: Option<&EvpnKey>) {
         *self.counts.entry(why).or_default() += 1;
+        *self.per_peer.entry((peer, why)).or_default() += 1;
         if self.logged.insert((peer, why)) {
             warn!(peer = %from, route = ?key, "route refused: {} (further ones from this peer logged at debug)", why.describe());
         } else {
@@ -111,14 +125,30 @@ impl Refusals {
         }
     }
 
+    /// The policy's sentence for a key about to be refused by policy.
+    pub fn explain(&mut self, key: &EvpnKey, text: String) {
+        self.details.insert(key.clone(), text);
+    }
+
+    /// What decided a refusal, when a policy did.
+    pub fn detail(&self, key: &EvpnKey) -> Option<&str> {
+        self.details.get(key).map(String::as_str)
+    }
+
     /// A route of that key was accepted (or withdrawn) since: forget it.
     pub fn forget(&mut self, key: &EvpnKey) {
         self.recent.remove(key);
+        self.details.remove(key);
     }
 
     /// A peer's session went up again: log its refusals afresh.
     pub fn session_up(&mut self, peer: PeerIndex) {
         self.logged.retain(|(p, _)| *p != peer);
+    }
+
+    /// Routes of one peer refused for one reason (BMP statistics).
+    pub fn peer_count(&self, peer: PeerIndex, why: Refusal) -> u64 {
+        self.per_peer.get(&(peer, why)).copied().unwrap_or(0)
     }
 
     pub fn counts(&self) -> Vec<(Refusal, u64)> {

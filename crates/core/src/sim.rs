@@ -202,6 +202,7 @@ impl Fabric {
                 Input::Peer(PeerEvent::Up {
                     peer: ix,
                     negotiated,
+                    transport: None,
                 }),
                 s,
             ));

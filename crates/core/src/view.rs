@@ -32,6 +32,12 @@ pub struct StatusView {
     pub updates_sent: u64,
     /// Routes refused since the start, per reason.
     pub refused: Vec<(crate::refusal::Refusal, u64)>,
+    /// Times a remote best path was kept out of the kernel by
+    /// `[evpn] vtep_allow`, by a VNI's import policy, and how many are
+    /// held back now.
+    pub vtep_held: u64,
+    pub vni_policy_held: u64,
+    pub not_programmed_now: u64,
 }
 
 /// Why a session last went down.
@@ -128,6 +134,11 @@ pub struct ExplainView {
     /// The last time a peer sent this route and it was refused, and why
     /// (for the most recent refused keys; see `refusal::REMEMBERED`).
     pub refused: Option<(IpAddr, crate::refusal::Refusal)>,
+    /// What decided a policy refusal (`rejected by policy "p" term "t"`).
+    pub refused_detail: Option<String>,
+    /// The best path is kept but not programmed into the kernel
+    /// (`next hop 192.0.2.9 is outside evpn.vtep_allow`).
+    pub not_programmed: Option<String>,
 }
 
 /// An EVPN instance (one per VNI the kernel has).

@@ -165,6 +165,7 @@ fn reason_names_are_their_serde_names() {
         NoNextHop,
         UnknownRouteType,
         EsiAndGateway,
+        Policy,
     ] {
         let json = serde_json::to_string(&why).expect("json");
         assert_eq!(json, format!("\"{}\"", why.name()));

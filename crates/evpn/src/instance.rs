@@ -29,11 +29,13 @@ impl Instance {
             Some(v) => (cfg.rd(v), cfg.export_rts(v), cfg.import_rts(v)),
             None => {
                 let auto = cfg.auto_rt(vni);
-                (
-                    auto_rd(cfg.bgp.router_id, vni),
-                    vec![auto],
-                    vec![RtMatch::LocalAdmin(auto.local_admin())],
-                )
+                // `[evpn] strict_rt_import`: only our own AS's auto RT.
+                let import = if cfg.evpn.strict_rt_import {
+                    RtMatch::Exact(auto)
+                } else {
+                    RtMatch::LocalAdmin(auto.local_admin())
+                };
+                (auto_rd(cfg.bgp.router_id, vni), vec![auto], vec![import])
             }
         };
         let vtep = match (cfg.evpn.vtep_ip, info.local_ip) {

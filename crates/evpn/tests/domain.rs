@@ -161,6 +161,19 @@ fn import_is_by_route_target_local_admin_not_by_vni() {
 }
 
 #[test]
+fn strict_rt_import_takes_only_our_own_as_on_a_vni_without_configuration() {
+    let mut e = Evpn::new(cfg("strict_rt_import = true"));
+    e.local_event(LocalEvent::Vni(info(100)), 0);
+    e.take_outputs();
+    // Another AS, same VNI: not imported under strict RT import.
+    announce(&mut e, &remote_mac(2, 1, None, rt(65002, 100), 0), 0);
+    assert!(dataplane(&e.take_outputs()).is_empty());
+    // Our own auto RT: imported.
+    announce(&mut e, &remote_mac(3, 2, None, rt(65001, 100), 0), 0);
+    assert_eq!(dataplane(&e.take_outputs()).len(), 1);
+}
+
+#[test]
 fn flood_entries_are_refcounted_per_vtep() {
     let mut e = Evpn::new(cfg(""));
     e.local_event(LocalEvent::Vni(info(100)), 0);

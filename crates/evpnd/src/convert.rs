@@ -233,9 +233,10 @@ pub fn explain(e: &ExplainView) -> pb::ExplainRouteResponse {
         .map(|(p, why)| pb::PathVerdict {
             path: Some(path(p)),
             reason: why.map_or(pb::LossReason::Unspecified, loss) as i32,
-            detail: match why {
-                None => "best path".into(),
-                Some(w) => format!("lost on {w:?}"),
+            detail: match (why, &e.not_programmed) {
+                (None, None) => "best path".into(),
+                (None, Some(n)) => format!("best path; kept, not programmed: {n}"),
+                (Some(w), _) => format!("lost on {w:?}"),
             },
         })
         .collect();
@@ -247,7 +248,10 @@ pub fn explain(e: &ExplainView) -> pb::ExplainRouteResponse {
                 ..pb::Path::default()
             }),
             reason: pb::LossReason::Invalid as i32,
-            detail: format!("refused: {}", why.describe()),
+            detail: match &e.refused_detail {
+                Some(d) => format!("refused: {}: {d}", why.describe()),
+                None => format!("refused: {}", why.describe()),
+            },
         });
     }
     pb::ExplainRouteResponse {

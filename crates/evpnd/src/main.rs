@@ -29,6 +29,7 @@
 //! configuration stays).
 
 mod api;
+mod bmp;
 mod convert;
 mod logging;
 mod manual;
@@ -191,6 +192,8 @@ struct Daemon {
     /// Sessions spawned now are the first after a restart (only the
     /// neighbours configured at start; cleared once they are spawned).
     restarting: bool,
+    /// The `[[bmp]]` collectors.
+    bmp: bmp::Collectors,
 }
 
 impl Daemon {
@@ -227,6 +230,7 @@ impl Daemon {
                         let _ = self.events.send(ev);
                     }
                 }
+                Output::Bmp(ev) => self.bmp.event(ev),
             }
         }
     }
@@ -447,6 +451,7 @@ impl Daemon {
         let _ = self
             .input(Input::Command(Command::Reconfigure { config }))
             .await;
+        self.bmp.reload(&self.cfg).await;
         info!(
             added = ?d.neighbors_added, removed = ?d.neighbors_removed, reset = ?d.neighbors_reset,
             updated = ?d.neighbors_updated, vnis_added = ?d.vnis_added, vnis_removed = ?d.vnis_removed,
@@ -499,7 +504,9 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     // The core's peers are the configuration's neighbours, in file order:
     // the sessions are spawned in the same order, so indices agree.
     let core = Core::new(Arc::new(cfg.clone()), Time::ZERO);
+    let (bmp, mut bmp_rx) = bmp::Collectors::start(&cfg);
     let mut d = Daemon {
+        bmp,
         restarting,
         dp_status: None,
         cfg: cfg.clone(),
@@ -654,6 +661,7 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
                 notifier.reloaded(|| convert::status(&d.core.status()));
             }
             Some(job) = job_rx.recv() => job(&mut d).await,
+            Some(n) = bmp_rx.recv() => d.bmp.answer(&d.core, n),
         }
     }
     notifier.stopping();
@@ -682,6 +690,7 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
         };
         let _ = tx.send(cmd.into()).await;
     }
+    d.bmp.close().await;
     // Give sessions a moment to send their Cease NOTIFICATIONs.
     tokio::time::sleep(Duration::from_millis(200)).await;
     Ok(())

@@ -212,6 +212,12 @@ impl<K: Hash + Eq + Clone, A: PartialEq + Keyed<K>> Table<K, A> {
             .filter_map(|d| d.best().map(|b| (b.attrs.key(), b)))
     }
 
+    /// One past the highest route id ever handed out: ids below it may be
+    /// walked from a cursor (`best_by_id`, `key_of`).
+    pub fn id_bound(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
     /// Iterates the route ids that have a best path.
     pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
         self.slots

@@ -30,7 +30,7 @@ use crate::collision::Resolution;
 use crate::fsm::{Action, Event, Fsm, FsmConfig, State, Timer};
 use crate::negotiate::{LocalPolicy, PeerOpen};
 
-pub use crate::messages::{Notified, PeerCommand, PeerEvent, PeerIndex};
+pub use crate::messages::{Notified, PeerCommand, PeerEvent, PeerIndex, Transport};
 
 #[derive(Debug, Clone)]
 pub struct PeerConfig {
@@ -116,6 +116,10 @@ struct Session {
     events: mpsc::Sender<PeerEvent>,
     /// The last NOTIFICATION sent or received, reported with the session's end.
     last_notification: Option<Notified>,
+    /// The last OPEN written and the last one read, whole messages: the
+    /// session's [`Transport`] when it is established (BMP Peer Up).
+    sent_open: Vec<u8>,
+    received_open: Vec<u8>,
 }
 
 pub async fn run_peer(
@@ -138,6 +142,8 @@ pub async fn run_peer(
         tx_ctx: Context::default(),
         events,
         last_notification: None,
+        sent_open: Vec::new(),
+        received_open: Vec::new(),
     };
     let mut connecting: Option<tokio::task::JoinHandle<std::io::Result<TcpStream>>> = None;
     loop {
@@ -289,8 +295,9 @@ impl Session {
                 Action::SendOpen => {
                     // The FSM's copy: it clears the Restart State bit once a
                     // session after the restart is established.
-                    let open = self.fsm.policy().open(self.cfg.restart_time);
-                    self.write(&Message::Open(open)).await;
+                    let open = Message::Open(self.fsm.policy().open(self.cfg.restart_time));
+                    self.sent_open = open.to_bytes(&self.tx_ctx).to_vec();
+                    self.write(&open).await;
                 }
                 Action::SendKeepalive => self.write(&Message::Keepalive).await,
                 Action::SendNotification(n) => {
@@ -312,11 +319,13 @@ impl Session {
                     info!(peer = %self.cfg.remote, asn = n.peer_asn, hold = n.hold_time, "session established");
                     self.rx_ctx = n.rx_context();
                     self.tx_ctx = n.tx_context();
+                    let transport = self.transport();
                     let _ = self
                         .events
                         .send(PeerEvent::Up {
                             peer: self.id,
                             negotiated: n,
+                            transport,
                         })
                         .await;
                 }
@@ -441,6 +450,7 @@ impl Session {
                 // Answer it like a second FSM would (Active -> OpenSent), then decide.
                 let open = Message::Open(self.fsm.policy().open(self.cfg.restart_time))
                     .to_bytes(&Context::default());
+                self.sent_open = open.to_vec();
                 if stream.write_all(&open).await.is_err() {
                     return;
                 }
@@ -473,7 +483,10 @@ impl Session {
                 Err(e) => Event::MessageError(e),
                 Ok(Some(f)) => match decode_message(&f, &self.rx_ctx) {
                     Err(e) => Event::MessageError(e),
-                    Ok(Message::Open(o)) => Event::OpenReceived(PeerOpen::from_wire(&o)),
+                    Ok(Message::Open(o)) => {
+                        self.received_open = f.to_vec();
+                        Event::OpenReceived(PeerOpen::from_wire(&o))
+                    }
                     Ok(Message::Keepalive) => Event::KeepaliveReceived,
                     Ok(Message::Notification(n)) => {
                         warn!(peer = %self.cfg.remote, "received NOTIFICATION: {n}");
@@ -530,6 +543,17 @@ impl Session {
                 return;
             }
         }
+    }
+
+    /// The established connection's addresses and OPENs.
+    fn transport(&self) -> Option<Box<Transport>> {
+        let c = self.conn.as_ref()?;
+        Some(Box::new(Transport {
+            local: c.stream.local_addr().ok()?,
+            remote: c.stream.peer_addr().ok()?,
+            sent_open: self.sent_open.clone(),
+            received_open: self.received_open.clone(),
+        }))
     }
 
     async fn write(&mut self, m: &Message) {

@@ -24,5 +24,5 @@ pub mod negotiate;
 pub mod sockopt;
 
 pub use fsm::{Action, Event, Fsm, FsmConfig, State, Timer};
-pub use messages::{PeerCommand, PeerEvent, PeerIndex};
+pub use messages::{PeerCommand, PeerEvent, PeerIndex, Transport};
 pub use negotiate::{LocalPolicy, Negotiated, PeerOpen, negotiate};

@@ -26,6 +26,10 @@ pub enum PeerEvent {
     Up {
         peer: PeerIndex,
         negotiated: Negotiated,
+        /// The connection and both OPENs (BMP Peer Up needs them); absent
+        /// in recordings made without them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        transport: Option<Box<Transport>>,
     },
     Down {
         peer: PeerIndex,
@@ -65,6 +69,18 @@ impl PeerEvent {
             | PeerEvent::State { peer, .. } => *peer,
         }
     }
+}
+
+/// The TCP connection of an established session and the OPEN messages
+/// exchanged on it, whole BGP messages (header included) as on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transport {
+    pub local: std::net::SocketAddr,
+    pub remote: std::net::SocketAddr,
+    #[serde(with = "hex_bytes")]
+    pub sent_open: Vec<u8>,
+    #[serde(with = "hex_bytes")]
+    pub received_open: Vec<u8>,
 }
 
 /// A NOTIFICATION exchanged with the peer.
@@ -182,6 +198,22 @@ mod recorded_updates {
     }
 }
 
+mod hex_bytes {
+    use super::*;
+
+    pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        v.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        unhex(&s).ok_or_else(|| serde::de::Error::custom(format!("not hex: {s:?}")))
+    }
+}
+
 mod opt_millis {
     use super::*;
 
@@ -230,6 +262,37 @@ mod tests {
         let back: PeerCommand =
             serde_json::from_str(&serde_json::to_string(&cmd).expect("json")).expect("parse");
         assert_eq!(back, cmd);
+    }
+
+    #[test]
+    fn peer_up_carries_the_opens_as_hex() {
+        let ev = PeerEvent::Up {
+            peer: 1,
+            negotiated: crate::negotiate::Negotiated {
+                peer_asn: 65001,
+                peer_router_id: "10.0.0.2".parse().expect("ip"),
+                hold_time: 90,
+                keepalive: 30,
+                four_octet_as: true,
+                families: vec![Family::L2VPN_EVPN],
+                route_refresh: true,
+                enhanced_route_refresh: false,
+                extended_message: false,
+                add_path_rx: vec![],
+                graceful_restart: None,
+                ibgp: false,
+            },
+            transport: Some(Box::new(Transport {
+                local: "10.0.0.1:179".parse().expect("addr"),
+                remote: "10.0.0.2:40000".parse().expect("addr"),
+                sent_open: vec![0xff, 0x01],
+                received_open: vec![0xab],
+            })),
+        };
+        let line = serde_json::to_string(&ev).expect("json");
+        assert!(line.contains("\"sent_open\":\"ff01\""), "{line}");
+        let back: PeerEvent = serde_json::from_str(&line).expect("parse");
+        assert_eq!(back, ev);
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct Rig {
     pub now: Time,
     /// Commands handed to each peer's session since the last look.
     pub sent: Vec<Vec<PeerCommand>>,
+    /// BMP events since the last look.
+    pub bmp: Vec<evpnd_core::BmpEvent>,
 }
 
 impl Rig {
@@ -28,14 +30,17 @@ impl Rig {
             core: Core::new(Arc::new(cfg), Time::ZERO),
             now: Time::ZERO,
             sent: vec![Vec::new(); peers],
+            bmp: Vec::new(),
         }
     }
 
     pub fn input(&mut self, input: Input) {
         self.core.handle(self.now, input).expect("input accepted");
         while let Some(o) = self.core.poll_output() {
-            if let Output::Peer { peer, command } = o {
-                self.sent[peer as usize].push(command);
+            match o {
+                Output::Peer { peer, command } => self.sent[peer as usize].push(command),
+                Output::Bmp(ev) => self.bmp.push(ev),
+                Output::Watch(_) => {}
             }
         }
     }
@@ -49,6 +54,7 @@ impl Rig {
         self.peer(PeerEvent::Up {
             peer,
             negotiated: test_negotiated(rid, gr),
+            transport: None,
         });
     }
 

@@ -178,6 +178,7 @@ fn route_refresh(s: &mut Script) {
     s.peer(PeerEvent::Up {
         peer: 1,
         negotiated: no_refresh,
+        transport: None,
     });
     s.eor(0).eor(1);
     let o = leaf(VNI, "10.0.0.2");

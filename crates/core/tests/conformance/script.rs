@@ -110,6 +110,7 @@ impl Script {
         self.peer(PeerEvent::Up {
             peer,
             negotiated: test_negotiated(rid, gr),
+            transport: None,
         })
     }
 
