@@ -454,12 +454,20 @@ fn neighbour_equal_to_our_own_address() {
             r#"address = "10.0.0.14""#,
             r#"update_source = "10.0.0.14""#,
             "remote_asn = 65001",
+            "[[neighbor]]",
+            r#"address = "10.0.0.20""#,
+            r#"update_source = "10.0.0.15""#,
+            "remote_asn = 65001",
+            "[[neighbor]]",
+            r#"address = "10.0.0.15""#,
+            "remote_asn = 65001",
         ],
         &[
             "fabric.toml:8:11: neighbor 10.0.0.11 is our own router_id: a session with ourselves is refused",
             "fabric.toml:11:11: neighbor ::ffff:10.0.0.12 is our own listen address: a session with ourselves is refused",
             "fabric.toml:14:11: neighbor 10.0.0.13 is our own vtep_ip: a session with ourselves is refused",
             "fabric.toml:18:17: neighbor 10.0.0.14: update_source 10.0.0.14 is the neighbour's own address",
+            "fabric.toml:25:11: neighbor 10.0.0.15 is our own update_source: a session with ourselves is refused",
         ],
     );
 }

@@ -109,7 +109,9 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
             ),
             None => {}
         }
-        if let Some(what) = own.get(&canonical) {
+        if let Some((what, from)) = own.get(&canonical)
+            && *from != Some(i)
+        {
             c.err(
                 path!["neighbor", i, "address"],
                 format!("neighbor {addr} is our own {what}: a session with ourselves is refused"),
@@ -120,18 +122,25 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
 }
 
 /// The addresses that are ours, canonical, with the key that says so: the
-/// router id, the VTEP address and the specific listen addresses.
-fn own_addresses(cfg: &Config) -> HashMap<IpAddr, &'static str> {
+/// router id, the VTEP address, the specific listen addresses and the
+/// neighbours' `update_source`s (with the neighbour that names it: its own
+/// update_source is checked against its address separately).
+fn own_addresses(cfg: &Config) -> HashMap<IpAddr, (&'static str, Option<usize>)> {
     let mut own = HashMap::new();
+    for (i, n) in cfg.neighbor.iter().enumerate() {
+        if let Some(src) = n.update_source {
+            own.insert(src.to_canonical(), ("update_source", Some(i)));
+        }
+    }
     for l in &cfg.bgp.listen {
         if !l.ip().is_unspecified() {
-            own.insert(l.ip().to_canonical(), "listen address");
+            own.insert(l.ip().to_canonical(), ("listen address", None));
         }
     }
     if let Some(v) = cfg.evpn.vtep_ip {
-        own.insert(IpAddr::V4(v), "vtep_ip");
+        own.insert(IpAddr::V4(v), ("vtep_ip", None));
     }
-    own.insert(IpAddr::V4(cfg.bgp.router_id), "router_id");
+    own.insert(IpAddr::V4(cfg.bgp.router_id), ("router_id", None));
     own
 }
 
