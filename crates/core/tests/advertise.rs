@@ -91,3 +91,24 @@ fn reflects_with_flow_control_coalescing_refresh_and_peer_down() {
     assert_eq!(r.advertised(1), 0);
     assert_eq!(r.core.status().loc_rib_routes, 0);
 }
+
+#[test]
+fn a_peer_s_last_error_keeps_the_notification_and_when() {
+    let mut r = rig();
+    r.now = evpnd_core::Time::from_secs(42);
+    r.peer(PeerEvent::Down {
+        peer: 0,
+        reason: "hold timer expired".into(),
+        keep_routes: false,
+        notification: Some(evpnd_session::messages::Notified {
+            notify: evpnd_wire::NotifyError::new(4, 0, Vec::new(), "hold timer expired"),
+            sent: true,
+        }),
+    });
+    let p = &r.core.peers()[0];
+    let e = p.last_error.as_ref().expect("the last error");
+    assert_eq!(e.message, "hold timer expired");
+    assert_eq!(e.at, evpnd_core::Time::from_secs(42));
+    let n = e.notification.as_ref().expect("the NOTIFICATION");
+    assert_eq!((n.notify.code, n.notify.subcode, n.sent), (4, 0, true));
+}
