@@ -51,6 +51,11 @@ pub(crate) fn remote_route(e: &RouteEntry, rank: &Rank) -> RemoteRoute {
 impl Core {
     /// Hands the EVPN domain the new best path of `key` (when remote).
     pub(crate) fn import(&mut self, key: &EvpnKey) {
+        // Without EVPN instances (a reflector) nothing is programmed: no
+        // per-route work unless a held route must be forgotten.
+        if !self.evpn.has_instances() && self.held.routes.is_empty() {
+            return;
+        }
         let checked = self
             .rib
             .best(key)
@@ -120,11 +125,15 @@ impl Core {
                 None
             }
             Some((r, Ok(()))) => {
-                self.held.routes.remove(key);
+                if !self.held.routes.is_empty() {
+                    self.held.routes.remove(key);
+                }
                 Some(r)
             }
             None => {
-                self.held.routes.remove(key);
+                if !self.held.routes.is_empty() {
+                    self.held.routes.remove(key);
+                }
                 None
             }
         }

@@ -137,8 +137,13 @@ impl Refusals {
 
     /// A route of that key was accepted (or withdrawn) since: forget it.
     pub fn forget(&mut self, key: &EvpnKey) {
-        self.recent.remove(key);
-        self.details.remove(key);
+        // The common case, nothing refused lately, costs no hashing.
+        if !self.recent.is_empty() {
+            self.recent.remove(key);
+        }
+        if !self.details.is_empty() {
+            self.details.remove(key);
+        }
     }
 
     /// A peer's session went up again: log its refusals afresh.
