@@ -221,17 +221,23 @@ impl Advertiser {
             updates.extend(pack(routes, &ctx, Update::evpn_withdraw));
         }
         // Group by (next hop, attribute set) so each UPDATE shares one attribute block.
-        let mut groups: HashMap<(IpAddr, usize), (AttrSet, Vec<EvpnNlri>)> = HashMap::new();
+        // Groups in order of first appearance, so a replay sends the same
+        // UPDATEs in the same order (conformance goldens, simulations).
+        let mut index: HashMap<(IpAddr, usize), usize> = HashMap::new();
+        let mut groups: Vec<(IpAddr, AttrSet, Vec<EvpnNlri>)> = Vec::new();
         for o in batch.announce {
-            let g = groups
+            let i = *index
                 .entry((o.entry.next_hop, Arc::as_ptr(&o.attrs) as usize))
-                .or_insert_with(|| (Arc::clone(&o.attrs), Vec::new()));
-            g.1.push(EvpnNlri {
+                .or_insert_with(|| {
+                    groups.push((o.entry.next_hop, Arc::clone(&o.attrs), Vec::new()));
+                    groups.len() - 1
+                });
+            groups[i].2.push(EvpnNlri {
                 path_id: None,
                 route: o.entry.route.clone(),
             });
         }
-        for ((nh, _), (attrs, routes)) in groups {
+        for (nh, attrs, routes) in groups {
             updates.extend(pack(routes, &ctx, |r| {
                 Update::evpn_reach(nh, r, (*attrs).clone())
             }));
