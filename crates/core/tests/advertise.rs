@@ -3,28 +3,9 @@
 
 mod common;
 
-use common::{Rig, leaf_routes, reach, withdraw};
+use common::{RR_TWO_CLIENTS, Rig, leaf_routes, reach, two_peers_up, withdraw};
 use evpnd_session::PeerEvent;
 use evpnd_wire::Family;
-
-const RR: &str = r#"
-[bgp]
-asn = 65000
-router_id = "10.0.0.1"
-
-[[neighbor]]
-address = "10.0.0.2"
-remote_asn = 65000
-route_reflector_client = true
-
-[[neighbor]]
-address = "10.0.0.3"
-remote_asn = 65000
-route_reflector_client = true
-
-[evpn]
-learn_from_kernel = false
-"#;
 
 const LEAF: &str = r#"
 [bgp]
@@ -38,15 +19,7 @@ macs = [{ mac = "02:00:00:00:00:0a" }, { mac = "02:00:00:00:00:0b" }, { mac = "0
 "#;
 
 fn rig() -> Rig {
-    let mut r = Rig::new(RR);
-    for (peer, rid) in [(0, "10.0.0.2"), (1, "10.0.0.3")] {
-        r.up(peer, rid, None);
-        r.drained(peer); // the End-of-RIB
-    }
-    for p in 0..2 {
-        r.batches(p);
-    }
-    r
+    two_peers_up(RR_TWO_CLIENTS)
 }
 
 #[test]

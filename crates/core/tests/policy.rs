@@ -10,7 +10,7 @@ mod common;
 
 use std::net::IpAddr;
 
-use common::{Rig, leaf_routes};
+use common::{LEAF_TWO_MACS as LEAF, Rig, leaf_routes, two_peers_up};
 use evpnd_core::refusal::Refusal;
 use evpnd_core::{Command, Input};
 use evpnd_evpn::{DesiredChange, LocalEvent, VniInfo};
@@ -70,26 +70,8 @@ action = "reject"
 route_type = [3]
 "#;
 
-const LEAF: &str = r#"
-[bgp]
-asn = 65000
-router_id = "10.0.0.2"
-[evpn]
-learn_from_kernel = false
-[[evpn.vni]]
-vni = 100
-macs = [{ mac = "02:00:00:00:00:0a" }, { mac = "02:00:00:00:00:0b" }]
-"#;
-
 fn rig(config: &str) -> Rig {
-    let mut r = Rig::new(config);
-    r.up(0, "10.0.0.2", None);
-    r.up(1, "10.0.0.3", None);
-    r.drained(0);
-    r.drained(1);
-    r.batches(0);
-    r.batches(1);
-    r
+    two_peers_up(config)
 }
 
 /// The leaf's routes (types 2 and 3) with `next_hop`.

@@ -5,51 +5,14 @@
 
 mod common;
 
-use common::{Rig, leaf_routes};
+use common::{LEAF_TWO_MACS as LEAF, RR_TWO_CLIENTS, Rig, leaf_routes, two_peers_up};
 use evpnd_core::refusal::Refusal;
 use evpnd_wire::attr::{AsPath, AttrValue, PathAttribute};
 use evpnd_wire::nlri::evpn::{EvpnNlri, EvpnRoute};
 use evpnd_wire::update::Update;
 
-const RR: &str = r#"
-[bgp]
-asn = 65000
-router_id = "10.0.0.1"
-
-[[neighbor]]
-address = "10.0.0.2"
-remote_asn = 65000
-route_reflector_client = true
-
-[[neighbor]]
-address = "10.0.0.3"
-remote_asn = 65000
-route_reflector_client = true
-
-[evpn]
-learn_from_kernel = false
-"#;
-
-const LEAF: &str = r#"
-[bgp]
-asn = 65000
-router_id = "10.0.0.2"
-[evpn]
-learn_from_kernel = false
-[[evpn.vni]]
-vni = 100
-macs = [{ mac = "02:00:00:00:00:0a" }, { mac = "02:00:00:00:00:0b" }]
-"#;
-
 fn rig() -> Rig {
-    let mut r = Rig::new(RR);
-    r.up(0, "10.0.0.2", None);
-    r.up(1, "10.0.0.3", None);
-    r.drained(0);
-    r.drained(1);
-    r.batches(0);
-    r.batches(1);
-    r
+    two_peers_up(RR_TWO_CLIENTS)
 }
 
 /// The leaf's MAC routes announced with `next_hop` and these attributes.

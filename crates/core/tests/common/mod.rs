@@ -107,6 +107,52 @@ impl Rig {
     }
 }
 
+/// A route reflector (10.0.0.1) with two iBGP clients, 10.0.0.2 and 10.0.0.3.
+pub const RR_TWO_CLIENTS: &str = r#"
+[bgp]
+asn = 65000
+router_id = "10.0.0.1"
+
+[[neighbor]]
+address = "10.0.0.2"
+remote_asn = 65000
+route_reflector_client = true
+
+[[neighbor]]
+address = "10.0.0.3"
+remote_asn = 65000
+route_reflector_client = true
+
+[evpn]
+learn_from_kernel = false
+"#;
+
+/// A leaf (10.0.0.2) with VNI 100 and two static MACs (:0a, :0b).
+pub const LEAF_TWO_MACS: &str = r#"
+[bgp]
+asn = 65000
+router_id = "10.0.0.2"
+[evpn]
+learn_from_kernel = false
+[[evpn.vni]]
+vni = 100
+macs = [{ mac = "02:00:00:00:00:0a" }, { mac = "02:00:00:00:00:0b" }]
+"#;
+
+/// A core for `config` whose peers 0 (10.0.0.2) and 1 (10.0.0.3) are up,
+/// each past its initial End-of-RIB, with nothing sent yet to look at.
+pub fn two_peers_up(config: &str) -> Rig {
+    let mut r = Rig::new(config);
+    for (peer, rid) in [(0, "10.0.0.2"), (1, "10.0.0.3")] {
+        r.up(peer, rid, None);
+        r.drained(peer); // the End-of-RIB
+    }
+    for p in 0..2 {
+        r.batches(p);
+    }
+    r
+}
+
 /// An UPDATE announcing `routes` (all with the first one's next hop and attributes).
 pub fn reach(routes: &[evpnd_core::RouteEntry]) -> Update {
     let nlri = routes
