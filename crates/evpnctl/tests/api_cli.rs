@@ -205,6 +205,10 @@ async fn human_table_errors_and_completions() {
         lines[1].starts_with("evpnctl: ") && lines[1].ends_with("bad.toml: 1 problem"),
         "{err}"
     );
+    // A file past the daemon's size limit is refused before it is read whole.
+    let (code, _, err) = evpnctl(&s.socket, &["validate", "/dev/zero"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("larger than the daemon's limit"), "{err}");
 
     let (code, out, _) = evpnctl(&s.socket, &["completions", "bash"]).await;
     assert_eq!(code, 0);

@@ -184,10 +184,38 @@ pub(super) async fn peer_action(ch: Channel, address: String, a: PeerAction) -> 
     })
 }
 
+/// The daemon's configuration size limit (`MAX_CONFIG_BYTES` in
+/// crates/config, docs/limits.md): a larger file is refused here, before
+/// it is read whole or sent.
+const MAX_CONFIG_BYTES: u64 = 4 << 20;
+
 /// Sends a local file's text to ValidateConfig; fails (exit 1) when invalid.
 pub(super) async fn validate(ch: Channel, file: std::path::PathBuf) -> Result<Out, Fail> {
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| Fail(format!("cannot read {}: {e}", file.display()), 1))?;
+    use std::io::Read;
+    let cannot = |e: std::io::Error| Fail(format!("cannot read {}: {e}", file.display()), 1);
+    let mut bytes = Vec::new();
+    std::fs::File::open(&file)
+        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(Fail(
+            format!(
+                "{}: larger than the daemon's limit of {MAX_CONFIG_BYTES} bytes",
+                file.display()
+            ),
+            1,
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Fail(
+            format!(
+                "{}: not valid UTF-8 at byte {}",
+                file.display(),
+                e.utf8_error().valid_up_to()
+            ),
+            1,
+        )
+    })?;
     let source = Some(pb::validate_config_request::Source::Text(text));
     let req = pb::ValidateConfigRequest { source };
     let r = DaemonServiceClient::new(ch)
