@@ -9,85 +9,9 @@ mod lab;
 
 use std::time::Duration;
 
-use lab::{Netns, host_mac, link, vtep, wait_until};
+use lab::fabric::{Fabric, fabric, fdb, has_flag, leaf_conf, ping};
+use lab::{Netns, host_mac, wait_until};
 use serde_json::Value;
-
-fn leaf_conf(i: u8) -> String {
-    format!(
-        "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.{i}\"\nhold_time = 9\n\
-         [[neighbor]]\naddress = \"10.0.{i}.2\"\nremote_asn = 65000\n"
-    )
-}
-
-const RR_CONF: &str = "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.254\"\n\
-    [[neighbor]]\naddress = \"10.0.1.1\"\nremote_asn = 65000\nroute_reflector_client = true\n\
-    [[neighbor]]\naddress = \"10.0.2.1\"\nremote_asn = 65000\nroute_reflector_client = true\n\
-    [evpn]\nlearn_from_kernel = false\n";
-
-struct Fabric {
-    rr: Netns,
-    leaves: Vec<Netns>,
-    hosts: Vec<Netns>,
-}
-
-fn fabric(tag: &str) -> Fabric {
-    let mut rr = Netns::new(&format!("{tag}r"));
-    rr.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"])
-        .expect("forwarding");
-    let mut leaves = Vec::new();
-    let mut hosts = Vec::new();
-    for i in 1..=2u8 {
-        let l = Netns::new(&format!("{tag}l{i}"));
-        let h = Netns::new(&format!("{tag}h{i}"));
-        link(
-            &l,
-            "u0",
-            &format!("10.0.{i}.1/30"),
-            &rr,
-            &format!("d{i}"),
-            &format!("10.0.{i}.2/30"),
-        );
-        rr.exec(&[
-            "ip",
-            "route",
-            "add",
-            &format!("10.0.0.{i}/32"),
-            "via",
-            &format!("10.0.{i}.1"),
-        ])
-        .expect("rr route");
-        vtep(&l, &h, i);
-        l.exec(&[
-            "ip",
-            "route",
-            "add",
-            "10.0.0.0/24",
-            "via",
-            &format!("10.0.{i}.2"),
-        ])
-        .expect("underlay route");
-        leaves.push(l);
-        hosts.push(h);
-    }
-    rr.start_evpnd("evpnd", RR_CONF);
-    for (i, l) in leaves.iter_mut().enumerate() {
-        l.start_evpnd("evpnd", &leaf_conf(i as u8 + 1));
-    }
-    Fabric { rr, leaves, hosts }
-}
-
-fn fdb(ns: &Netns) -> Vec<Value> {
-    let out = ns
-        .exec(&["bridge", "-j", "fdb", "show", "dev", "vxlan100"])
-        .unwrap_or_else(|e| panic!("{e}"));
-    serde_json::from_str(&out).unwrap_or_default()
-}
-
-fn has_flag(e: &Value, flag: &str) -> bool {
-    e["flags"]
-        .as_array()
-        .is_some_and(|f| f.iter().any(|x| x == flag))
-}
 
 /// The VXLAN (`self`) entry for `mac`: (dst, extern_learn).
 fn vxlan_entry(ns: &Netns, mac: &str) -> Option<(String, bool)> {
@@ -117,10 +41,6 @@ fn reconfigure(ns: &Netns, label: &str, edit: impl Fn(&str) -> String) {
     std::fs::write(&path, edit(&text)).expect("rewrite config");
     let pid = ns.pid(label).expect("pid");
     lab::sh(&["kill", "-HUP", &pid.to_string()]).expect("SIGHUP");
-}
-
-fn ping(from: &Netns, to: &str) -> Result<String, String> {
-    from.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "1", to])
 }
 
 /// Waits for the remote MAC `mac` behind `dst`: extern_learn, or sticky (a

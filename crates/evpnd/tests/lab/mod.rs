@@ -5,6 +5,7 @@
 //! (it tells you to run `interop/setup.sh`); nothing is skipped.
 #![allow(dead_code)]
 
+pub mod fabric;
 pub mod vlan;
 
 use std::path::{Path, PathBuf};
