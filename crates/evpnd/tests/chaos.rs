@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use evpnd_api::pb;
 use lab::fabric::{fabric, fdb, has_flag, leaf_conf, ping};
+use lab::watch::stalled_watch;
 use lab::{Netns, host_mac, wait_until};
 
 const WINDOW: u32 = 64;
@@ -79,29 +80,6 @@ async fn channel(ns: &Netns, label: &str) -> tonic::transport::Channel {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("no API on {}:\n{}", sock.display(), ns.log(label));
-}
-
-/// A Watch over a raw HTTP/2 connection that is never read.
-async fn stalled_watch(sock: std::path::PathBuf) -> Option<impl Sized + Send + 'static> {
-    let io = tokio::net::UnixStream::connect(sock).await.ok()?;
-    let (mut client, conn) = h2::client::Builder::new()
-        .initial_window_size(65_535)
-        .handshake::<_, bytes::Bytes>(io)
-        .await
-        .ok()?;
-    let driver = tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let req = http::Request::post("http://localhost/evpn.v1.WatchService/Watch")
-        .header("content-type", "application/grpc")
-        .header("te", "trailers")
-        .body(())
-        .ok()?;
-    let (resp, mut body) = client.send_request(req, false).ok()?;
-    body.send_data(bytes::Bytes::from_static(&[0, 0, 0, 0, 0]), true)
-        .ok()?;
-    let resp = resp.await.ok()?;
-    Some((client, resp.into_body(), driver))
 }
 
 #[test]

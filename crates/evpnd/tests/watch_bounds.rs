@@ -15,6 +15,7 @@ mod lab;
 use std::time::{Duration, Instant};
 
 use evpnd_api::pb;
+use lab::watch::stalled_watch;
 use lab::{Netns, wait_until};
 
 const MACS: usize = 30_000;
@@ -37,35 +38,6 @@ fn conf() -> String {
          [[evpn.vni]]\nvni = 100\nmacs = [{}]\n",
         macs.join(", ")
     )
-}
-
-/// Opens a Watch over a raw HTTP/2 connection and never reads its body
-/// (no window is ever released). Returns what keeps it open.
-async fn stalled_watch(sock: std::path::PathBuf) -> impl Sized + Send + 'static {
-    let io = tokio::net::UnixStream::connect(sock)
-        .await
-        .expect("connect");
-    let (mut client, conn) = h2::client::Builder::new()
-        .initial_window_size(65_535)
-        .initial_connection_window_size(65_535)
-        .handshake::<_, bytes::Bytes>(io)
-        .await
-        .expect("HTTP/2 handshake");
-    let driver = tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let req = http::Request::post("http://localhost/evpn.v1.WatchService/Watch")
-        .header("content-type", "application/grpc")
-        .header("te", "trailers")
-        .body(())
-        .expect("request");
-    let (resp, mut body) = client.send_request(req, false).expect("send");
-    // A gRPC frame: not compressed, length 0 (an empty WatchRequest: all topics).
-    body.send_data(bytes::Bytes::from_static(&[0, 0, 0, 0, 0]), true)
-        .expect("request body");
-    let resp = resp.await.expect("response headers");
-    assert_eq!(resp.status(), 200);
-    (client, resp.into_body(), driver)
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -125,7 +97,7 @@ fn never_reading_watchers_cost_a_bounded_amount() {
         }
         let mut streams = Vec::new();
         for o in opening {
-            streams.push(o.await.expect("watcher task"));
+            streams.push(o.await.expect("watcher task").expect("the watch opened"));
         }
         let after = rss_kib(pid);
         let growth_mib = after.saturating_sub(before) / 1024;

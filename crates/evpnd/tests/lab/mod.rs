@@ -7,6 +7,7 @@
 
 pub mod fabric;
 pub mod vlan;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
