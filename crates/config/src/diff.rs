@@ -221,6 +221,10 @@ fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
             "evpn.flood_state_file",
             old.evpn.flood_state_file != new.evpn.flood_state_file,
         ),
+        (
+            "evpn.netlink_buffer",
+            old.evpn.netlink_buffer != new.evpn.netlink_buffer,
+        ),
         ("api.listen", old.api.listen != new.api.listen),
         ("api.tls_cert", old.api.tls_cert != new.api.tls_cert),
         ("api.tls_key", old.api.tls_key != new.api.tls_key),

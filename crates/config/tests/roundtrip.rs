@@ -269,6 +269,7 @@ fn config() -> impl Strategy<Value = Config> {
                         vni,
                         vtep_allow: Vec::new(),
                         strict_rt_import: false,
+                        netlink_buffer: 1 << 20,
                     },
                     api: Api {
                         listen: api.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),

@@ -14,6 +14,17 @@ fn vtep_ip_must_be_usable() {
 }
 
 #[test]
+fn netlink_buffer_range() {
+    check(
+        &["[evpn]", "netlink_buffer = 1024"],
+        &[
+            "fabric.toml:5:18: netlink_buffer 1024 is outside 65536..=1073741824 bytes (64 KiB to 1 GiB)",
+        ],
+    );
+    check(&["[evpn]", "netlink_buffer = 262144"], &[]);
+}
+
+#[test]
 fn default_gateway_macs() {
     check(
         &[

@@ -700,6 +700,7 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
 async fn start_dataplane(cfg: &Config) -> Result<evpnd_linux::LinuxHandle, String> {
     let h = evpnd_linux::spawn(evpnd_linux::LinuxConfig {
         flush_on_shutdown: cfg.evpn.flush_on_shutdown,
+        notify_buffer: usize::try_from(cfg.evpn.netlink_buffer).unwrap_or(usize::MAX),
         flood_ledger: Some(cfg.flood_state_file()),
         pins: cfg
             .evpn

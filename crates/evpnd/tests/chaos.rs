@@ -11,7 +11,8 @@
 //! * SIGHUP reloads of leaf 2 every 700 ms;
 //! * peer flaps: the reflector disables and enables leaf 1 every 4 s;
 //! * neighbour-table floods on leaf 2 (thousands of entries added and
-//!   deleted with `ip -batch`), a notification storm for its netlink side;
+//!   deleted with `ip -batch`) into a notification socket of 256 KiB
+//!   (`[evpn] netlink_buffer`): netlink overruns, repaired by scans;
 //! * halfway, `kill -9` of leaf 2's evpnd and a restart on the same flood
 //!   ledger.
 //!
@@ -32,6 +33,8 @@ use lab::watch::stalled_watch;
 use lab::{Netns, host_mac, wait_until};
 
 const WINDOW: u32 = 64;
+/// Leaf 2's notification socket: small, so the floods overrun it.
+const SMALL_BUFFER: u32 = 256 << 10;
 
 fn secs() -> u64 {
     std::env::var("EVPND_CHAOS_SECS")
@@ -262,7 +265,7 @@ fn the_fabric_survives_churn_flaps_reloads_floods_and_kill_9() {
         let _ = std::fs::remove_file(l2_dir.join("evpnd.pid"));
         let ledger = l2_dir.join("evpnd.flood");
         let conf = format!(
-            "{}[evpn]\nflood_state_file = \"{}\"\n",
+            "{}[evpn]\nflood_state_file = \"{}\"\nnetlink_buffer = {SMALL_BUFFER}\n",
             leaf_conf(2),
             ledger.display()
         );
@@ -353,6 +356,15 @@ fn the_fabric_survives_churn_flaps_reloads_floods_and_kill_9() {
         }
         assert!(!drift, "leaf 2's kernel state equals its desired state");
     });
+    // The floods did overrun the restarted leaf's small socket: the repair
+    // path ran, and the state above is right nonetheless.
+    assert!(
+        f.leaves[1]
+            .log("evpnd2")
+            .contains("netlink notifications were lost"),
+        "no overrun on a {SMALL_BUFFER}-byte notification socket:\n{}",
+        f.leaves[1].log("evpnd2")
+    );
     let rss = rss_mib(f.leaves[1].pid("evpnd2").expect("pid"));
     assert!(rss < 200, "leaf 2's evpnd at {rss} MiB after the chaos");
     for (ns, label) in [

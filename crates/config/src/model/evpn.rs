@@ -51,6 +51,20 @@ pub struct Evpn {
     /// Auto RTs import only `OUR-AS:VNI` exactly, not `*:VNI`. Default false.
     #[serde(default)]
     pub strict_rt_import: bool,
+    /// Receive buffer of the netlink notification socket, in bytes (the
+    /// kernel's events land here while the linux task is busy; past it they
+    /// are lost and repaired by scans, ADR 0016). Default 64 MiB.
+    #[serde(default = "default_netlink_buffer")]
+    pub netlink_buffer: u64,
+}
+
+/// The notification socket's default receive buffer: 64 MiB.
+pub const DEFAULT_NETLINK_BUFFER: u64 = 64 << 20;
+/// The smallest and largest `netlink_buffer` accepted.
+pub const NETLINK_BUFFER_RANGE: std::ops::RangeInclusive<u64> = (64 << 10)..=(1 << 30);
+
+fn default_netlink_buffer() -> u64 {
+    DEFAULT_NETLINK_BUFFER
 }
 
 impl Default for Evpn {
@@ -66,6 +80,7 @@ impl Default for Evpn {
             vni: Vec::new(),
             vtep_allow: Vec::new(),
             strict_rt_import: false,
+            netlink_buffer: DEFAULT_NETLINK_BUFFER,
         }
     }
 }

@@ -19,7 +19,10 @@ pub use bmp::{
     BMP_DEFAULT_QUEUE_BYTES, BMP_DEFAULT_STATS_INTERVAL, BMP_MAX_QUEUE_BYTES, BMP_MIN_QUEUE_BYTES,
     Bmp, BmpRib, split_host_port,
 };
-pub use evpn::{AutoRt, DuplicateDetection, Evpn, Freeze, RouteTargets, StaticMac, VniConfig};
+pub use evpn::{
+    AutoRt, DEFAULT_NETLINK_BUFFER, DuplicateDetection, Evpn, Freeze, NETLINK_BUFFER_RANGE,
+    RouteTargets, StaticMac, VniConfig,
+};
 pub use policy::{
     Community, Disposition, ExtCommunityText, LargeCommunityText, Match, Policy, PrefixMatch,
     RtPattern, Set, Term, TermAction,

@@ -23,6 +23,18 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
     if let Some(p) = &e.flood_state_file {
         c.absolute(path!["evpn", "flood_state_file"], "flood_state_file", p);
     }
+    let range = crate::model::NETLINK_BUFFER_RANGE;
+    if !range.contains(&e.netlink_buffer) {
+        c.err(
+            path!["evpn", "netlink_buffer"],
+            format!(
+                "netlink_buffer {} is outside {}..={} bytes (64 KiB to 1 GiB)",
+                e.netlink_buffer,
+                range.start(),
+                range.end()
+            ),
+        );
+    }
     let mut gw = HashSet::new();
     let static_macs: HashSet<_> = e
         .vni
