@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use evpnd_wire::{Rd, RouteTarget, Vni};
 use serde::Serialize;
 
-use crate::model::{AutoOr, AutoRt, Config, Neighbor, VniConfig};
+use crate::model::{AutoOr, AutoRt, Config, Neighbor, RouteTargets, VniConfig, VrfConfig};
 
 /// Auto RD: `router-id:index`, the index derived from the VNI (not from
 /// creation order, as FRR does), so it is the same after every restart and on
@@ -157,8 +157,46 @@ impl Config {
     /// RTs attached to routes of a VNI: `export` + `both`, or the auto RT when
     /// neither lists anything. Duplicates removed, order kept.
     pub fn export_rts(&self, v: &VniConfig) -> Vec<RouteTarget> {
-        let vni = *v.vni.get_ref();
-        let rts = &v.route_targets;
+        self.export_rts_of(*v.vni.get_ref(), &v.route_targets)
+    }
+
+    /// What a VNI imports: `import` + `both`, or the auto RT when neither lists
+    /// anything. The auto RT imports by local administrator ([`RtMatch::LocalAdmin`]),
+    /// or exactly with `[evpn] strict_rt_import`.
+    pub fn import_rts(&self, v: &VniConfig) -> Vec<RtMatch> {
+        self.import_rts_of(*v.vni.get_ref(), &v.route_targets)
+    }
+
+    /// The `[[evpn.vrf]]` of this name.
+    pub fn vrf(&self, name: &str) -> Option<&VrfConfig> {
+        self.evpn.vrf.iter().find(|v| v.name == name)
+    }
+
+    /// The `[[evpn.vrf]]` whose L3VNI this is.
+    pub fn vrf_of_l3vni(&self, vni: Vni) -> Option<&VrfConfig> {
+        self.evpn.vrf.iter().find(|v| *v.l3vni.get_ref() == vni)
+    }
+
+    /// The RD of a tenant: like a VNI's, from its L3VNI.
+    pub fn vrf_rd(&self, v: &VrfConfig) -> Rd {
+        match v.rd {
+            AutoOr::Auto => auto_rd(self.bgp.router_id, *v.l3vni.get_ref()),
+            AutoOr::Value(rd) => rd,
+        }
+    }
+
+    /// The export RTs of a tenant (type 5, and MAC+IP routes of its hosts):
+    /// as a VNI's, the auto RT being the L3VNI's.
+    pub fn vrf_export_rts(&self, v: &VrfConfig) -> Vec<RouteTarget> {
+        self.export_rts_of(*v.l3vni.get_ref(), &v.route_targets)
+    }
+
+    /// What a tenant imports (as a VNI, from its L3VNI).
+    pub fn vrf_import_rts(&self, v: &VrfConfig) -> Vec<RtMatch> {
+        self.import_rts_of(*v.l3vni.get_ref(), &v.route_targets)
+    }
+
+    fn export_rts_of(&self, vni: Vni, rts: &RouteTargets) -> Vec<RouteTarget> {
         let mut out: Vec<RouteTarget> = Vec::new();
         for r in rts.export.iter().chain(&rts.both) {
             let rt = match r {
@@ -175,12 +213,7 @@ impl Config {
         out
     }
 
-    /// What a VNI imports: `import` + `both`, or the auto RT when neither lists
-    /// anything. The auto RT imports by local administrator ([`RtMatch::LocalAdmin`]),
-    /// or exactly with `[evpn] strict_rt_import`.
-    pub fn import_rts(&self, v: &VniConfig) -> Vec<RtMatch> {
-        let vni = *v.vni.get_ref();
-        let rts = &v.route_targets;
+    fn import_rts_of(&self, vni: Vni, rts: &RouteTargets) -> Vec<RtMatch> {
         let auto = if self.evpn.strict_rt_import {
             RtMatch::Exact(self.auto_rt(vni))
         } else {

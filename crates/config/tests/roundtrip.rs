@@ -119,6 +119,7 @@ fn vni_config(vni: u32, index: u32) -> impl Strategy<Value = VniConfig> {
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect(),
+                vrf: None,
                 import_policy: None,
                 export_policy: None,
             },
@@ -267,6 +268,7 @@ fn config() -> impl Strategy<Value = Config> {
                             },
                         },
                         vni,
+                        vrf: Vec::new(),
                         vtep_allow: Vec::new(),
                         strict_rt_import: false,
                         netlink_buffer: 1 << 20,

@@ -59,6 +59,10 @@ pub struct Fdb {
     pub flood: BTreeSet<(Vni, IpAddr)>,
     /// Remote neighbours (ARP/ND suppression).
     pub neighbors: BTreeMap<(Vni, IpAddr), MacAddr>,
+    /// Tenant routes: (table, prefix) → where.
+    pub routes: BTreeMap<(u32, ipnet::IpNet), evpnd_evpn::dataplane::RouteVia>,
+    /// Table-mode rules: (table, iif, priority).
+    pub rules: BTreeSet<(u32, String, u32)>,
     /// `DesiredChange::Converged` was seen.
     pub converged: bool,
 }
@@ -83,6 +87,26 @@ impl Fdb {
             }
             DesiredChange::RemoteNeighGone { vni, ip } => {
                 self.neighbors.remove(&(vni, ip));
+            }
+            DesiredChange::Route { table, prefix, via } => {
+                self.routes.insert((table, prefix), via);
+            }
+            DesiredChange::RouteGone { table, prefix } => {
+                self.routes.remove(&(table, prefix));
+            }
+            DesiredChange::Rule {
+                table,
+                iif,
+                priority,
+            } => {
+                self.rules.insert((table, iif, priority));
+            }
+            DesiredChange::RuleGone {
+                table,
+                iif,
+                priority,
+            } => {
+                self.rules.remove(&(table, iif, priority));
             }
             DesiredChange::Converged => self.converged = true,
         }
@@ -464,5 +488,8 @@ pub fn vni_info(vni: Vni, vtep: Ipv4Addr) -> evpnd_evpn::VniInfo {
         svi_ifindex: Some(300_000 + v),
         svi_name: Some(format!("br{v}")),
         neigh_suppress: true,
+        svi_mac: None,
+        vrf_master: None,
+        up: true,
     }
 }

@@ -205,3 +205,91 @@ pub struct DuplicateView {
     pub moves: u32,
     pub last_vtep: Option<IpAddr>,
 }
+
+/// How a tenant's routes reach the kernel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum VrfModeView {
+    /// A routing table selected by `ip rule`s (or `main`).
+    Table { table: u32 },
+    /// A Linux VRF device and its table (`None` until the device is found).
+    Device { device: String, table: Option<u32> },
+}
+
+/// An L3 tenant (`[[evpn.vrf]]`): its L3VNI, what the kernel has of it,
+/// and what it imports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VrfView {
+    pub name: String,
+    pub l3vni: Vni,
+    pub mode: VrfModeView,
+    pub rd: Rd,
+    pub import: Vec<RtMatch>,
+    pub export: Vec<RouteTarget>,
+    /// The Router's MAC we advertise (`None`: not known yet — no L3 SVI).
+    pub router_mac: Option<MacAddr>,
+    pub vxlan_device: Option<String>,
+    pub svi: Option<String>,
+    /// The L2VNIs routing in this tenant.
+    pub l2vnis: Vec<Vni>,
+    /// The L3VNI's devices are there and up: routes are installed; else held.
+    pub up: bool,
+    /// Routes in the tenant: installed (or held) and originated.
+    pub routes_installed: u64,
+    pub routes_held: u64,
+    pub routes_originated: u64,
+}
+
+/// Where a tenant route came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantRouteSource {
+    /// A remote type-2 MAC+IP (a host route, /32 or /128).
+    MacIp,
+    /// A remote type-5 IP prefix.
+    IpPrefix,
+    /// Ours: an SVI's subnet.
+    Connected,
+    /// Ours: `[[evpn.vrf]] prefixes`.
+    Configured,
+    /// Ours: a route of the tenant table (`redistribute`).
+    Redistributed,
+}
+
+/// One remote path contributing to a tenant route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantNextHopView {
+    pub vtep: IpAddr,
+    pub router_mac: MacAddr,
+    pub source: TenantRouteSource,
+    /// The EVPN route it comes from (`[5]:[rd]:[0]:[24]:[10.0.0.0]`).
+    pub route: String,
+}
+
+/// A prefix of a tenant: what we originate for it, or which VTEPs it is
+/// installed through (ECMP), or why it is not installed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantRouteView {
+    pub vrf: String,
+    pub prefix: ipnet::IpNet,
+    /// Remote: the paths (ECMP over all of them when installed).
+    pub next_hops: Vec<TenantNextHopView>,
+    /// Local: the source of what we originate (`None` for remote routes).
+    pub local: Option<TenantRouteSource>,
+    pub installed: bool,
+    /// Why a remote route is not in the kernel (L3VNI down, a local route
+    /// for the prefix wins, gateway-IP overlay index not resolved, no
+    /// Router's MAC, ...).
+    pub not_installed: Option<String>,
+}
+
+/// A remote VTEP's Router's MAC in a tenant (the FDB entry on the L3VNI
+/// and the neighbour entry on the L3 SVI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouterMacView {
+    pub vrf: String,
+    pub vtep: IpAddr,
+    pub router_mac: MacAddr,
+    /// Tenant routes through this VTEP.
+    pub routes: u64,
+}

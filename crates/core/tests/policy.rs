@@ -243,6 +243,9 @@ fn vni_info() -> VniInfo {
         svi_ifindex: Some(11),
         svi_name: Some("br100".into()),
         neigh_suppress: true,
+        svi_mac: None,
+        vrf_master: None,
+        up: true,
     }
 }
 

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use evpnd_wire::{MacAddr, Vni};
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 /// One VNI as the kernel has it set up.
@@ -39,6 +40,29 @@ pub struct VniInfo {
     pub svi_name: Option<String>,
     /// `neigh_suppress` on the VXLAN bridge port.
     pub neigh_suppress: bool,
+    /// The SVI's MAC address (an L3VNI's SVI MAC is the default Router's
+    /// MAC; an L2VNI's is the anycast gateway MAC, never a mobile host).
+    #[serde(default)]
+    pub svi_mac: Option<MacAddr>,
+    /// The VRF device the SVI is enslaved to (VRF mode), if any.
+    #[serde(default)]
+    pub vrf_master: Option<VrfMaster>,
+    /// The VXLAN device and its SVI (when there is one) are up. A tenant
+    /// whose L3VNI is down holds its routes instead of installing them.
+    #[serde(default = "yes")]
+    pub up: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A Linux VRF device (an SVI's master) and the table it routes in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VrfMaster {
+    pub ifindex: u32,
+    pub name: String,
+    pub table: u32,
 }
 
 /// Kernel → core.
@@ -67,6 +91,29 @@ pub enum LocalEvent {
     NeighGone {
         vni: Vni,
         ip: IpAddr,
+    },
+    /// An address (with its prefix length, `192.168.100.1/24`) on a VNI's
+    /// SVI: the subnet is connected in the tenant (type 5, table-mode
+    /// connected route) and the address is ours (never a remote neighbour).
+    SviAddr {
+        vni: Vni,
+        addr: IpNet,
+    },
+    SviAddrGone {
+        vni: Vni,
+        addr: IpNet,
+    },
+    /// A unicast route evpnd did not write, in the table of a tenant
+    /// (what `[[evpn.vrf]] redistribute` advertises as type 5). `protocol`
+    /// is the route's `rtm_protocol`. Reported again when it changes.
+    TableRoute {
+        table: u32,
+        prefix: IpNet,
+        protocol: u8,
+    },
+    TableRouteGone {
+        table: u32,
+        prefix: IpNet,
     },
     /// The initial dumps are done: every VNI, MAC and neighbour that exists
     /// has been reported once.
@@ -114,8 +161,51 @@ pub enum DesiredChange {
         vni: Vni,
         ip: IpAddr,
     },
+    /// A route in a tenant's table (`main` included). Replaces what the
+    /// table had from us for the prefix.
+    Route {
+        table: u32,
+        prefix: IpNet,
+        via: RouteVia,
+    },
+    RouteGone {
+        table: u32,
+        prefix: IpNet,
+    },
+    /// Table mode: `ip rule iif <iif> lookup <table> pref <priority>`, one
+    /// per SVI of the tenant (its L2VNI SVIs and L3 SVI).
+    Rule {
+        table: u32,
+        iif: String,
+        priority: u32,
+    },
+    RuleGone {
+        table: u32,
+        iif: String,
+        priority: u32,
+    },
     /// BGP has re-learned everything after a start (End-of-RIB from every
     /// peer, or a timer): entries of ours left over from a previous run and
     /// not re-confirmed since may now be deleted.
     Converged,
+}
+
+/// Where a tenant route leads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RouteVia {
+    /// Remote VTEPs over the L3VNI (symmetric IRB, RFC 9135): `via VTEP dev
+    /// <L3 SVI> onlink`, through kernel nexthop objects, a group when there
+    /// are several (ECMP). `vteps` sorted, without duplicates. An IPv6
+    /// prefix over IPv4 VTEPs goes via the IPv4-mapped address
+    /// (`::ffff:a.b.c.d`), as FRR does; its neighbour entry is asked for
+    /// with [`DesiredChange::RemoteNeigh`] on the L3VNI.
+    Vteps { l3vni: Vni, vteps: Vec<IpAddr> },
+    /// Table mode: an SVI's connected subnet (`dev <svi> scope link`), what
+    /// the kernel puts into a VRF device's table by itself.
+    Connected { vni: Vni },
+    /// Table mode: `unreachable default` at the lowest preference, so a
+    /// tenant's traffic never falls through to the main table (zebra puts
+    /// the same into every VRF table).
+    Unreachable,
 }

@@ -224,6 +224,11 @@ impl Evpn {
                     self.settle_neigh(vni, ip);
                 }
             }
+            // L3 tenants (issue 11): handled by the tenant module.
+            LocalEvent::SviAddr { .. }
+            | LocalEvent::SviAddrGone { .. }
+            | LocalEvent::TableRoute { .. }
+            | LocalEvent::TableRouteGone { .. } => {}
             LocalEvent::Synced => info!("kernel state learned"),
             LocalEvent::Warning { vni, what } => match vni {
                 Some(v) => warn!(vni = %v, "dataplane: {what}"),

@@ -36,6 +36,9 @@ fn info(n: u32) -> VniInfo {
         svi_ifindex: Some(11),
         svi_name: Some(format!("br{n}")),
         neigh_suppress: true,
+        svi_mac: None,
+        vrf_master: None,
+        up: true,
     }
 }
 

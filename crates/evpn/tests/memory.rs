@@ -59,6 +59,9 @@ fn info(n: u32) -> VniInfo {
         svi_ifindex: None,
         svi_name: None,
         neigh_suppress: true,
+        svi_mac: None,
+        vrf_master: None,
+        up: true,
     }
 }
 

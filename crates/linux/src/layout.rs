@@ -270,6 +270,9 @@ impl<'a> Builder<'a> {
             svi_ifindex: svi.map(|s| s.index),
             svi_name: svi.map(|s| s.name.clone()),
             neigh_suppress: l.neigh_suppress,
+            svi_mac: None,
+            vrf_master: None,
+            up: true,
         };
         self.device_warnings(l, Some(vni));
         match bridge {
@@ -389,6 +392,9 @@ impl<'a> Builder<'a> {
                     svi_ifindex: svi.map(|s| s.index),
                     svi_name: svi.map(|s| s.name.clone()),
                     neigh_suppress: l.neigh_suppress,
+                    svi_mac: None,
+                    vrf_master: None,
+                    up: true,
                 },
             );
         }

@@ -176,6 +176,11 @@ impl Reconciler {
                 (Key::Neigh { vni, ip }, Some(Value::Neigh { mac }))
             }
             DesiredChange::RemoteNeighGone { vni, ip } => (Key::Neigh { vni, ip }, None),
+            // L3 tenants (issue 11): the route programmer's, not this table's.
+            DesiredChange::Route { .. }
+            | DesiredChange::RouteGone { .. }
+            | DesiredChange::Rule { .. }
+            | DesiredChange::RuleGone { .. } => return,
             DesiredChange::Converged => {
                 self.converged = true;
                 self.dirty.extend(self.leftovers.iter().copied());

@@ -43,6 +43,9 @@ pub struct Evpn {
     /// `[[evpn.vni]]`: VNIs configured here (more may come from the kernel).
     #[serde(default)]
     pub vni: Vec<VniConfig>,
+    /// `[[evpn.vrf]]`: L3 tenants (IP-VRFs with an L3VNI).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vrf: Vec<super::VrfConfig>,
     /// Underlay prefixes remote VTEPs may have: a route whose next hop or
     /// PMSI tunnel endpoint is outside them is kept but never programmed.
     /// Default empty: no restriction.
@@ -78,6 +81,7 @@ impl Default for Evpn {
             flood_state_file: None,
             duplicate_detection: DuplicateDetection::default(),
             vni: Vec::new(),
+            vrf: Vec::new(),
             vtep_allow: Vec::new(),
             strict_rt_import: false,
             netlink_buffer: DEFAULT_NETLINK_BUFFER,
@@ -239,6 +243,10 @@ pub struct VniConfig {
     /// Prefixes advertised as type-5 routes.
     #[serde(default)]
     pub prefixes: Vec<IpNet>,
+    /// The `[[evpn.vrf]]` (by name) this L2VNI routes in, when the kernel
+    /// does not say it (its SVI's VRF master).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vrf: Option<String>,
     /// `[[policy]]` applied to remote routes imported into this VNI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub import_policy: Option<String>,

@@ -13,6 +13,7 @@ mod bmp;
 mod evpn;
 mod policy;
 mod service;
+mod vrf;
 
 pub use bgp::{Bgp, GracefulRestart, MaxPrefix, Neighbor, OnShutdown};
 pub use bmp::{
@@ -28,6 +29,10 @@ pub use policy::{
     RtPattern, Set, Term, TermAction,
 };
 pub use service::{Api, Log, LogFormat, Metrics, SocketMode};
+pub use vrf::{
+    DEFAULT_RULE_PRIORITY, RESERVED_TABLES, ROUTE_PROTOCOL_NAMES, RouteProtocolName, TABLE_MAIN,
+    VrfConfig, VrfTable,
+};
 
 use std::fmt;
 use std::str::FromStr;
@@ -145,6 +150,14 @@ pub(crate) mod text {
         T::Err: fmt::Display,
     {
         d.deserialize_str(V(PhantomData))
+    }
+
+    /// An optional value (the key may be absent: pair with `#[serde(default)]`).
+    pub fn opt<'de, T: FromStr, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error>
+    where
+        T::Err: fmt::Display,
+    {
+        one(d).map(Some)
     }
 
     /// A list; each element's error points at that element.

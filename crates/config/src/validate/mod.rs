@@ -7,6 +7,7 @@ mod bmp;
 mod evpn;
 mod policy;
 mod service;
+mod vrf;
 
 pub use policy::prefix_range;
 
@@ -43,6 +44,7 @@ pub(crate) fn check(
     };
     bgp::check(cfg, &mut c);
     evpn::check(cfg, &mut c);
+    vrf::check(cfg, &mut c);
     service::check(cfg, &mut c);
     bmp::check(cfg, &mut c);
     policy::check(cfg, &mut c);

@@ -196,6 +196,9 @@ pub fn vni_info(vni: u32, vtep: &str) -> VniInfo {
         svi_ifindex: Some(3000 + vni),
         svi_name: Some(format!("br{vni}")),
         neigh_suppress: true,
+        svi_mac: None,
+        vrf_master: None,
+        up: true,
     }
 }
 

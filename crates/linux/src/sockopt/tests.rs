@@ -70,6 +70,9 @@ fn setup() -> VniInfo {
         svi_ifindex: Some(br),
         svi_name: Some("br0".into()),
         neigh_suppress: false,
+        svi_mac: None,
+        vrf_master: None,
+        up: true,
     }
 }
 
