@@ -35,6 +35,7 @@ pub mod packing;
 mod peer;
 pub mod policy;
 pub mod query;
+pub mod query_l3;
 pub mod receive;
 pub mod refusal;
 pub mod restart;

@@ -293,3 +293,13 @@ pub struct RouterMacView {
     /// Tenant routes through this VTEP.
     pub routes: u64,
 }
+
+/// Which tenant routes a listing wants: one tenant or all, one prefix or
+/// all, a page of at most `limit` in (vrf, prefix) order after `after`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TenantRouteQuery {
+    pub vrf: Option<String>,
+    pub prefix: Option<ipnet::IpNet>,
+    pub after: Option<(String, ipnet::IpNet)>,
+    pub limit: usize,
+}
