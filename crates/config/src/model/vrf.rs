@@ -73,7 +73,10 @@ pub struct VrfConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redistribute_prefixes: Vec<IpNet>,
     /// Table mode: the preference of the tenant's `ip rule`s (one per SVI).
-    #[serde(default = "default_rule_priority")]
+    #[serde(
+        default = "default_rule_priority",
+        skip_serializing_if = "is_default_rule_priority"
+    )]
     pub rule_priority: u32,
 }
 
@@ -83,6 +86,10 @@ fn auto<T>() -> AutoOr<T> {
 
 fn default_rule_priority() -> u32 {
     DEFAULT_RULE_PRIORITY
+}
+
+fn is_default_rule_priority(p: &u32) -> bool {
+    *p == DEFAULT_RULE_PRIORITY
 }
 
 /// `table = 1000` or `table = "main"`.
