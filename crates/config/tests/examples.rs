@@ -91,7 +91,7 @@ const FULL: &[&str] = &[
     r#"update_source = "10.0.0.11""#,
     "port = 1179",
     "max_prefix = { limit = 10, restart_after = 5, warning_only = false }",
-    r#"families = ["l2vpn-evpn", "ipv4-unicast"]"#,
+    r#"families = ["l2vpn-evpn"]"#,
     "add_path_receive = true",
     "graceful_restart = false",
     "enabled = false",

@@ -401,6 +401,22 @@ fn families() {
 }
 
 #[test]
+fn unicast_families_are_refused_until_carried() {
+    check(
+        &[
+            "[[neighbor]]",
+            r#"address = "10.0.0.1""#,
+            "remote_asn = 65001",
+            r#"families = ["l2vpn-evpn", "ipv4-unicast", "ipv6"]"#,
+        ],
+        &[
+            "fabric.toml:7:27: neighbor 10.0.0.1: family ipv4-unicast is not carried yet: evpnd exchanges l2vpn-evpn only (the underlay needs its own routing daemon for now)",
+            "fabric.toml:7:43: neighbor 10.0.0.1: family ipv6-unicast is not carried yet: evpnd exchanges l2vpn-evpn only (the underlay needs its own routing daemon for now)",
+        ],
+    );
+}
+
+#[test]
 fn passive_needs_a_listener() {
     check(
         &[

@@ -1,5 +1,6 @@
 //! `[bgp]` and `[[neighbor]]` rules.
 
+use evpnd_wire::Family;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -313,6 +314,12 @@ fn neighbor(cfg: &Config, i: usize, n: &Neighbor, c: &mut Collector<'_>) {
             c.err(
                 path!["neighbor", i, "families", j],
                 format!("{who}family {f} is listed twice"),
+            );
+        } else if *f != Family::L2VPN_EVPN {
+            // Negotiated but never used would drop every route of it unseen.
+            c.err(
+                path!["neighbor", i, "families", j],
+                format!("{who}family {f} is not carried yet: evpnd exchanges l2vpn-evpn only (the underlay needs its own routing daemon for now)"),
             );
         }
     }
