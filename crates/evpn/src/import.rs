@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
 use evpnd_wire::{MacAddr, RouteTarget, Vni};
+use ipnet::IpNet;
 
 use crate::RemoteRoute;
 use crate::mobility::RemoteMac;
@@ -21,14 +22,25 @@ use crate::mobility::RemoteMac;
 /// What an imported route gives the dataplane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum What {
-    /// Type 2: the MAC (and host IP) behind a VTEP.
+    /// Type 2: the MAC (and host IP) behind a VTEP; the Router's MAC of a
+    /// MAC+IP route with L3 attributes (a tenant's host route).
     Mac {
         mac: MacAddr,
         ip: Option<IpAddr>,
         remote: RemoteMac,
+        rmac: Option<MacAddr>,
     },
     /// Type 3: a flood entry towards its ingress-replication endpoint.
     Imet { endpoint: Option<IpAddr> },
+    /// Type 5: a tenant prefix behind a VTEP. `gateway` (non-zero) and
+    /// `esi` (non-zero) are RFC 9136 §3.2 overlay indexes.
+    Prefix {
+        prefix: IpNet,
+        vtep: IpAddr,
+        rmac: Option<MacAddr>,
+        gateway: Option<IpAddr>,
+        esi: bool,
+    },
 }
 
 impl What {
@@ -43,9 +55,17 @@ impl What {
                     seq: r.seq,
                     sticky: r.sticky,
                 },
+                rmac: r.router_mac.filter(|_| m.ip.is_some()),
             }),
             EvpnRoute::Imet(_) => Some(What::Imet {
                 endpoint: r.ir_endpoint,
+            }),
+            EvpnRoute::IpPrefix(p) => Some(What::Prefix {
+                prefix: p.prefix,
+                vtep: r.next_hop,
+                rmac: r.router_mac,
+                gateway: Some(p.gateway).filter(|g| !g.is_unspecified()),
+                esi: !p.esi.is_zero(),
             }),
             _ => None,
         }
@@ -166,5 +186,12 @@ impl Routes {
 
     pub fn len(&self) -> usize {
         self.routes.len()
+    }
+
+    /// The VNIs (and tenants' L3VNIs) a held route is imported into.
+    pub fn imported_into(&self, key: &EvpnKey) -> Option<(&Stored, &[Vni])> {
+        let s = self.routes.get(key)?;
+        let vnis = self.sets.get(&s.rts).map(|x| x.vnis.as_slice())?;
+        Some((s, vnis))
     }
 }
