@@ -135,7 +135,11 @@ fn dad_policy(cfg: &Config) -> DadPolicy {
 impl Evpn {
     pub fn new(cfg: Arc<Config>) -> Evpn {
         let tenants: Vec<Tenant> = cfg.evpn.vrf.iter().map(|v| Tenant::new(&cfg, v)).collect();
-        let tenant_by_l3 = tenants.iter().enumerate().map(|(i, t)| (t.l3vni, i)).collect();
+        let tenant_by_l3 = tenants
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.l3vni, i))
+            .collect();
         Evpn {
             dad: dad_policy(&cfg),
             auto_rds: evpnd_config::AutoRds::new(&cfg),
@@ -293,7 +297,10 @@ impl Evpn {
             inst.rd = rd;
         }
         let old = self.instances.insert(vni, inst.clone());
-        self.note_svi_mac(old.as_ref().and_then(|o| o.kernel.svi_mac), inst.kernel.svi_mac);
+        self.note_svi_mac(
+            old.as_ref().and_then(|o| o.kernel.svi_mac),
+            inst.kernel.svi_mac,
+        );
         self.l2vni_joined(&inst.kernel);
         if let Some(o) = &old {
             if o.rd == inst.rd && o.vtep == inst.vtep && o.export_rts == inst.export_rts {
@@ -414,7 +421,9 @@ impl Evpn {
         }
         self.applied += 1;
         match *what {
-            What::Mac { mac, ip, remote, .. } => {
+            What::Mac {
+                mac, ip, remote, ..
+            } => {
                 // Our anycast gateway MAC: never a remote entry, never a move.
                 if !self.is_gateway_mac(&mac) {
                     self.macs

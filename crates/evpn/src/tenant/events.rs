@@ -305,5 +305,8 @@ fn redistributes(t: &Tenant, prefix: IpNet, protocol: u8) -> bool {
         && !link_local(prefix.addr())
         && t.cfg.redistribute.iter().any(|p| p.0 == protocol)
         && (t.cfg.redistribute_prefixes.is_empty()
-            || t.cfg.redistribute_prefixes.iter().any(|r| r.contains(&prefix)))
+            || t.cfg
+                .redistribute_prefixes
+                .iter()
+                .any(|r| r.contains(&prefix)))
 }

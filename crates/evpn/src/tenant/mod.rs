@@ -142,7 +142,10 @@ impl Tenant {
     pub fn new(cfg: &Config, v: &VrfConfig) -> Tenant {
         let mut local: BTreeMap<IpNet, BTreeSet<Local>> = BTreeMap::new();
         for p in &v.prefixes {
-            local.entry(p.trunc()).or_default().insert(Local::Configured);
+            local
+                .entry(p.trunc())
+                .or_default()
+                .insert(Local::Configured);
         }
         Tenant {
             name: v.name.clone(),

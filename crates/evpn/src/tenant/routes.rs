@@ -47,11 +47,7 @@ fn push(out: &mut Vec<Output>, d: DesiredChange) {
 impl Tenant {
     /// A remote path for `prefix` arrived (or replaced the one of `key`).
     pub fn add_path(&mut self, prefix: IpNet, key: &EvpnKey, p: Path, out: &mut Vec<Output>) {
-        let old = self
-            .paths
-            .entry(prefix)
-            .or_default()
-            .insert(key.clone(), p);
+        let old = self.paths.entry(prefix).or_default().insert(key.clone(), p);
         if let Some(o) = old {
             self.forget_vtep_path(&o);
         }
