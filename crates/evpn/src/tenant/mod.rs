@@ -209,6 +209,11 @@ impl Tenant {
             .or_else(|| self.l3.as_ref().and_then(|i| i.svi_name.clone()))
     }
 
+    /// VRF mode: the Linux VRF device.
+    pub fn vrf_device(&self) -> Option<&String> {
+        self.cfg.vrf_device.as_ref()
+    }
+
     /// Table mode with a table of its own (not `main`): rules, connected
     /// copies and the unreachable default are ours to install.
     pub fn table_mode(&self) -> bool {

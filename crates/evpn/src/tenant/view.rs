@@ -62,7 +62,8 @@ impl Tenant {
         let paths = self.paths.get(prefix);
         let local = self.local.get(prefix).and_then(|s| s.first().copied());
         let installed = self.installed.get(prefix).cloned();
-        if paths.is_none() && local.is_none() && installed.is_none() {
+        // The unreachable defaults alone are no route of the tenant's.
+        if paths.is_none() && local.is_none() {
             return None;
         }
         let list: Vec<PathState> = paths
@@ -112,8 +113,14 @@ impl Tenant {
         })
     }
 
-    /// The tenant's prefixes after `after` (all when `None`), in order, at
-    /// most `limit`.
+    /// Why the path of `key` for `prefix` cannot be used (overlay index,
+    /// no Router's MAC); `None` when usable or unknown.
+    pub fn path_problem(&self, prefix: &IpNet, key: &EvpnKey) -> Option<String> {
+        self.paths.get(prefix)?.get(key).and_then(path_problem)
+    }
+
+    /// The tenant's prefixes (remote or local) after `after` (all when
+    /// `None`), in order, at most `limit`.
     pub fn prefixes_after(&self, after: Option<IpNet>, limit: usize) -> Vec<IpNet> {
         let lower = match after {
             Some(a) => Bound::Excluded(a),
@@ -123,7 +130,6 @@ impl Tenant {
         let mut set: BTreeSet<IpNet> = BTreeSet::new();
         set.extend(self.paths.range(range).map(|(p, _)| *p).take(limit));
         set.extend(self.local.range(range).map(|(p, _)| *p).take(limit));
-        set.extend(self.installed.range(range).map(|(p, _)| *p).take(limit));
         set.into_iter().take(limit).collect()
     }
 
