@@ -387,6 +387,13 @@ impl Evpn {
         }
         if let Some((old, vnis)) = self.routes.remove(key) {
             for vni in &vnis {
+                // A tenant keeping the route for the same prefix takes the
+                // new path in place (no route flap on an attribute change).
+                if let Some((what, rts)) = &new
+                    && self.tenant_replaces(*vni, &old.what, what, rts)
+                {
+                    continue;
+                }
                 self.unapply(*vni, key, &old.what, now);
             }
         }

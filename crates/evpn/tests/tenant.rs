@@ -767,6 +767,17 @@ fn our_anycast_gateway_mac_is_never_a_remote_entry_nor_our_svi_address_a_neighbo
         "{d:?}"
     );
     assert_eq!(e.macs().count(), 0, "never counted as a move");
+    assert!(
+        !d.iter().any(|c| matches!(c, DesiredChange::Route { .. })),
+        "our SVI address is never a remote host route: {d:?}"
+    );
+    let why = e
+        .tenants()
+        .next()
+        .and_then(|t| t.route(&net("10.1.0.1/32")))
+        .and_then(|r| r.not_installed)
+        .expect("explained");
+    assert!(why.contains("the address is ours"), "{why}");
     // A configured default gateway MAC too.
     let text = format!("default_gateway_macs = [\"02:00:00:00:00:63\"]\n{TENANT_TABLE}");
     let mut e2 = Evpn::new(cfg(&text));
@@ -961,4 +972,41 @@ fn an_l2vni_joining_imports_no_tenant_route_again() {
     );
     ev(&mut e, LocalEvent::Vni(l3_info()));
     assert_eq!(e.imports_applied(), before);
+}
+
+#[test]
+fn a_vteps_new_router_mac_takes_over_once_no_path_carries_the_old_one() {
+    let mut e = leaf("");
+    e.take_outputs();
+    announce(&mut e, &remote_t5(2, "10.9.0.0/24", Some(rmac(2))));
+    e.take_outputs();
+    // The leaf's MAC changed: its routes come again with the new one.
+    announce(&mut e, &remote_t5(2, "10.9.0.0/24", Some(rmac(0x22))));
+    assert_eq!(
+        dataplane(&e.take_outputs()),
+        vec![
+            DesiredChange::RemoteMacGone {
+                vni: vni(4000),
+                mac: rmac(2)
+            },
+            DesiredChange::RemoteMac {
+                vni: vni(4000),
+                mac: rmac(0x22),
+                vtep: ip(2),
+                sticky: false
+            },
+            DesiredChange::RemoteNeigh {
+                vni: vni(4000),
+                ip: ip(2),
+                mac: rmac(0x22)
+            },
+        ]
+    );
+    withdraw(&mut e, &remote_t5(2, "10.9.0.0/24", None));
+    let d = dataplane(&e.take_outputs());
+    assert!(d.contains(&DesiredChange::RemoteMacGone {
+        vni: vni(4000),
+        mac: rmac(0x22)
+    }));
+    assert_eq!(e.tenants().next().map(|t| t.router_macs().count()), Some(0));
 }

@@ -149,15 +149,16 @@ impl Evpn {
             for a in self.svi_addrs.get(&vni).into_iter().flatten() {
                 if !link_local(a.addr()) {
                     t.set_local(a.trunc(), Local::Connected(vni), true, &mut self.out);
+                    t.set_local(host(a.addr()), Local::Address(vni), true, &mut self.out);
                 }
             }
-            t.refresh(&mut self.out);
+            t.settle_rules(&mut self.out);
             self.reoriginate_hosts(vni);
         } else if let Some(ti) = now
             && self.tenants[ti].l2.get(&vni) != Some(&info.svi_name)
         {
             self.tenants[ti].l2.insert(vni, info.svi_name.clone());
-            self.tenants[ti].refresh(&mut self.out);
+            self.tenants[ti].settle_rules(&mut self.out);
         }
     }
 
@@ -171,8 +172,9 @@ impl Evpn {
         t.l2.remove(&vni);
         for a in self.svi_addrs.get(&vni).into_iter().flatten() {
             t.set_local(a.trunc(), Local::Connected(vni), false, &mut self.out);
+            t.set_local(host(a.addr()), Local::Address(vni), false, &mut self.out);
         }
-        t.refresh(&mut self.out);
+        t.settle_rules(&mut self.out);
         if exists {
             self.reoriginate_hosts(vni);
         }
@@ -201,7 +203,9 @@ impl Evpn {
                 .svi_addrs
                 .get(&vni)
                 .is_some_and(|s| s.iter().any(|a| a.trunc() == subnet));
-            self.tenants[ti].set_local(subnet, Local::Connected(vni), still, &mut self.out);
+            let t = &mut self.tenants[ti];
+            t.set_local(subnet, Local::Connected(vni), still, &mut self.out);
+            t.set_local(host(addr.addr()), Local::Address(vni), on, &mut self.out);
         }
         self.settle_neigh(vni, addr.addr());
     }
@@ -219,6 +223,22 @@ impl Evpn {
             let take = protocol.is_some_and(|p| redistributes(&self.tenants[ti], prefix, p));
             self.tenants[ti].set_local(prefix, Local::Redistributed, take, &mut self.out);
         }
+    }
+
+    /// Whether the route of a key changing from `old` to `new` (with
+    /// route targets `rts`) stays in the tenant of L3VNI `vni` for the same
+    /// prefix: its path is then replaced, not withdrawn and added.
+    pub(crate) fn tenant_replaces(
+        &self,
+        vni: Vni,
+        old: &What,
+        new: &What,
+        rts: &[evpnd_wire::RouteTarget],
+    ) -> bool {
+        self.tenant_of_l3(vni)
+            .is_some_and(|ti| self.tenants[ti].imports(rts))
+            && tenant_prefix(old).is_some()
+            && tenant_prefix(old) == tenant_prefix(new)
     }
 
     /// A route imported into tenant `ti` (`add`) or no longer.
@@ -294,6 +314,16 @@ impl Evpn {
                 self.out.push(crate::Output::Originate(o));
             }
         }
+    }
+}
+
+/// The tenant prefix a route gives: a type 5's prefix, a MAC+IP's host
+/// route (not link-local); `None` for the rest.
+pub(crate) fn tenant_prefix(what: &What) -> Option<IpNet> {
+    match *what {
+        What::Prefix { prefix, .. } => Some(prefix.trunc()),
+        What::Mac { ip: Some(ip), .. } if !link_local(ip) => Some(host(ip)),
+        _ => None,
     }
 }
 

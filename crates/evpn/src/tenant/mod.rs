@@ -52,14 +52,19 @@ pub enum RouteSource {
 pub enum Local {
     /// The subnet of this L2VNI's SVI.
     Connected(Vni),
+    /// `[[evpn.vrf]] prefixes`.
     Configured,
+    /// A route of the tenant's table (`redistribute`).
     Redistributed,
+    /// An address of this L2VNI's SVI (its host route): never a remote
+    /// route, never advertised as type 5.
+    Address(Vni),
 }
 
 impl Local {
     pub fn source(self) -> RouteSource {
         match self {
-            Local::Connected(_) => RouteSource::Connected,
+            Local::Connected(_) | Local::Address(_) => RouteSource::Connected,
             Local::Configured => RouteSource::Configured,
             Local::Redistributed => RouteSource::Redistributed,
         }
@@ -90,13 +95,15 @@ impl Path {
     }
 }
 
-/// A remote VTEP of the tenant: the Router's MAC its paths carry (the first
-/// one seen, FRR issue 22577), and how many paths and installed routes use it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A remote VTEP of the tenant: the Router's MAC in use for it (the first
+/// one seen while its paths carry it: two at once is a misconfiguration,
+/// FRR issue 22577), the usable paths per Router's MAC, and the installed
+/// routes through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vtep {
     pub rmac: MacAddr,
-    /// Usable paths naming this VTEP.
-    pub paths: u32,
+    /// Usable paths naming this VTEP, by the Router's MAC they carry.
+    pub by_rmac: BTreeMap<MacAddr, u32>,
     /// Installed routes through it (its FDB and neighbour entries exist
     /// while this is not zero).
     pub routes: u32,

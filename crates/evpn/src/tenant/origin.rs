@@ -84,8 +84,11 @@ impl Tenant {
     /// (connected only with `advertise_connected`).
     fn advertisable(&self, prefix: &IpNet) -> bool {
         self.local.get(prefix).is_some_and(|s| {
-            s.iter()
-                .any(|l| !matches!(l, Local::Connected(_)) || self.cfg.advertise_connected)
+            s.iter().any(|l| match l {
+                Local::Connected(_) => self.cfg.advertise_connected,
+                Local::Address(_) => false,
+                Local::Configured | Local::Redistributed => true,
+            })
         })
     }
 

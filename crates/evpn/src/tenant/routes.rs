@@ -13,7 +13,7 @@
 //! neighbour on the L3 SVI, `::ffff:V` for IPv6 over an IPv4 VTEP),
 //! refcounted by the installed routes through it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use evpnd_wire::nlri::evpn::EvpnKey;
@@ -49,22 +49,23 @@ impl Tenant {
     pub fn add_path(&mut self, prefix: IpNet, key: &EvpnKey, p: Path, out: &mut Vec<Output>) {
         let old = self.paths.entry(prefix).or_default().insert(key.clone(), p);
         if let Some(o) = old {
-            self.forget_vtep_path(&o);
+            self.forget_vtep_path(&o, out);
         }
         if p.usable()
             && let Some(rmac) = p.rmac
         {
             let v = self.vteps.entry(p.vtep).or_insert(Vtep {
                 rmac,
-                paths: 0,
+                by_rmac: BTreeMap::new(),
                 routes: 0,
                 mapped: 0,
             });
-            if v.rmac != rmac {
+            *v.by_rmac.entry(rmac).or_default() += 1;
+            if v.rmac != rmac && v.by_rmac.contains_key(&v.rmac) {
                 warn!(vrf = %self.name, vtep = %p.vtep, first = %v.rmac, other = %rmac,
                     "two Router's MACs from one VTEP in one tenant: the first is kept");
             }
-            v.paths += 1;
+            self.reselect_rmac(p.vtep, out);
         }
         self.settle(prefix, out);
     }
@@ -79,18 +80,80 @@ impl Tenant {
             self.paths.remove(&prefix);
         }
         self.settle(prefix, out);
-        self.forget_vtep_path(&p);
+        self.forget_vtep_path(&p, out);
     }
 
-    fn forget_vtep_path(&mut self, p: &Path) {
-        if !p.usable() {
+    fn forget_vtep_path(&mut self, p: &Path, out: &mut Vec<Output>) {
+        let (true, Some(rmac)) = (p.usable(), p.rmac) else {
+            return;
+        };
+        if let Some(v) = self.vteps.get_mut(&p.vtep)
+            && let Some(n) = v.by_rmac.get_mut(&rmac)
+        {
+            *n -= 1;
+            if *n == 0 {
+                v.by_rmac.remove(&rmac);
+            }
+            self.reselect_rmac(p.vtep, out);
+        }
+    }
+
+    /// The Router's MAC in use for `vtep` is carried by no path any more:
+    /// another one takes over (its entries rewritten while routes use the
+    /// VTEP); without paths or routes the VTEP is forgotten.
+    fn reselect_rmac(&mut self, vtep: IpAddr, out: &mut Vec<Output>) {
+        let l3vni = self.l3vni;
+        let Some(v) = self.vteps.get_mut(&vtep) else {
+            return;
+        };
+        if v.by_rmac.contains_key(&v.rmac) {
             return;
         }
-        if let Some(v) = self.vteps.get_mut(&p.vtep) {
-            v.paths = v.paths.saturating_sub(1);
-            if v.paths == 0 && v.routes == 0 {
-                self.vteps.remove(&p.vtep);
+        let Some(new) = v.by_rmac.keys().next().copied() else {
+            if v.routes == 0 {
+                self.vteps.remove(&vtep);
             }
+            return;
+        };
+        let old = std::mem::replace(&mut v.rmac, new);
+        if v.routes == 0 {
+            return;
+        }
+        push(
+            out,
+            DesiredChange::RemoteMacGone {
+                vni: l3vni,
+                mac: old,
+            },
+        );
+        push(
+            out,
+            DesiredChange::RemoteMac {
+                vni: l3vni,
+                mac: new,
+                vtep,
+                sticky: false,
+            },
+        );
+        push(
+            out,
+            DesiredChange::RemoteNeigh {
+                vni: l3vni,
+                ip: vtep,
+                mac: new,
+            },
+        );
+        if v.mapped > 0
+            && let Some(m) = mapped(vtep)
+        {
+            push(
+                out,
+                DesiredChange::RemoteNeigh {
+                    vni: l3vni,
+                    ip: m,
+                    mac: new,
+                },
+            );
         }
     }
 
@@ -132,6 +195,7 @@ impl Tenant {
         self.table()?;
         if let Some(srcs) = self.local.get(prefix) {
             if self.table_mode() {
+                // A connected copy; an SVI address's host route: nothing.
                 return srcs.iter().find_map(|s| match s {
                     Local::Connected(vni) => Some(RouteVia::Connected { vni: *vni }),
                     _ => None,
@@ -271,7 +335,7 @@ impl Tenant {
                     mac: v.rmac,
                 },
             );
-            if v.paths == 0 {
+            if v.by_rmac.is_empty() {
                 self.vteps.remove(&vtep);
             }
         }
@@ -292,19 +356,10 @@ impl Tenant {
         s
     }
 
-    /// Re-decides everything (the L3VNI, its table or the L2VNIs changed):
-    /// rules, every prefix, what we advertise. Proportional to the tenant.
-    pub(crate) fn refresh(&mut self, out: &mut Vec<Output>) {
-        // A new table: what is in the old one goes first.
-        if self.installed_table.is_some() && self.installed_table != self.table() {
-            let prefixes: Vec<IpNet> = self.installed.keys().copied().collect();
-            self.draining = true;
-            for p in prefixes {
-                self.settle(p, out);
-            }
-            self.draining = false;
-            self.installed_table = self.table();
-        }
+    /// Table mode: the rules of the SVIs that exist, and the unreachable
+    /// defaults while there is one (an L2VNI joining or leaving costs this,
+    /// not the tenant's routes).
+    pub(crate) fn settle_rules(&mut self, out: &mut Vec<Output>) {
         let want = self.want_rules();
         if let Some(table) = self.table() {
             let priority = self.cfg.rule_priority;
@@ -330,6 +385,25 @@ impl Tenant {
             }
         }
         self.rules = want;
+        for p in defaults() {
+            self.settle(p, out);
+        }
+    }
+
+    /// Re-decides everything (the L3VNI, its table or the L2VNIs changed):
+    /// rules, every prefix, what we advertise. Proportional to the tenant.
+    pub(crate) fn refresh(&mut self, out: &mut Vec<Output>) {
+        // A new table: what is in the old one goes first.
+        if self.installed_table.is_some() && self.installed_table != self.table() {
+            let prefixes: Vec<IpNet> = self.installed.keys().copied().collect();
+            self.draining = true;
+            for p in prefixes {
+                self.settle(p, out);
+            }
+            self.draining = false;
+            self.installed_table = self.table();
+        }
+        self.settle_rules(out);
         let mut prefixes: BTreeSet<IpNet> = self.paths.keys().copied().collect();
         prefixes.extend(self.local.keys().copied());
         prefixes.extend(self.installed.keys().copied());

@@ -9,7 +9,7 @@ use evpnd_wire::nlri::evpn::EvpnKey;
 use evpnd_wire::{MacAddr, Vni};
 use ipnet::IpNet;
 
-use super::{Overlay, RouteSource, Tenant, host, link_local};
+use super::{Local, Overlay, RouteSource, Tenant, host, link_local};
 use crate::Evpn;
 use crate::dataplane::RouteVia;
 use crate::import::What;
@@ -78,14 +78,20 @@ impl Tenant {
             .collect();
         let not_installed = paths.and_then(|ps| {
             if let Some(l) = local {
-                return Some(format!(
-                    "a local route for the prefix wins ({})",
-                    match l.source() {
-                        RouteSource::Connected => "connected",
-                        RouteSource::Configured => "configured",
-                        _ => "redistributed",
+                return Some(match l {
+                    Local::Connected(vni) => format!(
+                        "a local route for the prefix wins (connected: the SVI of VNI {vni})"
+                    ),
+                    Local::Address(vni) => {
+                        format!("the address is ours (the SVI of VNI {vni})")
                     }
-                ));
+                    Local::Configured => {
+                        "a local route for the prefix wins (configured)".to_string()
+                    }
+                    Local::Redistributed => {
+                        "a local route for the prefix wins (redistributed)".to_string()
+                    }
+                });
             }
             if !self.up() {
                 return Some(format!(
