@@ -109,10 +109,8 @@ impl Evpn {
         }
         self.tenants[ti].refresh(&mut self.out);
         if orig != self.tenants[ti].originating() {
-            let l2: Vec<Vni> = self.tenants[ti].l2.keys().copied().collect();
-            for vni in l2 {
-                self.reoriginate_hosts(vni);
-            }
+            let l2: BTreeSet<Vni> = self.tenants[ti].l2.keys().copied().collect();
+            self.reoriginate_hosts_of(&l2);
         }
     }
 
@@ -297,20 +295,26 @@ impl Evpn {
 
     /// Our MAC+IP routes in `vni`, again (their L3 attributes changed).
     pub(crate) fn reoriginate_hosts(&mut self, vni: Vni) {
-        let Some(inst) = self.instances.get(&vni).cloned() else {
-            return;
-        };
-        let l3 = self.l3_attrs(vni);
-        let mut hosts: Vec<(MacAddr, (u32, bool), BTreeSet<IpAddr>)> = self
+        self.reoriginate_hosts_of(&BTreeSet::from([vni]));
+    }
+
+    /// Our MAC+IP routes in these VNIs, again: one pass over what we
+    /// advertise, whatever the number of VNIs.
+    fn reoriginate_hosts_of(&mut self, vnis: &BTreeSet<Vni>) {
+        let mut hosts: Vec<(Vni, MacAddr, (u32, bool), BTreeSet<IpAddr>)> = self
             .advertised
             .iter()
-            .filter(|((v, _), _)| *v == vni)
-            .map(|((_, m), (s, ips))| (*m, *s, ips.clone()))
+            .filter(|((v, _), (_, ips))| vnis.contains(v) && !ips.is_empty())
+            .map(|((v, m), (s, ips))| (*v, *m, *s, ips.clone()))
             .collect();
-        hosts.sort_by_key(|h| h.0);
-        for (mac, s, ips) in hosts {
+        hosts.sort_by_key(|h| (h.0, h.1));
+        for (vni, mac, s, ips) in hosts {
+            let Some(inst) = self.instances.get(&vni) else {
+                continue;
+            };
+            let l3 = self.l3_attrs(vni);
             for ip in ips {
-                let o = origin::mac_ip(&self.cfg, &inst, mac, Some(ip), s, l3.as_ref());
+                let o = origin::mac_ip(&self.cfg, inst, mac, Some(ip), s, l3.as_ref());
                 self.out.push(crate::Output::Originate(o));
             }
         }
