@@ -301,14 +301,14 @@ impl Evpn {
     /// Our MAC+IP routes in these VNIs, again: one pass over what we
     /// advertise, whatever the number of VNIs.
     fn reoriginate_hosts_of(&mut self, vnis: &BTreeSet<Vni>) {
-        let mut hosts: Vec<(Vni, MacAddr, (u32, bool), BTreeSet<IpAddr>)> = self
+        let mut hosts: Vec<((Vni, MacAddr), crate::Advertised)> = self
             .advertised
             .iter()
             .filter(|((v, _), (_, ips))| vnis.contains(v) && !ips.is_empty())
-            .map(|((v, m), (s, ips))| (*v, *m, *s, ips.clone()))
+            .map(|(k, a)| (*k, a.clone()))
             .collect();
-        hosts.sort_by_key(|h| (h.0, h.1));
-        for (vni, mac, s, ips) in hosts {
+        hosts.sort_by_key(|h| h.0);
+        for ((vni, mac), (s, ips)) in hosts {
             let Some(inst) = self.instances.get(&vni) else {
                 continue;
             };
