@@ -251,3 +251,68 @@ fn a_local_neighbour_is_sent_with_two_labels_and_our_router_mac() {
         }));
     }
 }
+
+/// With a tenant configured the core hands remote routes over from the
+/// start: a type 5 received before any VNI exists is held, then installed
+/// when the L3VNI appears (no re-import asked for).
+#[test]
+fn a_type_5_received_before_the_l3vni_is_installed_when_it_appears() {
+    let mut r = Rig::new(LEAF);
+    r.up(0, "10.0.0.9", None);
+    r.drained(0);
+    r.update(0, their_type5());
+    assert!(r.core.take_dataplane().is_empty());
+    let routes = r.core.vrf_routes(&TenantRouteQuery::default());
+    assert_eq!(routes.len(), 1);
+    assert!(!routes[0].installed);
+    assert!(
+        routes[0]
+            .not_installed
+            .as_deref()
+            .is_some_and(|w| w.contains("down or absent")),
+        "{routes:?}"
+    );
+    r.input(Input::Local(LocalEvent::Vni(info(4000, Some(OUR_RMAC)))));
+    let d = r.core.take_dataplane();
+    assert!(
+        d.iter().any(|c| matches!(
+            c,
+            DesiredChange::Route {
+                table: 1000,
+                via: RouteVia::Vteps { .. },
+                ..
+            }
+        )),
+        "{d:?}"
+    );
+}
+
+/// A type 5 whose route targets no tenant imports: `explain` says so.
+#[test]
+fn explain_says_when_no_tenant_imports_a_type_5() {
+    let mut r = leaf();
+    let mut u = their_type5();
+    for a in &mut u.attributes {
+        if let AttrValue::ExtCommunities(c) = &mut a.value {
+            c[0] = ExtCommunity::RouteTarget {
+                value: RouteTarget::As2 {
+                    asn: 65000,
+                    value: 4999,
+                },
+            };
+        }
+    }
+    r.update(0, u);
+    let rd: Rd = "10.0.0.2:4000".parse().expect("rd");
+    let e = r
+        .core
+        .explain(rd, "[5]:[0]:[24]:[10.9.0.0]")
+        .expect("explained");
+    assert!(e.tenants.is_empty());
+    assert!(
+        e.not_programmed
+            .as_deref()
+            .is_some_and(|w| w.contains("no tenant")),
+        "{e:?}"
+    );
+}
