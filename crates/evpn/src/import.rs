@@ -18,6 +18,7 @@ use ipnet::IpNet;
 
 use crate::RemoteRoute;
 use crate::mobility::RemoteMac;
+use crate::tenant::Overlay;
 
 /// What an imported route gives the dataplane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,14 +33,14 @@ pub enum What {
     },
     /// Type 3: a flood entry towards its ingress-replication endpoint.
     Imet { endpoint: Option<IpAddr> },
-    /// Type 5: a tenant prefix behind a VTEP. `gateway` (non-zero) and
-    /// `esi` (non-zero) are RFC 9136 §3.2 overlay indexes.
+    /// Type 5: a tenant prefix behind a VTEP, and its RFC 9136 §3.2
+    /// overlay index if any (only its kind: the route shows the rest, and
+    /// the variant stays no larger than `Mac`).
     Prefix {
         prefix: IpNet,
         vtep: IpAddr,
         rmac: Option<MacAddr>,
-        gateway: Option<IpAddr>,
-        esi: bool,
+        overlay: Option<Overlay>,
     },
 }
 
@@ -64,8 +65,13 @@ impl What {
                 prefix: p.prefix,
                 vtep: r.next_hop,
                 rmac: r.router_mac,
-                gateway: Some(p.gateway).filter(|g| !g.is_unspecified()),
-                esi: !p.esi.is_zero(),
+                overlay: if !p.gateway.is_unspecified() {
+                    Some(Overlay::GatewayIp)
+                } else if !p.esi.is_zero() {
+                    Some(Overlay::Esi)
+                } else {
+                    None
+                },
             }),
             _ => None,
         }

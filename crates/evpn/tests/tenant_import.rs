@@ -220,6 +220,21 @@ fn a_gateway_ip_overlay_index_is_held_and_explained() {
     let imported = e.tenant_imports(&r.route.key());
     assert_eq!(imported.len(), 1);
     assert_eq!(imported[0].0.name, "blue");
+    // An ESI overlay index from another VTEP: held too; the two paths are
+    // kept, neither installed.
+    let mut r = remote_t5(3, "10.9.0.0/24", Some(rmac(3)));
+    if let EvpnRoute::IpPrefix(p) = &mut r.route {
+        p.esi = Esi([0, 0, 0, 0, 0, 0, 0, 0, 0, 7]);
+    }
+    announce(&mut e, &r);
+    assert!(dataplane(&e.take_outputs()).is_empty());
+    let t = e.tenants().next().expect("tenant");
+    let st = t.route(&net("10.9.0.0/24")).expect("route");
+    assert_eq!(st.paths.len(), 2);
+    assert!(
+        t.path_problem(&net("10.9.0.0/24"), &r.route.key())
+            .is_some_and(|w| w.contains("ESI overlay index not resolved"))
+    );
 }
 
 #[test]

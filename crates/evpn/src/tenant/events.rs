@@ -10,7 +10,7 @@ use evpnd_wire::{MacAddr, Vni};
 use ipnet::IpNet;
 use tracing::info;
 
-use super::{Local, Overlay, Path, RouteSource, Tenant, host, link_local};
+use super::{Local, Path, RouteSource, Tenant, host, link_local};
 use crate::import::What;
 use crate::{Evpn, VniInfo, origin};
 
@@ -246,14 +246,8 @@ impl Evpn {
                 prefix,
                 vtep,
                 rmac,
-                gateway,
-                esi,
+                overlay,
             } => {
-                let overlay = match (gateway, esi) {
-                    (Some(gw), _) => Some(Overlay::GatewayIp(gw)),
-                    (None, true) => Some(Overlay::Esi),
-                    (None, false) => None,
-                };
                 let path = Path {
                     vtep,
                     rmac,

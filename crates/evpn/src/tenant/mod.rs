@@ -71,10 +71,12 @@ impl Local {
     }
 }
 
-/// Why a type-5 path cannot be used as it is (RFC 9136 §3.2 overlay index).
+/// Why a type-5 path cannot be used as it is: it names an RFC 9136 §3.2
+/// overlay index (a non-zero gateway IP or ESI), which evpnd does not
+/// resolve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
-    GatewayIp(IpAddr),
+    GatewayIp,
     Esi,
 }
 

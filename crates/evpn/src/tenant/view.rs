@@ -42,9 +42,9 @@ pub struct RouteState {
 /// Why one path is not used.
 fn path_problem(p: &super::Path) -> Option<String> {
     match (p.overlay, p.rmac) {
-        (Some(Overlay::GatewayIp(gw)), _) => Some(format!(
-            "gateway-IP overlay index not resolved (gateway {gw}, RFC 9136 §3.2)"
-        )),
+        (Some(Overlay::GatewayIp), _) => {
+            Some("gateway-IP overlay index not resolved (RFC 9136 §3.2)".to_string())
+        }
         (Some(Overlay::Esi), _) => {
             Some("ESI overlay index not resolved (RFC 9136 §3.2)".to_string())
         }
