@@ -20,7 +20,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::derive::RtMatch;
-use crate::model::{Config, Neighbor, StaticMac, VniConfig};
+use crate::model::{Config, Neighbor, StaticMac, VniConfig, VrfConfig};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct ConfigDiff {
@@ -201,6 +201,37 @@ fn device_pins(c: &Config) -> HashMap<Vni, [Option<String>; 3]> {
         .collect()
 }
 
+/// The tenants as they take effect (by name, so moving a block changes
+/// nothing): the EVPN domain builds them once, so any change — including of
+/// the effective RD, route targets or VTEP address — needs a restart.
+type VrfEffect = (VrfConfig, Rd, Vec<RtMatch>, Vec<RouteTarget>, Ipv4Addr);
+
+fn vrf_views(c: &Config) -> BTreeMap<String, VrfEffect> {
+    c.evpn
+        .vrf
+        .iter()
+        .map(|v| {
+            let view = (
+                v.clone(),
+                c.vrf_rd(v),
+                c.vrf_import_rts(v),
+                c.vrf_export_rts(v),
+                c.vtep_ip(),
+            );
+            (v.name.clone(), view)
+        })
+        .collect()
+}
+
+/// Which tenant each configured L2VNI routes in (`[[evpn.vni]] vrf`).
+fn vni_vrfs(c: &Config) -> BTreeMap<Vni, Option<String>> {
+    c.evpn
+        .vni
+        .iter()
+        .map(|v| (*v.vni.get_ref(), v.vrf.clone()))
+        .collect()
+}
+
 fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
     let (o, n) = (&old.bgp, &new.bgp);
     let restart = [
@@ -225,6 +256,8 @@ fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
             "evpn.netlink_buffer",
             old.evpn.netlink_buffer != new.evpn.netlink_buffer,
         ),
+        ("evpn.vrf", vrf_views(old) != vrf_views(new)),
+        ("evpn.vni.vrf", vni_vrfs(old) != vni_vrfs(new)),
         ("api.listen", old.api.listen != new.api.listen),
         ("api.tls_cert", old.api.tls_cert != new.api.tls_cert),
         ("api.tls_key", old.api.tls_key != new.api.tls_key),

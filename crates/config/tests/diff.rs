@@ -270,3 +270,34 @@ fn device_pins_and_the_flood_ledger_need_a_restart() {
         d.vnis_changed
     );
 }
+
+/// `[[evpn.vrf]]` (and `[[evpn.vni]] vrf`) are built into the EVPN domain
+/// once: a change is reported as needing a restart, never silently ignored.
+#[test]
+fn tenant_changes_need_a_restart_and_moving_a_block_is_no_change() {
+    let blue = [
+        "[[evpn.vrf]]",
+        r#"name = "blue""#,
+        "l3vni = 4000",
+        "table = 1000",
+    ];
+    let red = [
+        "[[evpn.vrf]]",
+        r#"name = "red""#,
+        "l3vni = 4001",
+        "table = 1001",
+    ];
+    let old = valid(&[&blue[..], &red[..]].concat());
+    let moved = valid(&[&red[..], &blue[..]].concat());
+    assert!(Config::diff(&old, &moved).restart_required.is_empty());
+    let mut changed = blue.to_vec();
+    changed.push(r#"prefixes = ["10.201.0.0/16"]"#);
+    let new = valid(&[&changed[..], &red[..]].concat());
+    assert_eq!(Config::diff(&old, &new).restart_required, ["evpn.vrf"]);
+    let mut joined = [&blue[..], &red[..]].concat();
+    joined.extend(["[[evpn.vni]]", "vni = 100", r#"vrf = "blue""#]);
+    let mut plain = [&blue[..], &red[..]].concat();
+    plain.extend(["[[evpn.vni]]", "vni = 100"]);
+    let d = Config::diff(&valid(&plain), &valid(&joined));
+    assert_eq!(d.restart_required, ["evpn.vni.vrf"]);
+}

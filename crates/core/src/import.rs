@@ -24,12 +24,21 @@ const INGRESS_REPLICATION: u8 = evpnd_wire::attr::pmsi::INGRESS_REPLICATION;
 pub(crate) fn remote_route(e: &RouteEntry, rank: &Rank) -> RemoteRoute {
     let mut rts = Vec::new();
     let mut ir_endpoint = None;
+    let mut router_mac = None;
     for a in e.attrs.iter() {
         match &a.value {
-            AttrValue::ExtCommunities(c) => rts.extend(c.iter().filter_map(|c| match c {
-                ExtCommunity::RouteTarget { value } => Some(*value),
-                _ => None,
-            })),
+            AttrValue::ExtCommunities(c) => {
+                for c in c {
+                    match c {
+                        ExtCommunity::RouteTarget { value } => rts.push(*value),
+                        // The first one counts (RFC 9135 §8.1 allows one).
+                        ExtCommunity::RouterMac { mac } if router_mac.is_none() => {
+                            router_mac = Some(*mac)
+                        }
+                        _ => {}
+                    }
+                }
+            }
             AttrValue::PmsiTunnel(p) if p.tunnel_type == INGRESS_REPLICATION => {
                 if let TunnelId::Ip(ip) = p.tunnel_id {
                     ir_endpoint = Some(ip);
@@ -45,6 +54,7 @@ pub(crate) fn remote_route(e: &RouteEntry, rank: &Rank) -> RemoteRoute {
         seq: rank.mobility_seq,
         sticky: rank.sticky,
         ir_endpoint,
+        router_mac,
     }
 }
 

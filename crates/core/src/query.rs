@@ -429,10 +429,12 @@ impl Core {
                 refused: Some(why),
                 refused_detail: self.refusals.detail(&k).map(str::to_string),
                 not_programmed: None,
+                tenants: Vec::new(),
             });
         };
         let paths = self.rib.explain(&k);
         let best = paths.first()?.0;
+        let tenants = self.tenant_explain(&k);
         Some(ExplainView {
             route: best.attrs.route.clone(),
             paths: paths
@@ -441,7 +443,16 @@ impl Core {
                 .collect(),
             refused: refused.filter(|(rk, _)| *rk == k).map(|(_, why)| why),
             refused_detail: self.refusals.detail(&k).map(str::to_string),
-            not_programmed: self.held.routes.get(&k).map(|w| w.to_string()),
+            not_programmed: self.held.routes.get(&k).map(|w| w.to_string()).or_else(|| {
+                // A remote type 5 no tenant imports gives the kernel nothing.
+                let remote5 =
+                    matches!(k, EvpnKey::IpPrefix { .. }) && best.peer != evpnd_rib::PeerId::LOCAL;
+                (remote5 && tenants.is_empty()).then(|| {
+                    "imported by no tenant (no [[evpn.vrf]] import route target matches)"
+                        .to_string()
+                })
+            }),
+            tenants,
         })
     }
 

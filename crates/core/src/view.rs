@@ -139,6 +139,19 @@ pub struct ExplainView {
     /// The best path is kept but not programmed into the kernel
     /// (`next hop 192.0.2.9 is outside evpn.vtep_allow`).
     pub not_programmed: Option<String>,
+    /// L3 tenants the route is imported into (type 5, MAC+IP host routes)
+    /// and what became of it there.
+    pub tenants: Vec<TenantExplainView>,
+}
+
+/// A remote route in a tenant (`explain`): the tenant prefix it gives,
+/// installed or why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantExplainView {
+    pub vrf: String,
+    pub prefix: ipnet::IpNet,
+    pub installed: bool,
+    pub not_installed: Option<String>,
 }
 
 /// An EVPN instance (one per VNI the kernel has).

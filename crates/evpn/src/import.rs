@@ -14,21 +14,34 @@ use std::sync::Arc;
 
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
 use evpnd_wire::{MacAddr, RouteTarget, Vni};
+use ipnet::IpNet;
 
 use crate::RemoteRoute;
 use crate::mobility::RemoteMac;
+use crate::tenant::Overlay;
 
 /// What an imported route gives the dataplane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum What {
-    /// Type 2: the MAC (and host IP) behind a VTEP.
+    /// Type 2: the MAC (and host IP) behind a VTEP; the Router's MAC of a
+    /// MAC+IP route with L3 attributes (a tenant's host route).
     Mac {
         mac: MacAddr,
         ip: Option<IpAddr>,
         remote: RemoteMac,
+        rmac: Option<MacAddr>,
     },
     /// Type 3: a flood entry towards its ingress-replication endpoint.
     Imet { endpoint: Option<IpAddr> },
+    /// Type 5: a tenant prefix behind a VTEP, and its RFC 9136 §3.2
+    /// overlay index if any (only its kind: the route shows the rest, and
+    /// the variant stays no larger than `Mac`).
+    Prefix {
+        prefix: IpNet,
+        vtep: IpAddr,
+        rmac: Option<MacAddr>,
+        overlay: Option<Overlay>,
+    },
 }
 
 impl What {
@@ -43,9 +56,22 @@ impl What {
                     seq: r.seq,
                     sticky: r.sticky,
                 },
+                rmac: r.router_mac.filter(|_| m.ip.is_some()),
             }),
             EvpnRoute::Imet(_) => Some(What::Imet {
                 endpoint: r.ir_endpoint,
+            }),
+            EvpnRoute::IpPrefix(p) => Some(What::Prefix {
+                prefix: p.prefix,
+                vtep: r.next_hop,
+                rmac: r.router_mac,
+                overlay: if !p.gateway.is_unspecified() {
+                    Some(Overlay::GatewayIp)
+                } else if !p.esi.is_zero() {
+                    Some(Overlay::Esi)
+                } else {
+                    None
+                },
             }),
             _ => None,
         }
@@ -166,5 +192,12 @@ impl Routes {
 
     pub fn len(&self) -> usize {
         self.routes.len()
+    }
+
+    /// The VNIs (and tenants' L3VNIs) a held route is imported into.
+    pub fn imported_into(&self, key: &EvpnKey) -> Option<(&Stored, &[Vni])> {
+        let s = self.routes.get(key)?;
+        let vnis = self.sets.get(&s.rts).map(|x| x.vnis.as_slice())?;
+        Some((s, vnis))
     }
 }

@@ -8,6 +8,10 @@
 //!   remote MACs, flood entries (one per remote VTEP per VNI, refcounted over
 //!   type-3 routes), remote neighbours on the SVI.
 //!
+//! * L3 tenants ([`tenant`], `[[evpn.vrf]]`): type-5 and host routes
+//!   into tenant tables (ECMP over VTEPs), the Router's MAC entries, table
+//!   mode's rules; type 5 and the L3 attributes of MAC+IP routes out.
+//!
 //! The core feeds it; the linux task receives its [`DesiredChange`]s.
 
 pub mod dataplane;
@@ -15,6 +19,7 @@ mod import;
 pub mod instance;
 pub mod mobility;
 pub mod origin;
+pub mod tenant;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
@@ -29,6 +34,7 @@ use tracing::{info, warn};
 
 pub use instance::Instance;
 pub use mobility::{DadPolicy, MacState, Owner, RemoteMac, RemoteRoutes};
+pub use tenant::Tenant;
 
 use import::{Routes, Stored, What};
 
@@ -44,6 +50,9 @@ pub struct RemoteRoute {
     /// Type 3: the ingress-replication endpoint of its PMSI tunnel attribute.
     /// `None` when the PMSI is absent or another tunnel type (no flood entry).
     pub ir_endpoint: Option<IpAddr>,
+    /// The Router's MAC extended community (RFC 9135 §8.1), when present:
+    /// what a tenant route through this path's VTEP needs.
+    pub router_mac: Option<MacAddr>,
 }
 
 /// A route this leaf originates.
@@ -96,6 +105,16 @@ pub struct Evpn {
     remote_neigh: HashMap<(Vni, IpAddr), NeighCands>,
     installed_neigh: HashMap<(Vni, IpAddr), MacAddr>,
     flood: HashMap<(Vni, IpAddr), BTreeSet<EvpnKey>>,
+    /// L3 tenants, in configuration order; by L3VNI; the L2VNIs' tenants.
+    tenants: Vec<Tenant>,
+    tenant_by_l3: HashMap<Vni, usize>,
+    l2_tenant: HashMap<Vni, usize>,
+    /// SVI addresses per VNI (connected subnets; never remote neighbours).
+    svi_addrs: HashMap<Vni, BTreeSet<ipnet::IpNet>>,
+    /// SVI MACs of our VNIs (anycast gateway), counted.
+    svi_macs: HashMap<MacAddr, u32>,
+    /// Routes of the kernel's tables not ours: (table, prefix) → protocol.
+    table_routes: BTreeMap<(u32, ipnet::IpNet), u8>,
     out: Vec<Output>,
 }
 
@@ -115,6 +134,12 @@ fn dad_policy(cfg: &Config) -> DadPolicy {
 
 impl Evpn {
     pub fn new(cfg: Arc<Config>) -> Evpn {
+        let tenants: Vec<Tenant> = cfg.evpn.vrf.iter().map(|v| Tenant::new(&cfg, v)).collect();
+        let tenant_by_l3 = tenants
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.l3vni, i))
+            .collect();
         Evpn {
             dad: dad_policy(&cfg),
             auto_rds: evpnd_config::AutoRds::new(&cfg),
@@ -129,8 +154,19 @@ impl Evpn {
             remote_neigh: HashMap::new(),
             installed_neigh: HashMap::new(),
             flood: HashMap::new(),
+            tenants,
+            tenant_by_l3,
+            l2_tenant: HashMap::new(),
+            svi_addrs: HashMap::new(),
+            svi_macs: HashMap::new(),
+            table_routes: BTreeMap::new(),
             out: Vec::new(),
         }
+    }
+
+    /// The L3 tenants, in configuration order.
+    pub fn tenants(&self) -> impl Iterator<Item = &Tenant> {
+        self.tenants.iter()
     }
 
     /// What the last calls produced.
@@ -170,16 +206,26 @@ impl Evpn {
     }
 
     /// Whether the core needs to tell us about remote routes at all (no
-    /// instance: nothing is imported, a route reflector keeps no copy).
+    /// instance and no tenant: nothing is imported, a route reflector
+    /// keeps no copy). A configured tenant holds its routes even while its
+    /// L3VNI is absent.
     pub fn has_instances(&self) -> bool {
-        !self.instances.is_empty()
+        !self.instances.is_empty() || !self.tenants.is_empty()
     }
 
     /// Kernel → us. `now` in seconds (monotonic).
     pub fn local_event(&mut self, ev: LocalEvent, now: u64) {
         match ev {
-            LocalEvent::Vni(info) => self.vni_up(info, now),
-            LocalEvent::VniGone(vni) => self.vni_down(vni, now),
+            LocalEvent::Vni(info) => {
+                if !self.l3vni_up(&info) {
+                    self.vni_up(info, now);
+                }
+            }
+            LocalEvent::VniGone(vni) => {
+                if !self.l3vni_down(vni) {
+                    self.vni_down(vni, now);
+                }
+            }
             LocalEvent::Mac { vni, mac, sticky } => {
                 if !self.instances.contains_key(&vni) {
                     return;
@@ -224,11 +270,14 @@ impl Evpn {
                     self.settle_neigh(vni, ip);
                 }
             }
-            // L3 tenants (issue 11): handled by the tenant module.
-            LocalEvent::SviAddr { .. }
-            | LocalEvent::SviAddrGone { .. }
-            | LocalEvent::TableRoute { .. }
-            | LocalEvent::TableRouteGone { .. } => {}
+            LocalEvent::SviAddr { vni, addr } => self.svi_addr(vni, addr, true),
+            LocalEvent::SviAddrGone { vni, addr } => self.svi_addr(vni, addr, false),
+            LocalEvent::TableRoute {
+                table,
+                prefix,
+                protocol,
+            } => self.table_route(table, prefix, Some(protocol)),
+            LocalEvent::TableRouteGone { table, prefix } => self.table_route(table, prefix, None),
             LocalEvent::Synced => info!("kernel state learned"),
             LocalEvent::Warning { vni, what } => match vni {
                 Some(v) => warn!(vni = %v, "dataplane: {what}"),
@@ -248,6 +297,11 @@ impl Evpn {
             inst.rd = rd;
         }
         let old = self.instances.insert(vni, inst.clone());
+        self.note_svi_mac(
+            old.as_ref().and_then(|o| o.kernel.svi_mac),
+            inst.kernel.svi_mac,
+        );
+        self.l2vni_joined(&inst.kernel);
         if let Some(o) = &old {
             if o.rd == inst.rd && o.vtep == inst.vtep && o.export_rts == inst.export_rts {
                 return; // only kernel details changed
@@ -268,7 +322,7 @@ impl Evpn {
             }
         } else {
             info!(%vni, rd = %inst.rd, vtep = %inst.vtep, "VNI found in the kernel: EVPN instance created");
-            if self.instances.len() == 1 {
+            if self.instances.len() == 1 && self.tenants.is_empty() {
                 // The core held back remote routes until now.
                 self.out.push(Output::Reimport);
             } else {
@@ -288,6 +342,8 @@ impl Evpn {
             return;
         };
         self.auto_rds.release(vni);
+        self.note_svi_mac(inst.kernel.svi_mac, None);
+        self.l2vni_left(vni, false);
         info!(%vni, "VNI gone from the kernel: EVPN instance removed");
         self.out
             .push(Output::Withdraw(origin::imet(&inst).route.key()));
@@ -309,7 +365,7 @@ impl Evpn {
                 self.unapply(vni, &key, &what, now);
             }
         }
-        if self.instances.is_empty() {
+        if !self.has_instances() {
             // The core hands over no routes without instances: what is
             // held would go stale. The next first VNI asks for them again.
             self.routes.clear();
@@ -331,6 +387,13 @@ impl Evpn {
         }
         if let Some((old, vnis)) = self.routes.remove(key) {
             for vni in &vnis {
+                // A tenant keeping the route for the same prefix takes the
+                // new path in place (no route flap on an attribute change).
+                if let Some((what, rts)) = &new
+                    && self.tenant_replaces(*vni, &old.what, what, rts)
+                {
+                    continue;
+                }
                 self.unapply(*vni, key, &old.what, now);
             }
         }
@@ -344,6 +407,12 @@ impl Evpn {
                 .values()
                 .filter(|i| i.imports(&rts))
                 .map(|i| i.vni)
+                .chain(
+                    self.tenants
+                        .iter()
+                        .filter(|t| t.imports(&rts))
+                        .map(|t| t.l3vni),
+                )
                 .collect(),
         };
         for vni in &vnis {
@@ -353,15 +422,24 @@ impl Evpn {
     }
 
     fn apply(&mut self, vni: Vni, key: &EvpnKey, what: &What, now: u64) {
+        if let Some(ti) = self.tenant_of_l3(vni) {
+            self.tenant_apply(ti, key, what, true);
+            return;
+        }
         self.applied += 1;
         match *what {
-            What::Mac { mac, ip, remote } => {
-                self.macs
-                    .entry((vni, mac))
-                    .or_default()
-                    .remote
-                    .insert(key.clone(), remote);
-                self.settle_mac(vni, mac, now);
+            What::Mac {
+                mac, ip, remote, ..
+            } => {
+                // Our anycast gateway MAC: never a remote entry, never a move.
+                if !self.is_gateway_mac(&mac) {
+                    self.macs
+                        .entry((vni, mac))
+                        .or_default()
+                        .remote
+                        .insert(key.clone(), remote);
+                    self.settle_mac(vni, mac, now);
+                }
                 if let Some(ip) = ip {
                     self.remote_neigh
                         .entry((vni, ip))
@@ -380,10 +458,16 @@ impl Evpn {
                     set.insert(key.clone());
                 }
             }
+            // Type 5 is for tenants only.
+            What::Prefix { .. } => {}
         }
     }
 
     fn unapply(&mut self, vni: Vni, key: &EvpnKey, what: &What, now: u64) {
+        if let Some(ti) = self.tenant_of_l3(vni) {
+            self.tenant_apply(ti, key, what, false);
+            return;
+        }
         match *what {
             What::Mac { mac, ip, .. } => {
                 if let Some(s) = self.macs.get_mut(&(vni, mac)) {
@@ -412,6 +496,7 @@ impl Evpn {
                     }
                 }
             }
+            What::Prefix { .. } => {}
         }
     }
 
@@ -440,6 +525,7 @@ impl Evpn {
         if want_adv != have
             && let Some(inst) = self.instances.get(&vni).cloned()
         {
+            let l3 = self.l3_attrs(vni);
             match (&have, &want_adv) {
                 (Some((hs, hips)), Some((ws, wips))) if hs == ws => {
                     let gone: BTreeSet<IpAddr> = hips.difference(wips).copied().collect();
@@ -451,6 +537,7 @@ impl Evpn {
                             mac,
                             Some(*ip),
                             *ws,
+                            l3.as_ref(),
                         )));
                     }
                 }
@@ -470,7 +557,7 @@ impl Evpn {
                     }
                     if let Some((s, ips)) = &want_adv {
                         self.out.push(Output::Originate(origin::mac_ip(
-                            &self.cfg, &inst, mac, None, *s,
+                            &self.cfg, &inst, mac, None, *s, None,
                         )));
                         for ip in ips {
                             self.out.push(Output::Originate(origin::mac_ip(
@@ -479,6 +566,7 @@ impl Evpn {
                                 mac,
                                 Some(*ip),
                                 *s,
+                                l3.as_ref(),
                             )));
                         }
                     }
@@ -517,7 +605,7 @@ impl Evpn {
 
     fn withdraw_local(&mut self, inst: &Instance, mac: MacAddr, ips: &BTreeSet<IpAddr>) {
         self.out.push(Output::Withdraw(
-            origin::mac_ip(&self.cfg, inst, mac, None, (0, false))
+            origin::mac_ip(&self.cfg, inst, mac, None, (0, false), None)
                 .route
                 .key(),
         ));
@@ -527,7 +615,7 @@ impl Evpn {
     fn withdraw_ips(&mut self, inst: &Instance, mac: MacAddr, ips: &BTreeSet<IpAddr>) {
         for ip in ips {
             self.out.push(Output::Withdraw(
-                origin::mac_ip(&self.cfg, inst, mac, Some(*ip), (0, false))
+                origin::mac_ip(&self.cfg, inst, mac, Some(*ip), (0, false), None)
                     .route
                     .key(),
             ));
@@ -535,9 +623,10 @@ impl Evpn {
     }
 
     /// Re-decides the remote neighbour for one IP on a VNI's SVI. A local
-    /// neighbour for the IP wins; otherwise the best remote MAC+IP route.
+    /// neighbour for the IP wins, and an address of the SVI is never a
+    /// remote neighbour; otherwise the best remote MAC+IP route.
     fn settle_neigh(&mut self, vni: Vni, ip: IpAddr) {
-        let want = if self.local_neigh.contains_key(&(vni, ip)) {
+        let want = if self.local_neigh.contains_key(&(vni, ip)) || self.is_svi_addr(vni, ip) {
             None
         } else {
             self.remote_neigh.get(&(vni, ip)).and_then(|c| {

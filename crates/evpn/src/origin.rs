@@ -5,7 +5,9 @@
 //! * type 3 (IMET): + PMSI tunnel, ingress replication, label = VNI, id = VTEP;
 //! * type 2 (MAC/IP): + MAC Mobility (RFC 7432 §7.7) when the sequence is not
 //!   zero or the MAC is sticky, + Default Gateway (RFC 7432 §10.1) for the
-//!   configured anycast gateway MACs.
+//!   configured anycast gateway MACs; a MAC+IP of a tenant's L2VNI also
+//!   Label2 = L3VNI, the tenant's export RTs and the Router's MAC
+//!   ([`crate::tenant::origin::L3Attrs`]).
 
 use std::net::IpAddr;
 
@@ -14,6 +16,7 @@ use evpnd_wire::attr::{AsPath, AttrValue, ExtCommunity, Origin, PathAttribute, P
 use evpnd_wire::nlri::evpn::{EvpnRoute, Imet, MacIp};
 use evpnd_wire::{Esi, Label3, MacAddr, RouteTarget};
 
+use crate::tenant::origin::L3Attrs;
 use crate::{Instance, Originated};
 
 fn attrs(inst: &Instance, extra: &[ExtCommunity]) -> Vec<PathAttribute> {
@@ -60,7 +63,9 @@ pub(crate) fn mac_ip(
     mac: MacAddr,
     ip: Option<IpAddr>,
     (seq, sticky): (u32, bool),
+    l3: Option<&L3Attrs>,
 ) -> Originated {
+    let l3 = l3.filter(|_| ip.is_some_and(L3Attrs::applies));
     let mut extra = Vec::new();
     if seq > 0 || sticky {
         extra.push(ExtCommunity::MacMobility {
@@ -71,6 +76,15 @@ pub(crate) fn mac_ip(
     if cfg.evpn.default_gateway_macs.contains(&mac) {
         extra.push(ExtCommunity::DefaultGateway);
     }
+    let mut rts = inst.export_rts.clone();
+    if let Some(l3) = l3 {
+        for rt in &l3.rts {
+            if !rts.contains(rt) {
+                rts.push(*rt);
+            }
+        }
+        extra.push(ExtCommunity::RouterMac { mac: l3.rmac });
+    }
     Originated {
         route: EvpnRoute::MacIp(MacIp {
             rd: inst.rd,
@@ -79,10 +93,10 @@ pub(crate) fn mac_ip(
             mac,
             ip,
             label1: Label3::from_vni(inst.vni),
-            label2: None,
+            label2: l3.map(|l| Label3::from_vni(l.l3vni)),
         }),
         next_hop: inst.vtep,
-        attrs: attrs(inst, &extra),
+        attrs: base_attrs(&rts, &extra),
         seq,
         sticky,
     }

@@ -70,6 +70,7 @@ fn remote_mac(leaf: u8, m: u8, host: Option<IpAddr>, rt: RouteTarget, seq: u32) 
         seq,
         sticky: false,
         ir_endpoint: None,
+        router_mac: None,
     }
 }
 
@@ -88,6 +89,7 @@ fn remote_imet(leaf: u8, rt: RouteTarget) -> RemoteRoute {
         seq: 0,
         sticky: false,
         ir_endpoint: Some(ip(leaf)),
+        router_mac: None,
     }
 }
 

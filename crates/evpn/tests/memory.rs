@@ -91,6 +91,7 @@ fn route(i: u32) -> RemoteRoute {
         seq: 0,
         sticky: false,
         ir_endpoint: None,
+        router_mac: None,
     }
 }
 
