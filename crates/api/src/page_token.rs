@@ -252,6 +252,42 @@ mod tests {
     }
 
     #[test]
+    fn vrf_cursors_round_trip_and_stay_in_their_query() {
+        let blue = Some("blue");
+        for (vrf, prefix) in [
+            ("blue", "10.5.0.0/24"),
+            ("r", "2001:db8::/64"),
+            ("x.y", "0.0.0.0/0"),
+        ] {
+            let c = VrfRouteCursor {
+                vrf: vrf.into(),
+                prefix: prefix.parse().expect("prefix"),
+            };
+            let t = vrf_page_token(blue, None, &c);
+            assert_eq!(vrf_cursor(&t, blue, None).ok().flatten(), Some(c.clone()));
+            assert!(message2(vrf_cursor(&t, None, None)).contains("another vrf or prefix"));
+            let p: IpNet = "10.0.0.0/8".parse().expect("prefix");
+            assert!(message2(vrf_cursor(&t, blue, Some(&p))).contains("another vrf or prefix"));
+            // Never accepted as a ListRoutes token, nor the other way round.
+            let f = RouteFilter::default();
+            assert!(message(cursor(&t, View::LocRib, &f)).contains("another view or filter"));
+            let rt = page_token(View::LocRib, &f, &RouteCursor(vec![1, 2]));
+            assert!(message2(vrf_cursor(&rt, blue, None)).starts_with("page_token:"));
+        }
+        assert_eq!(vrf_cursor("", blue, None).ok(), Some(None));
+        assert_eq!(
+            decode_vrf_cursor(&[4, b'b', b'l', b'u', b'e', 4, 10, 0, 0, 0]),
+            None
+        );
+        assert_eq!(decode_vrf_cursor(&[1, b'b', 5, 10, 0, 0, 0, 8]), None);
+        assert_eq!(decode_vrf_cursor(&[1, b'b', 4, 10, 0, 0, 0, 33]), None);
+    }
+
+    fn message2(r: Result<Option<VrfRouteCursor>, Status>) -> String {
+        r.err().map(|s| s.message().to_string()).unwrap_or_default()
+    }
+
+    #[test]
     fn overlong_tokens_are_refused_unread() {
         let f = RouteFilter::default();
         let long = format!("{TOKEN_PREFIX}{}", "0".repeat(MAX_TOKEN_LEN));
