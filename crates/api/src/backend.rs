@@ -11,7 +11,8 @@ use evpnd_wire::{MacAddr, Rd, Vni};
 use crate::metrics::Metrics;
 use crate::pb;
 use crate::types::{
-    BackendError, ConfigSource, LocalRoute, MacFilter, RoutePage, RouteQuery, WatchStart,
+    BackendError, ConfigSource, LocalRoute, MacFilter, RoutePage, RouteQuery, VrfRoutePage,
+    VrfRouteQuery, WatchStart,
 };
 
 /// The daemon side of the management API.
@@ -66,6 +67,23 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_duplicates(&self, vni: Option<Vni>) -> Result<Vec<pb::Duplicate>, BackendError>;
     /// Unfreezes a duplicate ([`BackendError::NotFound`] when not frozen).
     async fn clear_duplicate(&self, vni: Vni, mac: MacAddr) -> Result<(), BackendError>;
+
+    /// L3 tenants in configuration order; `Some(name)`: only that one
+    /// (empty when it is not configured: the service answers `NOT_FOUND`).
+    async fn list_vrfs(&self, name: Option<String>) -> Result<Vec<pb::Vrf>, BackendError>;
+    /// One page of tenant routes in (tenant, prefix) order; `None` when
+    /// `query.vrf` names no configured tenant. Keep each call short: clients
+    /// page through big tables with repeated calls.
+    async fn list_vrf_routes(
+        &self,
+        query: VrfRouteQuery,
+    ) -> Result<Option<VrfRoutePage>, BackendError>;
+    /// Remote VTEPs' Router's MACs by tenant, then VTEP; `None` when `vrf`
+    /// names no configured tenant.
+    async fn list_router_macs(
+        &self,
+        vrf: Option<String>,
+    ) -> Result<Option<Vec<pb::RouterMac>>, BackendError>;
 
     /// Desired versus programmed dataplane state per VNI.
     async fn dataplane(&self, vni: Option<Vni>) -> Result<Vec<pb::VniDataplane>, BackendError>;

@@ -28,7 +28,7 @@ pub mod pb {
 }
 
 pub use backend::Backend;
-pub use metrics::{Metrics, PeerMetrics, RouteCount, serve_metrics, serve_metrics_on};
+pub use metrics::{Metrics, PeerMetrics, RouteCount, VrfMetrics, serve_metrics, serve_metrics_on};
 pub use serve::{
     Access, DEFAULT_SOCKET_MODE, ServeError, SocketOptions, TlsConfig, bind_unix, bind_unix_with,
     router, router_with, serve_tcp, serve_tcp_on, serve_unix, serve_unix_on, spawn_readonly_unix,
@@ -37,7 +37,7 @@ pub use serve::{
 pub use service::ApiService;
 pub use types::{
     BackendError, ConfigSource, LocalRoute, MacFilter, Origin, RouteCursor, RouteFilter, RoutePage,
-    RouteQuery, View, WatchStart,
+    RouteQuery, View, VrfRouteCursor, VrfRoutePage, VrfRouteQuery, WatchStart,
 };
 
 #[cfg(feature = "fake")]

@@ -1,7 +1,7 @@
 //! Prometheus text metrics on a minimal HTTP/1.1 responder (`GET /metrics`).
 //!
 //! Labels are bounded: per peer (the configured peers), per RIB view and
-//! route type; never per MAC, route or VNI.
+//! route type, per configured tenant; never per MAC, route or prefix.
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
@@ -48,6 +48,24 @@ pub struct Metrics {
     /// Routes received and refused since start, per reason (a fixed,
     /// small set of reason names: the label stays bounded).
     pub routes_refused: Vec<(String, u64)>,
+    /// One entry per configured L3 tenant (`[[evpn.vrf]]`): configured
+    /// tenants are few, so the `vrf` label stays bounded.
+    pub vrfs: Vec<VrfMetrics>,
+}
+
+/// Per-tenant numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VrfMetrics {
+    /// The tenant's name (the label).
+    pub name: String,
+    /// Its L3VNI's devices are there and up.
+    pub up: bool,
+    /// Remote routes in the kernel.
+    pub routes_installed: u64,
+    /// Remote routes held back (not installed).
+    pub routes_held: u64,
+    /// Routes originated as type 5.
+    pub routes_originated: u64,
 }
 
 /// Per-peer numbers.
@@ -241,6 +259,7 @@ pub fn render(m: &Metrics, rss: Option<u64>) -> String {
             let _ = writeln!(o, "evpnd_routes_refused_total{{reason=\"{reason}\"}} {n}");
         }
     }
+    render_vrfs(&mut o, &m.vrfs);
     if let Some(rss) = rss {
         single(
             &mut o,
@@ -251,6 +270,41 @@ pub fn render(m: &Metrics, rss: Option<u64>) -> String {
         );
     }
     o
+}
+
+/// The per-tenant families (none without tenants).
+fn render_vrfs(o: &mut String, vrfs: &[VrfMetrics]) {
+    if vrfs.is_empty() {
+        return;
+    }
+    family(
+        o,
+        "evpnd_vrf_up",
+        "gauge",
+        "1 when the tenant's L3VNI devices are there and up.",
+    );
+    for v in vrfs {
+        let _ = writeln!(o, "evpnd_vrf_up{{vrf=\"{}\"}} {}", v.name, u8::from(v.up));
+    }
+    family(
+        o,
+        "evpnd_vrf_routes",
+        "gauge",
+        "Tenant routes: remote installed, remote held back, local originated.",
+    );
+    for v in vrfs {
+        for (state, n) in [
+            ("installed", v.routes_installed),
+            ("held", v.routes_held),
+            ("originated", v.routes_originated),
+        ] {
+            let _ = writeln!(
+                o,
+                "evpnd_vrf_routes{{vrf=\"{}\",state=\"{state}\"}} {n}",
+                v.name
+            );
+        }
+    }
 }
 
 /// Serves `GET /metrics` on `addr` until `shutdown` completes.

@@ -86,6 +86,9 @@ pub fn router_with<B: Backend>(
         .add_service(pb::dataplane_service_server::DataplaneServiceServer::new(
             svc.clone(),
         ))
+        .add_service(pb::tenant_service_server::TenantServiceServer::new(
+            svc.clone(),
+        ))
         .add_service(pb::watch_service_server::WatchServiceServer::new(svc))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha))

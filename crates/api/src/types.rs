@@ -108,6 +108,38 @@ pub struct RoutePage {
     pub next: Option<RouteCursor>,
 }
 
+/// Where a tenant route listing continues: after this tenant and prefix
+/// (the last route of the previous page, in (tenant, prefix) order).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VrfRouteCursor {
+    /// The tenant of the last route sent.
+    pub vrf: String,
+    /// Its prefix.
+    pub prefix: IpNet,
+}
+
+/// One request for a page of tenant routes (`ListVrfRoutes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VrfRouteQuery {
+    /// Only this tenant (a valid name); `None`: every tenant.
+    pub vrf: Option<String>,
+    /// Only this exact prefix (host bits clear); `None`: every prefix.
+    pub prefix: Option<IpNet>,
+    /// Start after this route; `None` from the beginning.
+    pub after: Option<VrfRouteCursor>,
+    /// At most this many routes (at least 1).
+    pub limit: usize,
+}
+
+/// One page of tenant routes from the backend.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VrfRoutePage {
+    /// The routes, in (tenant, prefix) order.
+    pub routes: Vec<pb::VrfRoute>,
+    /// Where the next page starts; `None` when this was the last.
+    pub next: Option<VrfRouteCursor>,
+}
+
 /// A locally originated route to add or delete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LocalRoute {

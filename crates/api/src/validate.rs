@@ -12,7 +12,63 @@ use crate::pb;
 use crate::types::{LocalRoute, Origin, RouteFilter, View};
 
 // Page tokens live in their own module (verified with a per-process key).
-pub(crate) use crate::page_token::{cursor, page_token};
+pub(crate) use crate::page_token::{cursor, page_token, vrf_cursor, vrf_page_token};
+
+/// The longest tenant name, as `[[evpn.vrf]] name` allows
+/// (`evpnd_config`'s `MAX_VRF_NAME`; this crate does not depend on it).
+pub const MAX_VRF_NAME: usize = 64;
+
+/// An optional tenant name: empty text is `None`; else 1 to
+/// [`MAX_VRF_NAME`] letters, digits, `-`, `_` or `.`, as the configuration
+/// allows (a name that could never be configured is a malformed request,
+/// not an unknown tenant).
+pub(crate) fn opt_vrf(field: &str, s: &str) -> Result<Option<String>, Status> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let ok = s.len() <= MAX_VRF_NAME
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        // The name is echoed only when short: never a megabyte of input.
+        let shown: String = s.chars().take(MAX_VRF_NAME).collect();
+        return Err(invalid(
+            field,
+            format!(
+                "{shown:?} is not a vrf name (1 to {MAX_VRF_NAME} characters: letters, digits, '-', '_', '.')"
+            ),
+        ));
+    }
+    Ok(Some(s.to_string()))
+}
+
+/// An optional exact prefix: empty text is `None`, a bare address is its
+/// host prefix, host bits must be clear (`10.1.0.5/24` is refused with the
+/// prefix it probably means).
+pub(crate) fn opt_exact_prefix(field: &str, s: &str) -> Result<Option<IpNet>, Status> {
+    let Some(n) = opt_net(field, s)? else {
+        return Ok(None);
+    };
+    if n.trunc() != n {
+        return Err(invalid(
+            field,
+            format!("{s:?} has host bits set (the prefix is {})", n.trunc()),
+        ));
+    }
+    Ok(Some(n))
+}
+
+/// A page size: 0 means `default`; above `max` is refused.
+pub(crate) fn page_size(field: &str, n: u32, default: usize, max: usize) -> Result<usize, Status> {
+    match usize::try_from(n) {
+        Ok(0) => Ok(default),
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(invalid(
+            field,
+            format!("{n} is out of range (1 to {max}; 0 for {default})"),
+        )),
+    }
+}
 
 /// `INVALID_ARGUMENT` naming `field`.
 pub(crate) fn invalid(field: &str, why: impl std::fmt::Display) -> Status {
@@ -187,6 +243,67 @@ pub(crate) fn route_prefix(field: &str, s: &str) -> Result<String, Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message<T: std::fmt::Debug>(r: Result<T, Status>) -> String {
+        r.err().map(|s| s.message().to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn vrf_names() {
+        assert_eq!(opt_vrf("vrf", "").ok(), Some(None));
+        assert_eq!(
+            opt_vrf("vrf", "blue-1.a_b").ok().flatten().as_deref(),
+            Some("blue-1.a_b")
+        );
+        assert!(message(opt_vrf("vrf", "a b")).starts_with("vrf: \"a b\" is not a vrf name"));
+        assert!(opt_vrf("vrf", "x/y").is_err());
+        assert!(opt_vrf("vrf", &"a".repeat(MAX_VRF_NAME)).is_ok());
+        let long = message(opt_vrf("vrf", &"a".repeat(100_000)));
+        assert!(long.len() < 2 * MAX_VRF_NAME + 100, "{long}");
+    }
+
+    #[test]
+    fn exact_prefixes() {
+        let p = |s| opt_exact_prefix("prefix", s);
+        assert_eq!(p("").ok(), Some(None));
+        assert_eq!(
+            p("10.1.0.0/24")
+                .ok()
+                .flatten()
+                .map(|n| n.to_string())
+                .as_deref(),
+            Some("10.1.0.0/24")
+        );
+        assert_eq!(
+            p("10.1.0.7")
+                .ok()
+                .flatten()
+                .map(|n| n.to_string())
+                .as_deref(),
+            Some("10.1.0.7/32")
+        );
+        assert_eq!(
+            p("2001:db8::/32").ok().flatten().map(|n| n.prefix_len()),
+            Some(32)
+        );
+        assert_eq!(
+            message(p("10.1.0.5/24")),
+            "prefix: \"10.1.0.5/24\" has host bits set (the prefix is 10.1.0.0/24)"
+        );
+        assert!(message(p("10.1.0.0/33")).starts_with("prefix: invalid"));
+        assert!(message(p("blue")).starts_with("prefix: invalid"));
+    }
+
+    #[test]
+    fn page_sizes() {
+        assert_eq!(page_size("page_size", 0, 100, 1000).ok(), Some(100));
+        assert_eq!(page_size("page_size", 1, 100, 1000).ok(), Some(1));
+        assert_eq!(page_size("page_size", 1000, 100, 1000).ok(), Some(1000));
+        assert_eq!(
+            message(page_size("page_size", 1001, 100, 1000)),
+            "page_size: 1001 is out of range (1 to 1000; 0 for 100)"
+        );
+    }
 
     #[test]
     fn route_prefixes() {

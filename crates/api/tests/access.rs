@@ -9,6 +9,7 @@ use evpnd_api::fake::FakeBackend;
 use evpnd_api::pb::{
     self, daemon_service_client::DaemonServiceClient, evpn_service_client::EvpnServiceClient,
     peer_service_client::PeerServiceClient, route_service_client::RouteServiceClient,
+    tenant_service_client::TenantServiceClient,
 };
 use evpnd_api::{Access, SocketOptions};
 use tonic::Code;
@@ -191,6 +192,21 @@ async fn read_only_socket_denies_every_mutation_and_answers_queries() {
     r.list_routes(pb::ListRoutesRequest::default())
         .await
         .expect("ListRoutes is a query");
+    // The tenant listings only read: all answer on the read-only socket.
+    let mut t = TenantServiceClient::new(ro.clone());
+    let vrfs = t
+        .list_vrfs(pb::ListVrfsRequest::default())
+        .await
+        .expect("ListVrfs is a query")
+        .into_inner()
+        .vrfs;
+    assert!(!vrfs.is_empty());
+    t.list_vrf_routes(pb::ListVrfRoutesRequest::default())
+        .await
+        .expect("ListVrfRoutes is a query");
+    t.list_router_macs(pb::ListRouterMacsRequest::default())
+        .await
+        .expect("ListRouterMacs is a query");
     let text = pb::ValidateConfigRequest {
         source: Some(pb::validate_config_request::Source::Text(String::new())),
     };

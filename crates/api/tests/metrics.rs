@@ -40,6 +40,17 @@ async fn metrics_endpoint() {
         r.contains("evpnd_routes_refused_total{reason=\"as_path_loop\"} 2\n"),
         "{r}"
     );
+    // Per configured tenant: bounded by the configuration.
+    assert!(r.contains("evpnd_vrf_up{vrf=\"blue\"} 1\n"), "{r}");
+    assert!(r.contains("evpnd_vrf_up{vrf=\"red\"} 0\n"), "{r}");
+    assert!(
+        r.contains("evpnd_vrf_routes{vrf=\"blue\",state=\"installed\"} 4\n"),
+        "{r}"
+    );
+    assert!(
+        r.contains("evpnd_vrf_routes{vrf=\"red\",state=\"held\"} 1\n"),
+        "{r}"
+    );
     let rss = r
         .lines()
         .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))

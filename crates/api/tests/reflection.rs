@@ -25,7 +25,15 @@ async fn reflection_lists_the_services() {
         panic!("unexpected {m:?}");
     };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-    for svc in ["Daemon", "Peer", "Route", "Evpn", "Dataplane", "Watch"] {
+    for svc in [
+        "Daemon",
+        "Peer",
+        "Route",
+        "Evpn",
+        "Dataplane",
+        "Tenant",
+        "Watch",
+    ] {
         let want = format!("evpn.v1.{svc}Service");
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }

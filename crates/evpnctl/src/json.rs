@@ -126,6 +126,49 @@ pub fn vtep(v: &pb::Vtep) -> Value {
     json!({ "ip": v.ip, "vnis": v.vnis, "macs": v.macs })
 }
 
+/// A tenant route's source as a word: `ip_prefix`, `connected`, ...
+pub fn tenant_source(s: pb::TenantRouteSource) -> String {
+    enum_word(s.as_str_name(), "TENANT_ROUTE_SOURCE_")
+}
+
+/// One L3 tenant.
+pub fn vrf(v: &pb::Vrf) -> Value {
+    json!({
+        "name": v.name, "l3vni": v.l3vni, "mode": enum_word(v.mode().as_str_name(), "VRF_MODE_"),
+        "table": v.table, "vrf_device": v.vrf_device, "rd": v.rd, "import_rts": v.import_rts,
+        "export_rts": v.export_rts, "router_mac": v.router_mac, "vxlan_device": v.vxlan_device,
+        "svi": v.svi, "l2vnis": v.l2vnis, "up": v.up, "routes_installed": v.routes_installed,
+        "routes_held": v.routes_held, "routes_originated": v.routes_originated,
+    })
+}
+
+/// One tenant route; `local_source` is null for a remote route.
+pub fn vrf_route(r: &pb::VrfRoute) -> Value {
+    let hops: Vec<Value> = r
+        .next_hops
+        .iter()
+        .map(|h| {
+            json!({
+                "vtep_ip": h.vtep_ip, "router_mac": h.router_mac,
+                "source": tenant_source(h.source()), "route": h.route,
+            })
+        })
+        .collect();
+    let local = match r.local_source() {
+        pb::TenantRouteSource::Unspecified => Value::Null,
+        s => Value::String(tenant_source(s)),
+    };
+    json!({
+        "vrf": r.vrf, "prefix": r.prefix, "next_hops": hops, "local_source": local,
+        "installed": r.installed, "not_installed_reason": r.not_installed_reason,
+    })
+}
+
+/// One remote Router's MAC.
+pub fn router_mac(m: &pb::RouterMac) -> Value {
+    json!({ "vrf": m.vrf, "vtep_ip": m.vtep_ip, "router_mac": m.router_mac, "routes": m.routes })
+}
+
 fn counts(c: Option<&pb::DataplaneCounts>) -> Value {
     let c = c.copied().unwrap_or_default();
     json!({ "fdb": c.fdb, "flood": c.flood, "neighbors": c.neighbors, "routes": c.routes })

@@ -91,6 +91,18 @@ enum Command {
     },
     /// The remote VTEPs.
     Vteps,
+    /// The L3 tenants ([[evpn.vrf]]): L3VNI, table, RD/RTs, Router's MAC, route counts.
+    Vrfs {
+        /// Only this tenant.
+        name: Option<String>,
+    },
+    /// Tenant routes (all pages): installed through which VTEPs, held back and why, or ours.
+    VrfRoutes(VrfRouteArgs),
+    /// The remote VTEPs' Router's MACs per tenant.
+    Rmacs {
+        /// Only this tenant.
+        vrf: Option<String>,
+    },
     /// Desired versus programmed kernel state per VNI.
     Dataplane {
         /// Only this VNI.
@@ -228,6 +240,24 @@ pub struct RouteArgs {
     #[arg(long, requires = "page_size")]
     pub page_token: Option<String>,
 }
+
+/// Filters and paging for `vrf-routes`.
+#[derive(Args)]
+pub struct VrfRouteArgs {
+    /// Only this tenant.
+    pub vrf: Option<String>,
+    /// Only this exact prefix, e.g. 10.1.0.0/24 (an address: its host route).
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Routes per request; evpnctl fetches every page either way.
+    #[arg(long, default_value_t = VRF_ROUTES_PAGE, value_parser = clap::value_parser!(u32).range(1..=VRF_ROUTES_PAGE_MAX))]
+    pub page_size: u32,
+}
+
+/// `vrf-routes`' default page size: the daemon's largest.
+const VRF_ROUTES_PAGE: u32 = 1000;
+/// The largest page the daemon answers (`evpnd_api::service::MAX_VRF_PAGE_SIZE`).
+const VRF_ROUTES_PAGE_MAX: i64 = 1000;
 
 /// What to do to a peer.
 #[derive(Subcommand)]
@@ -370,6 +400,9 @@ fn main() -> ExitCode {
         Command::Macs(a) => query::Query::Macs(a),
         Command::Neigh { vni } => query::Query::Neigh(vni),
         Command::Vteps => query::Query::Vteps,
+        Command::Vrfs { name } => query::Query::Vrfs(name),
+        Command::VrfRoutes(a) => query::Query::VrfRoutes(a),
+        Command::Rmacs { vrf } => query::Query::Rmacs(vrf),
         Command::Dataplane { vni } => query::Query::Dataplane(vni),
         Command::Watch { peers, routes } => query::Query::Watch { peers, routes },
         Command::Validate { file } => query::Query::Validate(file),

@@ -11,7 +11,7 @@ use std::pin::Pin;
 
 use evpnd_api::{
     Backend, BackendError, ConfigSource, LocalRoute, MacFilter, Metrics, PeerMetrics, RouteCount,
-    RoutePage, RouteQuery, View, WatchStart, pb,
+    RoutePage, RouteQuery, View, VrfRoutePage, VrfRouteQuery, WatchStart, pb,
 };
 use evpnd_core::{Command, Reply};
 use evpnd_session::PeerCommand;
@@ -276,6 +276,53 @@ impl Backend for DaemonApi {
         .map(|_| ())
     }
 
+    async fn list_vrfs(&self, name: Option<String>) -> Result<Vec<pb::Vrf>, BackendError> {
+        self.read(move |d| {
+            d.core
+                .vrfs()
+                .iter()
+                .filter(|v| name.as_ref().is_none_or(|n| *n == v.name))
+                .map(convert::vrf)
+                .collect()
+        })
+        .await
+    }
+
+    async fn list_vrf_routes(
+        &self,
+        query: VrfRouteQuery,
+    ) -> Result<Option<VrfRoutePage>, BackendError> {
+        self.read(move |d| {
+            if !d.knows_vrf(query.vrf.as_deref()) {
+                return None;
+            }
+            let routes = d.core.vrf_routes(&convert::tenant_route_query(&query));
+            Some(convert::vrf_route_page(routes, query.limit))
+        })
+        .await
+    }
+
+    async fn list_router_macs(
+        &self,
+        vrf: Option<String>,
+    ) -> Result<Option<Vec<pb::RouterMac>>, BackendError> {
+        self.read(move |d| {
+            if !d.knows_vrf(vrf.as_deref()) {
+                return None;
+            }
+            let mut macs: Vec<pb::RouterMac> = d
+                .core
+                .router_macs(vrf.as_deref())
+                .iter()
+                .map(convert::router_mac)
+                .collect();
+            // By tenant, then VTEP (as addresses, not as text).
+            macs.sort_by_cached_key(|m| (m.vrf.clone(), m.vtep_ip.parse::<IpAddr>().ok()));
+            Some(macs)
+        })
+        .await
+    }
+
     async fn dataplane(&self, vni: Option<Vni>) -> Result<Vec<pb::VniDataplane>, BackendError> {
         self.read(move |d| d.dataplane_view(vni)).await
     }
@@ -332,9 +379,17 @@ impl Backend for DaemonApi {
                     .iter()
                     .map(|(why, n)| (why.name().to_string(), *n))
                     .collect(),
+                vrfs: d.core.vrfs().iter().map(convert::vrf_metrics).collect(),
             }
         })
         .await
+    }
+}
+
+impl Daemon {
+    /// True for `None` (every tenant) and for a configured tenant's name.
+    fn knows_vrf(&self, name: Option<&str>) -> bool {
+        name.is_none_or(|n| self.core.vrfs().iter().any(|v| v.name == n))
     }
 }
 

@@ -4,7 +4,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use evpnd_api::{BackendError, LocalRoute as ApiRoute, MacFilter, Origin, RouteCursor, View, pb};
+use evpnd_api::{
+    BackendError, LocalRoute as ApiRoute, MacFilter, Origin, RouteCursor, View, VrfMetrics,
+    VrfRouteCursor, VrfRoutePage, VrfRouteQuery, pb,
+};
 use evpnd_core::view::*;
 use evpnd_core::{CoreError, LocalRoute, Time, WatchEvent, packing::key_to_nlri};
 use evpnd_rib::LossReason;
@@ -265,14 +268,7 @@ pub fn vni(v: &VniView) -> pb::Vni {
         vni: v.vni.get(),
         kind: pb::VniKind::L2 as i32,
         rd: v.rd.to_string(),
-        import_rts: v
-            .import
-            .iter()
-            .map(|m| match m {
-                evpnd_config::RtMatch::Exact(rt) => rt.to_string(),
-                evpnd_config::RtMatch::LocalAdmin(v) => format!("*:{v}"),
-            })
-            .collect(),
+        import_rts: v.import.iter().map(rt_match).collect(),
         export_rts: v.export.iter().map(ToString::to_string).collect(),
         bridge: v.bridge.clone().unwrap_or_default(),
         vlan: v.vlan.map_or(0, u32::from),
@@ -280,6 +276,123 @@ pub fn vni(v: &VniView) -> pb::Vni {
         vtep_ip: v.vtep.to_string(),
         flood_list: v.flood_list.iter().map(ToString::to_string).collect(),
         vxlan_device: v.vxlan_device.clone(),
+    }
+}
+
+/// An import route target as configured: `65000:100`, or `*:100` for any ASN.
+fn rt_match(m: &evpnd_config::RtMatch) -> String {
+    match m {
+        evpnd_config::RtMatch::Exact(rt) => rt.to_string(),
+        evpnd_config::RtMatch::LocalAdmin(v) => format!("*:{v}"),
+    }
+}
+
+pub fn vrf(v: &VrfView) -> pb::Vrf {
+    let (mode, table, vrf_device) = match &v.mode {
+        VrfModeView::Table { table } => (pb::VrfMode::Table, *table, String::new()),
+        VrfModeView::Device { device, table } => {
+            (pb::VrfMode::Device, table.unwrap_or(0), device.clone())
+        }
+    };
+    pb::Vrf {
+        name: v.name.clone(),
+        l3vni: v.l3vni.get(),
+        mode: mode as i32,
+        table,
+        vrf_device,
+        rd: v.rd.to_string(),
+        import_rts: v.import.iter().map(rt_match).collect(),
+        export_rts: v.export.iter().map(ToString::to_string).collect(),
+        router_mac: v.router_mac.map(|m| m.to_string()).unwrap_or_default(),
+        vxlan_device: v.vxlan_device.clone().unwrap_or_default(),
+        svi: v.svi.clone().unwrap_or_default(),
+        l2vnis: v.l2vnis.iter().map(|v| v.get()).collect(),
+        up: v.up,
+        routes_installed: v.routes_installed,
+        routes_held: v.routes_held,
+        routes_originated: v.routes_originated,
+    }
+}
+
+pub fn vrf_metrics(v: &VrfView) -> VrfMetrics {
+    VrfMetrics {
+        name: v.name.clone(),
+        up: v.up,
+        routes_installed: v.routes_installed,
+        routes_held: v.routes_held,
+        routes_originated: v.routes_originated,
+    }
+}
+
+fn tenant_source(s: TenantRouteSource) -> pb::TenantRouteSource {
+    use pb::TenantRouteSource as S;
+    match s {
+        TenantRouteSource::MacIp => S::MacIp,
+        TenantRouteSource::IpPrefix => S::IpPrefix,
+        TenantRouteSource::Connected => S::Connected,
+        TenantRouteSource::Configured => S::Configured,
+        TenantRouteSource::Redistributed => S::Redistributed,
+    }
+}
+
+pub fn vrf_route(r: &TenantRouteView) -> pb::VrfRoute {
+    pb::VrfRoute {
+        vrf: r.vrf.clone(),
+        prefix: r.prefix.to_string(),
+        next_hops: r
+            .next_hops
+            .iter()
+            .map(|h| pb::VrfNextHop {
+                vtep_ip: h.vtep.to_string(),
+                router_mac: h.router_mac.to_string(),
+                source: tenant_source(h.source) as i32,
+                route: h.route.clone(),
+            })
+            .collect(),
+        local_source: r
+            .local
+            .map_or(pb::TenantRouteSource::Unspecified, tenant_source) as i32,
+        installed: r.installed,
+        not_installed_reason: r.not_installed.clone().unwrap_or_default(),
+    }
+}
+
+/// The core's query for an API page: one route more than the page, to
+/// know whether another page follows.
+pub fn tenant_route_query(q: &VrfRouteQuery) -> TenantRouteQuery {
+    TenantRouteQuery {
+        vrf: q.vrf.clone(),
+        prefix: q.prefix,
+        after: q.after.as_ref().map(|c| (c.vrf.clone(), c.prefix)),
+        limit: q.limit.saturating_add(1),
+    }
+}
+
+/// A page of at most `limit` of the core's routes (asked for with
+/// [`tenant_route_query`]); the cursor is the last route sent, only when
+/// the core had more.
+pub fn vrf_route_page(mut routes: Vec<TenantRouteView>, limit: usize) -> VrfRoutePage {
+    let more = routes.len() > limit;
+    routes.truncate(limit);
+    let next = more
+        .then(|| routes.last())
+        .flatten()
+        .map(|r| VrfRouteCursor {
+            vrf: r.vrf.clone(),
+            prefix: r.prefix,
+        });
+    VrfRoutePage {
+        routes: routes.iter().map(vrf_route).collect(),
+        next,
+    }
+}
+
+pub fn router_mac(m: &RouterMacView) -> pb::RouterMac {
+    pb::RouterMac {
+        vrf: m.vrf.clone(),
+        vtep_ip: m.vtep.to_string(),
+        router_mac: m.router_mac.to_string(),
+        routes: m.routes,
     }
 }
 
@@ -357,4 +470,201 @@ pub fn watch_event(e: &WatchEvent, epoch: Epoch) -> Option<pb::watch_response::E
             })
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use evpnd_config::RtMatch;
+    use evpnd_wire::{MacAddr, Rd, RouteTarget, Vni};
+
+    use super::*;
+
+    fn vni(n: u32) -> Vni {
+        Vni::new(n).expect("vni")
+    }
+
+    fn mac(s: &str) -> MacAddr {
+        MacAddr::from_str(s).expect("mac")
+    }
+
+    fn blue(mode: VrfModeView) -> VrfView {
+        VrfView {
+            name: "blue".into(),
+            l3vni: vni(5000),
+            mode,
+            rd: Rd::from_str("10.0.0.1:5000").expect("rd"),
+            import: vec![
+                RtMatch::LocalAdmin(5000),
+                RtMatch::Exact(RouteTarget::from_str("65000:5001").expect("rt")),
+            ],
+            export: vec![RouteTarget::from_str("65000:5000").expect("rt")],
+            router_mac: Some(mac("02:00:00:00:00:01")),
+            vxlan_device: Some("vxlan5000".into()),
+            svi: None,
+            l2vnis: vec![vni(100), vni(200)],
+            up: true,
+            routes_installed: 7,
+            routes_held: 2,
+            routes_originated: 1,
+        }
+    }
+
+    #[test]
+    fn vrf_in_both_modes() {
+        let t = vrf(&blue(VrfModeView::Table { table: 100 }));
+        assert_eq!(
+            (t.mode(), t.table, t.vrf_device.as_str()),
+            (pb::VrfMode::Table, 100, "")
+        );
+        assert_eq!(
+            (t.name.as_str(), t.l3vni, t.rd.as_str()),
+            ("blue", 5000, "10.0.0.1:5000")
+        );
+        assert_eq!(t.import_rts, ["*:5000", "65000:5001"]);
+        assert_eq!(t.export_rts, ["65000:5000"]);
+        assert_eq!(t.router_mac, "02:00:00:00:00:01");
+        assert_eq!((t.vxlan_device.as_str(), t.svi.as_str()), ("vxlan5000", ""));
+        assert_eq!(t.l2vnis, [100, 200]);
+        assert_eq!(
+            (t.up, t.routes_installed, t.routes_held, t.routes_originated),
+            (true, 7, 2, 1)
+        );
+
+        let found = VrfModeView::Device {
+            device: "vrf-blue".into(),
+            table: Some(1001),
+        };
+        let d = vrf(&blue(found));
+        assert_eq!(
+            (d.mode(), d.table, d.vrf_device.as_str()),
+            (pb::VrfMode::Device, 1001, "vrf-blue")
+        );
+        let missing = VrfModeView::Device {
+            device: "vrf-blue".into(),
+            table: None,
+        };
+        assert_eq!(
+            vrf(&blue(missing)).table,
+            0,
+            "0 while the device is not found"
+        );
+
+        let m = vrf_metrics(&blue(VrfModeView::Table { table: 254 }));
+        assert_eq!((m.name.as_str(), m.up, m.routes_held), ("blue", true, 2));
+    }
+
+    fn route(vrf: &str, prefix: &str) -> TenantRouteView {
+        TenantRouteView {
+            vrf: vrf.into(),
+            prefix: prefix.parse().expect("prefix"),
+            next_hops: Vec::new(),
+            local: None,
+            installed: true,
+            not_installed: None,
+        }
+    }
+
+    #[test]
+    fn tenant_routes_and_sources() {
+        let mut remote = route("blue", "10.5.0.0/24");
+        remote.next_hops = vec![TenantNextHopView {
+            vtep: "10.0.0.2".parse().expect("ip"),
+            router_mac: mac("02:00:00:00:00:02"),
+            source: TenantRouteSource::IpPrefix,
+            route: "[5]:[10.0.0.2:5000]:[0]:[24]:[10.5.0.0]".into(),
+        }];
+        remote.installed = false;
+        remote.not_installed = Some("L3VNI down".into());
+        let r = vrf_route(&remote);
+        assert_eq!((r.vrf.as_str(), r.prefix.as_str()), ("blue", "10.5.0.0/24"));
+        assert_eq!(r.local_source(), pb::TenantRouteSource::Unspecified);
+        assert_eq!(
+            (r.installed, r.not_installed_reason.as_str()),
+            (false, "L3VNI down")
+        );
+        let h = &r.next_hops[0];
+        assert_eq!(
+            (h.vtep_ip.as_str(), h.router_mac.as_str()),
+            ("10.0.0.2", "02:00:00:00:00:02")
+        );
+        assert_eq!(h.source(), pb::TenantRouteSource::IpPrefix);
+        assert_eq!(h.route, "[5]:[10.0.0.2:5000]:[0]:[24]:[10.5.0.0]");
+
+        for (s, want) in [
+            (TenantRouteSource::MacIp, pb::TenantRouteSource::MacIp),
+            (
+                TenantRouteSource::Connected,
+                pb::TenantRouteSource::Connected,
+            ),
+            (
+                TenantRouteSource::Configured,
+                pb::TenantRouteSource::Configured,
+            ),
+            (
+                TenantRouteSource::Redistributed,
+                pb::TenantRouteSource::Redistributed,
+            ),
+        ] {
+            let mut local = route("blue", "2001:db8::/64");
+            local.local = Some(s);
+            assert_eq!(vrf_route(&local).local_source(), want);
+        }
+    }
+
+    #[test]
+    fn pages_ask_one_more_and_continue_after_the_last_sent() {
+        let q = VrfRouteQuery {
+            vrf: Some("blue".into()),
+            prefix: None,
+            after: Some(VrfRouteCursor {
+                vrf: "blue".into(),
+                prefix: "10.5.0.0/24".parse().expect("p"),
+            }),
+            limit: 2,
+        };
+        let tq = tenant_route_query(&q);
+        assert_eq!(tq.limit, 3);
+        assert_eq!(tq.vrf.as_deref(), Some("blue"));
+        assert_eq!(
+            tq.after,
+            Some(("blue".to_string(), "10.5.0.0/24".parse().expect("p")))
+        );
+
+        let three = vec![
+            route("blue", "10.5.1.0/24"),
+            route("blue", "10.5.2.0/24"),
+            route("red", "10.0.0.0/8"),
+        ];
+        let p = vrf_route_page(three.clone(), 2);
+        assert_eq!(p.routes.len(), 2);
+        let next = p.next.expect("more follow");
+        assert_eq!(
+            (next.vrf.as_str(), next.prefix.to_string().as_str()),
+            ("blue", "10.5.2.0/24")
+        );
+        let last = vrf_route_page(three[..2].to_vec(), 2);
+        assert_eq!((last.routes.len(), last.next), (2, None));
+        assert_eq!(vrf_route_page(Vec::new(), 2).next, None);
+    }
+
+    #[test]
+    fn router_macs() {
+        let m = router_mac(&RouterMacView {
+            vrf: "blue".into(),
+            vtep: "10.0.0.3".parse().expect("ip"),
+            router_mac: mac("02:00:00:00:00:03"),
+            routes: 4,
+        });
+        assert_eq!(
+            (
+                m.vrf.as_str(),
+                m.vtep_ip.as_str(),
+                m.router_mac.as_str(),
+                m.routes
+            ),
+            ("blue", "10.0.0.3", "02:00:00:00:00:03", 4)
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! The management API against running daemons: two evpnd on loopback in a
 //! namespace, one a route source for the other, queried over the Unix
 //! socket with a tonic client: status, peers, routes with filters and
-//! paging, explain, invalid arguments, reload that changes one VNI without
+//! paging, explain, invalid arguments, tenant listings, reload that changes one VNI without
 //! resetting the session, and a watch that sees the reload's new route.
 
 mod lab;
@@ -163,6 +163,39 @@ fn api_answers_from_a_running_daemon() {
             .into_inner();
         assert_eq!(ex.paths.len(), 1);
         assert!(ex.paths[0].path.as_ref().is_some_and(|p| p.best));
+
+        // Tenants: a has none configured, so the listings are empty and a
+        // named tenant is NOT_FOUND (the daemon's backend, not the fake).
+        let mut tenants =
+            pb::tenant_service_client::TenantServiceClient::new(channel(&ns, "a").await);
+        let vrfs = tenants
+            .list_vrfs(pb::ListVrfsRequest::default())
+            .await
+            .expect("list vrfs")
+            .into_inner();
+        assert!(vrfs.vrfs.is_empty(), "{vrfs:?}");
+        let tr = tenants
+            .list_vrf_routes(pb::ListVrfRoutesRequest::default())
+            .await
+            .expect("list vrf routes")
+            .into_inner();
+        assert!(
+            tr.routes.is_empty() && tr.next_page_token.is_empty(),
+            "{tr:?}"
+        );
+        let none = tenants
+            .list_vrf_routes(pb::ListVrfRoutesRequest {
+                vrf: "blue".into(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("no such tenant");
+        assert_eq!(none.code(), Code::NotFound, "{}", none.message());
+        let none = tenants
+            .list_router_macs(pb::ListRouterMacsRequest { vrf: "blue".into() })
+            .await
+            .expect_err("no such tenant");
+        assert_eq!(none.code(), Code::NotFound, "{}", none.message());
 
         // Soft reset in: a asks b for its routes again (ROUTE-REFRESH); soft out re-sends a's.
         for kind in [pb::ResetKind::SoftIn, pb::ResetKind::SoftOut] {

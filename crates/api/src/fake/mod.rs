@@ -1,8 +1,9 @@
 //! An in-memory [`Backend`] with a small fixed fabric, for tests and demos.
 //!
 //! Two peers, VNIs 100 (L2) and 5000 (L3), `routes_per_vni` type-2 routes in
-//! VNIs 100 and 200, two type-3 routes and one type-5 route. Watch events
-//! are published with [`FakeBackend::publish`].
+//! VNIs 100 and 200, two type-3 routes and one type-5 route; two L3 tenants
+//! (`blue`, `red`) with `routes_per_vni` + 3 tenant routes ([`tenant`]).
+//! Watch events are published with [`FakeBackend::publish`].
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
@@ -11,11 +12,12 @@ use evpnd_wire::{MacAddr, Rd, Vni};
 use tokio::sync::broadcast;
 
 use crate::Backend;
-use crate::metrics::{Metrics, PeerMetrics, RouteCount};
+use crate::metrics::{Metrics, PeerMetrics, RouteCount, VrfMetrics};
 use crate::pb::{self, watch_response::Event};
 use crate::types::*;
 
 mod data;
+pub mod tenant;
 
 pub use data::peers;
 use data::{local_key, type2, type3, type5};
@@ -23,6 +25,9 @@ use data::{local_key, type2, type3, type5};
 /// The fake backend.
 pub struct FakeBackend {
     routes: Vec<pb::Route>,
+    /// How many remote type-5 prefixes tenant `blue` has.
+    tenant_prefixes: usize,
+    tenant_routes: Vec<pb::VrfRoute>,
     local: Mutex<Vec<LocalRoute>>,
     events: broadcast::Sender<Event>,
     log_level: Mutex<pb::LogLevel>,
@@ -38,6 +43,8 @@ impl FakeBackend {
         }
         FakeBackend {
             routes,
+            tenant_prefixes: routes_per_vni,
+            tenant_routes: tenant::routes(routes_per_vni),
             local: Mutex::new(Vec::new()),
             events: broadcast::channel(watch_capacity.max(1)).0,
             log_level: Mutex::new(pb::LogLevel::Info),
@@ -341,6 +348,35 @@ impl Backend for FakeBackend {
         }
     }
 
+    async fn list_vrfs(&self, name: Option<String>) -> Result<Vec<pb::Vrf>, BackendError> {
+        Ok(tenant::vrfs(self.tenant_prefixes)
+            .into_iter()
+            .filter(|v| name.as_ref().is_none_or(|n| *n == v.name))
+            .collect())
+    }
+
+    async fn list_vrf_routes(
+        &self,
+        query: VrfRouteQuery,
+    ) -> Result<Option<VrfRoutePage>, BackendError> {
+        Ok(tenant::page(&self.tenant_routes, &query))
+    }
+
+    async fn list_router_macs(
+        &self,
+        vrf: Option<String>,
+    ) -> Result<Option<Vec<pb::RouterMac>>, BackendError> {
+        if vrf.as_deref().is_some_and(|v| !tenant::known(v)) {
+            return Ok(None);
+        }
+        Ok(Some(
+            tenant::router_macs(self.tenant_prefixes)
+                .into_iter()
+                .filter(|m| vrf.as_ref().is_none_or(|v| *v == m.vrf))
+                .collect(),
+        ))
+    }
+
     async fn dataplane(&self, vni: Option<Vni>) -> Result<Vec<pb::VniDataplane>, BackendError> {
         let counts = |fdb| pb::DataplaneCounts {
             fdb,
@@ -393,6 +429,16 @@ impl Backend for FakeBackend {
             macs_per_vni: vec![(100, 1, 1)],
             duplicate_macs: 1,
             routes_refused: vec![("as_path_loop".into(), 2)],
+            vrfs: tenant::vrfs(self.tenant_prefixes)
+                .into_iter()
+                .map(|v| VrfMetrics {
+                    name: v.name,
+                    up: v.up,
+                    routes_installed: v.routes_installed,
+                    routes_held: v.routes_held,
+                    routes_originated: v.routes_originated,
+                })
+                .collect(),
             ..Default::default()
         })
     }

@@ -4,8 +4,10 @@ mod daemon;
 mod evpn;
 mod peer;
 mod route;
+mod tenant;
 
 pub use route::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STREAM_BATCH};
+pub use tenant::{DEFAULT_VRF_PAGE_SIZE, MAX_VRF_PAGE_SIZE};
 mod watch;
 pub use watch::{MAX_WATCHERS, SNAPSHOT_PAGE, WATCH_BUFFER, WATCH_STALL};
 

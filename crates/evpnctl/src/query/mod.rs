@@ -12,11 +12,12 @@ mod control;
 mod local;
 mod routes;
 mod tables;
+mod tenant;
 
 use serde_json::Value;
 use tonic::transport::Channel;
 
-use crate::{Level, LocalRouteArg, MacArgs, PeerAction, RouteArgs};
+use crate::{Level, LocalRouteArg, MacArgs, PeerAction, RouteArgs, VrfRouteArgs};
 use control::{log_level, reload, watch};
 use routes::{explain, routes};
 use tables::{dataplane, macs, neigh, peer, peers, status, vnis, vteps};
@@ -46,6 +47,9 @@ pub enum Query {
     Neigh(Option<u32>),
     Vteps,
     Dataplane(Option<u32>),
+    Vrfs(Option<String>),
+    VrfRoutes(VrfRouteArgs),
+    Rmacs(Option<String>),
     Watch { peers: bool, routes: bool },
     Validate(PathBuf),
     Reload,
@@ -201,6 +205,9 @@ async fn execute(target: Target, q: Query, json: bool) -> Result<Option<Out>, Fa
         Query::Neigh(vni) => neigh(ch, vni).await?,
         Query::Vteps => vteps(ch).await?,
         Query::Dataplane(vni) => dataplane(ch, vni).await?,
+        Query::Vrfs(name) => tenant::vrfs(ch, name).await?,
+        Query::VrfRoutes(a) => tenant::vrf_routes(ch, a).await?,
+        Query::Rmacs(vrf) => tenant::rmacs(ch, vrf).await?,
         Query::Watch { peers, routes } => {
             watch(ch, peers, routes, json).await?;
             return Ok(None);
