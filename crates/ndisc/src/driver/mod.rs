@@ -1,0 +1,198 @@
+//! The tokio shell around [`Discovery`]: one task per interface with a raw
+//! ICMPv6 socket ([`socket`]) and a poll of the link and its neighbour
+//! table over rtnetlink ([`netlink`]). Peer events go to the daemon on a
+//! bounded channel; interfaces are added and removed at run time.
+//!
+//! Everything runs on the tokio runtime it is created on, and its sockets
+//! live in the network namespace of the thread that creates them (tests
+//! run one driver per namespace, each on its own thread).
+
+mod interface;
+pub mod netlink;
+pub mod socket;
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::config::DiscoveryConfig;
+use crate::discovery::{Counters, Discovery, PeerEvent, PeerState};
+use crate::error::ConfigError;
+
+/// How often each interface's link state and neighbour table are read.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// Commands queued to one interface task.
+const COMMAND_QUEUE: usize = 8;
+
+/// A peer event on an interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriverEvent {
+    pub interface: String,
+    pub event: PeerEvent,
+}
+
+#[derive(Debug, Error)]
+pub enum DriverError {
+    #[error("netlink connection: {0}")]
+    Netlink(#[source] std::io::Error),
+    #[error("interface {0} is already served")]
+    Duplicate(String),
+    #[error("interface {0} is not served")]
+    Unknown(String),
+    #[error("interface {interface}: {source}")]
+    Config {
+        interface: String,
+        #[source]
+        source: ConfigError,
+    },
+    #[error("the task of interface {0} has ended")]
+    TaskGone(String),
+}
+
+/// Asks of one interface task.
+#[derive(Debug)]
+enum Command {
+    /// Send the goodbye RA and end.
+    Stop,
+    Counters(oneshot::Sender<Counters>),
+    State(oneshot::Sender<PeerState>),
+}
+
+#[derive(Debug)]
+struct Served {
+    commands: mpsc::Sender<Command>,
+    task: JoinHandle<()>,
+}
+
+/// Discovery on a set of interfaces.
+#[derive(Debug)]
+pub struct Driver {
+    netlink: rtnetlink::Handle,
+    connection: JoinHandle<()>,
+    events: mpsc::Sender<DriverEvent>,
+    poll: Duration,
+    served: HashMap<String, Served>,
+}
+
+impl Driver {
+    /// A driver sending its events to `events`; call inside a tokio
+    /// runtime (it spawns its netlink connection there).
+    pub fn new(events: mpsc::Sender<DriverEvent>) -> Result<Driver, DriverError> {
+        Driver::with_poll_interval(events, DEFAULT_POLL_INTERVAL)
+    }
+
+    pub fn with_poll_interval(
+        events: mpsc::Sender<DriverEvent>,
+        poll: Duration,
+    ) -> Result<Driver, DriverError> {
+        let (conn, netlink, _) = rtnetlink::new_connection().map_err(DriverError::Netlink)?;
+        Ok(Driver {
+            netlink,
+            connection: tokio::spawn(conn),
+            events,
+            poll,
+            served: HashMap::new(),
+        })
+    }
+
+    /// Starts discovery on `name`. The interface need not exist yet: the
+    /// task waits for it (and follows it if it is deleted and recreated).
+    pub fn add_interface(
+        &mut self,
+        name: &str,
+        mut cfg: DiscoveryConfig,
+    ) -> Result<(), DriverError> {
+        if self.served.contains_key(name) {
+            return Err(DriverError::Duplicate(name.to_string()));
+        }
+        if cfg.seed == 0 {
+            cfg.seed = seed_for(name);
+        }
+        let discovery = Discovery::new(cfg).map_err(|source| DriverError::Config {
+            interface: name.to_string(),
+            source,
+        })?;
+        let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+        let task = tokio::spawn(interface::run(interface::Task {
+            name: name.to_string(),
+            discovery,
+            netlink: self.netlink.clone(),
+            events: self.events.clone(),
+            commands: rx,
+            poll: self.poll,
+        }));
+        self.served
+            .insert(name.to_string(), Served { commands: tx, task });
+        tracing::info!(interface = name, "unnumbered discovery started");
+        Ok(())
+    }
+
+    /// Stops discovery on `name`: a final RA with router lifetime 0 tells
+    /// the peer we are gone, then the task ends.
+    pub async fn remove_interface(&mut self, name: &str) -> Result<(), DriverError> {
+        let s = self
+            .served
+            .remove(name)
+            .ok_or_else(|| DriverError::Unknown(name.to_string()))?;
+        let _ = s.commands.send(Command::Stop).await;
+        let _ = s.task.await;
+        tracing::info!(interface = name, "unnumbered discovery stopped");
+        Ok(())
+    }
+
+    /// The interfaces served.
+    pub fn interfaces(&self) -> impl Iterator<Item = &str> {
+        self.served.keys().map(String::as_str)
+    }
+
+    pub async fn counters(&self, name: &str) -> Result<Counters, DriverError> {
+        self.ask(name, Command::Counters).await
+    }
+
+    pub async fn state(&self, name: &str) -> Result<PeerState, DriverError> {
+        self.ask(name, Command::State).await
+    }
+
+    async fn ask<T>(
+        &self,
+        name: &str,
+        cmd: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, DriverError> {
+        let s = self
+            .served
+            .get(name)
+            .ok_or_else(|| DriverError::Unknown(name.to_string()))?;
+        let (tx, rx) = oneshot::channel();
+        s.commands
+            .send(cmd(tx))
+            .await
+            .map_err(|_| DriverError::TaskGone(name.to_string()))?;
+        rx.await
+            .map_err(|_| DriverError::TaskGone(name.to_string()))
+    }
+
+    /// Stops every interface (goodbye RAs) and the netlink connection.
+    pub async fn shutdown(mut self) {
+        let names: Vec<String> = self.served.keys().cloned().collect();
+        for n in names {
+            let _ = self.remove_interface(&n).await;
+        }
+        self.connection.abort();
+    }
+}
+
+/// A jitter seed that differs per interface and per start.
+fn seed_for(name: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    name.hash(&mut h);
+    std::process::id().hash(&mut h);
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+        .hash(&mut h);
+    h.finish()
+}

@@ -1,0 +1,106 @@
+//! What the driver reads over rtnetlink: the interface's index, state and
+//! MAC, and its IPv6 neighbours.
+//!
+//! ```text
+//! RTM_GETLINK  ifinfomsg{}  IFLA_IFNAME name   → index, IFF_UP|IFF_LOWER_UP, IFLA_ADDRESS
+//! RTM_GETNEIGH NLM_F_DUMP   ndmsg{family AF_INET6}
+//!              → ndm_ifindex, ndm_state, ndm_flags (NTF_ROUTER), NDA_DST
+//! ```
+
+use futures::TryStreamExt;
+use netlink_packet_route::AddressFamily;
+use netlink_packet_route::link::{LinkAttribute, LinkFlags};
+use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourFlags};
+use rtnetlink::Handle;
+use thiserror::Error;
+
+use crate::neighbour::NeighbourEntry;
+use crate::option::{ETHERNET_ADDR_LEN, LinkLayerAddr};
+
+/// `ENODEV`: the kernel's answer for a link name it does not know.
+const ENODEV: i32 = 19;
+
+#[derive(Debug, Error)]
+#[error("netlink {op}: {source}")]
+pub struct NetlinkError {
+    pub op: &'static str,
+    #[source]
+    pub source: rtnetlink::Error,
+}
+
+/// An interface as discovery needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub index: u32,
+    /// Administratively up and with carrier.
+    pub up: bool,
+    pub mac: Option<LinkLayerAddr>,
+}
+
+/// The link called `name`, or `None` if there is none.
+pub async fn link(handle: &Handle, name: &str) -> Result<Option<LinkInfo>, NetlinkError> {
+    let mut s = handle.link().get().match_name(name.to_string()).execute();
+    let msg = match s.try_next().await {
+        Ok(Some(m)) => m,
+        Ok(None) => return Ok(None),
+        Err(rtnetlink::Error::NetlinkError(e))
+            if e.code.is_some_and(|c| c.get().abs() == ENODEV) =>
+        {
+            return Ok(None);
+        }
+        Err(source) => {
+            return Err(NetlinkError {
+                op: "get link",
+                source,
+            });
+        }
+    };
+    let flags = msg.header.flags;
+    let mac = msg.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Address(b) if b.len() == ETHERNET_ADDR_LEN => {
+            <[u8; ETHERNET_ADDR_LEN]>::try_from(b.as_slice())
+                .ok()
+                .map(LinkLayerAddr)
+        }
+        _ => None,
+    });
+    Ok(Some(LinkInfo {
+        index: msg.header.index,
+        up: flags.contains(LinkFlags::Up) && flags.contains(LinkFlags::LowerUp),
+        mac,
+    }))
+}
+
+/// The IPv6 neighbours of interface `ifindex` (all of them; the core
+/// decides which name a peer).
+pub async fn neighbours(
+    handle: &Handle,
+    ifindex: u32,
+) -> Result<Vec<NeighbourEntry>, NetlinkError> {
+    let mut s = handle
+        .neighbours()
+        .get()
+        .set_address_family(AddressFamily::Inet6)
+        .execute();
+    let mut out = Vec::new();
+    while let Some(m) = s.try_next().await.map_err(|source| NetlinkError {
+        op: "dump neighbours",
+        source,
+    })? {
+        if m.header.ifindex != ifindex {
+            continue;
+        }
+        let address = m.attributes.iter().find_map(|a| match a {
+            NeighbourAttribute::Destination(NeighbourAddress::Inet6(ip)) => Some(*ip),
+            _ => None,
+        });
+        if let Some(address) = address {
+            out.push(NeighbourEntry {
+                address,
+                state: u16::from(m.header.state),
+                router: m.header.flags.contains(NeighbourFlags::Router),
+            });
+        }
+    }
+    Ok(out)
+}
