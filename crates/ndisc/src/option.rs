@@ -89,12 +89,12 @@ impl RaOptions {
                 });
             };
             match kind {
-                OPT_SOURCE_LINK_LAYER if units == SOURCE_LINK_LAYER_UNITS => {
-                    if out.source_link_layer.is_none() {
-                        let mut mac = [0u8; ETHERNET_ADDR_LEN];
-                        mac.copy_from_slice(&body[2..2 + ETHERNET_ADDR_LEN]);
-                        out.source_link_layer = Some(LinkLayerAddr(mac));
-                    }
+                OPT_SOURCE_LINK_LAYER
+                    if units == SOURCE_LINK_LAYER_UNITS && out.source_link_layer.is_none() =>
+                {
+                    let mut mac = [0u8; ETHERNET_ADDR_LEN];
+                    mac.copy_from_slice(&body[2..2 + ETHERNET_ADDR_LEN]);
+                    out.source_link_layer = Some(LinkLayerAddr(mac));
                 }
                 OPT_MTU => {
                     if units != MTU_UNITS {

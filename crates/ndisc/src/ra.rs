@@ -108,8 +108,8 @@ mod tests {
     use super::*;
     use crate::option::LinkLayerAddr;
 
-    /// An RA as FRR 8.4 sends it on an unnumbered interface (captured
-    /// layout: hop limit 64, lifetime 30 s, SLLA), checksum left as sent.
+    /// An RA shaped like FRR 8.4's on an unnumbered interface (hop limit
+    /// 64, lifetime 30 s = 3 × 10 s, SLLA), with a nonzero checksum.
     const FRR_LIKE: [u8; 24] = [
         0x86, 0x00, 0x5a, 0x3c, 0x40, 0x00, 0x00, 0x1e, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x01, 0x02,
         0x11, 0x22, 0x33, 0x44, 0x55,
