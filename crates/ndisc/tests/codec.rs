@@ -108,7 +108,7 @@ proptest! {
         } else {
             // Options are whole units of 8: a cut inside one is an error,
             // a cut at a boundary drops whole options.
-            let at_boundary = (short.len() - RA_HEADER_LEN) % 8 == 0;
+            let at_boundary = (short.len() - RA_HEADER_LEN).is_multiple_of(8);
             prop_assert_eq!(r.is_ok(), at_boundary);
         }
     }

@@ -1,0 +1,199 @@
+//! Two discoverers in two namespaces joined by a veth pair: each finds the
+//! other's link-local address from its RAs within two RA intervals; link
+//! down loses the peer on both sides, link up finds it again; a third
+//! party's RA with IPv6 hop limit 64 is refused (RFC 4861 §6.1.2) while the
+//! same RA with 255 is heard (a conflict); and, with no RAs at all, a
+//! router in the neighbour table is the peer.
+
+mod common;
+
+use std::net::Ipv6Addr;
+use std::time::{Duration, Instant};
+
+use common::sender::send_ra;
+use common::{Discoverer, Netns, is_found, is_lost, veth};
+use evpnd_ndisc::{DiscoveryConfig, LossReason, PeerEvent, RouterAdvertisement, Source};
+
+/// The RA interval of these tests (the minimum the config accepts).
+const INTERVAL: Duration = Duration::from_secs(1);
+/// Two RA intervals, plus one poll of the link state (100 ms here).
+const FIND_WITHIN: Duration = Duration::from_millis(2100);
+
+fn cfg() -> DiscoveryConfig {
+    DiscoveryConfig {
+        ra_interval: INTERVAL,
+        peer_timeout: Duration::from_secs(3),
+        ..DiscoveryConfig::default()
+    }
+}
+
+#[test]
+fn two_discoverers_find_each_other_and_follow_the_link() {
+    let a = Netns::new("a");
+    let b = Netns::new("b");
+    a.router();
+    b.router();
+    veth(&a, "va", &b, "vb");
+    let ll_a = a.link_local("va");
+    let ll_b = b.link_local("vb");
+
+    let t0 = Instant::now();
+    let da = Discoverer::start(&a, &["va"], cfg());
+    let db = Discoverer::start(&b, &["vb"], cfg());
+    let (ea, in_a) = da.expect("a finds b", FIND_WITHIN * 2, is_found(ll_b));
+    let (eb, in_b) = db.expect("b finds a", FIND_WITHIN * 2, is_found(ll_a));
+    eprintln!(
+        "found: a→b after {in_a:?}, b→a after {in_b:?} (waits overlap; interval {INTERVAL:?})"
+    );
+    assert!(in_a <= FIND_WITHIN, "a found b after {in_a:?}");
+    assert!(
+        t0.elapsed() <= FIND_WITHIN,
+        "b found a {:?} after start",
+        t0.elapsed()
+    );
+    // The kernel also turns every RA it hears into a STALE NTF_ROUTER
+    // neighbour entry, so the first report may name either source; the
+    // address is what matters, and both sides did hear RAs.
+    for (e, d, i) in [(&ea.event, &da, "va"), (&eb.event, &db, "vb")] {
+        assert!(matches!(e, PeerEvent::Found { .. }), "{e:?}");
+        let c = d.counters(i);
+        assert!(c.ra_received >= 1 && c.ra_sent >= 1, "{i}: {c:?}");
+    }
+    assert_eq!(ea.interface, "va");
+
+    // Link down on a's side: a loses b at once (link down), b loses a
+    // (carrier gone).
+    a.exec(&["ip", "link", "set", "va", "down"]).expect("down");
+    let (e, t) = da.expect("a loses b", Duration::from_secs(2), is_lost(ll_b));
+    assert_eq!(
+        e.event,
+        PeerEvent::Lost {
+            peer: ll_b,
+            reason: LossReason::LinkDown
+        }
+    );
+    let (e, _) = db.expect("b loses a", Duration::from_secs(2), is_lost(ll_a));
+    assert_eq!(
+        e.event,
+        PeerEvent::Lost {
+            peer: ll_a,
+            reason: LossReason::LinkDown
+        }
+    );
+    eprintln!("lost after link down: {t:?}");
+
+    // Up again: found again once the link-locals are usable (DAD).
+    let up = Instant::now();
+    a.exec(&["ip", "link", "set", "va", "up"]).expect("up");
+    da.expect("a finds b again", Duration::from_secs(6), is_found(ll_b));
+    db.expect("b finds a again", Duration::from_secs(6), is_found(ll_a));
+    eprintln!(
+        "found again {:?} after link up (includes DAD)",
+        up.elapsed()
+    );
+    let c = da.counters("va");
+    assert!(c.ra_sent >= 2 && c.ra_received >= 2, "{c:?}");
+    assert_eq!(c.rejected_hop_limit, 0, "{c:?}");
+}
+
+#[test]
+fn a_third_party_ra_with_hop_limit_64_is_ignored() {
+    let a = Netns::new("ha");
+    let b = Netns::new("hb");
+    a.router();
+    b.router();
+    veth(&a, "va", &b, "vb");
+    let ll_b = b.link_local("vb");
+    // The third party's address sits on b's side of the link, deprecated
+    // (preferred_lft 0) so that b's own RAs keep ll_b as their source.
+    let third: Ipv6Addr = "fe80::bad".parse().expect("address");
+    b.exec(&[
+        "ip",
+        "addr",
+        "add",
+        "fe80::bad/64",
+        "dev",
+        "vb",
+        "nodad",
+        "preferred_lft",
+        "0",
+    ])
+    .expect("third party's address");
+
+    let da = Discoverer::start(&a, &["va"], cfg());
+    // b's kernel sends no RAs; b's "router" is a discoverer there.
+    let db = Discoverer::start(&b, &["vb"], cfg());
+    da.expect("a finds b", FIND_WITHIN * 2, is_found(ll_b));
+    drop(db.drain(Duration::ZERO));
+
+    let ra = RouterAdvertisement {
+        cur_hop_limit: 64,
+        router_lifetime: 30,
+        ..RouterAdvertisement::default()
+    };
+    for _ in 0..3 {
+        send_ra(&b.name, "vb", third, 64, ra.encode());
+    }
+    let after = da.drain(Duration::from_millis(1500));
+    assert!(
+        after.is_empty(),
+        "hop-limit-64 RAs changed something: {after:?}"
+    );
+    let c = da.counters("va");
+    assert_eq!(c.rejected_hop_limit, 3, "{c:?}");
+
+    // The same RA with hop limit 255 is heard: two routers on the link.
+    send_ra(&b.name, "vb", third, 255, ra.encode());
+    let (e, _) = da.expect("a conflict", Duration::from_secs(2), |e| {
+        matches!(e.event, PeerEvent::Conflict { .. })
+    });
+    let mut both = vec![ll_b, third];
+    both.sort();
+    assert_eq!(e.event, PeerEvent::Conflict { sources: both });
+    // The third party leaves (lifetime 0): b is the peer again.
+    let bye = RouterAdvertisement {
+        router_lifetime: 0,
+        ..ra
+    };
+    send_ra(&b.name, "vb", third, 255, bye.encode());
+    da.expect("b again", Duration::from_secs(2), is_found(ll_b));
+}
+
+#[test]
+fn without_ras_a_router_in_the_neighbour_table_is_the_peer() {
+    let a = Netns::new("na");
+    let b = Netns::new("nb");
+    veth(&a, "va", &b, "vb");
+    // a routes, so its Neighbor Advertisements carry the R flag and b's
+    // kernel marks it NTF_ROUTER; nobody sends RAs.
+    a.router();
+    let ll_a = a.link_local("va");
+    let _ = b.link_local("vb");
+    let db = Discoverer::start(
+        &b,
+        &["vb"],
+        DiscoveryConfig {
+            send_ra: false,
+            ..cfg()
+        },
+    );
+    let quiet = db.drain(Duration::from_millis(500));
+    assert!(quiet.is_empty(), "{quiet:?}");
+    let target = format!("{ll_a}%vb");
+    b.exec(&["ping", "-6", "-c", "1", "-W", "2", &target])
+        .expect("ping a's link-local");
+    let (e, _) = db.expect(
+        "b finds a in its neighbour table",
+        Duration::from_secs(3),
+        is_found(ll_a),
+    );
+    assert_eq!(
+        e.event,
+        PeerEvent::Found {
+            peer: ll_a,
+            source: Source::NeighbourTable
+        }
+    );
+    let c = db.counters("vb");
+    assert_eq!((c.ra_sent, c.ra_received), (0, 0), "{c:?}");
+}
