@@ -5,6 +5,7 @@
 //! (not root, no `ip`) FAILS.
 #![allow(dead_code)]
 
+pub mod frr;
 pub mod sender;
 
 use std::fs::File;
