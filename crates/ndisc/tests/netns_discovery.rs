@@ -197,3 +197,55 @@ fn without_ras_a_router_in_the_neighbour_table_is_the_peer() {
     let c = db.counters("vb");
     assert_eq!((c.ra_sent, c.ra_received), (0, 0), "{c:?}");
 }
+
+#[test]
+fn interfaces_come_and_go_at_run_time() {
+    let a = Netns::new("ra");
+    let b = Netns::new("rb");
+    a.router();
+    b.router();
+    // a serves nothing yet; b serves an interface that does not exist yet.
+    let da = Discoverer::start(&a, &[], cfg());
+    let db = Discoverer::start(&b, &["vb"], cfg());
+    assert!(da.add("va", cfg()).is_ok());
+    assert!(
+        da.add("va", cfg()).is_err(),
+        "a second add of one interface"
+    );
+    let bad = DiscoveryConfig {
+        ra_interval: Duration::from_millis(100),
+        ..cfg()
+    };
+    assert!(da.add("vz", bad).is_err(), "an interval below the minimum");
+    assert!(da.remove("vz").is_err(), "removing what is not served");
+
+    // The link appears: both sides find each other.
+    veth(&a, "va", &b, "vb");
+    let ll_a = a.link_local("va");
+    let ll_b = b.link_local("vb");
+    da.expect("a finds b", Duration::from_secs(4), is_found(ll_b));
+    db.expect("b finds a", Duration::from_secs(4), is_found(ll_a));
+
+    // a stops serving va: its goodbye RA (lifetime 0) makes b lose it at
+    // once, long before b's 3 s timeout.
+    let t = Instant::now();
+    da.remove("va").expect("remove");
+    let (e, took) = db.expect("b loses a", Duration::from_secs(2), is_lost(ll_a));
+    assert_eq!(
+        e.event,
+        PeerEvent::Lost {
+            peer: ll_a,
+            reason: LossReason::Withdrawn
+        }
+    );
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    eprintln!("goodbye seen {:?} after remove", t.elapsed());
+
+    // The link is deleted and recreated under the same name (new index):
+    // b follows it.
+    b.exec(&["ip", "link", "del", "vb"]).expect("delete");
+    veth(&a, "va", &b, "vb");
+    let ll_a = a.link_local("va");
+    da.add("va", cfg()).expect("add again");
+    db.expect("b finds the new a", Duration::from_secs(6), is_found(ll_a));
+}

@@ -137,6 +137,8 @@ pub fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Resul
 
 enum Ask {
     Counters(String, oneshot::Sender<Counters>),
+    Add(String, DiscoveryConfig, oneshot::Sender<Result<(), String>>),
+    Remove(String, oneshot::Sender<Result<(), String>>),
 }
 
 /// A driver running on its own thread inside a namespace; its events come
@@ -177,6 +179,12 @@ impl Discoverer {
                         Some(a) = ask_rx.recv() => match a {
                             Ask::Counters(i, reply) => {
                                 let _ = reply.send(d.counters(&i).await.expect("counters"));
+                            }
+                            Ask::Add(i, c, reply) => {
+                                let _ = reply.send(d.add_interface(&i, c).map_err(|e| e.to_string()));
+                            }
+                            Ask::Remove(i, reply) => {
+                                let _ = reply.send(d.remove_interface(&i).await.map_err(|e| e.to_string()));
                             }
                         },
                     }
@@ -223,6 +231,24 @@ impl Discoverer {
             }
         }
         out
+    }
+
+    /// Serves one more interface at run time.
+    pub fn add(&self, iface: &str, cfg: DiscoveryConfig) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.asks
+            .blocking_send(Ask::Add(iface.to_string(), cfg, tx))
+            .expect("driver thread alive");
+        rx.blocking_recv().expect("add reply")
+    }
+
+    /// Stops serving an interface at run time (goodbye RA).
+    pub fn remove(&self, iface: &str) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.asks
+            .blocking_send(Ask::Remove(iface.to_string(), tx))
+            .expect("driver thread alive");
+        rx.blocking_recv().expect("remove reply")
     }
 
     pub fn counters(&self, iface: &str) -> Counters {
