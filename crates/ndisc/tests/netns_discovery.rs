@@ -11,8 +11,8 @@ use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
 use common::sender::send_ra;
-use common::{Discoverer, Netns, is_found, is_lost, veth};
-use evpnd_ndisc::{DiscoveryConfig, LossReason, PeerEvent, RouterAdvertisement, Source};
+use common::{Discoverer, Netns, is_found, is_lost, veth, wait_until};
+use evpnd_ndisc::{DiscoveryConfig, Input, LossReason, PeerEvent, RouterAdvertisement, Source};
 
 /// The RA interval of these tests (the minimum the config accepts).
 const INTERVAL: Duration = Duration::from_secs(1);
@@ -56,8 +56,12 @@ fn two_discoverers_find_each_other_and_follow_the_link() {
     // address is what matters, and both sides did hear RAs.
     for (e, d, i) in [(&ea.event, &da, "va"), (&eb.event, &db, "vb")] {
         assert!(matches!(e, PeerEvent::Found { .. }), "{e:?}");
-        let c = d.counters(i);
-        assert!(c.ra_received >= 1 && c.ra_sent >= 1, "{i}: {c:?}");
+        wait_until(&format!("{i} hears an RA"), FIND_WITHIN, || {
+            let c = d.counters(i);
+            (c.ra_received >= 1 && c.ra_sent >= 1)
+                .then_some(())
+                .ok_or(format!("{c:?}"))
+        });
     }
     assert_eq!(ea.interface, "va");
 
@@ -93,6 +97,24 @@ fn two_discoverers_find_each_other_and_follow_the_link() {
     );
     let c = da.counters("va");
     assert!(c.ra_sent >= 2 && c.ra_received >= 2, "{c:?}");
+
+    // A link-down the daemon saw first (its own netlink events) is taken
+    // at once; the driver's next poll finds the link up again and the peer
+    // comes back with the next RA.
+    da.feed("va", Input::LinkDown);
+    let (e, _) = da.expect(
+        "a loses b on a fed link-down",
+        Duration::from_secs(1),
+        is_lost(ll_b),
+    );
+    assert_eq!(
+        e.event,
+        PeerEvent::Lost {
+            peer: ll_b,
+            reason: LossReason::LinkDown
+        }
+    );
+    da.expect("a finds b after the poll", FIND_WITHIN, is_found(ll_b));
     assert_eq!(c.rejected_hop_limit, 0, "{c:?}");
 }
 

@@ -76,6 +76,7 @@ pub(super) async fn run(t: Task) {
                 let _ = tx.send(s.t.discovery.state().clone());
                 continue;
             }
+            Wake::Command(Some(Command::Feed(input))) => s.feed(input),
             Wake::Poll => s.poll().await,
             Wake::Packet(Ok(r)) => s.packet(r, &buf),
             Wake::Packet(Err(e)) => {
@@ -158,6 +159,14 @@ impl State {
             }
         }
         out
+    }
+
+    /// An outside input; link up only counts once the socket is open.
+    fn feed(&mut self, input: Input) -> Vec<Output> {
+        if input == Input::LinkUp && self.bound.is_none() {
+            return Vec::new();
+        }
+        self.t.discovery.handle(Instant::now(), input)
     }
 
     fn open(&mut self, index: u32) {

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::config::DiscoveryConfig;
-use crate::discovery::{Counters, Discovery, PeerEvent, PeerState};
+use crate::discovery::{Counters, Discovery, Input, PeerEvent, PeerState};
 use crate::error::ConfigError;
 
 /// How often each interface's link state and neighbour table are read.
@@ -60,6 +60,9 @@ enum Command {
     Stop,
     Counters(oneshot::Sender<Counters>),
     State(oneshot::Sender<PeerState>),
+    /// An input from outside (the daemon's own link events or neighbour
+    /// table), handled as if the task had seen it.
+    Feed(Input),
 }
 
 #[derive(Debug)]
@@ -155,6 +158,21 @@ impl Driver {
 
     pub async fn state(&self, name: &str) -> Result<PeerState, DriverError> {
         self.ask(name, Command::State).await
+    }
+
+    /// Feeds an input the daemon learnt itself — a link event from its
+    /// netlink subscription (faster than the driver's poll), or a
+    /// neighbour-table snapshot. The driver's next poll still reconciles
+    /// link state with the kernel.
+    pub async fn feed(&self, name: &str, input: Input) -> Result<(), DriverError> {
+        let s = self
+            .served
+            .get(name)
+            .ok_or_else(|| DriverError::Unknown(name.to_string()))?;
+        s.commands
+            .send(Command::Feed(input))
+            .await
+            .map_err(|_| DriverError::TaskGone(name.to_string()))
     }
 
     async fn ask<T>(

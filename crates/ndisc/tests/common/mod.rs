@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use evpnd_ndisc::driver::{Driver, DriverEvent};
-use evpnd_ndisc::{Counters, DiscoveryConfig, PeerEvent};
+use evpnd_ndisc::{Counters, DiscoveryConfig, Input, PeerEvent};
 use tokio::sync::{mpsc, oneshot};
 
 pub fn sh(args: &[&str]) -> Result<String, String> {
@@ -139,6 +139,7 @@ enum Ask {
     Counters(String, oneshot::Sender<Counters>),
     Add(String, DiscoveryConfig, oneshot::Sender<Result<(), String>>),
     Remove(String, oneshot::Sender<Result<(), String>>),
+    Feed(String, Input),
 }
 
 /// A driver running on its own thread inside a namespace; its events come
@@ -182,6 +183,9 @@ impl Discoverer {
                             }
                             Ask::Add(i, c, reply) => {
                                 let _ = reply.send(d.add_interface(&i, c).map_err(|e| e.to_string()));
+                            }
+                            Ask::Feed(i, input) => {
+                                d.feed(&i, input).await.expect("feed");
                             }
                             Ask::Remove(i, reply) => {
                                 let _ = reply.send(d.remove_interface(&i).await.map_err(|e| e.to_string()));
@@ -249,6 +253,13 @@ impl Discoverer {
             .blocking_send(Ask::Remove(iface.to_string(), tx))
             .expect("driver thread alive");
         rx.blocking_recv().expect("remove reply")
+    }
+
+    /// Feeds an outside input to an interface.
+    pub fn feed(&self, iface: &str, input: Input) {
+        self.asks
+            .blocking_send(Ask::Feed(iface.to_string(), input))
+            .expect("driver thread alive");
     }
 
     pub fn counters(&self, iface: &str) -> Counters {
