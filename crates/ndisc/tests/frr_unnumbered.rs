@@ -12,8 +12,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::frr::Frr;
-use common::{Discoverer, Netns, enter, is_found, veth};
-use evpnd_ndisc::DiscoveryConfig;
+use common::{Discoverer, Netns, enter, is_found, is_lost, veth};
+use evpnd_ndisc::{DiscoveryConfig, LossReason, PeerEvent};
 
 /// The BGP port FRR connects to.
 const BGP_PORT: u16 = 179;
@@ -24,6 +24,9 @@ const FRR_WITHIN: Duration = Duration::from_secs(30);
 /// How long FRR must not connect while we only listen: more than one of
 /// its 10 s RA intervals.
 const CONTROL: Duration = Duration::from_secs(12);
+
+/// FRR's router lifetime on unnumbered interfaces (3 × its 10 s interval).
+const FRR_LIFETIME: Duration = Duration::from_secs(30);
 
 const FRR_CONF: &str = "frr defaults datacenter
 hostname frrunnum
@@ -142,5 +145,24 @@ fn frr_and_evpnd_discover_each_other_over_an_unnumbered_link() {
     assert!(
         nbr.contains(&ll_ours.to_string()),
         "FRR's neighbours: {nbr}"
+    );
+
+    // FRR stops: on SIGTERM it sends a final RA with router lifetime
+    // 0, and we lose FRR at once (Withdrawn) rather than after its 30 s
+    // lifetime.
+    let t2 = Instant::now();
+    drop(frr);
+    let (e, _) = d.expect(
+        "FRR lost",
+        FRR_LIFETIME + Duration::from_secs(5),
+        is_lost(ll_frr),
+    );
+    eprintln!("FRR lost {:?} after SIGTERM: {:?}", t2.elapsed(), e.event);
+    assert_eq!(
+        e.event,
+        PeerEvent::Lost {
+            peer: ll_frr,
+            reason: LossReason::Withdrawn
+        }
     );
 }
