@@ -95,8 +95,14 @@ fn two_discoverers_find_each_other_and_follow_the_link() {
         "found again {:?} after link up (includes DAD)",
         up.elapsed()
     );
-    let c = da.counters("va");
-    assert!(c.ra_sent >= 2 && c.ra_received >= 2, "{c:?}");
+    // RAs flow again after the bounce (the first report may have come
+    // from the kernel's neighbour entry for b's RA).
+    wait_until("RAs heard after the bounce", FIND_WITHIN, || {
+        let c = da.counters("va");
+        (c.ra_sent >= 2 && c.ra_received >= 2 && c.rejected_hop_limit == 0)
+            .then_some(())
+            .ok_or(format!("{c:?}"))
+    });
 
     // A link-down the daemon saw first (its own netlink events) is taken
     // at once; the driver's next poll finds the link up again and the peer
@@ -115,7 +121,6 @@ fn two_discoverers_find_each_other_and_follow_the_link() {
         }
     );
     da.expect("a finds b after the poll", FIND_WITHIN, is_found(ll_b));
-    assert_eq!(c.rejected_hop_limit, 0, "{c:?}");
 }
 
 #[test]

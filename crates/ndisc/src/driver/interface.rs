@@ -138,7 +138,7 @@ impl State {
                     self.open(index);
                 }
                 self.t.discovery.set_link_layer(mac);
-                let usable = up && self.bound.is_some();
+                let usable = up && self.bound.is_some() && self.has_link_local(index).await;
                 if usable != self.t.discovery.link_up() {
                     let input = if usable {
                         Input::LinkUp
@@ -159,6 +159,18 @@ impl State {
             }
         }
         out
+    }
+
+    /// Whether the link has a link-local address past DAD (a read error
+    /// counts as yes: the send will tell).
+    async fn has_link_local(&self, index: u32) -> bool {
+        match netlink::usable_link_local(&self.t.netlink, index).await {
+            Ok(a) => a.is_some(),
+            Err(e) => {
+                tracing::warn!(interface = %self.t.name, error = %e, "cannot read addresses");
+                true
+            }
+        }
     }
 
     /// An outside input; link up only counts once the socket is open.

@@ -3,12 +3,17 @@
 //!
 //! ```text
 //! RTM_GETLINK  ifinfomsg{}  IFLA_IFNAME name   → index, IFF_UP|IFF_LOWER_UP, IFLA_ADDRESS
+//! RTM_GETADDR  NLM_F_DUMP   ifaddrmsg{family AF_INET6, index}
+//!              → IFA_ADDRESS fe80::/10, IFA_FLAGS without TENTATIVE|DADFAILED
 //! RTM_GETNEIGH NLM_F_DUMP   ndmsg{family AF_INET6}
 //!              → ndm_ifindex, ndm_state, ndm_flags (NTF_ROUTER), NDA_DST
 //! ```
 
 use futures::TryStreamExt;
+use std::net::{IpAddr, Ipv6Addr};
+
 use netlink_packet_route::AddressFamily;
+use netlink_packet_route::address::{AddressAttribute, AddressFlags};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags};
 use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourFlags};
 use rtnetlink::Handle;
@@ -103,4 +108,45 @@ pub async fn neighbours(
         }
     }
     Ok(out)
+}
+
+/// The interface's link-local address once DAD has passed: RAs sent
+/// before it exists would leave with no usable source, so the driver
+/// treats the link as down until it has one.
+pub async fn usable_link_local(
+    handle: &Handle,
+    ifindex: u32,
+) -> Result<Option<Ipv6Addr>, NetlinkError> {
+    let mut s = handle
+        .address()
+        .get()
+        .set_link_index_filter(ifindex)
+        .execute();
+    let mut found = None;
+    while let Some(m) = s.try_next().await.map_err(|source| NetlinkError {
+        op: "dump addresses",
+        source,
+    })? {
+        if m.header.index != ifindex || m.header.family != AddressFamily::Inet6 {
+            continue;
+        }
+        let mut addr = None;
+        let mut flags = AddressFlags::from_bits_retain(u32::from(m.header.flags.bits()));
+        for a in &m.attributes {
+            match a {
+                AddressAttribute::Address(IpAddr::V6(ip)) => addr = Some(*ip),
+                AddressAttribute::Flags(f) => flags = *f,
+                _ => {}
+            }
+        }
+        let settling = flags.intersects(AddressFlags::Tentative | AddressFlags::Dadfailed);
+        if let Some(ip) = addr
+            && ip.is_unicast_link_local()
+            && !settling
+            && found.is_none()
+        {
+            found = Some(ip);
+        }
+    }
+    Ok(found)
 }
