@@ -240,6 +240,9 @@ impl Discovery {
                 Some(LossReason::LinkDown)
             }
             Input::Advertisement { source, ra } => self.advertisement(now, source, &ra),
+            // A snapshot taken while we consider the link down is stale
+            // by the time it arrives (the link-down forgot everything).
+            Input::Neighbours(_) if !self.link_up => None,
             Input::Neighbours(entries) => {
                 self.neighbours = entries
                     .iter()

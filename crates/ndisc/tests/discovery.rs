@@ -287,6 +287,15 @@ fn a_router_in_the_neighbour_table_is_the_peer_without_ras() {
 }
 
 #[test]
+fn a_neighbour_snapshot_while_down_is_ignored() {
+    let mut d = Discovery::new(cfg()).expect("valid");
+    let t0 = Instant::now();
+    let out = d.handle(t0, Input::Neighbours(vec![neigh(A, NUD_STALE, true)]));
+    assert!(events(&out).is_empty());
+    assert_eq!(d.peer(), None);
+}
+
+#[test]
 fn ras_take_precedence_over_the_neighbour_table() {
     let (mut d, t0) = up(cfg());
     d.handle(t0, Input::Neighbours(vec![neigh(A, NUD_REACHABLE, true)]));
