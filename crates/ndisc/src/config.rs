@@ -26,6 +26,12 @@ pub const MIN_PEER_TIMEOUT: Duration = Duration::from_secs(1);
 /// itself, so RAs never come later than the interval (RFC 4861 §6.2.4
 /// wants them randomised so that routers do not synchronise).
 pub const JITTER_DIVISOR: u32 = 4;
+/// RFC 4861 §10 MAX_RA_DELAY_TIME: an RA answering a solicitation goes
+/// after a random delay below this.
+pub const MAX_RA_DELAY: Duration = Duration::from_millis(500);
+/// RFC 4861 §10 MIN_DELAY_BETWEEN_RAS: solicited RAs never come closer
+/// than this to the previous RA.
+pub const MIN_DELAY_BETWEEN_RAS: Duration = Duration::from_secs(3);
 /// The hop limit we advertise for hosts (0 would mean "unspecified").
 pub const ADVERTISED_HOP_LIMIT: u8 = 64;
 
@@ -128,6 +134,15 @@ impl Jitter {
         x ^= x >> 27;
         self.0 = x;
         x.wrapping_mul(XORSHIFT_MULTIPLIER)
+    }
+
+    /// A uniform delay in [0, `max`).
+    pub fn delay_below(&mut self, max: Duration) -> Duration {
+        let span = u64::try_from(max.as_micros()).unwrap_or(u64::MAX);
+        if span == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_micros(self.next_u64() % span)
     }
 
     /// `interval` shortened by a uniform amount in [0, interval / JITTER_DIVISOR).

@@ -5,7 +5,8 @@
 //! ```text
 //!  LinkUp / LinkDown ─┐
 //!  Advertisement{A}  ─┼─► Discovery ──► Event(Found | Changed | Lost | Conflict | ConflictCleared)
-//!  Neighbours[..]    ─┤       ▲     └─► SendRa(ra)   (at link up, then every interval − jitter)
+//!  Neighbours[..]    ─┤       ▲     └─► SendRa(ra)   (at link up, then every interval − jitter,
+//!  Solicitation      ─┤       │                      sooner when solicited)
 //!  tick(now)         ─┘       └── next_deadline(): our next RA, the first peer expiry
 //! ```
 //!
@@ -24,7 +25,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ADVERTISED_HOP_LIMIT, DiscoveryConfig, Jitter};
+use crate::config::{
+    ADVERTISED_HOP_LIMIT, DiscoveryConfig, Jitter, MAX_RA_DELAY, MIN_DELAY_BETWEEN_RAS,
+};
 use crate::error::ConfigError;
 use crate::neighbour::NeighbourEntry;
 use crate::option::{LinkLayerAddr, RaOptions};
@@ -45,6 +48,10 @@ pub enum Input {
     },
     /// A full snapshot of the interface's IPv6 neighbour table.
     Neighbours(Vec<NeighbourEntry>),
+    /// A Router Solicitation from `source` (hop limit 255 checked; the
+    /// source may be `::` before the sender has an address): our next RA
+    /// comes forward (RFC 4861 §6.2.6). It never names a peer.
+    Solicitation { source: Ipv6Addr },
 }
 
 /// How a peer was learnt.
@@ -121,6 +128,8 @@ pub enum PeerState {
 pub struct Counters {
     pub ra_received: u64,
     pub ra_sent: u64,
+    /// Router Solicitations heard (each brings our next RA forward).
+    pub rs_received: u64,
     /// RAs from a source that is not link-local (RFC 4861 §6.1.2).
     pub rejected_source: u64,
     /// RAs the shell refused for their IPv6 hop limit (not 255).
@@ -150,6 +159,7 @@ pub struct Discovery {
     neighbours: BTreeSet<Ipv6Addr>,
     reported: PeerState,
     next_ra: Option<Instant>,
+    last_ra: Option<Instant>,
     counters: Counters,
 }
 
@@ -167,6 +177,7 @@ impl Discovery {
             neighbours: BTreeSet::new(),
             reported: PeerState::None,
             next_ra: None,
+            last_ra: None,
             counters: Counters::default(),
         })
     }
@@ -237,9 +248,14 @@ impl Discovery {
                 self.ra_managed.clear();
                 self.neighbours.clear();
                 self.next_ra = None;
+                self.last_ra = None;
                 Some(LossReason::LinkDown)
             }
             Input::Advertisement { source, ra } => self.advertisement(now, source, &ra),
+            Input::Solicitation { source } => {
+                self.solicitation(now, source);
+                None
+            }
             // A snapshot taken while we consider the link down is stale
             // by the time it arrives (the link-down forgot everything).
             Input::Neighbours(_) if !self.link_up => None,
@@ -314,6 +330,27 @@ impl Discovery {
         };
         self.heard.insert(source, heard);
         None
+    }
+
+    /// Brings our next RA forward to a random moment within
+    /// [`MAX_RA_DELAY`], but no closer than [`MIN_DELAY_BETWEEN_RAS`] to
+    /// the last one.
+    fn solicitation(&mut self, now: Instant, source: Ipv6Addr) {
+        if !(source.is_unspecified() || source.is_unicast_link_local()) {
+            self.counters.rejected_source += 1;
+            return;
+        }
+        if !self.link_up {
+            self.counters.ignored_link_down += 1;
+            return;
+        }
+        self.counters.rs_received += 1;
+        let Some(next) = self.next_ra else { return };
+        let mut at = now + self.jitter.delay_below(MAX_RA_DELAY);
+        if let Some(last) = self.last_ra {
+            at = at.max(last + MIN_DELAY_BETWEEN_RAS);
+        }
+        self.next_ra = Some(next.min(at));
     }
 
     /// Drops expired sources; the reason is the reported peer's if it
@@ -395,6 +432,7 @@ impl Discovery {
             return;
         }
         self.next_ra = Some(now + self.jitter.next_interval(self.cfg.ra_interval));
+        self.last_ra = Some(now);
         self.counters.ra_sent += 1;
         out.push(Output::SendRa(self.our_ra()));
     }

@@ -3,18 +3,19 @@
 
 use thiserror::Error;
 
-/// Why an ICMPv6 message is not a valid Router Advertisement (RFC 4861
-/// §6.1.2: a receiver silently discards it; we count and log it).
+/// Why an ICMPv6 message is not a valid Router Advertisement or
+/// Solicitation (RFC 4861 §6.1: a receiver silently discards it; we count
+/// and log it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum DecodeError {
-    /// Fewer octets than the fixed RA header (16).
-    #[error("router advertisement truncated: {len} octets, at least {min} needed")]
+    /// Fewer octets than the fixed header (RA 16, RS 8).
+    #[error("message truncated: {len} octets, at least {min} needed")]
     Truncated { len: usize, min: usize },
-    /// The ICMPv6 type is not 134.
-    #[error("ICMPv6 type {0} is not a router advertisement (134)")]
-    NotRouterAdvertisement(u8),
-    /// RFC 4861 §6.1.2: the ICMP code must be 0.
-    #[error("router advertisement with ICMP code {0}, must be 0")]
+    /// The ICMPv6 type is not the one expected (134 RA, 133 RS).
+    #[error("ICMPv6 type {got}, expected {expected}")]
+    UnexpectedType { got: u8, expected: u8 },
+    /// RFC 4861 §6.1.1/§6.1.2: the ICMP code must be 0.
+    #[error("ICMP code {0}, must be 0")]
     BadCode(u8),
     /// An option header does not fit in what is left of the message.
     #[error("option at offset {offset} truncated: {left} octets left")]

@@ -13,8 +13,8 @@
 //! ```
 //!
 //! Module map:
-//! * [`ra`], [`option`]: RFC 4861 §4.2 Router Advertisement and its §4.6
-//!   options, codec only;
+//! * [`ra`], [`rs`], [`option`]: RFC 4861 §4.2 Router Advertisement, §4.1
+//!   Router Solicitation and their §4.6 options, codec only;
 //! * [`config`]: timers (RA interval, jitter, lifetimes), validated;
 //! * [`neighbour`]: which neighbour-table entries name a peer;
 //! * [`discovery`]: the per-interface state machine;
@@ -26,6 +26,7 @@ pub mod error;
 pub mod neighbour;
 pub mod option;
 pub mod ra;
+pub mod rs;
 
 #[cfg(feature = "driver")]
 pub mod driver;
@@ -36,3 +37,4 @@ pub use error::{ConfigError, DecodeError};
 pub use neighbour::NeighbourEntry;
 pub use option::{LinkLayerAddr, RaOptions};
 pub use ra::RouterAdvertisement;
+pub use rs::RouterSolicitation;

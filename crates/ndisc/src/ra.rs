@@ -30,8 +30,6 @@ use crate::option::RaOptions;
 
 /// ICMPv6 type of a Router Advertisement.
 pub const ICMPV6_ROUTER_ADVERTISEMENT: u8 = 134;
-/// ICMPv6 type of a Router Solicitation (filtered in by the driver).
-pub const ICMPV6_ROUTER_SOLICITATION: u8 = 133;
 /// The only valid ICMP code of a Router Advertisement.
 pub const RA_CODE: u8 = 0;
 /// Octets of the fixed header before the options.
@@ -73,7 +71,10 @@ impl RouterAdvertisement {
             });
         };
         if header[0] != ICMPV6_ROUTER_ADVERTISEMENT {
-            return Err(DecodeError::NotRouterAdvertisement(header[0]));
+            return Err(DecodeError::UnexpectedType {
+                got: header[0],
+                expected: ICMPV6_ROUTER_ADVERTISEMENT,
+            });
         }
         if header[1] != RA_CODE {
             return Err(DecodeError::BadCode(header[1]));
@@ -142,7 +143,10 @@ mod tests {
         m[0] = 135;
         assert_eq!(
             RouterAdvertisement::decode(&m),
-            Err(DecodeError::NotRouterAdvertisement(135))
+            Err(DecodeError::UnexpectedType {
+                got: 135,
+                expected: 134
+            })
         );
         let mut m = FRR_LIKE;
         m[1] = 1;

@@ -4,7 +4,7 @@
 
 use evpnd_ndisc::option::{OPT_MTU, OPT_SOURCE_LINK_LAYER};
 use evpnd_ndisc::ra::{ICMPV6_ROUTER_ADVERTISEMENT, RA_HEADER_LEN};
-use evpnd_ndisc::{DecodeError, LinkLayerAddr, RaOptions, RouterAdvertisement};
+use evpnd_ndisc::{DecodeError, LinkLayerAddr, RaOptions, RouterAdvertisement, RouterSolicitation};
 use proptest::prelude::*;
 
 fn any_ra() -> impl Strategy<Value = RouterAdvertisement> {
@@ -110,6 +110,19 @@ proptest! {
             // a cut at a boundary drops whole options.
             let at_boundary = (short.len() - RA_HEADER_LEN).is_multiple_of(8);
             prop_assert_eq!(r.is_ok(), at_boundary);
+        }
+    }
+
+    /// Router Solicitations: round trip, and arbitrary octets never panic.
+    #[test]
+    fn solicitations_round_trip_and_never_panic(
+        sll in proptest::option::of(any::<[u8; 6]>()),
+        bytes in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let rs = RouterSolicitation { source_link_layer: sll.map(LinkLayerAddr) };
+        prop_assert_eq!(RouterSolicitation::decode(&rs.encode()), Ok(rs));
+        if let Ok(rs) = RouterSolicitation::decode(&bytes) {
+            prop_assert_eq!(RouterSolicitation::decode(&rs.encode()), Ok(rs));
         }
     }
 }

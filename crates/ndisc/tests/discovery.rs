@@ -231,6 +231,34 @@ fn ras_go_at_link_up_then_every_interval_less_jitter() {
 }
 
 #[test]
+fn a_solicitation_brings_the_next_ra_forward_but_not_too_close() {
+    let (mut d, t0) = up(cfg()); // RA at t0, the next ≥ 7.5 s later
+    let rs = |source| Input::Solicitation { source };
+    // At t0 + 5 s: within MAX_RA_DELAY (0.5 s).
+    let t = t0 + Duration::from_secs(5);
+    assert!(
+        events(&d.handle(t, rs(A))).is_empty(),
+        "a solicitation names no peer"
+    );
+    let next = d.next_deadline().expect("an RA due");
+    assert!(
+        next >= t && next < t + Duration::from_millis(500),
+        "{:?}",
+        next - t0
+    );
+    assert_eq!(sent(&d.tick(next)).len(), 1);
+    // Right after that RA: not before MIN_DELAY_BETWEEN_RAS (3 s).
+    let t = next + Duration::from_millis(100);
+    d.handle(t, rs(Ipv6Addr::UNSPECIFIED));
+    assert_eq!(d.next_deadline(), Some(next + Duration::from_secs(3)));
+    assert_eq!(d.peer(), None);
+    assert_eq!(d.counters().rs_received, 2);
+    // A solicitation from a global address is refused.
+    d.handle(t, rs(GLOBAL));
+    assert_eq!(d.counters().rejected_source, 1);
+}
+
+#[test]
 fn listen_only_sends_nothing() {
     let (mut d, t0) = up(DiscoveryConfig {
         send_ra: false,
@@ -238,6 +266,13 @@ fn listen_only_sends_nothing() {
     });
     assert_eq!(d.next_deadline(), None);
     assert!(sent(&d.tick(t0 + Duration::from_secs(60))).is_empty());
+    let rs = Input::Solicitation { source: A };
+    assert!(sent(&d.handle(t0 + Duration::from_secs(61), rs)).is_empty());
+    assert_eq!(
+        d.next_deadline(),
+        None,
+        "a solicitation does not make us speak"
+    );
     assert_eq!(d.shutdown(), None);
 }
 

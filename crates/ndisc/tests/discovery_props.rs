@@ -30,6 +30,7 @@ enum Op {
     Down,
     Ra { src: u8, lifetime: u16 },
     Neighbours(Vec<(u8, bool, bool)>),
+    Rs(u8),
     Wait(u64),
 }
 
@@ -41,6 +42,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(src, lifetime)| Op::Ra { src, lifetime }),
         2 => proptest::collection::vec((0u8..4, any::<bool>(), any::<bool>()), 0..3)
             .prop_map(Op::Neighbours),
+        1 => (0u8..4).prop_map(Op::Rs),
         5 => (0u64..9000).prop_map(Op::Wait),
     ]
 }
@@ -117,6 +119,7 @@ proptest! {
                         .collect();
                     stamp(now, d.handle(now, Input::Neighbours(entries)))
                 }
+                Op::Rs(src) => stamp(now, d.handle(now, Input::Solicitation { source: source(src) })),
                 Op::Wait(ms) => {
                     // Run every deadline on the way, as the shell does.
                     let end = now + Duration::from_millis(ms);

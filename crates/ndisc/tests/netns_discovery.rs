@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use common::sender::send_ra;
 use common::{Discoverer, Netns, is_found, is_lost, veth, wait_until};
-use evpnd_ndisc::{DiscoveryConfig, Input, LossReason, PeerEvent, RouterAdvertisement, Source};
+use evpnd_ndisc::{
+    DiscoveryConfig, Input, LossReason, PeerEvent, RouterAdvertisement, RouterSolicitation, Source,
+};
 
 /// The RA interval of these tests (the minimum the config accepts).
 const INTERVAL: Duration = Duration::from_secs(1);
@@ -275,4 +277,61 @@ fn interfaces_come_and_go_at_run_time() {
     let ll_a = a.link_local("va");
     da.add("va", cfg()).expect("add again");
     db.expect("b finds the new a", Duration::from_secs(6), is_found(ll_a));
+}
+
+#[test]
+fn a_solicitation_is_answered_long_before_the_interval() {
+    let a = Netns::new("sa");
+    let b = Netns::new("sb");
+    a.router();
+    b.router();
+    veth(&a, "va", &b, "vb");
+    let _ = a.link_local("va");
+    let ll_b = b.link_local("vb");
+    let slow = DiscoveryConfig {
+        ra_interval: Duration::from_secs(60),
+        router_lifetime: None,
+        peer_timeout: Duration::from_secs(180),
+        ..DiscoveryConfig::default()
+    };
+    let da = Discoverer::start(&a, &["va"], slow);
+    wait_until("a's first RA", Duration::from_secs(3), || {
+        let c = da.counters("va");
+        (c.ra_sent == 1).then_some(()).ok_or(format!("{c:?}"))
+    });
+    // MIN_DELAY_BETWEEN_RAS after the first RA, a solicitation from b.
+    std::thread::sleep(Duration::from_secs(3));
+    let t = Instant::now();
+    send_ra(
+        &b.name,
+        "vb",
+        ll_b,
+        255,
+        RouterSolicitation::default().encode(),
+    );
+    wait_until("a answers the solicitation", Duration::from_secs(2), || {
+        let c = da.counters("va");
+        (c.rs_received == 1 && c.ra_sent == 2)
+            .then_some(())
+            .ok_or(format!("{c:?}"))
+    });
+    eprintln!("solicited RA after {:?} (interval 60 s)", t.elapsed());
+    // A solicitation with hop limit 64 is refused like an RA.
+    send_ra(
+        &b.name,
+        "vb",
+        ll_b,
+        64,
+        RouterSolicitation::default().encode(),
+    );
+    wait_until(
+        "the hop-limit-64 solicitation refused",
+        Duration::from_secs(2),
+        || {
+            let c = da.counters("va");
+            (c.rejected_hop_limit == 1 && c.rs_received == 1)
+                .then_some(())
+                .ok_or(format!("{c:?}"))
+        },
+    );
 }

@@ -12,6 +12,7 @@ use super::socket::{ND_HOP_LIMIT, RaSocket, Received, SocketError};
 use super::{Command, DriverEvent};
 use crate::discovery::{Discovery, Input, Output, PeerEvent};
 use crate::ra::RouterAdvertisement;
+use crate::rs::{ICMPV6_ROUTER_SOLICITATION, RouterSolicitation};
 
 /// Receive buffer: larger than any RA on a jumbo-frame link.
 const RECV_BUFFER: usize = 9216;
@@ -196,25 +197,29 @@ impl State {
         if r.hop_limit != Some(ND_HOP_LIMIT) {
             // RFC 4861 §6.1.2: not from this link (or unprovable).
             d.note_bad_hop_limit();
-            tracing::debug!(interface = %self.t.name, source = %r.source, hop_limit = ?r.hop_limit, "RA dropped: hop limit is not 255");
+            tracing::debug!(interface = %self.t.name, source = %r.source, hop_limit = ?r.hop_limit, "ND message dropped: hop limit is not 255");
             return Vec::new();
         }
         if r.truncated {
             d.note_malformed();
-            tracing::debug!(interface = %self.t.name, source = %r.source, "RA dropped: truncated");
+            tracing::debug!(interface = %self.t.name, source = %r.source, "ND message dropped: truncated");
             return Vec::new();
         }
-        match RouterAdvertisement::decode(&buf[..r.len]) {
-            Ok(ra) => d.handle(
-                Instant::now(),
-                Input::Advertisement {
-                    source: r.source,
-                    ra,
-                },
-            ),
+        let msg = &buf[..r.len];
+        let input = match msg.first() {
+            Some(&ICMPV6_ROUTER_SOLICITATION) => {
+                RouterSolicitation::decode(msg).map(|_| Input::Solicitation { source: r.source })
+            }
+            _ => RouterAdvertisement::decode(msg).map(|ra| Input::Advertisement {
+                source: r.source,
+                ra,
+            }),
+        };
+        match input {
+            Ok(input) => d.handle(Instant::now(), input),
             Err(e) => {
                 d.note_malformed();
-                tracing::debug!(interface = %self.t.name, source = %r.source, error = %e, "RA dropped: malformed");
+                tracing::debug!(interface = %self.t.name, source = %r.source, error = %e, "ND message dropped: malformed");
                 Vec::new()
             }
         }

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)
-//!   ICMP6_FILTER          pass type 134 (RA) only
+//!   ICMP6_FILTER          pass types 134 (RA) and 133 (RS) only
 //!   SO_BINDTODEVICE       the interface (receive only its packets)
 //!   IPV6_MULTICAST_IF     the interface (send ff02::1 out of it)
 //!   IPV6_MULTICAST_HOPS   255, IPV6_UNICAST_HOPS 255 (RFC 4861 §6.1.2)
@@ -24,6 +24,7 @@ use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
 use crate::ra::ICMPV6_ROUTER_ADVERTISEMENT;
+use crate::rs::ICMPV6_ROUTER_SOLICITATION;
 
 /// RFC 4861 §6.1.2 / §6.2.4: ND messages are sent, and must arrive, with
 /// IPv6 hop limit 255 — proof that they were not forwarded by a router.
@@ -122,8 +123,10 @@ impl RaSocket {
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
 
         let mut filter = [u32::MAX; ICMP6_FILTER_WORDS];
-        let t = usize::from(ICMPV6_ROUTER_ADVERTISEMENT);
-        filter[t >> 5] &= !(1u32 << (t & 31));
+        for t in [ICMPV6_ROUTER_ADVERTISEMENT, ICMPV6_ROUTER_SOLICITATION] {
+            let t = usize::from(t);
+            filter[t >> 5] &= !(1u32 << (t & 31));
+        }
         setsockopt(
             &fd,
             libc::IPPROTO_ICMPV6,
