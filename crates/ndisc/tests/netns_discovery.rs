@@ -335,3 +335,52 @@ fn a_solicitation_is_answered_long_before_the_interval() {
         },
     );
 }
+
+/// A daemon that stops reading events stalls an interface task; removing
+/// the interface or asking it still returns (Busy / abort), never hangs.
+#[test]
+fn an_unread_event_channel_does_not_hang_the_daemon() {
+    use evpnd_ndisc::driver::{Driver, DriverError};
+
+    let a = Netns::new("ua");
+    let b = Netns::new("ub");
+    a.router();
+    b.router();
+    veth(&a, "va", &b, "vb");
+    let _ = a.link_local("va");
+    let _ = b.link_local("vb");
+    let db = Discoverer::start(&b, &["vb"], cfg());
+    let ns = a.name.clone();
+    let bname = b.name.clone();
+    let t = std::thread::spawn(move || {
+        common::enter(&ns);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            // Capacity 1, never read: Found fills it, the next event blocks.
+            let (tx, _rx) = tokio::sync::mpsc::channel(1);
+            let mut d = Driver::with_poll_interval(tx, Duration::from_millis(100)).expect("driver");
+            d.add_interface("va", cfg()).expect("add");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            common::sh(&[
+                "ip", "netns", "exec", &bname, "ip", "link", "set", "vb", "down",
+            ])
+            .expect("down");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let asked = Instant::now();
+            let c = d.counters("va").await;
+            assert!(matches!(c, Err(DriverError::Busy(_))), "{c:?}");
+            assert!(asked.elapsed() < Duration::from_secs(3));
+            let removing = Instant::now();
+            d.remove_interface("va").await.expect("remove");
+            let took = removing.elapsed();
+            assert!(took < Duration::from_secs(2), "remove took {took:?}");
+            took
+        })
+    });
+    let took = t.join().expect("driver thread");
+    eprintln!("remove of a stalled interface took {took:?}");
+    drop(db);
+}

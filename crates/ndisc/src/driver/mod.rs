@@ -27,6 +27,10 @@ use crate::error::ConfigError;
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Commands queued to one interface task.
 const COMMAND_QUEUE: usize = 8;
+/// How long a stop or a question may wait for an interface task. A task
+/// only stalls when the daemon stops reading the (bounded) event channel;
+/// the daemon must then not wait for ever.
+const TASK_GRACE: Duration = Duration::from_secs(1);
 
 /// A peer event on an interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +55,10 @@ pub enum DriverError {
     },
     #[error("the task of interface {0} has ended")]
     TaskGone(String),
+    #[error("the task of interface {0} did not answer in time (is the event channel read?)")]
+    Busy(String),
+    #[error("the driver must be created inside a tokio runtime")]
+    NoRuntime,
 }
 
 /// Asks of one interface task.
@@ -83,7 +91,9 @@ pub struct Driver {
 
 impl Driver {
     /// A driver sending its events to `events`; call inside a tokio
-    /// runtime (it spawns its netlink connection there).
+    /// runtime (it spawns its netlink connection there). The daemon must
+    /// keep reading `events`: a full channel stalls the interface tasks
+    /// (and their RAs) rather than losing a state change.
     pub fn new(events: mpsc::Sender<DriverEvent>) -> Result<Driver, DriverError> {
         Driver::with_poll_interval(events, DEFAULT_POLL_INTERVAL)
     }
@@ -92,6 +102,7 @@ impl Driver {
         events: mpsc::Sender<DriverEvent>,
         poll: Duration,
     ) -> Result<Driver, DriverError> {
+        tokio::runtime::Handle::try_current().map_err(|_| DriverError::NoRuntime)?;
         let (conn, netlink, _) = rtnetlink::new_connection().map_err(DriverError::Netlink)?;
         Ok(Driver {
             netlink,
@@ -137,12 +148,18 @@ impl Driver {
     /// Stops discovery on `name`: a final RA with router lifetime 0 tells
     /// the peer we are gone, then the task ends.
     pub async fn remove_interface(&mut self, name: &str) -> Result<(), DriverError> {
-        let s = self
+        let mut s = self
             .served
             .remove(name)
             .ok_or_else(|| DriverError::Unknown(name.to_string()))?;
-        let _ = s.commands.send(Command::Stop).await;
-        let _ = s.task.await;
+        let _ = s.commands.try_send(Command::Stop);
+        if tokio::time::timeout(TASK_GRACE, &mut s.task).await.is_err() {
+            s.task.abort();
+            tracing::warn!(
+                interface = name,
+                "discovery task stalled (event channel full?); stopped without a goodbye RA"
+            );
+        }
         tracing::info!(interface = name, "unnumbered discovery stopped");
         Ok(())
     }
@@ -169,9 +186,9 @@ impl Driver {
             .served
             .get(name)
             .ok_or_else(|| DriverError::Unknown(name.to_string()))?;
-        s.commands
-            .send(Command::Feed(input))
+        tokio::time::timeout(TASK_GRACE, s.commands.send(Command::Feed(input)))
             .await
+            .map_err(|_| DriverError::Busy(name.to_string()))?
             .map_err(|_| DriverError::TaskGone(name.to_string()))
     }
 
@@ -185,20 +202,31 @@ impl Driver {
             .get(name)
             .ok_or_else(|| DriverError::Unknown(name.to_string()))?;
         let (tx, rx) = oneshot::channel();
-        s.commands
-            .send(cmd(tx))
+        let busy = || DriverError::Busy(name.to_string());
+        let gone = || DriverError::TaskGone(name.to_string());
+        tokio::time::timeout(TASK_GRACE, s.commands.send(cmd(tx)))
             .await
-            .map_err(|_| DriverError::TaskGone(name.to_string()))?;
-        rx.await
-            .map_err(|_| DriverError::TaskGone(name.to_string()))
+            .map_err(|_| busy())?
+            .map_err(|_| gone())?;
+        tokio::time::timeout(TASK_GRACE, rx)
+            .await
+            .map_err(|_| busy())?
+            .map_err(|_| gone())
     }
 
-    /// Stops every interface (goodbye RAs) and the netlink connection.
+    /// Stops every interface (goodbye RAs), then the netlink connection.
     pub async fn shutdown(mut self) {
         let names: Vec<String> = self.served.keys().cloned().collect();
         for n in names {
             let _ = self.remove_interface(&n).await;
         }
+    }
+}
+
+impl Drop for Driver {
+    /// Dropping the driver closes every task's command channel: each sends
+    /// its goodbye RA and ends on its own. The netlink connection goes.
+    fn drop(&mut self) {
         self.connection.abort();
     }
 }
@@ -213,4 +241,20 @@ fn seed_for(name: &str) -> u64 {
         .map_or(0, |d| d.as_nanos())
         .hash(&mut h);
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_a_runtime_is_an_error_not_a_panic() {
+        let (tx, _rx) = mpsc::channel(1);
+        assert!(matches!(Driver::new(tx), Err(DriverError::NoRuntime)));
+    }
+
+    #[test]
+    fn seeds_differ_per_interface() {
+        assert_ne!(seed_for("swp1"), seed_for("swp2"));
+    }
 }
