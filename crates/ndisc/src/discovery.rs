@@ -268,7 +268,8 @@ impl Discovery {
                 Some(LossReason::NeighbourGone)
             }
         };
-        self.evaluate(reason.or(expired).unwrap_or(LossReason::Timeout), &mut out);
+        // The peer's own expiry happened before this input arrived.
+        self.evaluate(expired.or(reason).unwrap_or(LossReason::Timeout), &mut out);
         self.maybe_send(now, &mut out);
         out
     }
@@ -353,22 +354,18 @@ impl Discovery {
         self.next_ra = Some(next.min(at));
     }
 
-    /// Drops expired sources; the reason is the reported peer's if it
-    /// was among them.
+    /// Drops expired sources; returns the reported peer's expiry reason
+    /// if it was among them.
     fn expire(&mut self, now: Instant) -> Option<LossReason> {
-        let gone: Vec<(Ipv6Addr, LossReason)> = self
-            .heard
-            .iter()
-            .filter(|(_, h)| h.expiry <= now)
-            .map(|(a, h)| (*a, h.reason))
-            .collect();
+        let peer = self.peer();
         let mut reason = None;
-        for (a, r) in gone {
-            self.heard.remove(&a);
-            if reason.is_none() || self.peer() == Some(a) {
-                reason = Some(r);
+        self.heard.retain(|a, h| {
+            let live = h.expiry > now;
+            if !live && peer == Some(*a) {
+                reason = Some(h.reason);
             }
-        }
+            live
+        });
         reason
     }
 

@@ -143,6 +143,22 @@ fn our_timeout_applies_when_shorter_than_the_lifetime() {
 }
 
 #[test]
+fn a_loss_names_the_peer_s_own_cause() {
+    // The peer expires as a neighbour snapshot arrives: its expiry is the
+    // cause, not the snapshot.
+    let (mut d, t0) = up(cfg());
+    d.handle(t0, heard(A, 12));
+    let out = d.handle(t0 + Duration::from_secs(13), Input::Neighbours(vec![]));
+    assert_eq!(
+        events(&out),
+        vec![PeerEvent::Lost {
+            peer: A,
+            reason: LossReason::LifetimeExpired
+        }]
+    );
+}
+
+#[test]
 fn two_sources_are_a_conflict_not_a_choice() {
     let (mut d, t0) = up(cfg());
     d.handle(t0, heard(A, 30));
