@@ -202,6 +202,13 @@ impl Discovery {
         self.link_up
     }
 
+    /// Whether a neighbour-table snapshot would be read now: only while
+    /// the link is up and no RA source is live (the shell may skip its
+    /// dumps otherwise).
+    pub fn consults_neighbours(&self) -> bool {
+        self.link_up && self.heard.is_empty()
+    }
+
     pub fn counters(&self) -> Counters {
         self.counters
     }
@@ -330,6 +337,9 @@ impl Discovery {
             }
         };
         self.heard.insert(source, heard);
+        // The table is not consulted while RAs are heard; when they stop,
+        // only a snapshot taken after that may name a peer.
+        self.neighbours.clear();
         None
     }
 

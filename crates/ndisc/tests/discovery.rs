@@ -377,6 +377,40 @@ fn ras_take_precedence_over_the_neighbour_table() {
 }
 
 #[test]
+fn the_table_is_read_only_while_no_ra_is_live() {
+    let mut d = Discovery::new(cfg()).expect("valid");
+    let t0 = Instant::now();
+    assert!(!d.consults_neighbours(), "link down");
+    d.handle(t0, Input::LinkUp);
+    assert!(d.consults_neighbours());
+    // A snapshot naming B, then an RA from A: the snapshot is forgotten, so
+    // when A expires only a fresh snapshot may name a peer.
+    d.handle(t0, Input::Neighbours(vec![neigh(B, NUD_STALE, true)]));
+    d.handle(t0, heard(A, 12));
+    assert!(!d.consults_neighbours());
+    let out = d.tick(t0 + Duration::from_secs(12));
+    assert_eq!(
+        events(&out),
+        vec![PeerEvent::Lost {
+            peer: A,
+            reason: LossReason::LifetimeExpired
+        }]
+    );
+    assert!(d.consults_neighbours());
+    let out = d.handle(
+        t0 + Duration::from_secs(12),
+        Input::Neighbours(vec![neigh(B, NUD_STALE, true)]),
+    );
+    assert_eq!(
+        events(&out),
+        vec![PeerEvent::Found {
+            peer: B,
+            source: Source::NeighbourTable
+        }]
+    );
+}
+
+#[test]
 fn two_routers_in_the_neighbour_table_are_a_conflict() {
     let (mut d, t0) = up(cfg());
     let out = d.handle(

@@ -21,6 +21,7 @@ pub(super) struct Task {
     pub name: String,
     pub discovery: Discovery,
     pub netlink: rtnetlink::Handle,
+    pub dumps: rtnetlink::Handle,
     pub events: mpsc::Sender<DriverEvent>,
     pub commands: mpsc::Receiver<Command>,
     pub poll: Duration,
@@ -149,8 +150,8 @@ impl State {
                     tracing::debug!(interface = %self.t.name, up = usable, "link state");
                     out.extend(self.t.discovery.handle(now, input));
                 }
-                if usable {
-                    match netlink::neighbours(&self.t.netlink, index).await {
+                if self.t.discovery.consults_neighbours() {
+                    match netlink::neighbours(&self.t.dumps, index).await {
                         Ok(n) => out.extend(self.t.discovery.handle(now, Input::Neighbours(n))),
                         Err(e) => {
                             tracing::warn!(interface = %self.t.name, error = %e, "cannot read neighbours")

@@ -83,7 +83,9 @@ struct Served {
 #[derive(Debug)]
 pub struct Driver {
     netlink: rtnetlink::Handle,
-    connection: JoinHandle<()>,
+    /// Strict-checking connection for the filtered neighbour dumps.
+    dumps: rtnetlink::Handle,
+    connections: [JoinHandle<()>; 2],
     events: mpsc::Sender<DriverEvent>,
     poll: Duration,
     served: HashMap<String, Served>,
@@ -104,9 +106,11 @@ impl Driver {
     ) -> Result<Driver, DriverError> {
         tokio::runtime::Handle::try_current().map_err(|_| DriverError::NoRuntime)?;
         let (conn, netlink, _) = rtnetlink::new_connection().map_err(DriverError::Netlink)?;
+        let (strict, dumps) = netlink::strict_connection().map_err(DriverError::Netlink)?;
         Ok(Driver {
             netlink,
-            connection: tokio::spawn(conn),
+            dumps,
+            connections: [tokio::spawn(conn), tokio::spawn(strict)],
             events,
             poll,
             served: HashMap::new(),
@@ -135,6 +139,7 @@ impl Driver {
             name: name.to_string(),
             discovery,
             netlink: self.netlink.clone(),
+            dumps: self.dumps.clone(),
             events: self.events.clone(),
             commands: rx,
             poll: self.poll,
@@ -227,7 +232,9 @@ impl Drop for Driver {
     /// Dropping the driver closes every task's command channel: each sends
     /// its goodbye RA and ends on its own. The netlink connection goes.
     fn drop(&mut self) {
-        self.connection.abort();
+        for c in &self.connections {
+            c.abort();
+        }
     }
 }
 

@@ -5,11 +5,19 @@
 //! RTM_GETLINK  ifinfomsg{}  IFLA_IFNAME name   → index, IFF_UP|IFF_LOWER_UP, IFLA_ADDRESS
 //! RTM_GETADDR  NLM_F_DUMP   ifaddrmsg{family AF_INET6, index}
 //!              → IFA_ADDRESS fe80::/10, IFA_FLAGS without TENTATIVE|DADFAILED
-//! RTM_GETNEIGH NLM_F_DUMP   ndmsg{family AF_INET6}
+//! RTM_GETNEIGH NLM_F_DUMP   ndmsg{family AF_INET6, rest 0} NDA_IFINDEX ifindex
+//!              (strict checking: the kernel filters by interface)
 //!              → ndm_ifindex, ndm_state, ndm_flags (NTF_ROUTER), NDA_DST
 //! ```
 
-use futures::TryStreamExt;
+use std::os::fd::AsRawFd;
+
+use futures::{StreamExt, TryStreamExt};
+use rtnetlink::packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NetlinkMessage, NetlinkPayload};
+use rtnetlink::packet_route::RouteNetlinkMessage;
+use rtnetlink::packet_route::neighbour::{NeighbourMessage, NeighbourState};
+use rtnetlink::packet_route::route::RouteType;
+use rtnetlink::sys::AsyncSocket;
 use std::net::{IpAddr, Ipv6Addr};
 
 use netlink_packet_route::AddressFamily;
@@ -24,6 +32,35 @@ use crate::option::{ETHERNET_ADDR_LEN, LinkLayerAddr};
 
 /// `ENODEV`: the kernel's answer for a link name it does not know.
 const ENODEV: i32 = 19;
+/// `SOL_NETLINK` socket option level.
+const SOL_NETLINK: libc::c_int = 270;
+/// `NETLINK_GET_STRICT_CHK`: the kernel validates dump requests and
+/// honours their filters (here `NDA_IFINDEX`: one interface's neighbours
+/// instead of the whole ND table of a leaf with thousands of hosts).
+const NETLINK_GET_STRICT_CHK: libc::c_int = 12;
+
+/// A connection with strict dump checking, for the per-interface
+/// neighbour dumps; its future must be spawned.
+pub fn strict_connection()
+-> std::io::Result<(rtnetlink::proto::Connection<RouteNetlinkMessage>, Handle)> {
+    let (mut conn, handle, _) = rtnetlink::new_connection()?;
+    let fd = conn.socket_mut().socket_mut().as_raw_fd();
+    let on: libc::c_int = 1;
+    // SAFETY: `on` is a live c_int for the call; the length matches.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            SOL_NETLINK,
+            NETLINK_GET_STRICT_CHK,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((conn, handle))
+}
 
 #[derive(Debug, Error)]
 #[error("netlink {op}: {source}")]
@@ -77,21 +114,38 @@ pub async fn link(handle: &Handle, name: &str) -> Result<Option<LinkInfo>, Netli
 }
 
 /// The IPv6 neighbours of interface `ifindex` (all of them; the core
-/// decides which name a peer).
+/// decides which name a peer), dumped on a strict-checking connection
+/// ([`strict_connection`]) so that the kernel filters by interface.
 pub async fn neighbours(
     handle: &Handle,
     ifindex: u32,
 ) -> Result<Vec<NeighbourEntry>, NetlinkError> {
-    let mut s = handle
-        .neighbours()
-        .get()
-        .set_address_family(AddressFamily::Inet6)
-        .execute();
-    let mut out = Vec::new();
-    while let Some(m) = s.try_next().await.map_err(|source| NetlinkError {
+    // Strict checking wants every header field but the family zero.
+    let mut m = NeighbourMessage::default();
+    m.header.family = AddressFamily::Inet6;
+    m.header.state = NeighbourState::from(0u16);
+    m.header.flags = NeighbourFlags::empty();
+    m.header.kind = RouteType::Unspec;
+    m.attributes.push(NeighbourAttribute::IfIndex(ifindex));
+    let mut req = NetlinkMessage::from(RouteNetlinkMessage::GetNeighbour(m));
+    req.header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    let mut h = handle.clone();
+    let mut s = h.request(req).map_err(|source| NetlinkError {
         op: "dump neighbours",
         source,
-    })? {
+    })?;
+    let mut out = Vec::new();
+    while let Some(msg) = s.next().await {
+        let m = match msg.payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewNeighbour(m)) => m,
+            NetlinkPayload::Error(e) if e.code.is_some() => {
+                return Err(NetlinkError {
+                    op: "dump neighbours",
+                    source: rtnetlink::Error::NetlinkError(e),
+                });
+            }
+            _ => continue,
+        };
         if m.header.ifindex != ifindex {
             continue;
         }
