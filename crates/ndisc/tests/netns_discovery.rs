@@ -384,3 +384,37 @@ fn an_unread_event_channel_does_not_hang_the_daemon() {
     eprintln!("remove of a stalled interface took {took:?}");
     drop(db);
 }
+
+/// With the link poll made very slow (30 s), link and address
+/// notifications alone carry the link's changes: down is seen in
+/// milliseconds, and after up the first RA leaves as DAD finishes.
+#[test]
+fn link_changes_are_seen_from_notifications_not_the_poll() {
+    let a = Netns::new("wa");
+    let b = Netns::new("wb");
+    a.router();
+    b.router();
+    veth(&a, "va", &b, "vb");
+    let ll_a = a.link_local("va");
+    let ll_b = b.link_local("vb");
+    let slow_poll = Duration::from_secs(30);
+    let da = Discoverer::start_with_poll(&a, &["va"], cfg(), slow_poll);
+    let db = Discoverer::start_with_poll(&b, &["vb"], cfg(), slow_poll);
+    da.expect("a finds b", FIND_WITHIN, is_found(ll_b));
+    db.expect("b finds a", FIND_WITHIN, is_found(ll_a));
+    let down = Instant::now();
+    b.exec(&["ip", "link", "set", "vb", "down"]).expect("down");
+    da.expect("a loses b", Duration::from_secs(2), is_lost(ll_b));
+    let took = down.elapsed();
+    assert!(took < Duration::from_millis(500), "{took:?}");
+    eprintln!("link down seen by the far side {took:?} after `ip link set down` started");
+    let up = Instant::now();
+    b.exec(&["ip", "link", "set", "vb", "up"]).expect("up");
+    da.expect("a finds b again", Duration::from_secs(6), is_found(ll_b));
+    db.expect("b finds a again", Duration::from_secs(6), is_found(ll_a));
+    eprintln!(
+        "found again {:?} after link up (DAD included)",
+        up.elapsed()
+    );
+    assert!(up.elapsed() < Duration::from_secs(6));
+}

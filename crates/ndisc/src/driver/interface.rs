@@ -22,6 +22,8 @@ pub(super) struct Task {
     pub discovery: Discovery,
     pub netlink: rtnetlink::Handle,
     pub dumps: rtnetlink::Handle,
+    /// Notified on a link or address change of this interface.
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
     pub events: mpsc::Sender<DriverEvent>,
     pub commands: mpsc::Receiver<Command>,
     pub poll: Duration,
@@ -62,6 +64,7 @@ pub(super) async fn run(t: Task) {
         let wake = tokio::select! {
             c = s.t.commands.recv() => Wake::Command(c),
             _ = poll.tick() => Wake::Poll,
+            _ = s.t.wake.notified() => Wake::Poll,
             r = recv(s.bound.as_ref(), &mut buf) => Wake::Packet(r),
             _ = sleep(deadline) => Wake::Timer,
         };

@@ -10,20 +10,23 @@
 mod interface;
 pub mod netlink;
 pub mod socket;
+mod watch;
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::config::DiscoveryConfig;
 use crate::discovery::{Counters, Discovery, Input, PeerEvent, PeerState};
 use crate::error::ConfigError;
 
-/// How often each interface's link state and neighbour table are read.
+/// How often each interface's link state and neighbour table are read
+/// (besides at once on a link or IPv6 address notification).
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Commands queued to one interface task.
 const COMMAND_QUEUE: usize = 8;
@@ -85,7 +88,10 @@ pub struct Driver {
     netlink: rtnetlink::Handle,
     /// Strict-checking connection for the filtered neighbour dumps.
     dumps: rtnetlink::Handle,
-    connections: [JoinHandle<()>; 2],
+    /// Netlink connections and the notification watcher.
+    background: Vec<JoinHandle<()>>,
+    /// Wakes an interface's task for a link or address change.
+    wakers: watch::Wakers,
     events: mpsc::Sender<DriverEvent>,
     poll: Duration,
     served: HashMap<String, Served>,
@@ -107,10 +113,18 @@ impl Driver {
         tokio::runtime::Handle::try_current().map_err(|_| DriverError::NoRuntime)?;
         let (conn, netlink, _) = rtnetlink::new_connection().map_err(DriverError::Netlink)?;
         let (strict, dumps) = netlink::strict_connection().map_err(DriverError::Netlink)?;
+        let (notify_conn, notifications) = watch::subscribe().map_err(DriverError::Netlink)?;
+        let wakers = watch::Wakers::default();
         Ok(Driver {
             netlink,
             dumps,
-            connections: [tokio::spawn(conn), tokio::spawn(strict)],
+            background: vec![
+                tokio::spawn(conn),
+                tokio::spawn(strict),
+                tokio::spawn(notify_conn),
+                tokio::spawn(watch::run(notifications, wakers.clone())),
+            ],
+            wakers,
             events,
             poll,
             served: HashMap::new(),
@@ -135,11 +149,14 @@ impl Driver {
             source,
         })?;
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+        let wake = Arc::new(Notify::new());
+        self.wakers.insert(name, wake.clone());
         let task = tokio::spawn(interface::run(interface::Task {
             name: name.to_string(),
             discovery,
             netlink: self.netlink.clone(),
             dumps: self.dumps.clone(),
+            wake,
             events: self.events.clone(),
             commands: rx,
             poll: self.poll,
@@ -157,6 +174,7 @@ impl Driver {
             .served
             .remove(name)
             .ok_or_else(|| DriverError::Unknown(name.to_string()))?;
+        self.wakers.remove(name);
         let _ = s.commands.try_send(Command::Stop);
         if tokio::time::timeout(TASK_GRACE, &mut s.task).await.is_err() {
             s.task.abort();
@@ -232,7 +250,7 @@ impl Drop for Driver {
     /// Dropping the driver closes every task's command channel: each sends
     /// its goodbye RA and ends on its own. The netlink connection goes.
     fn drop(&mut self) {
-        for c in &self.connections {
+        for c in &self.background {
             c.abort();
         }
     }

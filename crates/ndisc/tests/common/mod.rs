@@ -152,8 +152,19 @@ pub struct Discoverer {
 }
 
 impl Discoverer {
-    /// Starts a driver in `ns` serving `ifaces` with `cfg`.
+    /// Starts a driver in `ns` serving `ifaces` with `cfg`, polling the
+    /// links every 100 ms.
     pub fn start(ns: &Netns, ifaces: &[&str], cfg: DiscoveryConfig) -> Discoverer {
+        Discoverer::start_with_poll(ns, ifaces, cfg, Duration::from_millis(100))
+    }
+
+    /// The same with the driver's link poll every `poll`.
+    pub fn start_with_poll(
+        ns: &Netns,
+        ifaces: &[&str],
+        cfg: DiscoveryConfig,
+        poll: Duration,
+    ) -> Discoverer {
         let (ev_tx, ev_rx) = std_mpsc::channel();
         let (ask_tx, mut ask_rx) = mpsc::channel::<Ask>(4);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -168,7 +179,7 @@ impl Discoverer {
             rt.block_on(async move {
                 let (tx, mut rx) = mpsc::channel(16);
                 let mut d =
-                    Driver::with_poll_interval(tx, Duration::from_millis(100)).expect("driver");
+                    Driver::with_poll_interval(tx, poll).expect("driver");
                 for i in &ifaces {
                     d.add_interface(i, cfg).expect("add interface");
                 }
