@@ -42,12 +42,14 @@ for crate in evpnd-wire evpnd-rib evpnd-evpn evpnd-config evpnd-core; do
         exit 1
     fi
 done
-bad=$(cargo tree --locked -p evpnd-session --no-default-features -e normal --prefix none |
-    grep -E '^(tokio|tonic|prost|rtnetlink|netlink-)' | sort -u || true)
-if [ -n "$bad" ]; then
-    echo "error: evpnd-session without its driver depends on: $bad" >&2
-    exit 1
-fi
+for crate in evpnd-session evpnd-ndisc; do
+    bad=$(cargo tree --locked -p "$crate" --no-default-features -e normal --prefix none |
+        grep -E '^(tokio|tonic|prost|rtnetlink|netlink-)' | sort -u || true)
+    if [ -n "$bad" ]; then
+        echo "error: $crate without its driver depends on: $bad" >&2
+        exit 1
+    fi
+done
 
 step "cargo test (unit, property, vectors, kernel, interop)"
 log=$(mktemp)
