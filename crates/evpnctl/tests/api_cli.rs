@@ -78,6 +78,22 @@ async fn json_output_of_every_command() {
     let v = json(p, &["route", "explain", key, "--rd", "10.0.0.2:100"]).await;
     assert_eq!(v["paths"][0]["won"], true);
     assert_eq!(v["paths"][1]["reason"], "mobility_sequence");
+    assert_eq!(v["tenants"].as_array().map(Vec::len), Some(0));
+    let v = json(
+        p,
+        &[
+            "route",
+            "explain",
+            "[5]:[0]:[24]:[10.5.0.0]",
+            "--rd",
+            "10.0.0.2:5000",
+        ],
+    )
+    .await;
+    assert_eq!(v["tenants"][0]["vrf"], "blue");
+    assert_eq!(v["tenants"][0]["prefix"], "10.5.0.0/24");
+    assert_eq!(v["tenants"][0]["installed"], false);
+    assert_eq!(v["tenants"][0]["not_installed"], "the L3VNI is down");
 
     let v = json(p, &["vnis"]).await;
     assert_eq!(v["vnis"][0]["vni"], 100);

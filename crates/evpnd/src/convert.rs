@@ -260,6 +260,16 @@ pub fn explain(e: &ExplainView) -> pb::ExplainRouteResponse {
     pb::ExplainRouteResponse {
         key: Some(route_key(&e.route)),
         paths,
+        tenants: e
+            .tenants
+            .iter()
+            .map(|t| pb::TenantVerdict {
+                vrf: t.vrf.clone(),
+                prefix: t.prefix.to_string(),
+                installed: t.installed,
+                not_installed: t.not_installed.clone().unwrap_or_default(),
+            })
+            .collect(),
     }
 }
 

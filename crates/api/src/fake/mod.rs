@@ -208,9 +208,20 @@ impl Backend for FakeBackend {
                 },
             })
             .collect();
+        // A type 5 is imported by the fake's tenant "blue", not installed.
+        let tenants = match r.key.as_ref().and_then(|k| k.key.as_ref()) {
+            Some(pb::route_key::Key::IpPrefix(k)) => vec![pb::TenantVerdict {
+                vrf: "blue".into(),
+                prefix: k.prefix.clone(),
+                installed: false,
+                not_installed: "the L3VNI is down".into(),
+            }],
+            _ => Vec::new(),
+        };
         Ok(Some(pb::ExplainRouteResponse {
             key: r.key.clone(),
             paths,
+            tenants,
         }))
     }
 

@@ -114,14 +114,41 @@ pub(super) async fn explain(ch: Channel, key: String, rd: String) -> Result<Out,
         })
         .collect();
     let k = e.key.clone().unwrap_or_default();
-    let text = format!(
+    let mut text = format!(
         "{} {}\n{}",
         k.rd,
         k.prefix,
         render(&["PEER", "NEXT HOP", "VERDICT", "DETAIL"], &rows)
     );
+    let tenant_rows: Vec<Vec<String>> = e
+        .tenants
+        .iter()
+        .map(|t| {
+            let state = if t.installed {
+                "installed".to_string()
+            } else {
+                format!("not installed: {}", t.not_installed)
+            };
+            vec![t.vrf.clone(), t.prefix.clone(), state]
+        })
+        .collect();
+    if !tenant_rows.is_empty() {
+        text.push_str(&render(&["VRF", "PREFIX", "STATE"], &tenant_rows));
+    }
+    let tenants: Vec<Value> = e
+        .tenants
+        .iter()
+        .map(|t| {
+            json!({
+                "vrf": t.vrf,
+                "prefix": t.prefix,
+                "installed": t.installed,
+                "not_installed": (!t.not_installed.is_empty()).then_some(&t.not_installed),
+            })
+        })
+        .collect();
     Ok(Out {
-        json: json!({ "key": j::key(e.key.as_ref()), "paths": verdicts }),
+        json: json!({ "key": j::key(e.key.as_ref()), "paths": verdicts, "tenants": tenants }),
         text,
     })
 }
