@@ -208,6 +208,7 @@ impl Core {
             // Everything local is in the Adj-RIB-Outs now: End-of-RIB may go.
             self.local_synced = true;
             self.flush_all();
+            self.check_converged();
         }
     }
 
@@ -222,9 +223,13 @@ impl Core {
             .iter()
             .filter(|p| p.cfg.enabled)
             .all(|p| p.eor != crate::peer::EorSeen::Never);
-        if all_eor || self.now.since(self.started) >= CONVERGE_DEADLINE {
+        // The kernel's own state must be known too: what is desired before
+        // the dump ends is not the whole picture (tenant routes wait for it).
+        let ready = all_eor && self.local_synced;
+        if ready || self.now.since(self.started) >= CONVERGE_DEADLINE {
             info!(
                 all_eor,
+                local_synced = self.local_synced,
                 "BGP converged: the dataplane may sweep entries not re-learned"
             );
             self.converged = true;

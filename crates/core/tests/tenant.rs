@@ -260,6 +260,8 @@ fn a_type_5_received_before_the_l3vni_is_installed_when_it_appears() {
     let mut r = Rig::new(LEAF);
     r.up(0, "10.0.0.9", None);
     r.drained(0);
+    r.input(Input::Local(LocalEvent::Synced));
+    r.core.take_dataplane();
     r.update(0, their_type5());
     assert!(r.core.take_dataplane().is_empty());
     let routes = r.core.vrf_routes(&TenantRouteQuery::default());

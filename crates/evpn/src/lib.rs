@@ -278,7 +278,13 @@ impl Evpn {
                 protocol,
             } => self.table_route(table, prefix, Some(protocol)),
             LocalEvent::TableRouteGone { table, prefix } => self.table_route(table, prefix, None),
-            LocalEvent::Synced => info!("kernel state learned"),
+            LocalEvent::Synced => {
+                info!("kernel state learned");
+                for t in self.tenants.iter_mut().filter(|t| !t.synced) {
+                    t.synced = true;
+                    t.refresh(&mut self.out);
+                }
+            }
             LocalEvent::Warning { vni, what } => match vni {
                 Some(v) => warn!(vni = %v, "dataplane: {what}"),
                 None => warn!("dataplane: {what}"),

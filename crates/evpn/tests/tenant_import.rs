@@ -269,7 +269,7 @@ fn our_anycast_gateway_mac_is_never_a_remote_entry_nor_our_svi_address_a_neighbo
     assert!(why.contains("the address is ours"), "{why}");
     // A configured default gateway MAC too.
     let text = format!("default_gateway_macs = [\"02:00:00:00:00:63\"]\n{TENANT_TABLE}");
-    let mut e2 = Evpn::new(cfg(&text));
+    let mut e2 = synced(cfg(&text));
     ev(&mut e2, LocalEvent::Vni(info(100)));
     announce(
         &mut e2,

@@ -79,7 +79,7 @@ mod model {
         #[test]
         fn the_kernel_state_matches_the_paths(ops in proptest::collection::vec(op(), 1..60)) {
             let text = TENANT_TABLE.replace("table = 1000", "table = \"main\"");
-            let mut e = Evpn::new(cfg(&text));
+            let mut e = synced(cfg(&text));
             let mut k = Kernel::default();
             let mut up = true;
             ev(&mut e, LocalEvent::Vni(l3_info()));

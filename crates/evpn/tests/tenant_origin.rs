@@ -7,7 +7,7 @@ use tenant_common::*;
 
 #[test]
 fn the_l3vni_gets_no_mac_vrf_and_learns_nothing() {
-    let mut e = Evpn::new(cfg(TENANT_TABLE));
+    let mut e = synced(cfg(TENANT_TABLE));
     let out = ev(&mut e, LocalEvent::Vni(l3_info()));
     assert!(e.instances().next().is_none(), "no MAC-VRF for the L3VNI");
     assert!(
@@ -125,7 +125,7 @@ fn an_ipv6_link_local_host_gets_no_l3_attributes() {
 
 #[test]
 fn hosts_are_reoriginated_with_l3_attributes_when_the_router_mac_becomes_known() {
-    let mut e = Evpn::new(cfg(TENANT_TABLE));
+    let mut e = synced(cfg(TENANT_TABLE));
     ev(&mut e, LocalEvent::Vni(info(100)));
     let mut out = ev(
         &mut e,
@@ -171,7 +171,7 @@ fn hosts_are_reoriginated_with_l3_attributes_when_the_router_mac_becomes_known()
 
 #[test]
 fn type_5_for_connected_configured_and_redistributed_byte_exact_and_withdrawn() {
-    let mut e = Evpn::new(cfg(TENANT_TABLE));
+    let mut e = synced(cfg(TENANT_TABLE));
     let out = ev(&mut e, LocalEvent::Vni(l3_info()));
     let o = originated(&out);
     assert_eq!(o.len(), 1, "the configured prefix: {o:?}");
@@ -272,7 +272,7 @@ fn type_5_for_connected_configured_and_redistributed_byte_exact_and_withdrawn() 
 #[test]
 fn advertise_connected_off_keeps_the_subnet_local_but_unadvertised() {
     let text = TENANT_TABLE.replace("table = 1000", "table = 1000\nadvertise_connected = false");
-    let mut e2 = Evpn::new(cfg(&text));
+    let mut e2 = synced(cfg(&text));
     ev(&mut e2, LocalEvent::Vni(l3_info()));
     ev(&mut e2, LocalEvent::Vni(info(100)));
     let out = ev(

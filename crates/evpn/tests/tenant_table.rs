@@ -6,7 +6,7 @@ use tenant_common::*;
 
 #[test]
 fn table_mode_rules_connected_copies_and_unreachable_defaults_appear_and_go() {
-    let mut e = Evpn::new(cfg(TENANT_TABLE));
+    let mut e = synced(cfg(TENANT_TABLE));
     let out = ev(&mut e, LocalEvent::Vni(l3_info()));
     let d = dataplane(&out);
     assert!(d.contains(&DesiredChange::Rule {
@@ -84,7 +84,7 @@ fn table_mode_rules_connected_copies_and_unreachable_defaults_appear_and_go() {
 #[test]
 fn table_main_has_no_rules_connected_or_unreachable() {
     let text = TENANT_TABLE.replace("table = 1000", "table = \"main\"");
-    let mut e = Evpn::new(cfg(&text));
+    let mut e = synced(cfg(&text));
     let mut d = dataplane(&ev(&mut e, LocalEvent::Vni(l3_info())));
     d.extend(dataplane(&ev(&mut e, LocalEvent::Vni(info(100)))));
     d.extend(dataplane(&ev(
@@ -107,7 +107,7 @@ name = "red"
 l3vni = 4000
 vrf_device = "vrf-red"
 "#;
-    let mut e = Evpn::new(cfg(text));
+    let mut e = synced(cfg(text));
     let master = VrfMaster {
         ifindex: 50,
         name: "vrf-red".into(),
@@ -156,4 +156,44 @@ vrf_device = "vrf-red"
     );
     let t = e.tenants().next().expect("tenant");
     assert_eq!(t.l2vnis().collect::<Vec<_>>(), vec![vni(200)]);
+}
+
+/// Nothing is installed before the kernel's initial dump is complete: a
+/// remote type 5 for a subnet the kernel has connected (but has not
+/// reported yet) would be installed and then taken back — after a restart
+/// over the adopted connected copy, a routing hole for local hosts.
+#[test]
+fn nothing_is_installed_before_the_kernel_state_is_known() {
+    let mut e = Evpn::new(cfg(TENANT_TABLE));
+    // The dump, as the linux task reports it: the L3VNI, the L2VNI, the
+    // remote route (BGP was faster), then the SVI's subnet.
+    let mut d = dataplane(&ev(&mut e, LocalEvent::Vni(l3_info())));
+    d.extend(dataplane(&ev(&mut e, LocalEvent::Vni(info(100)))));
+    announce(&mut e, &remote_t5(2, "10.1.0.0/24", Some(rmac(2))));
+    d.extend(dataplane(&e.take_outputs()));
+    d.extend(dataplane(&ev(
+        &mut e,
+        LocalEvent::SviAddr {
+            vni: vni(100),
+            addr: net("10.1.0.1/24"),
+        },
+    )));
+    assert!(d.is_empty(), "nothing before Synced: {d:?}");
+    let d = dataplane(&ev(&mut e, LocalEvent::Synced));
+    assert!(d.contains(&route(
+        1000,
+        "10.1.0.0/24",
+        RouteVia::Connected { vni: vni(100) }
+    )));
+    assert!(
+        !d.iter().any(|c| matches!(
+            c,
+            DesiredChange::Route {
+                via: RouteVia::Vteps { .. },
+                ..
+            }
+        )),
+        "the remote route for our own subnet is never installed: {d:?}"
+    );
+    assert!(d.contains(&route(1000, "0.0.0.0/0", RouteVia::Unreachable)));
 }

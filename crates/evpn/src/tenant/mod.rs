@@ -139,6 +139,12 @@ pub struct Tenant {
     pub(crate) installed_table: Option<u32>,
     /// Set while what is installed in an old table is taken out.
     draining: bool,
+    /// The kernel's state (SVI subnets, table routes) has been reported in
+    /// full (`LocalEvent::Synced`). Until then nothing is installed: a
+    /// remote route for a subnet the kernel has not reported yet as
+    /// connected would otherwise be installed and then taken back (after
+    /// a restart, over the adopted connected copy).
+    pub(crate) synced: bool,
     pub(crate) vteps: BTreeMap<IpAddr, Vtep>,
     /// Table mode: the SVIs a rule is installed for.
     pub(crate) rules: BTreeSet<String>,
@@ -172,6 +178,7 @@ impl Tenant {
             installed: BTreeMap::new(),
             installed_table: None,
             draining: false,
+            synced: !cfg.evpn.learn_from_kernel,
             vteps: BTreeMap::new(),
             rules: BTreeSet::new(),
             advertised: BTreeSet::new(),

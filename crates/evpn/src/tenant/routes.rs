@@ -189,7 +189,7 @@ impl Tenant {
 
     /// What the kernel should have for `prefix` (module comment).
     pub(crate) fn want(&self, prefix: &IpNet) -> Option<RouteVia> {
-        if self.draining {
+        if self.draining || !self.synced {
             return None;
         }
         self.table()?;
@@ -344,7 +344,7 @@ impl Tenant {
     /// Table mode: the SVIs that get a rule (L2VNI SVIs and the L3 SVI,
     /// while they exist).
     fn want_rules(&self) -> BTreeSet<String> {
-        if !self.table_mode() {
+        if !self.table_mode() || !self.synced {
             return BTreeSet::new();
         }
         let mut s: BTreeSet<String> = self.l2.values().flatten().cloned().collect();

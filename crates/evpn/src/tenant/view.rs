@@ -93,6 +93,12 @@ impl Tenant {
                     }
                 });
             }
+            if !self.synced {
+                return Some(
+                    "held: the kernel's state is not learned yet (installed after its dump)"
+                        .to_string(),
+                );
+            }
             if !self.up() {
                 return Some(format!(
                     "held: the L3VNI {} is down or absent (installed when it comes up)",

@@ -174,9 +174,17 @@ pub fn ev(e: &mut Evpn, ev: LocalEvent) -> Vec<Output> {
     e.take_outputs()
 }
 
+/// A domain past the kernel's initial dump (`LocalEvent::Synced`, with
+/// nothing in the kernel): what follows are live notifications.
+pub fn synced(c: Arc<evpnd_config::Config>) -> Evpn {
+    let mut e = Evpn::new(c);
+    ev(&mut e, LocalEvent::Synced);
+    e
+}
+
 /// A leaf with tenant blue (table 1000) and L2VNI 100 (SVI 10.1.0.1/24).
 pub fn leaf(extra: &str) -> Evpn {
-    let mut e = Evpn::new(cfg(&format!("{TENANT_TABLE}{extra}")));
+    let mut e = synced(cfg(&format!("{TENANT_TABLE}{extra}")));
     ev(&mut e, LocalEvent::Vni(l3_info()));
     ev(&mut e, LocalEvent::Vni(info(100)));
     ev(
