@@ -7,6 +7,8 @@
 //! ([`reconcile`]).
 
 mod batch;
+pub mod l3;
+pub mod nexthop;
 mod dumps;
 pub mod kernel;
 pub mod layout;

@@ -784,7 +784,7 @@ impl Task {
                 {
                     Some(messages) => {
                         requests.push(Request {
-                            messages,
+                            messages: messages.into_iter().map(Into::into).collect(),
                             delete: matches!(op, Op::Del(..)),
                         });
                         writable.push(op);
@@ -995,7 +995,10 @@ impl Task {
                 .filter_map(|op| {
                     let v = self.layout.vnis.get(&op.key().vni())?;
                     let r = Request {
-                        messages: program::messages(op, v)?,
+                        messages: program::messages(op, v)?
+                            .into_iter()
+                            .map(Into::into)
+                            .collect(),
                         delete: true,
                     };
                     Some((*op, r))

@@ -165,7 +165,11 @@ fn remote_macs(v: &VniInfo, n: u32, delete: bool) -> Vec<Request> {
                 Op::Set(k, val)
             };
             Request {
-                messages: crate::program::messages(&op, v).expect("a message"),
+                messages: crate::program::messages(&op, v)
+                    .expect("a message")
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
                 delete,
             }
         })
@@ -184,7 +188,11 @@ fn remote_neigh(v: &VniInfo, delete: bool) -> Request {
         Op::Set(k, val)
     };
     Request {
-        messages: crate::program::messages(&op, v).expect("a message"),
+        messages: crate::program::messages(&op, v)
+                    .expect("a message")
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
         delete,
     }
 }
