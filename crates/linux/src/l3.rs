@@ -83,10 +83,19 @@ pub enum Obj {
 /// One kernel write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum L3Op {
-    NhNew { id: u32, hop: Hop },
-    GroupNew { id: u32, members: Vec<u32> },
+    NhNew {
+        id: u32,
+        hop: Hop,
+    },
+    GroupNew {
+        id: u32,
+        members: Vec<u32>,
+    },
     /// The group's members replaced in place (`NLM_F_REPLACE`).
-    GroupReplace { id: u32, members: Vec<u32> },
+    GroupReplace {
+        id: u32,
+        members: Vec<u32>,
+    },
     RouteSet {
         key: RouteKey,
         metric: u32,
@@ -100,7 +109,9 @@ pub enum L3Op {
         metric: u32,
         target: Target,
     },
-    NhDel { id: u32 },
+    NhDel {
+        id: u32,
+    },
     RuleSet(RuleKey),
     RuleDel(RuleKey),
 }
@@ -404,7 +415,9 @@ impl L3 {
             if !matches!(self.objs.get(old), Some(Obj::Group(_))) || hops.len() < 2 {
                 continue;
             }
-            let e = moves.entry(*old).or_insert((Vec::new(), Some(hops.clone()), true));
+            let e = moves
+                .entry(*old)
+                .or_insert((Vec::new(), Some(hops.clone()), true));
             e.0.push(*key);
             e.2 &= e.1.as_ref() == Some(&hops);
         }
@@ -508,7 +521,11 @@ impl L3 {
         let rules: Vec<RuleKey> = self
             .dirty_rules
             .iter()
-            .filter(|k| self.rule_retry.get(k).is_none_or(|r| r.not_before <= now_ms))
+            .filter(|k| {
+                self.rule_retry
+                    .get(k)
+                    .is_none_or(|r| r.not_before <= now_ms)
+            })
             .cloned()
             .collect();
         for k in rules {
@@ -517,10 +534,7 @@ impl L3 {
             let have = self.rules.contains(&k);
             if want && !have {
                 ops.push(L3Op::RuleSet(k));
-            } else if !want
-                && have
-                && (self.converged || !self.leftover_rules.contains(&k))
-            {
+            } else if !want && have && (self.converged || !self.leftover_rules.contains(&k)) {
                 ops.push(L3Op::RuleDel(k));
             }
         }
@@ -611,8 +625,19 @@ impl L3 {
                 }
                 self.errors.insert(format!("nexthop {id}"), e.to_string());
             }
-            (L3Op::RouteSet { key, metric, target, .. }, None) => {
-                self.routes.entry(*key).or_default().insert(*metric, *target);
+            (
+                L3Op::RouteSet {
+                    key,
+                    metric,
+                    target,
+                    ..
+                },
+                None,
+            ) => {
+                self.routes
+                    .entry(*key)
+                    .or_default()
+                    .insert(*metric, *target);
                 self.retry.remove(key);
                 self.errors.remove(&format!("route {key:?}"));
                 self.gc = true;

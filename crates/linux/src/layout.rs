@@ -30,8 +30,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use evpnd_wire::Vni;
 
 use crate::VniInfo;
-use evpnd_evpn::dataplane::VrfMaster;
 use crate::kernel::Link;
+use evpnd_evpn::dataplane::VrfMaster;
 
 /// A dataplane prerequisite not met, per VNI (or for a device with none).
 pub type Warnings = Vec<(Option<Vni>, String)>;

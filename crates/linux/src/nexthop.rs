@@ -50,7 +50,10 @@ const GROUP_ENTRY_LEN: usize = 8;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     /// `via gateway dev oif` (with the flags of [`Nexthop::flags`]).
-    Hop { gateway: IpAddr, oif: u32 },
+    Hop {
+        gateway: IpAddr,
+        oif: u32,
+    },
     /// A multipath group of the member ids (weight 1 each).
     Group(Vec<u32>),
     Blackhole,

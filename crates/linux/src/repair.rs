@@ -143,8 +143,17 @@ pub fn group(items: Vec<(Unit, usize)>) -> Vec<Unit> {
     let mut size = 0usize;
     for (u, n) in items {
         let same_kind = out.last().is_some_and(|l| {
-            (l.scope.ours_fdb, l.scope.local_macs, l.scope.neigh, l.tables)
-                == (u.scope.ours_fdb, u.scope.local_macs, u.scope.neigh, u.tables)
+            (
+                l.scope.ours_fdb,
+                l.scope.local_macs,
+                l.scope.neigh,
+                l.tables,
+            ) == (
+                u.scope.ours_fdb,
+                u.scope.local_macs,
+                u.scope.neigh,
+                u.tables,
+            )
         });
         let fits = |l: &Unit| {
             size + n <= UNIT_ENTRIES

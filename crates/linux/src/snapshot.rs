@@ -178,26 +178,30 @@ impl Dumper {
     pub fn nexthops(&mut self) -> io::Result<(Vec<(u32, Obj)>, Vec<u32>)> {
         let (mut ours, mut foreign) = (Vec::new(), Vec::new());
         let mut bad = None;
-        self.dump(nexthop::RTM_GETNEXTHOP, &nexthop::encode_dump(), |t, body| {
-            if t != nexthop::RTM_NEWNEXTHOP {
-                return;
-            }
-            match nexthop::decode(body) {
-                Ok(n) if n.protocol == crate::PROTOCOL => match n.body {
-                    Body::Hop { gateway, oif } => {
-                        ours.push((n.id, Obj::Hop(crate::l3::Hop { gateway, oif })))
-                    }
-                    Body::Group(mut m) => {
-                        m.sort_unstable();
-                        ours.push((n.id, Obj::Group(m)))
-                    }
-                    // Not what we write: someone else's under our protocol.
-                    _ => foreign.push(n.id),
-                },
-                Ok(n) => foreign.push(n.id),
-                Err(e) => bad = Some(e),
-            }
-        })?;
+        self.dump(
+            nexthop::RTM_GETNEXTHOP,
+            &nexthop::encode_dump(),
+            |t, body| {
+                if t != nexthop::RTM_NEWNEXTHOP {
+                    return;
+                }
+                match nexthop::decode(body) {
+                    Ok(n) if n.protocol == crate::PROTOCOL => match n.body {
+                        Body::Hop { gateway, oif } => {
+                            ours.push((n.id, Obj::Hop(crate::l3::Hop { gateway, oif })))
+                        }
+                        Body::Group(mut m) => {
+                            m.sort_unstable();
+                            ours.push((n.id, Obj::Group(m)))
+                        }
+                        // Not what we write: someone else's under our protocol.
+                        _ => foreign.push(n.id),
+                    },
+                    Ok(n) => foreign.push(n.id),
+                    Err(e) => bad = Some(e),
+                }
+            },
+        )?;
         if let Some(e) = bad {
             tracing::warn!("nexthop dump: {e}");
         }

@@ -8,7 +8,7 @@
 //! devices re-read a few at a time, paced by `crate::repair`, while writes
 //! go on (`crate::dumps`, `crate::reconcile::scan`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use std::os::fd::AsRawFd;
@@ -33,13 +33,13 @@ use crate::batch::{Batcher, Request};
 use crate::dumps::{ScanStream, Scanned};
 use crate::kernel::{self, Link, Seen};
 use crate::l3::L3;
-use ipnet::IpNet;
 use crate::layout::Layout;
 use crate::ledger::FloodLedger;
 use crate::program;
 use crate::reconcile::{Key, Op, Reconciler, Scope, Sweep};
 use crate::repair::{Repair, Unit};
 use crate::{DesiredChange, LocalEvent};
+use ipnet::IpNet;
 
 mod tenant;
 
@@ -215,6 +215,7 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                     addrs: HashMap::new(),
                     svi_addrs: HashMap::new(),
                     l3_svis: HashMap::new(),
+                    vnis_down: HashSet::new(),
                     watched: BTreeSet::new(),
                     table_routes: BTreeMap::new(),
                     flood,
@@ -370,6 +371,8 @@ struct Task {
     addrs: HashMap<u32, BTreeSet<IpNet>>,
     /// The SVIs of up VNIs, as the L3 reconciler last had them.
     l3_svis: HashMap<Vni, u32>,
+    /// VNIs whose VXLAN device or SVI is down (re-read when back up).
+    vnis_down: HashSet<Vni>,
     /// The SVI addresses reported, per VNI.
     svi_addrs: HashMap<Vni, BTreeSet<IpNet>>,
     /// The tables whose routes are reported (`LinuxConfig::redistribute`).

@@ -154,9 +154,9 @@ fn ours(v6: bool, dst: &str) -> Option<Value> {
     } else {
         "ip -j route show table 1000"
     };
-    json(cmd).into_iter().find(|r| {
-        r["dst"] == dst && (r["protocol"] == "evpnd" || r["protocol"] == "245")
-    })
+    json(cmd)
+        .into_iter()
+        .find(|r| r["dst"] == dst && (r["protocol"] == "evpnd" || r["protocol"] == "245"))
 }
 
 fn nexthops() -> Vec<Value> {
@@ -276,7 +276,10 @@ fn tenant_routes_go_through_nexthop_objects_and_leave_operator_routes_alone() {
         let v6 = ours(true, "2001:db8:1::/48").expect("the IPv6 prefix");
         assert_eq!(gateways(&v6["nhid"]), ["::ffff:10.9.0.2"]);
         let conn = ours(false, "192.168.100.0/24").expect("connected copy");
-        assert_eq!((&conn["dev"], &conn["scope"]), (&"br100".into(), &"link".into()));
+        assert_eq!(
+            (&conn["dev"], &conn["scope"]),
+            (&"br100".into(), &"link".into())
+        );
         for v6 in [false, true] {
             let u = ours(v6, "default").expect("unreachable default");
             assert_eq!(u["type"], "unreachable");
@@ -291,7 +294,13 @@ fn tenant_routes_go_through_nexthop_objects_and_leave_operator_routes_alone() {
                 "{rules:?}"
             );
         }
-        assert_eq!(json("ip -j -6 rule show").iter().filter(|r| r["table"] == "1000").count(), 2);
+        assert_eq!(
+            json("ip -j -6 rule show")
+                .iter()
+                .filter(|r| r["table"] == "1000")
+                .count(),
+            2
+        );
         // The L3VNI's Router's MAC and neighbours (FDB, NOARP entries).
         let fdb = json("bridge -j fdb show dev vx5000");
         assert!(
@@ -309,14 +318,30 @@ fn tenant_routes_go_through_nexthop_objects_and_leave_operator_routes_alone() {
             );
         }
 
+        // The L3 SVI goes down: the kernel flushes the nexthops on it, the
+        // routes using them and its neighbours. Back up, all is rewritten.
+        sh("ip link set br5000 down");
+        wait_for("the kernel's flush", 5, || nexthops().is_empty()).await;
+        sh("ip link set br5000 up");
+        wait_for("routes, nexthops and neighbours restored", 10, || {
+            let neigh = json("ip -j neigh show nud all dev br5000");
+            ours(false, "10.1.0.0/16")
+                .is_some_and(|r| gateways(&r["nhid"]) == ["10.9.0.2", "10.9.0.3"])
+                && ours(true, "2001:db8:1::/48")
+                    .is_some_and(|r| gateways(&r["nhid"]) == ["::ffff:10.9.0.2"])
+                && ["10.9.0.2", "::ffff:10.9.0.2"]
+                    .iter()
+                    .all(|n| neigh.iter().any(|e| e["dst"] == *n))
+        })
+        .await;
+
         // A VTEP leaves: a single nexthop; the group and 10.9.0.3's go.
         tx.send(vec![route("10.1.0.0/16", vteps(5000, &["10.9.0.2"]))])
             .await
             .expect("task alive");
         wait_for("10.1.0.0/16 via one nexthop", 5, || {
-            ours(false, "10.1.0.0/16").is_some_and(|r| {
-                nexthop(&r["nhid"]).is_some_and(|n| n["gateway"] == "10.9.0.2")
-            })
+            ours(false, "10.1.0.0/16")
+                .is_some_and(|r| nexthop(&r["nhid"]).is_some_and(|n| n["gateway"] == "10.9.0.2"))
         })
         .await;
         wait_for("the group deleted", 5, || {

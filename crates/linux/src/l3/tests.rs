@@ -184,10 +184,7 @@ fn a_group_whose_routes_all_move_together_is_replaced_in_place() {
     );
     assert!(ops.iter().any(|o| matches!(o, L3Op::GroupReplace { .. })));
     assert_eq!(k.target("10.3.0.0/16"), before);
-    assert_eq!(
-        k.members(before),
-        [hop("192.0.2.1"), hop("192.0.2.3")]
-    );
+    assert_eq!(k.members(before), [hop("192.0.2.1"), hop("192.0.2.3")]);
     assert_eq!(k.objs.len(), 3, "192.0.2.2's nexthop deleted: {:?}", k.objs);
 }
 
@@ -198,7 +195,10 @@ fn ipv6_prefixes_over_ipv4_vteps_go_via_the_mapped_address() {
     l.desire(&route("2001:db8:1::/48", &["192.0.2.1"]));
     l.desire(&route("10.1.0.0/16", &["192.0.2.1"]));
     k.apply(&mut l, 0);
-    assert_eq!(k.members(k.target("2001:db8:1::/48")), [hop("::ffff:192.0.2.1")]);
+    assert_eq!(
+        k.members(k.target("2001:db8:1::/48")),
+        [hop("::ffff:192.0.2.1")]
+    );
     assert_eq!(k.members(k.target("10.1.0.0/16")), [hop("192.0.2.1")]);
 }
 
@@ -278,10 +278,10 @@ fn a_restart_adopts_rewrites_nothing_right_and_sweeps_after_convergence() {
     assert_eq!(k.target("10.9.0.0/16"), None, "the leftover swept");
     assert_eq!(k.objs.len(), 3, "its nexthop too: {ops:?}");
     assert_eq!(k.rules.len(), 2);
-    assert!(ops.iter().all(|o| matches!(
-        o,
-        L3Op::RouteDel { .. } | L3Op::NhDel { .. }
-    )));
+    assert!(
+        ops.iter()
+            .all(|o| matches!(o, L3Op::RouteDel { .. } | L3Op::NhDel { .. }))
+    );
 }
 
 #[test]
@@ -295,8 +295,15 @@ fn failures_back_off_and_routes_wait_for_their_svi() {
     for op in &ops {
         l.result(op, Some("Network is down (os error 100)"), 1000);
     }
-    assert!(l.plan(1100).iter().all(|o| !matches!(o, L3Op::RouteSet { .. })));
+    assert!(
+        l.plan(1100)
+            .iter()
+            .all(|o| !matches!(o, L3Op::RouteSet { .. }))
+    );
     let again = l.plan(1400);
-    assert!(again.iter().any(|o| matches!(o, L3Op::NhNew { .. })), "{again:?}");
+    assert!(
+        again.iter().any(|o| matches!(o, L3Op::NhNew { .. })),
+        "{again:?}"
+    );
     assert!(again.iter().any(|o| matches!(o, L3Op::RouteSet { .. })));
 }

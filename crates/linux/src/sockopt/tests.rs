@@ -189,10 +189,10 @@ fn remote_neigh(v: &VniInfo, delete: bool) -> Request {
     };
     Request {
         messages: crate::program::messages(&op, v)
-                    .expect("a message")
-                    .into_iter()
-                    .map(Into::into)
-                    .collect(),
+            .expect("a message")
+            .into_iter()
+            .map(Into::into)
+            .collect(),
         delete,
     }
 }

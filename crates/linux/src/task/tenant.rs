@@ -49,12 +49,35 @@ impl Task {
             .filter(|(_, v)| v.up)
             .filter_map(|(k, v)| Some((*k, v.svi_ifindex?)))
             .collect();
-        let lost = self
-            .l3_svis
-            .iter()
-            .any(|(v, i)| svis.get(v) != Some(i));
+        let lost = self.l3_svis.iter().any(|(v, i)| svis.get(v) != Some(i));
         if lost && !self.l3.is_empty() {
             self.repair.enqueue(Self::l3_unit());
+        }
+        // A device that went down lost its entries (the kernel flushes a
+        // VXLAN device's FDB and an SVI's neighbours; the deletes of ours are
+        // filtered, `crate::sockopt`): when it is back, its VNI is re-read.
+        let mut back = Vec::new();
+        for (vni, v) in &self.layout.vnis {
+            if !v.up {
+                self.vnis_down.insert(*vni);
+            } else if self.vnis_down.remove(vni) {
+                back.push(Unit {
+                    fdb_ports: vec![v.vxlan_ifindex],
+                    neigh_devs: v.svi_ifindex.into_iter().collect(),
+                    scope: crate::reconcile::Scope {
+                        vnis: [*vni].into(),
+                        ours_fdb: true,
+                        neigh: v.svi_ifindex.is_some(),
+                        ..Default::default()
+                    },
+                    tables: false,
+                });
+            }
+        }
+        let vnis = &self.layout.vnis;
+        self.vnis_down.retain(|v| vnis.contains_key(v));
+        for u in back {
+            self.repair.enqueue(u);
         }
         self.l3_svis = svis.clone();
         self.l3.svis_changed(svis);
