@@ -131,6 +131,10 @@ pub struct Snapshot {
     pub rules: Vec<RuleKey>,
 }
 
+/// The routes of one group due to move, where to (while they all go to
+/// the same set of hops), and whether they do.
+type Move = (Vec<RouteKey>, Option<Vec<Hop>>, bool);
+
 #[derive(Debug, Clone, Copy)]
 struct Retry {
     attempts: u32,
@@ -400,7 +404,7 @@ impl L3 {
     /// move to one same new set of hops (of more than one, and no group for
     /// it exists yet), the group's members are replaced in place.
     fn in_place(&mut self, due: &[RouteKey], ops: &mut Vec<L3Op>) -> HashSet<RouteKey> {
-        let mut moves: HashMap<u32, (Vec<RouteKey>, Option<Vec<Hop>>, bool)> = HashMap::new();
+        let mut moves: HashMap<u32, Move> = HashMap::new();
         for key in due {
             let Some(via) = self.desired.get(key) else {
                 continue;

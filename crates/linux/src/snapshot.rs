@@ -43,6 +43,9 @@ const FIB_RULE_HDR_LEN: usize = 12;
 /// A dump answer that does not come within this is failed.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Nexthop objects of ours (id, object) and the ids of everyone else's.
+pub type Nexthops = (Vec<(u32, Obj)>, Vec<u32>);
+
 /// The dump socket.
 pub struct Dumper {
     sock: Socket,
@@ -175,7 +178,7 @@ impl Dumper {
     }
 
     /// Nexthop objects: ours, and the ids of everyone else's.
-    pub fn nexthops(&mut self) -> io::Result<(Vec<(u32, Obj)>, Vec<u32>)> {
+    pub fn nexthops(&mut self) -> io::Result<Nexthops> {
         let (mut ours, mut foreign) = (Vec::new(), Vec::new());
         let mut bad = None;
         self.dump(
