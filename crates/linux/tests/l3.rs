@@ -558,3 +558,55 @@ fn svi_addresses_and_redistributed_table_routes_are_reported() {
         }
     });
 }
+
+/// A route of ours deleted behind evpnd's back is unseen (its echo is
+/// filtered) until notifications are lost: then the repair round re-reads
+/// the tenant tables and writes it back.
+#[test]
+fn lost_notifications_re_read_the_tenant_tables() {
+    in_netns(|| async {
+        setup();
+        sh("ip link add a1 type veth peer name a1p");
+        sh("ip link set a1 master br100");
+        sh("ip link set a1 up");
+        sh("ip link set a1p up");
+        let cfg = LinuxConfig {
+            // A buffer the local MACs below overrun at once.
+            notify_buffer: 4096,
+            repair_gap: Duration::from_millis(10),
+            ..LinuxConfig::default()
+        };
+        let (tx, _events) = start(cfg).await;
+        tx.send(vec![
+            route("10.1.0.0/16", vteps(5000, &["10.9.0.2", "10.9.0.3"])),
+            DesiredChange::Converged,
+        ])
+        .await
+        .expect("task alive");
+        wait_for("the route", 5, || ours(false, "10.1.0.0/16").is_some()).await;
+        sh("ip route del 10.1.0.0/16 table 1000 proto 245 metric 20");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            ours(false, "10.1.0.0/16").is_none(),
+            "unseen, not rewritten"
+        );
+        let path = std::env::temp_dir().join(format!("evpnd-l3-{}.batch", std::process::id()));
+        let batch: String = (0..2000u16)
+            .map(|i| {
+                let b = i.to_be_bytes();
+                format!(
+                    "fdb add 02:00:00:02:{:02x}:{:02x} dev a1 master static\n",
+                    b[0], b[1]
+                )
+            })
+            .collect();
+        std::fs::write(&path, batch).expect("batch file");
+        sh(&format!("bridge -batch {}", path.display()));
+        let _ = std::fs::remove_file(&path);
+        wait_for("the route rewritten by the repair", 20, || {
+            ours(false, "10.1.0.0/16")
+                .is_some_and(|r| gateways(&r["nhid"]) == ["10.9.0.2", "10.9.0.3"])
+        })
+        .await;
+    });
+}
