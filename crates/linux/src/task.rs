@@ -216,6 +216,7 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                     svi_addrs: HashMap::new(),
                     l3_svis: HashMap::new(),
                     vnis_down: HashSet::new(),
+                    links_up: HashSet::new(),
                     watched: BTreeSet::new(),
                     table_routes: BTreeMap::new(),
                     flood,
@@ -373,6 +374,8 @@ struct Task {
     l3_svis: HashMap<Vni, u32>,
     /// VNIs whose VXLAN device or SVI is down (re-read when back up).
     vnis_down: HashSet<Vni>,
+    /// The links that are up (one going down may flush routes unnotified).
+    links_up: HashSet<u32>,
     /// The SVI addresses reported, per VNI.
     svi_addrs: HashMap<Vni, BTreeSet<IpNet>>,
     /// The tables whose routes are reported (`LinuxConfig::redistribute`).

@@ -2,7 +2,7 @@
 //! routes reported to the core, tenant routes, nexthops and rules written
 //! (`crate::l3`), and their bounded re-read (`crate::snapshot`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use ipnet::IpNet;
 use netlink_packet_route::address::AddressMessage;
@@ -76,6 +76,18 @@ impl Task {
         }
         let vnis = &self.layout.vnis;
         self.vnis_down.retain(|v| vnis.contains_key(v));
+        // IPv4 routes over a device that goes down are flushed without a
+        // notification: the watched tables are re-read when one does.
+        let up: HashSet<u32> = self
+            .links
+            .values()
+            .filter(|l| l.up)
+            .map(|l| l.index)
+            .collect();
+        if !self.watched.is_empty() && self.links_up.iter().any(|i| !up.contains(i)) {
+            self.repair.enqueue(Self::l3_unit());
+        }
+        self.links_up = up;
         for u in back {
             self.repair.enqueue(u);
         }
