@@ -200,6 +200,7 @@ fn tenant_routes_go_through_nexthop_objects_and_leave_operator_routes_alone() {
         setup();
         // The operator's route for the same prefix (metric 0) and a rule.
         sh("ip route add 10.1.0.0/16 via 10.9.0.254 table 1000 proto static");
+        sh("ip rule add iif br100 lookup 1000 pref 2000");
         let (tx, events) = start(LinuxConfig::default()).await;
         // Discovery: the L3 SVI's MAC, up; a VXLAN device going down says so.
         let br_mac = json("ip -j link show br5000")[0]["address"]
@@ -377,7 +378,9 @@ fn tenant_routes_go_through_nexthop_objects_and_leave_operator_routes_alone() {
         tx.send(gone).await.expect("task alive");
         wait_for("nothing of ours left", 5, || {
             nexthops().is_empty()
-                && json("ip -j rule show").iter().all(|r| r["table"] != "1000")
+                && json("ip -j rule show")
+                    .iter()
+                    .all(|r| r["table"] != "1000" || r["priority"] == 2000)
                 && ours(false, "10.1.0.0/16").is_none()
                 && ours(true, "default").is_none()
         })
@@ -386,6 +389,13 @@ fn tenant_routes_go_through_nexthop_objects_and_leave_operator_routes_alone() {
         assert_eq!(left.len(), 1, "{left:?}");
         assert_eq!(left[0]["gateway"], "10.9.0.254");
         assert_eq!(left[0]["protocol"], "static");
+        let rules = json("ip -j rule show");
+        assert!(
+            rules
+                .iter()
+                .any(|r| r["priority"] == 2000 && r["iif"] == "br100" && r["table"] == "1000"),
+            "the operator's rule stays: {rules:?}"
+        );
     });
 }
 
