@@ -36,6 +36,9 @@ const AF_UNSPEC: u8 = 0;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
 const RTA_TABLE: u16 = 15;
+/// `struct rtmsg { u8 family; u8 dst_len; u8 src_len; u8 tos; u8 table;
+/// u8 protocol @5; u8 scope; u8 type; u32 flags; }`: a dump filter.
+const RTM_PROTOCOL_AT: usize = 5;
 /// `struct rtmsg`, `struct ifaddrmsg`, `struct fib_rule_hdr` lengths.
 const RTMSG_LEN: usize = 12;
 const IFADDRMSG_LEN: usize = 8;
@@ -142,10 +145,12 @@ impl Dumper {
         })
     }
 
-    /// Every route of `tables` (`None`: of every table), read.
+    /// Every route of `tables` (`None`: of every table), of `protocol`
+    /// only when it is not 0 (the kernel filters), read.
     pub fn routes(
         &mut self,
         tables: Option<&BTreeSet<u32>>,
+        protocol: u8,
         mut f: impl FnMut(Route),
     ) -> io::Result<()> {
         let mut each = |m: RouteNetlinkMessage| {
@@ -159,6 +164,7 @@ impl Dumper {
             None => {
                 let mut p = vec![0u8; RTMSG_LEN];
                 p[0] = AF_UNSPEC;
+                p[RTM_PROTOCOL_AT] = protocol;
                 self.dump_typed(RTM_GETROUTE, &p, &mut each)
             }
             Some(ts) => {
@@ -166,6 +172,7 @@ impl Dumper {
                     for family in [AF_INET, AF_INET6] {
                         let mut p = vec![0u8; RTMSG_LEN];
                         p[0] = family;
+                        p[RTM_PROTOCOL_AT] = protocol;
                         p.extend_from_slice(&8u16.to_ne_bytes());
                         p.extend_from_slice(&RTA_TABLE.to_ne_bytes());
                         p.extend_from_slice(&t.to_ne_bytes());
@@ -250,13 +257,35 @@ impl Dumper {
             ..Snapshot::default()
         };
         let mut others = Vec::new();
-        self.routes(tables, |r| {
-            if r.protocol == crate::PROTOCOL {
-                snap.routes.push((r.key, r.metric, r.target));
-            } else if r.unicast && watched.contains(&r.key.table) {
-                others.push(r);
-            }
-        })?;
+        // Ours, in every table at start: filtered by the kernel, so a main
+        // table with a full Internet table costs no parse here.
+        let mine = match tables {
+            None => None,
+            Some(t) => Some(t.difference(watched).copied().collect::<BTreeSet<u32>>()),
+        };
+        if mine.as_ref().is_none_or(|t| !t.is_empty()) {
+            self.routes(mine.as_ref(), crate::PROTOCOL, |r| {
+                if r.protocol == crate::PROTOCOL {
+                    snap.routes.push((r.key, r.metric, r.target));
+                }
+            })?;
+        }
+        // The watched tables whole: ours, and the others to report.
+        let read: BTreeSet<u32> = match tables {
+            None => watched.clone(),
+            Some(t) => t.intersection(watched).copied().collect(),
+        };
+        if !read.is_empty() {
+            self.routes(Some(&read), 0, |r| {
+                if r.protocol == crate::PROTOCOL {
+                    if tables.is_some() {
+                        snap.routes.push((r.key, r.metric, r.target));
+                    }
+                } else if r.unicast {
+                    others.push(r);
+                }
+            })?;
+        }
         let (objs, foreign) = self.nexthops()?;
         snap.objs = objs;
         snap.foreign = foreign;
