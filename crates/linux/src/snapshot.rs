@@ -259,10 +259,7 @@ impl Dumper {
         let mut others = Vec::new();
         // Ours, in every table at start: filtered by the kernel, so a main
         // table with a full Internet table costs no parse here.
-        let mine = match tables {
-            None => None,
-            Some(t) => Some(t.difference(watched).copied().collect::<BTreeSet<u32>>()),
-        };
+        let mine: Option<BTreeSet<u32>> = tables.map(|t| t.difference(watched).copied().collect());
         if mine.as_ref().is_none_or(|t| !t.is_empty()) {
             self.routes(mine.as_ref(), crate::PROTOCOL, |r| {
                 if r.protocol == crate::PROTOCOL {
