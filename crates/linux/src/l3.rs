@@ -223,6 +223,7 @@ impl L3 {
                 };
                 self.leftover_routes.remove(&key);
                 self.retry.remove(&key);
+                self.errors.remove(&format!("route {key:?}"));
                 self.desired.remove(&key);
                 self.dirty.insert(key);
             }
