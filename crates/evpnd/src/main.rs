@@ -698,24 +698,45 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
 
 /// Starts the linux task (netlink): kernel state in, desired entries out.
 async fn start_dataplane(cfg: &Config) -> Result<evpnd_linux::LinuxHandle, String> {
+    let mut pins: std::collections::HashMap<_, _> = cfg
+        .evpn
+        .vni
+        .iter()
+        .filter(|v| v.bridge.is_some() || v.vxlan_device.is_some() || v.svi.is_some())
+        .map(|v| {
+            let pins = evpnd_linux::layout::Pins {
+                vxlan_device: v.vxlan_device.clone(),
+                bridge: v.bridge.clone(),
+                svi: v.svi.clone(),
+            };
+            (*v.vni.get_ref(), pins)
+        })
+        .collect();
+    // An L3VNI's `svi` pins its L3 SVI (else: its VXLAN device's bridge).
+    for v in &cfg.evpn.vrf {
+        if let Some(svi) = &v.svi {
+            let p: &mut evpnd_linux::layout::Pins = pins.entry(*v.l3vni.get_ref()).or_default();
+            p.svi = Some(svi.clone());
+        }
+    }
+    // Tenants that redistribute: their tables' routes are reported.
+    let redistribute = cfg
+        .evpn
+        .vrf
+        .iter()
+        .filter(|v| !v.redistribute.is_empty())
+        .filter_map(|v| match (&v.table, &v.vrf_device) {
+            (Some(t), _) => Some(evpnd_linux::Redistribute::Table(t.id())),
+            (None, Some(d)) => Some(evpnd_linux::Redistribute::VrfDevice(d.clone())),
+            (None, None) => None,
+        })
+        .collect();
     let h = evpnd_linux::spawn(evpnd_linux::LinuxConfig {
         flush_on_shutdown: cfg.evpn.flush_on_shutdown,
         notify_buffer: usize::try_from(cfg.evpn.netlink_buffer).unwrap_or(usize::MAX),
         flood_ledger: Some(cfg.flood_state_file()),
-        pins: cfg
-            .evpn
-            .vni
-            .iter()
-            .filter(|v| v.bridge.is_some() || v.vxlan_device.is_some() || v.svi.is_some())
-            .map(|v| {
-                let pins = evpnd_linux::layout::Pins {
-                    vxlan_device: v.vxlan_device.clone(),
-                    bridge: v.bridge.clone(),
-                    svi: v.svi.clone(),
-                };
-                (*v.vni.get_ref(), pins)
-            })
-            .collect(),
+        pins,
+        redistribute,
         ..evpnd_linux::LinuxConfig::default()
     })
     .await

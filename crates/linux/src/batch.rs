@@ -44,8 +44,70 @@ const HEADER: usize = 16;
 /// One kernel change: its messages, and whether it is a delete (a delete
 /// of what is already gone has succeeded).
 pub struct Request {
-    pub messages: Vec<NetlinkMessage<RouteNetlinkMessage>>,
+    pub messages: Vec<Message>,
     pub delete: bool,
+}
+
+/// One netlink request: a typed `netlink-packet-route` message, or a raw
+/// one for what that crate lacks (nexthop objects, `crate::nexthop`).
+#[derive(Debug, Clone)]
+pub enum Message {
+    Route(NetlinkMessage<RouteNetlinkMessage>),
+    /// `nlmsg_type`, `nlmsg_flags` and the payload after the nlmsghdr
+    /// (already 4-octet aligned); length and sequence are the batcher's.
+    Raw {
+        kind: u16,
+        flags: u16,
+        payload: Vec<u8>,
+    },
+}
+
+impl From<NetlinkMessage<RouteNetlinkMessage>> for Message {
+    fn from(m: NetlinkMessage<RouteNetlinkMessage>) -> Message {
+        Message::Route(m)
+    }
+}
+
+impl Message {
+    /// Appends the message's octets to `out`, with sequence number `seq`
+    /// and without `NLM_F_ACK` (failures are reported anyway).
+    fn serialize_into(&self, seq: u32, out: &mut Vec<u8>) {
+        match self {
+            Message::Route(m) => {
+                let mut m = m.clone();
+                m.header.sequence_number = seq;
+                m.header.flags &= !NLM_F_ACK;
+                m.finalize();
+                let at = out.len();
+                out.resize(at + m.buffer_len(), 0);
+                m.serialize(&mut out[at..]);
+            }
+            Message::Raw {
+                kind,
+                flags,
+                payload,
+            } => {
+                let len = (HEADER + payload.len()) as u32;
+                out.extend_from_slice(&len.to_ne_bytes());
+                out.extend_from_slice(&kind.to_ne_bytes());
+                out.extend_from_slice(&(flags & !NLM_F_ACK).to_ne_bytes());
+                out.extend_from_slice(&seq.to_ne_bytes());
+                out.extend_from_slice(&0u32.to_ne_bytes());
+                out.extend_from_slice(payload);
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Message::Route(m) => {
+                let mut m = m.clone();
+                m.finalize();
+                m.buffer_len()
+            }
+            Message::Raw { payload, .. } => HEADER + payload.len(),
+        }
+    }
 }
 
 pub struct Batcher {
@@ -84,21 +146,15 @@ impl Batcher {
         self.out.clear();
         for (i, r) in requests.iter().enumerate() {
             for m in &r.messages {
-                let mut m = m.clone();
-                m.header.sequence_number = self.seq;
-                // Failures are reported anyway; success is the barrier's.
-                m.header.flags &= !NLM_F_ACK;
-                m.finalize();
-                let len = m.buffer_len();
+                let len = m.len();
                 if !owner.is_empty() && self.out.len() + len + HEADER > CHUNK {
                     self.flush(first_seq, &owner, requests, &mut results);
                     owner.clear();
                     self.out.clear();
                     first_seq = self.seq;
                 }
-                let at = self.out.len();
-                self.out.resize(at + len, 0);
-                m.serialize(&mut self.out[at..]);
+                // Failures are reported anyway; success is the barrier's.
+                m.serialize_into(self.seq, &mut self.out);
                 owner.push(i);
                 self.seq = self.seq.wrapping_add(1);
             }
@@ -236,7 +292,7 @@ mod tests {
             msg.header.flags |= NLM_F_CREATE | NLM_F_EXCL;
         }
         Request {
-            messages: vec![msg],
+            messages: vec![msg.into()],
             delete,
         }
     }

@@ -12,7 +12,8 @@ use evpnd_wire::{MacAddr, Vni};
 use netlink_packet_route::AddressFamily;
 use netlink_packet_route::link::{
     AfSpecBridge, BridgeVlanInfoFlags, BridgeVlanTunnelInfo, InfoBridge, InfoBridgePort, InfoData,
-    InfoKind, InfoPortData, InfoVlan, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage,
+    InfoKind, InfoPortData, InfoVlan, InfoVrf, InfoVxlan, LinkAttribute, LinkFlags, LinkInfo,
+    LinkMessage,
 };
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage,
@@ -51,6 +52,13 @@ pub struct Link {
     /// The port's PVID (its access VLAN, untagged ingress) on a VLAN-aware
     /// bridge, from the same AF_BRIDGE messages.
     pub pvid: Option<u16>,
+    /// `IFLA_ADDRESS`, when it is a MAC (6 octets).
+    pub mac: Option<MacAddr>,
+    /// Administratively up (`IFF_UP`) and operationally up (`IFF_RUNNING`:
+    /// `IF_OPER_UP` or `IF_OPER_UNKNOWN`).
+    pub up: bool,
+    /// A VRF device: its routing table (`IFLA_VRF_TABLE`).
+    pub vrf_table: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,9 +78,13 @@ pub fn parse_link(m: &LinkMessage) -> Link {
         index: m.header.index,
         ..Link::default()
     };
+    l.up = m.header.flags.contains(LinkFlags::Up) && m.header.flags.contains(LinkFlags::Running);
     for a in &m.attributes {
         match a {
             LinkAttribute::IfName(n) => l.name = n.clone(),
+            LinkAttribute::Address(b) => {
+                l.mac = <[u8; 6]>::try_from(b.as_slice()).ok().map(MacAddr);
+            }
             LinkAttribute::Controller(i) => l.master = Some(*i),
             LinkAttribute::Link(i) => l.lower = Some(*i),
             LinkAttribute::LinkInfo(infos) => {
@@ -80,6 +92,12 @@ pub fn parse_link(m: &LinkMessage) -> Link {
                     match i {
                         LinkInfo::Kind(k) => l.kind = Some(kind_name(k)),
                         LinkInfo::Data(InfoData::Vxlan(v)) => l.vxlan = Some(parse_vxlan(v)),
+                        LinkInfo::Data(InfoData::Vrf(v)) => {
+                            l.vrf_table = v.iter().find_map(|x| match x {
+                                InfoVrf::TableId(t) => Some(*t),
+                                _ => None,
+                            });
+                        }
                         LinkInfo::Data(InfoData::Bridge(b)) => {
                             l.vlan_filtering = b.contains(&InfoBridge::VlanFiltering(true));
                         }
@@ -113,6 +131,7 @@ fn kind_name(k: &InfoKind) -> String {
     match k {
         InfoKind::Vxlan => "vxlan".into(),
         InfoKind::Bridge => "bridge".into(),
+        InfoKind::Vrf => "vrf".into(),
         other => format!("{other:?}").to_lowercase(),
     }
 }

@@ -31,6 +31,7 @@ use evpnd_wire::Vni;
 
 use crate::VniInfo;
 use crate::kernel::Link;
+use evpnd_evpn::dataplane::VrfMaster;
 
 /// A dataplane prerequisite not met, per VNI (or for a device with none).
 pub type Warnings = Vec<(Option<Vni>, String)>;
@@ -270,9 +271,9 @@ impl<'a> Builder<'a> {
             svi_ifindex: svi.map(|s| s.index),
             svi_name: svi.map(|s| s.name.clone()),
             neigh_suppress: l.neigh_suppress,
-            svi_mac: None,
-            vrf_master: None,
-            up: true,
+            svi_mac: svi.and_then(|s| s.mac),
+            vrf_master: self.vrf_master(svi),
+            up: l.up && svi.is_none_or(|s| s.up),
         };
         self.device_warnings(l, Some(vni));
         match bridge {
@@ -392,12 +393,23 @@ impl<'a> Builder<'a> {
                     svi_ifindex: svi.map(|s| s.index),
                     svi_name: svi.map(|s| s.name.clone()),
                     neigh_suppress: l.neigh_suppress,
-                    svi_mac: None,
-                    vrf_master: None,
-                    up: true,
+                    svi_mac: svi.and_then(|s| s.mac),
+                    vrf_master: self.vrf_master(svi),
+                    up: l.up && svi.is_none_or(|s| s.up),
                 },
             );
         }
+    }
+
+    /// The VRF device an SVI is enslaved to (VRF mode): its master, when
+    /// that master is a VRF device (`IFLA_VRF_TABLE` read).
+    fn vrf_master(&self, svi: Option<&Link>) -> Option<VrfMaster> {
+        let m = self.links.get(&svi?.master?)?;
+        Some(VrfMaster {
+            ifindex: m.index,
+            name: m.name.clone(),
+            table: m.vrf_table?,
+        })
     }
 
     /// The SVI of VLAN `vid` on a VLAN-aware bridge: an 802.1Q device on top

@@ -9,18 +9,22 @@
 mod batch;
 mod dumps;
 pub mod kernel;
+pub mod l3;
 pub mod layout;
 pub mod ledger;
+pub mod nexthop;
 pub mod program;
 pub mod reconcile;
 pub mod repair;
+pub mod route;
+mod snapshot;
 mod sockopt;
 mod task;
 pub mod warnings;
 
 /// The dataplane model is the EVPN domain's (`evpnd_evpn::dataplane`).
 pub use evpnd_evpn::dataplane::{DesiredChange, LocalEvent, VniInfo};
-pub use task::{DataplaneStatus, Error, LinuxConfig, LinuxHandle, VniStatus, spawn};
+pub use task::{DataplaneStatus, Error, LinuxConfig, LinuxHandle, Redistribute, VniStatus, spawn};
 
 /// The `NDA_PROTOCOL` value on every entry evpnd writes, so it recognises its
 /// own entries. Not one of the kernel's (0-42, 99, 186-192) nor FRR's

@@ -31,6 +31,9 @@ pub struct Unit {
     /// Devices whose ARP/ND neighbours are dumped (`NDA_IFINDEX` filter).
     pub neigh_devs: Vec<u32>,
     pub scope: Scope,
+    /// The L3 state (tenant tables' routes, nexthops, rules), re-read at
+    /// once (`crate::snapshot`) instead of per device.
+    pub tables: bool,
 }
 
 /// Entries a group of small devices may hold before another group starts
@@ -89,6 +92,15 @@ impl Repair {
         self.rounds += 1;
     }
 
+    /// Queues one more unit (unless an equal one waits already): a re-read
+    /// of part of the kernel that a link change calls for, paced like the
+    /// rest.
+    pub fn enqueue(&mut self, unit: Unit) {
+        if !self.queue.contains(&unit) {
+            self.queue.push_back(unit);
+        }
+    }
+
     /// The next unit to scan, if one is due at `now_ms`.
     pub fn next(&mut self, now_ms: u64) -> Option<Unit> {
         if self.running || self.lost || now_ms < self.not_before {
@@ -131,8 +143,17 @@ pub fn group(items: Vec<(Unit, usize)>) -> Vec<Unit> {
     let mut size = 0usize;
     for (u, n) in items {
         let same_kind = out.last().is_some_and(|l| {
-            (l.scope.ours_fdb, l.scope.local_macs, l.scope.neigh)
-                == (u.scope.ours_fdb, u.scope.local_macs, u.scope.neigh)
+            (
+                l.scope.ours_fdb,
+                l.scope.local_macs,
+                l.scope.neigh,
+                l.tables,
+            ) == (
+                u.scope.ours_fdb,
+                u.scope.local_macs,
+                u.scope.neigh,
+                u.tables,
+            )
         });
         let fits = |l: &Unit| {
             size + n <= UNIT_ENTRIES

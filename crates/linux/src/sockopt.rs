@@ -72,6 +72,11 @@ const AF_INET6: u32 = 10;
 const AF_BRIDGE: u32 = 7;
 const NTF_EXT_LEARNED: u32 = 0x10;
 const NDA_PROTOCOL: u32 = 12;
+const RTM_NEWROUTE: u16 = 24;
+const RTM_DELROUTE: u16 = 25;
+/// `struct rtmsg { u8 family @16; u8 dst_len; u8 src_len; u8 tos; u8 table;
+/// u8 protocol @21; u8 scope; u8 type; u32 flags; }`
+const RTM_PROTOCOL_AT: u32 = 21;
 
 /// A classic BPF filter on the notification socket that drops the kernel's
 /// echo of every entry we write, added or deleted, both copies:
@@ -83,6 +88,9 @@ const NDA_PROTOCOL: u32 = 12;
 ///   either (`kernel::classify`).
 /// * `AF_INET`/`AF_INET6` with `NDA_PROTOCOL` 245 ([`crate::PROTOCOL`]): a
 ///   remote neighbour on an SVI.
+/// * `RTM_NEWROUTE`/`RTM_DELROUTE` with `rtm_protocol` 245: a tenant route
+///   of ours (route notifications are subscribed to only for the tables of
+///   tenants that redistribute; ours in them are never reported).
 ///
 /// The write's own outcome comes from its ACK (`crate::batch`); the echoes
 /// only cost buffer space (they overran 64 MiB at a 1M load, issue 16), a
@@ -104,30 +112,35 @@ pub fn drop_own_echoes(fd: RawFd) -> std::io::Result<()> {
     let ld_abs = |size: u32, k: u32| ins(libc::BPF_LD | size | libc::BPF_ABS, 0, 0, k);
     let jeq = |k: u32, jt: u8, jf: u8| ins(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, jt, jf, k);
     let nlattr = (libc::SKF_AD_OFF + libc::SKF_AD_NLATTR) as u32;
-    // Jump offsets count from the next instruction: DROP is 17, KEEP 18.
+    // Jump offsets count from the next instruction: DROP is 22, KEEP 23.
     let mut prog = [
-        ld_abs(libc::BPF_H, 4),       // 0: A = nlmsg_type
-        jeq(be(RTM_NEWNEIGH), 1, 0),  // 1: → 3
-        jeq(be(RTM_DELNEIGH), 0, 15), // 2: else KEEP
-        ld_abs(libc::BPF_B, 16),      // 3: A = ndm_family
-        jeq(AF_BRIDGE, 0, 3),         // 4: else → 8
-        ld_abs(libc::BPF_B, 26),      // 5: A = ndm_flags
+        ld_abs(libc::BPF_H, 4),                  // 0: A = nlmsg_type
+        jeq(be(RTM_NEWROUTE), 1, 0),             // 1: → 3
+        jeq(be(RTM_DELROUTE), 0, 2),             // 2: else → 5 (neighbours)
+        ld_abs(libc::BPF_B, RTM_PROTOCOL_AT),    // 3: A = rtm_protocol
+        jeq(u32::from(crate::PROTOCOL), 17, 18), // 4: ours → DROP, else KEEP
+        ld_abs(libc::BPF_H, 4),                  // 5: A = nlmsg_type
+        jeq(be(RTM_NEWNEIGH), 1, 0),             // 1: → 3
+        jeq(be(RTM_DELNEIGH), 0, 15),            // 2: else KEEP
+        ld_abs(libc::BPF_B, 16),                 // 3: A = ndm_family
+        jeq(AF_BRIDGE, 0, 3),                    // 4: else → 8
+        ld_abs(libc::BPF_B, 26),                 // 5: A = ndm_flags
         ins(
             libc::BPF_ALU | libc::BPF_AND | libc::BPF_K,
             0,
             0,
             NTF_EXT_LEARNED,
         ), // 6
-        jeq(NTF_EXT_LEARNED, 9, 10),  // 7: DROP / KEEP
-        jeq(AF_INET, 1, 0),           // 8: → 10
-        jeq(AF_INET6, 0, 8),          // 9: else KEEP
+        jeq(NTF_EXT_LEARNED, 9, 10),             // 7: DROP / KEEP
+        jeq(AF_INET, 1, 0),                      // 8: → 10
+        jeq(AF_INET6, 0, 8),                     // 9: else KEEP
         ins(libc::BPF_LD | libc::BPF_IMM, 0, 0, NDMSG_ATTRS), // 10: A = first attribute
         ins(libc::BPF_LDX | libc::BPF_IMM, 0, 0, NDA_PROTOCOL), // 11: X = NDA_PROTOCOL
-        ld_abs(libc::BPF_W, nlattr),  // 12: A = its offset, or 0
-        jeq(0, 4, 0),                 // 13: none → KEEP
+        ld_abs(libc::BPF_W, nlattr),             // 12: A = its offset, or 0
+        jeq(0, 4, 0),                            // 13: none → KEEP
         ins(libc::BPF_MISC | libc::BPF_TAX, 0, 0, 0), // 14: X = A
         ins(libc::BPF_LD | libc::BPF_B | libc::BPF_IND, 0, 0, 4), // 15: A = its value
-        jeq(u32::from(crate::PROTOCOL), 0, 1), // 16: ours → DROP
+        jeq(u32::from(crate::PROTOCOL), 0, 1),   // 16: ours → DROP
         ins(libc::BPF_RET | libc::BPF_K, 0, 0, 0), // 17: DROP
         ins(libc::BPF_RET | libc::BPF_K, 0, 0, u32::MAX), // 18: KEEP
     ];

@@ -8,7 +8,7 @@
 //! devices re-read a few at a time, paced by `crate::repair`, while writes
 //! go on (`crate::dumps`, `crate::reconcile::scan`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use std::os::fd::AsRawFd;
@@ -32,12 +32,16 @@ use evpnd_wire::{MacAddr, Vni};
 use crate::batch::{Batcher, Request};
 use crate::dumps::{ScanStream, Scanned};
 use crate::kernel::{self, Link, Seen};
+use crate::l3::L3;
 use crate::layout::Layout;
 use crate::ledger::FloodLedger;
 use crate::program;
 use crate::reconcile::{Key, Op, Reconciler, Scope, Sweep};
 use crate::repair::{Repair, Unit};
 use crate::{DesiredChange, LocalEvent};
+use ipnet::IpNet;
+
+mod tenant;
 
 #[derive(Debug, Clone)]
 pub struct LinuxConfig {
@@ -53,6 +57,19 @@ pub struct LinuxConfig {
     pub flood_ledger: Option<std::path::PathBuf>,
     /// Devices the configuration pins VNIs to (`crate::layout::Pins`).
     pub pins: HashMap<Vni, crate::layout::Pins>,
+    /// The tables of tenants with a non-empty `redistribute`: their routes
+    /// not written by evpnd are reported (`LocalEvent::TableRoute`). Route
+    /// notifications are subscribed to only when there is one.
+    pub redistribute: Vec<Redistribute>,
+}
+
+/// A table whose routes are reported ([`LinuxConfig::redistribute`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redistribute {
+    /// Table mode: the table id.
+    Table(u32),
+    /// VRF mode: the VRF device, whose table is read from the kernel.
+    VrfDevice(String),
 }
 
 impl Default for LinuxConfig {
@@ -63,6 +80,7 @@ impl Default for LinuxConfig {
             flush_on_shutdown: false,
             flood_ledger: None,
             pins: HashMap::new(),
+            redistribute: Vec::new(),
         }
     }
 }
@@ -86,6 +104,15 @@ pub struct DataplaneStatus {
     pub writes_ok: u64,
     pub writes_failed: u64,
     pub converged: bool,
+    /// Tenant routes desired and programmed ((table, prefix) pairs), `ip
+    /// rule`s desired and programmed (per family), nexthop objects held.
+    pub routes_desired: usize,
+    pub routes_programmed: usize,
+    pub rules_desired: usize,
+    pub rules_programmed: usize,
+    pub nexthops: usize,
+    /// Last errors of tenant routes, rules and nexthops.
+    pub route_errors: Vec<String>,
 }
 
 /// The core's ends of the linux task.
@@ -140,18 +167,23 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                 // a burst of notifications overrunning its buffer must not
                 // take the writer down.
                 let notify_buffer = cfg.notify_buffer;
-                let sockets = subscribe(notify_buffer).and_then(|n| {
+                let routes = !cfg.redistribute.is_empty();
+                let sockets = subscribe(notify_buffer, routes).and_then(|n| {
                     rtnetlink::new_connection()
                         .map(|(conn, handle, _)| (n, conn, handle))
                         .map_err(|e| Error(format!("netlink socket: {e}")))
                 });
-                let dumps = dump_socket();
+                let dumps = dump_socket().and_then(|d| {
+                    crate::snapshot::Dumper::new()
+                        .map(|s| (d, s))
+                        .map_err(|e| Error(format!("netlink L3 dump socket: {e}")))
+                });
                 let sockets = sockets.and_then(|(n, conn, handle)| {
                     Batcher::new()
                         .map(|b| (n, conn, handle, b))
                         .map_err(|e| Error(format!("netlink write socket: {e}")))
                 });
-                let (notifications, conn, handle, batch, dumps) =
+                let (notifications, conn, handle, batch, (dumps, dumper)) =
                     match sockets.and_then(|(n, c, h, b)| dumps.map(|d| (n, c, h, b, d))) {
                         Ok(x) => x,
                         Err(e) => {
@@ -178,6 +210,15 @@ pub async fn spawn(cfg: LinuxConfig) -> Result<LinuxHandle, Error> {
                     local_macs: HashMap::new(),
                     local_neigh: HashMap::new(),
                     rec: Reconciler::new(),
+                    l3: L3::new(),
+                    dumper,
+                    addrs: HashMap::new(),
+                    svi_addrs: HashMap::new(),
+                    l3_svis: HashMap::new(),
+                    vnis_down: HashSet::new(),
+                    links_up: HashSet::new(),
+                    watched: BTreeSet::new(),
+                    table_routes: BTreeMap::new(),
                     flood,
                     events: events_tx,
                     status: status_tx,
@@ -241,11 +282,20 @@ fn dump_socket() -> Result<Handle, Error> {
     Ok(handle)
 }
 
-/// A socket subscribed to link and neighbour notifications.
-fn subscribe(buffer: usize) -> Result<Notifications, Error> {
-    let (mut conn, _, notifications) =
-        rtnetlink::new_multicast_connection(&[MulticastGroup::Link, MulticastGroup::Neigh])
-            .map_err(|e| Error(format!("netlink notification socket: {e}")))?;
+/// A socket subscribed to link, neighbour and address notifications, and
+/// route notifications when `routes` (some tenant redistributes).
+fn subscribe(buffer: usize, routes: bool) -> Result<Notifications, Error> {
+    let mut groups = vec![
+        MulticastGroup::Link,
+        MulticastGroup::Neigh,
+        MulticastGroup::Ipv4Ifaddr,
+        MulticastGroup::Ipv6Ifaddr,
+    ];
+    if routes {
+        groups.extend([MulticastGroup::Ipv4Route, MulticastGroup::Ipv6Route]);
+    }
+    let (mut conn, _, notifications) = rtnetlink::new_multicast_connection(&groups)
+        .map_err(|e| Error(format!("netlink notification socket: {e}")))?;
     let sock = conn.socket_mut().socket_mut();
     if let Err(e) = sock.set_rx_buf_sz(buffer) {
         warn!("netlink notification buffer: {e}");
@@ -314,6 +364,24 @@ struct Task {
     local_macs: HashMap<(Vni, MacAddr), bool>,
     local_neigh: HashMap<(Vni, std::net::IpAddr), MacAddr>,
     rec: Reconciler,
+    /// Tenant routes, nexthops and rules (`crate::l3`).
+    l3: L3,
+    /// Blocking dumps of the L3 state (`crate::snapshot`).
+    dumper: crate::snapshot::Dumper,
+    /// Every device's addresses (IPv6 link-local left out).
+    addrs: HashMap<u32, BTreeSet<IpNet>>,
+    /// The SVIs of up VNIs, as the L3 reconciler last had them.
+    l3_svis: HashMap<Vni, u32>,
+    /// VNIs whose VXLAN device or SVI is down (re-read when back up).
+    vnis_down: HashSet<Vni>,
+    /// The links that are up (one going down may flush routes unnotified).
+    links_up: HashSet<u32>,
+    /// The SVI addresses reported, per VNI.
+    svi_addrs: HashMap<Vni, BTreeSet<IpNet>>,
+    /// The tables whose routes are reported (`LinuxConfig::redistribute`).
+    watched: BTreeSet<u32>,
+    /// Their routes not written by us: metric → protocol, per (table, prefix).
+    table_routes: BTreeMap<(u32, IpNet), BTreeMap<u32, u8>>,
     /// The flood entries we wrote (the kernel does not mark them).
     flood: FloodLedger,
     events: mpsc::Sender<LocalEvent>,
@@ -370,6 +438,17 @@ impl Task {
             }
             self.scan_end().await;
         }
+        let addrs = self
+            .dumper
+            .addresses()
+            .map_err(|e| Error(format!("address dump: {e}")))?;
+        for (ifindex, a) in addrs {
+            self.addrs.entry(ifindex).or_default().insert(a);
+        }
+        self.svi_addrs_changed().await;
+        self.reread_l3(None)
+            .await
+            .map_err(|e| Error(format!("route dump: {e}")))?;
         Ok(())
     }
 
@@ -460,6 +539,7 @@ impl Task {
                     fdb_ports: vec![*dev],
                     neigh_devs: Vec::new(),
                     scope,
+                    tables: false,
                 },
                 n,
             ));
@@ -481,6 +561,7 @@ impl Task {
                     fdb_ports: ports,
                     neigh_devs: Vec::new(),
                     scope,
+                    tables: false,
                 },
                 sum(&local, vnis),
             ));
@@ -496,6 +577,7 @@ impl Task {
                     fdb_ports: Vec::new(),
                     neigh_devs: vec![*svi],
                     scope,
+                    tables: false,
                 },
                 sum(&neigh, vnis),
             ));
@@ -578,6 +660,7 @@ impl Task {
             .filter(|v| !now.contains_key(v))
             .copied()
             .collect();
+        self.svi_addrs_changed().await;
         for vni in gone {
             self.rec.vni_present(vni, false);
             self.local_macs.retain(|(v, _), _| *v != vni);
@@ -594,6 +677,7 @@ impl Task {
                 self.emit(LocalEvent::Vni(info)).await;
             }
         }
+        self.l3_links_changed().await;
         // Reported once they have held a moment (`crate::warnings`).
         let now = self.now_ms();
         self.setup_warnings.update(now, warnings);
@@ -742,6 +826,10 @@ impl Task {
             }
             RouteNetlinkMessage::NewNeighbour(n) => self.neighbour(&n, true, false).await,
             RouteNetlinkMessage::DelNeighbour(n) => self.neighbour(&n, false, false).await,
+            RouteNetlinkMessage::NewAddress(a) => self.address(&a, true).await,
+            RouteNetlinkMessage::DelAddress(a) => self.address(&a, false).await,
+            RouteNetlinkMessage::NewRoute(r) => self.route_notified(&r, true).await,
+            RouteNetlinkMessage::DelRoute(r) => self.route_notified(&r, false).await,
             _ => {}
         }
     }
@@ -765,8 +853,14 @@ impl Task {
         }
     }
 
-    /// Writes what is due in batches (`crate::batch`), each ACK checked.
+    /// Writes what is due: FDB and neighbours, then tenant routes.
     async fn reconcile(&mut self) {
+        self.reconcile_fdb().await;
+        self.reconcile_l3();
+    }
+
+    /// Writes what is due in batches (`crate::batch`), each ACK checked.
+    async fn reconcile_fdb(&mut self) {
         loop {
             let ops = self.rec.next_ops(self.now_ms(), 4096);
             if ops.is_empty() {
@@ -784,7 +878,7 @@ impl Task {
                 {
                     Some(messages) => {
                         requests.push(Request {
-                            messages,
+                            messages: messages.into_iter().map(Into::into).collect(),
                             delete: matches!(op, Op::Del(..)),
                         });
                         writable.push(op);
@@ -869,6 +963,15 @@ impl Task {
             s.programmed_flood = c.actual[1] as usize;
             s.programmed_neigh = c.actual[2] as usize;
         }
+        let (rd, rp, ld, lp, nh) = self.l3.counts();
+        (st.routes_desired, st.routes_programmed) = (rd, rp);
+        (st.rules_desired, st.rules_programmed, st.nexthops) = (ld, lp, nh);
+        st.route_errors = self
+            .l3
+            .errors()
+            .take(10)
+            .map(|(k, e)| format!("{k}: {e}"))
+            .collect();
         for (k, e) in self.rec.errors() {
             let s = st.vnis.entry(k.vni()).or_default();
             if s.errors.len() < 10 {
@@ -905,11 +1008,13 @@ impl Task {
                     Some(b) => {
                         debug!(changes = b.len(), "desired state changes");
                         for c in b {
+                            self.l3.desire(&c);
                             self.rec.desire(c);
                         }
                         // Take whatever else is queued before writing.
                         while let Ok(more) = changes.try_recv() {
                             for c in more {
+                                self.l3.desire(&c);
                                 self.rec.desire(c);
                             }
                         }
@@ -922,7 +1027,7 @@ impl Task {
                         // netlink-proto closed the socket: what changed
                         // meanwhile is unknown, so re-subscribe and repair.
                         warn!("netlink notification socket closed; re-subscribing");
-                        match subscribe(self.cfg.notify_buffer) {
+                        match subscribe(self.cfg.notify_buffer, !self.cfg.redistribute.is_empty()) {
                             Ok(n) => notifications = n,
                             Err(e) => {
                                 warn!("{e}");
@@ -954,10 +1059,10 @@ impl Task {
                 }
                 _ = sleep_until_some(repair_at) => {}
                 _ = sleep_until_some(warn_at) => self.report_warnings().await,
-                _ = retry.tick(), if self.rec.next_retry().is_some() => {}
+                _ = retry.tick(), if self.rec.next_retry().is_some() || self.l3.next_retry().is_some() => {}
                 _ = status.tick() => self.publish(),
             }
-            if self.rec.has_work() {
+            if self.rec.has_work() || self.l3.has_work() {
                 self.reconcile().await;
             }
             let now = self.now_ms();
@@ -970,7 +1075,10 @@ impl Task {
                 if let Err(e) = self.dump_links().await {
                     warn!("repair: link dump failed: {e}");
                 }
-                let units = self.units();
+                let mut units = self.units();
+                if self.l3_relevant() {
+                    units.push(Self::l3_unit());
+                }
                 info!(
                     scans = units.len(),
                     round = self.repair.rounds() + 1,
@@ -981,7 +1089,17 @@ impl Task {
             if scan.is_none()
                 && let Some(unit) = self.repair.next(now)
             {
-                scan = Some(self.scan_begin(unit));
+                if unit.tables {
+                    // Small: read at once (`crate::snapshot`), then written.
+                    let tables = self.l3_tables();
+                    if let Err(e) = self.reread_l3(Some(tables)).await {
+                        warn!("repair: route dump failed: {e}");
+                    }
+                    self.repair.finished(self.now_ms());
+                    self.reconcile().await;
+                } else {
+                    scan = Some(self.scan_begin(unit));
+                }
             }
         }
         if self.flush.load(std::sync::atomic::Ordering::SeqCst) {
@@ -995,7 +1113,10 @@ impl Task {
                 .filter_map(|op| {
                     let v = self.layout.vnis.get(&op.key().vni())?;
                     let r = Request {
-                        messages: program::messages(op, v)?,
+                        messages: program::messages(op, v)?
+                            .into_iter()
+                            .map(Into::into)
+                            .collect(),
                         delete: true,
                     };
                     Some((*op, r))
@@ -1010,6 +1131,7 @@ impl Task {
             if let Err(e) = self.flood.forget(flood_gone) {
                 warn!("{e}");
             }
+            let failed = failed + self.flush_l3();
             if failed > 0 {
                 warn!(
                     failed,

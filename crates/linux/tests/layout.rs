@@ -436,3 +436,84 @@ fn single_device_writes_carry_vlan_and_src_vni() {
         "{a:?}"
     );
 }
+
+/// An RTM_NEWLINK of a VRF device, octet by octet as the kernel sends it
+/// (`ip link add vrf-red type vrf table 1001`, up; the host kernel of CI has
+/// no VRF module, so the message is built here):
+///
+/// ```text
+/// nlmsghdr  len, type 16 (RTM_NEWLINK), flags 0, seq 0, pid 0
+/// ifinfomsg family 0, type 1 (ether), index 30, flags UP|RUNNING|MASTER|LOWER_UP
+/// IFLA_IFNAME   (3)  "vrf-red\0"
+/// IFLA_ADDRESS  (1)  02:00:00:00:00:30
+/// IFLA_LINKINFO (18)
+///   IFLA_INFO_KIND (1) "vrf\0"
+///   IFLA_INFO_DATA (2)
+///     IFLA_VRF_TABLE (1) u32 1001
+/// ```
+fn vrf_message() -> Vec<u8> {
+    fn attr(kind: u16, value: &[u8]) -> Vec<u8> {
+        let mut v = ((4 + value.len()) as u16).to_ne_bytes().to_vec();
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(value);
+        while !v.len().is_multiple_of(4) {
+            v.push(0);
+        }
+        v
+    }
+    let flags: u32 = 0x1 | 0x40 | 0x400 | 0x10000;
+    let mut body = vec![0u8, 0];
+    body.extend_from_slice(&1u16.to_ne_bytes());
+    body.extend_from_slice(&30i32.to_ne_bytes());
+    body.extend_from_slice(&flags.to_ne_bytes());
+    body.extend_from_slice(&0u32.to_ne_bytes());
+    body.extend(attr(3, b"vrf-red\0"));
+    body.extend(attr(1, &[2, 0, 0, 0, 0, 0x30]));
+    let data = attr(1, &1001u32.to_ne_bytes());
+    let mut info = attr(1, b"vrf\0");
+    info.extend(attr(2, &data));
+    body.extend(attr(18, &info));
+    let mut m = ((16 + body.len()) as u32).to_ne_bytes().to_vec();
+    m.extend_from_slice(&16u16.to_ne_bytes());
+    m.extend_from_slice(&[0; 10]);
+    m.extend(body);
+    m
+}
+
+/// VRF mode: the SVI's master is a VRF device; its table comes from
+/// IFLA_VRF_TABLE, and the VNI says so with the SVI's MAC and link state.
+#[test]
+fn a_vrf_master_is_read_from_the_kernels_message() {
+    let msg =
+        netlink_packet_core::NetlinkMessage::<RouteNetlinkMessage>::deserialize(&vrf_message())
+            .expect("an RTM_NEWLINK");
+    let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) = msg.payload else {
+        panic!("not a link: {msg:?}");
+    };
+    let vrf = kernel::parse_link(&l);
+    assert_eq!(vrf.vrf_table, Some(1001));
+    assert_eq!(vrf.kind.as_deref(), Some("vrf"));
+    assert_eq!(vrf.mac, Some(MacAddr([2, 0, 0, 0, 0, 0x30])));
+    assert!(vrf.up);
+    let mut ls = links();
+    ls.get_mut(&BR100).expect("br100").master = Some(30);
+    for i in [BR100, VX100] {
+        let l = ls.get_mut(&i).expect("link");
+        l.up = true;
+        l.mac = Some(mac(i as u8));
+    }
+    ls.insert(30, vrf);
+    let (layout, _) = Layout::from_links(&ls, &HashMap::new());
+    let v = &layout.vnis[&vni(100_000)];
+    let m = v.vrf_master.as_ref().expect("a VRF master");
+    assert_eq!((m.ifindex, m.name.as_str(), m.table), (30, "vrf-red", 1001));
+    assert_eq!(v.svi_mac, Some(mac(BR100 as u8)));
+    assert!(v.up);
+    // A master that is not a VRF device (no table) is none; a down SVI is
+    // a VNI down.
+    ls.get_mut(&30).expect("vrf").vrf_table = None;
+    ls.get_mut(&BR100).expect("br100").up = false;
+    let (layout, _) = Layout::from_links(&ls, &HashMap::new());
+    assert_eq!(layout.vnis[&vni(100_000)].vrf_master, None);
+    assert!(!layout.vnis[&vni(100_000)].up);
+}

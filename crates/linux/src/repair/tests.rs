@@ -10,6 +10,7 @@ fn unit(port: u32, vni: u32) -> Unit {
             ours_fdb: true,
             ..Scope::default()
         },
+        tables: false,
     }
 }
 

@@ -165,7 +165,11 @@ fn remote_macs(v: &VniInfo, n: u32, delete: bool) -> Vec<Request> {
                 Op::Set(k, val)
             };
             Request {
-                messages: crate::program::messages(&op, v).expect("a message"),
+                messages: crate::program::messages(&op, v)
+                    .expect("a message")
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
                 delete,
             }
         })
@@ -184,7 +188,11 @@ fn remote_neigh(v: &VniInfo, delete: bool) -> Request {
         Op::Set(k, val)
     };
     Request {
-        messages: crate::program::messages(&op, v).expect("a message"),
+        messages: crate::program::messages(&op, v)
+            .expect("a message")
+            .into_iter()
+            .map(Into::into)
+            .collect(),
         delete,
     }
 }
@@ -259,5 +267,47 @@ fn a_large_load_and_withdrawal_raise_no_overrun() {
         all_ok(b.run(&remote_macs(&v, MACS, true)));
         let withdrawn = drain(&filtered).expect("no overrun after the withdrawal");
         assert!(withdrawn.is_empty(), "{} echoes came", withdrawn.len());
+    });
+}
+
+/// Tenant routes: ours (protocol 245), added and deleted, raise nothing;
+/// an operator's route in the same table comes through.
+#[test]
+fn the_filter_drops_our_route_echoes() {
+    const RTNLGRP_IPV4_ROUTE: u32 = 7;
+    in_netns(|| {
+        sh("ip link set lo up");
+        let sock = listener(1 << 20, true);
+        sock.add_membership(RTNLGRP_IPV4_ROUTE)
+            .expect("RTNLGRP_IPV4_ROUTE");
+        let mut b = Batcher::new().expect("netlink write socket");
+        let key = crate::l3::RouteKey {
+            table: 1000,
+            prefix: "10.66.0.0/16".parse().expect("prefix"),
+        };
+        for op in [
+            crate::l3::L3Op::RouteSet {
+                key,
+                metric: 20,
+                target: crate::l3::Target::Unreachable,
+                replace: false,
+            },
+            crate::l3::L3Op::RouteDel {
+                key,
+                metric: 20,
+                target: crate::l3::Target::Unreachable,
+            },
+        ] {
+            let (m, delete) = crate::route::request(&op);
+            all_ok(b.run(&[Request {
+                messages: vec![m],
+                delete,
+            }]));
+        }
+        let ours = drain(&sock).expect("no overrun");
+        assert!(ours.is_empty(), "echoes of our routes came: {ours:?}");
+        sh("ip route add unreachable 10.77.0.0/16 table 1000 proto static");
+        let theirs = drain(&sock).expect("no overrun");
+        assert!(theirs.iter().any(|n| n.kind == 24), "{theirs:?}");
     });
 }
