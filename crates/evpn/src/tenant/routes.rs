@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use evpnd_wire::nlri::evpn::EvpnKey;
+use evpnd_wire::{MacAddr, Vni};
 use ipnet::IpNet;
 use tracing::warn;
 
@@ -38,6 +39,28 @@ pub fn mapped(vtep: IpAddr) -> Option<IpAddr> {
         IpAddr::V4(a) => Some(IpAddr::V6(a.to_ipv6_mapped())),
         IpAddr::V6(_) => None,
     }
+}
+
+/// A VTEP's Router's MAC entries, as FRR writes them: the MAC in the
+/// L3VNI's FDB towards the VTEP, and VTEP → MAC on the L3 SVI.
+fn rmac_entries(out: &mut Vec<Output>, l3vni: Vni, vtep: IpAddr, rmac: MacAddr) {
+    push(
+        out,
+        DesiredChange::RemoteMac {
+            vni: l3vni,
+            mac: rmac,
+            vtep,
+            sticky: false,
+        },
+    );
+    push(
+        out,
+        DesiredChange::RemoteNeigh {
+            vni: l3vni,
+            ip: vtep,
+            mac: rmac,
+        },
+    );
 }
 
 fn push(out: &mut Vec<Output>, d: DesiredChange) {
@@ -126,23 +149,7 @@ impl Tenant {
                 mac: old,
             },
         );
-        push(
-            out,
-            DesiredChange::RemoteMac {
-                vni: l3vni,
-                mac: new,
-                vtep,
-                sticky: false,
-            },
-        );
-        push(
-            out,
-            DesiredChange::RemoteNeigh {
-                vni: l3vni,
-                ip: vtep,
-                mac: new,
-            },
-        );
+        rmac_entries(out, l3vni, vtep, new);
         if v.mapped > 0
             && let Some(m) = mapped(vtep)
         {
@@ -275,23 +282,7 @@ impl Tenant {
         };
         v.routes += 1;
         if v.routes == 1 {
-            push(
-                out,
-                DesiredChange::RemoteMac {
-                    vni: l3vni,
-                    mac: v.rmac,
-                    vtep,
-                    sticky: false,
-                },
-            );
-            push(
-                out,
-                DesiredChange::RemoteNeigh {
-                    vni: l3vni,
-                    ip: vtep,
-                    mac: v.rmac,
-                },
-            );
+            rmac_entries(out, l3vni, vtep, v.rmac);
         }
         if v6 && let Some(m) = mapped(vtep) {
             v.mapped += 1;

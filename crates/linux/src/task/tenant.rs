@@ -322,16 +322,7 @@ impl Task {
             if ops.is_empty() {
                 return;
             }
-            let requests: Vec<Request> = ops
-                .iter()
-                .map(|op| {
-                    let (m, delete) = route::request(op);
-                    Request {
-                        messages: vec![m],
-                        delete,
-                    }
-                })
-                .collect();
+            let requests = l3_requests(&ops);
             let results = self.batch.run(&requests);
             let now = self.now_ms();
             for (op, r) in ops.iter().zip(results) {
@@ -350,22 +341,24 @@ impl Task {
 
     /// Deletes every route, rule and nexthop of ours (flush on shutdown).
     pub(super) fn flush_l3(&mut self) -> usize {
-        let requests: Vec<Request> = self
-            .l3
-            .flush_ops()
-            .iter()
-            .map(|op| {
-                let (m, delete) = route::request(op);
-                Request {
-                    messages: vec![m],
-                    delete,
-                }
-            })
-            .collect();
+        let requests = l3_requests(&self.l3.flush_ops());
         self.batch
             .run(&requests)
             .iter()
             .filter(|r| r.is_err())
             .count()
     }
+}
+
+/// One batched request per L3 operation.
+fn l3_requests(ops: &[crate::l3::L3Op]) -> Vec<Request> {
+    ops.iter()
+        .map(|op| {
+            let (m, delete) = route::request(op);
+            Request {
+                messages: vec![m],
+                delete,
+            }
+        })
+        .collect()
 }
