@@ -457,13 +457,20 @@ impl Core {
     }
 
     pub fn vnis(&self, only: Option<Vni>) -> Vec<VniView> {
-        self.evpn
+        let mut out: Vec<VniView> = self
+            .evpn
             .instances()
             .filter(|i| only.is_none_or(|v| v == i.vni))
             .map(|i| {
                 let k = &i.kernel;
                 VniView {
                     vni: i.vni,
+                    l3: false,
+                    vrf: self
+                        .evpn
+                        .tenants()
+                        .find(|t| t.l2.contains_key(&i.vni))
+                        .map(|t| t.name.clone()),
                     rd: i.rd,
                     import: i.import.clone(),
                     export: i.export_rts.clone(),
@@ -480,7 +487,30 @@ impl Core {
                         .collect(),
                 }
             })
-            .collect()
+            .collect();
+        // The tenants' L3VNIs the kernel has.
+        for t in self.evpn.tenants() {
+            let Some(k) = &t.l3 else { continue };
+            if only.is_some_and(|v| v != t.l3vni) {
+                continue;
+            }
+            out.push(VniView {
+                vni: t.l3vni,
+                l3: true,
+                vrf: Some(t.name.clone()),
+                rd: t.rd,
+                import: t.import.clone(),
+                export: t.export_rts.clone(),
+                vxlan_device: k.vxlan_name.clone(),
+                bridge: k.bridge_name.clone(),
+                vlan: k.vlan,
+                svi: t.svi(),
+                vtep: t.vtep(),
+                flood_list: Vec::new(),
+            });
+        }
+        out.sort_by_key(|v| v.vni);
+        out
     }
 
     pub fn macs(&self, f: &MacQuery) -> Vec<MacView> {

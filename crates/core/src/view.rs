@@ -158,6 +158,10 @@ pub struct TenantExplainView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VniView {
     pub vni: Vni,
+    /// An L3VNI (a tenant's, no MAC-VRF) or a layer-2 VNI.
+    pub l3: bool,
+    /// The tenant: of an L3VNI, or the one an L2VNI routes in.
+    pub vrf: Option<String>,
     pub rd: Rd,
     pub import: Vec<RtMatch>,
     pub export: Vec<RouteTarget>,

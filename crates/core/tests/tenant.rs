@@ -318,3 +318,23 @@ fn explain_says_when_no_tenant_imports_a_type_5() {
         "{e:?}"
     );
 }
+
+/// `vnis` lists the L3VNI too (kind L3, its tenant's RD and RTs, no flood
+/// list), and names the tenant each L2VNI routes in.
+#[test]
+fn the_vni_listing_shows_the_l3vni_and_the_tenants() {
+    let r = leaf();
+    let vs = r.core.vnis(None);
+    let got: Vec<(u32, bool, Option<&str>)> = vs
+        .iter()
+        .map(|v| (v.vni.get(), v.l3, v.vrf.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(100, false, Some("blue")), (4000, true, Some("blue"))]
+    );
+    let l3 = &r.core.vnis(Some(vni(4000)))[0];
+    assert!(l3.flood_list.is_empty());
+    assert_eq!(l3.svi.as_deref(), Some("br4000"));
+    assert!(r.core.vnis(Some(vni(4001))).is_empty());
+}

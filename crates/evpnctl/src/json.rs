@@ -96,7 +96,7 @@ pub fn vni(v: &pb::Vni) -> Value {
         "vni": v.vni, "kind": enum_word(v.kind().as_str_name(), "VNI_KIND_"), "rd": v.rd,
         "import_rts": v.import_rts, "export_rts": v.export_rts, "bridge": v.bridge,
         "vlan": v.vlan, "svi": v.svi, "vtep_ip": v.vtep_ip, "flood_list": v.flood_list,
-        "vxlan_device": v.vxlan_device,
+        "vxlan_device": v.vxlan_device, "vrf": v.vrf,
     })
 }
 

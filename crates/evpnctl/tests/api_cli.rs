@@ -98,6 +98,8 @@ async fn json_output_of_every_command() {
     let v = json(p, &["vnis"]).await;
     assert_eq!(v["vnis"][0]["vni"], 100);
     assert_eq!(v["vnis"][0]["kind"], "l2");
+    assert_eq!(v["vnis"][0]["vrf"], "blue");
+    assert_eq!(v["vnis"][1]["kind"], "l3");
     assert_eq!(v["vnis"][0]["flood_list"][1], "10.0.0.3");
     let v = json(p, &["macs", "--remote"]).await;
     assert_eq!(v["macs"].as_array().map(Vec::len), Some(1));

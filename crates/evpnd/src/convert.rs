@@ -276,7 +276,11 @@ pub fn explain(e: &ExplainView) -> pb::ExplainRouteResponse {
 pub fn vni(v: &VniView) -> pb::Vni {
     pb::Vni {
         vni: v.vni.get(),
-        kind: pb::VniKind::L2 as i32,
+        kind: if v.l3 {
+            pb::VniKind::L3
+        } else {
+            pb::VniKind::L2
+        } as i32,
         rd: v.rd.to_string(),
         import_rts: v.import.iter().map(rt_match).collect(),
         export_rts: v.export.iter().map(ToString::to_string).collect(),
@@ -286,6 +290,7 @@ pub fn vni(v: &VniView) -> pb::Vni {
         vtep_ip: v.vtep.to_string(),
         flood_list: v.flood_list.iter().map(ToString::to_string).collect(),
         vxlan_device: v.vxlan_device.clone(),
+        vrf: v.vrf.clone().unwrap_or_default(),
     }
 }
 

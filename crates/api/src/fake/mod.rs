@@ -264,6 +264,7 @@ impl Backend for FakeBackend {
                 vtep_ip: "10.0.0.1".into(),
                 flood_list: vec!["10.0.0.2".into(), "10.0.0.3".into()],
                 vxlan_device: "vxlan100".into(),
+                vrf: "blue".into(),
             },
             pb::Vni {
                 vni: 5000,
@@ -271,6 +272,7 @@ impl Backend for FakeBackend {
                 rd: "10.0.0.1:5000".into(),
                 import_rts: vec!["65000:5000".into()],
                 export_rts: vec!["65000:5000".into()],
+                vrf: "blue".into(),
                 bridge: "br5000".into(),
                 vtep_ip: "10.0.0.1".into(),
                 vxlan_device: "vxlan5000".into(),

@@ -143,6 +143,7 @@ pub(super) async fn vnis(ch: Channel) -> Result<Out, Fail> {
             vec![
                 v.vni.to_string(),
                 enum_word(v.kind().as_str_name(), "VNI_KIND_"),
+                v.vrf.clone(),
                 v.rd.clone(),
                 v.import_rts.join(","),
                 v.export_rts.join(","),
@@ -154,7 +155,7 @@ pub(super) async fn vnis(ch: Channel) -> Result<Out, Fail> {
         .collect();
     let text = render(
         &[
-            "VNI", "KIND", "RD", "IMPORT", "EXPORT", "BRIDGE", "VTEP", "FLOOD",
+            "VNI", "KIND", "VRF", "RD", "IMPORT", "EXPORT", "BRIDGE", "VTEP", "FLOOD",
         ],
         &rows,
     );
