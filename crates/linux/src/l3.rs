@@ -355,103 +355,6 @@ impl L3 {
         })
     }
 
-    fn alloc(&mut self) -> u32 {
-        while self.objs.contains_key(&self.next_id) || self.foreign.contains(&self.next_id) {
-            self.next_id = self.next_id.checked_add(1).unwrap_or(NH_ID_BASE);
-        }
-        let id = self.next_id;
-        self.next_id = self.next_id.checked_add(1).unwrap_or(NH_ID_BASE);
-        id
-    }
-
-    fn ensure_hop(&mut self, hop: Hop, ops: &mut Vec<L3Op>) -> u32 {
-        if let Some(id) = self.hop_ids.get(&hop) {
-            return *id;
-        }
-        let id = self.alloc();
-        self.objs.insert(id, Obj::Hop(hop));
-        self.hop_ids.insert(hop, id);
-        ops.push(L3Op::NhNew { id, hop });
-        id
-    }
-
-    /// The object for `hops` (created first when missing, members before
-    /// the group): its id.
-    fn ensure(&mut self, hops: &[Hop], ops: &mut Vec<L3Op>) -> u32 {
-        if let [one] = hops {
-            return self.ensure_hop(*one, ops);
-        }
-        let mut members: Vec<u32> = hops.iter().map(|h| self.ensure_hop(*h, ops)).collect();
-        members.sort_unstable();
-        if let Some(id) = self.group_ids.get(&members) {
-            return *id;
-        }
-        let id = self.alloc();
-        self.objs.insert(id, Obj::Group(members.clone()));
-        self.group_ids.insert(members.clone(), id);
-        ops.push(L3Op::GroupNew { id, members });
-        id
-    }
-
-    /// The routes of ours that point at object `id`.
-    fn users(&self, id: u32) -> impl Iterator<Item = &RouteKey> {
-        self.routes
-            .iter()
-            .filter(move |(_, m)| m.values().any(|t| *t == Target::Nh(id)))
-            .map(|(k, _)| k)
-    }
-
-    /// Stretch of the brief: when every route of a group of ours is due to
-    /// move to one same new set of hops (of more than one, and no group for
-    /// it exists yet), the group's members are replaced in place.
-    fn in_place(&mut self, due: &[RouteKey], ops: &mut Vec<L3Op>) -> HashSet<RouteKey> {
-        let mut moves: HashMap<u32, Move> = HashMap::new();
-        for key in due {
-            let Some(via) = self.desired.get(key) else {
-                continue;
-            };
-            let Ok((ROUTE_METRIC, Want::Hops(hops))) = self.resolve(key, via) else {
-                continue;
-            };
-            let Some(Target::Nh(old)) = self.routes.get(key).and_then(|m| m.get(&ROUTE_METRIC))
-            else {
-                continue;
-            };
-            if !matches!(self.objs.get(old), Some(Obj::Group(_))) || hops.len() < 2 {
-                continue;
-            }
-            let e = moves
-                .entry(*old)
-                .or_insert((Vec::new(), Some(hops.clone()), true));
-            e.0.push(*key);
-            e.2 &= e.1.as_ref() == Some(&hops);
-        }
-        let mut done = HashSet::new();
-        for (gid, (keys, hops, same)) in moves {
-            let Some(hops) = hops.filter(|_| same) else {
-                continue;
-            };
-            let users: HashSet<RouteKey> = self.users(gid).copied().collect();
-            if users.len() != keys.len() || !keys.iter().all(|k| users.contains(k)) {
-                continue;
-            }
-            let mut members: Vec<u32> = hops.iter().map(|h| self.ensure_hop(*h, ops)).collect();
-            members.sort_unstable();
-            if self.group_ids.contains_key(&members) {
-                continue; // routes simply move to the existing group
-            }
-            if let Some(Obj::Group(old)) = self.objs.get(&gid) {
-                let old = old.clone();
-                self.group_ids.remove(&old);
-            }
-            self.objs.insert(gid, Obj::Group(members.clone()));
-            self.group_ids.insert(members.clone(), gid);
-            ops.push(L3Op::GroupReplace { id: gid, members });
-            done.extend(keys);
-        }
-        done
-    }
-
     /// The operations due at `now_ms`, in the order they must be carried
     /// out: new nexthops, new or replaced groups, routes, rules, then the
     /// objects no route uses any more (groups before their members).
@@ -546,49 +449,6 @@ impl L3 {
         if self.gc {
             self.gc = false;
             ops.extend(self.collect(&planned));
-        }
-        ops
-    }
-
-    /// Deletes of our objects that no route of ours uses (now, or by a
-    /// write planned with them): groups first, then single nexthops.
-    fn collect(&mut self, planned: &HashSet<u32>) -> Vec<L3Op> {
-        let mut used: HashSet<u32> = planned.clone();
-        for m in self.routes.values() {
-            for t in m.values() {
-                if let Target::Nh(id) = t {
-                    used.insert(*id);
-                }
-            }
-        }
-        let members: Vec<u32> = used
-            .iter()
-            .filter_map(|id| match self.objs.get(id) {
-                Some(Obj::Group(m)) => Some(m.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        used.extend(members);
-        let mut unused: Vec<(bool, u32)> = self
-            .objs
-            .iter()
-            .filter(|(id, _)| !used.contains(id) && !self.adopted_objs.contains(id))
-            .map(|(id, o)| (matches!(o, Obj::Hop(_)), *id))
-            .collect();
-        unused.sort_unstable();
-        let mut ops = Vec::new();
-        for (_, id) in unused {
-            match self.objs.remove(&id) {
-                Some(Obj::Hop(h)) => {
-                    self.hop_ids.remove(&h);
-                }
-                Some(Obj::Group(m)) => {
-                    self.group_ids.remove(&m);
-                }
-                None => {}
-            }
-            ops.push(L3Op::NhDel { id });
         }
         ops
     }
@@ -775,5 +635,6 @@ impl L3 {
     }
 }
 
+mod objects;
 #[cfg(test)]
 mod tests;
