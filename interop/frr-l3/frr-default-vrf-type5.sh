@@ -1,3 +1,11 @@
+#!/usr/bin/env bash
+# FRR 8.4 in a namespace with zebra's global `vni 1000` (the L3VNI of the
+# default VRF) and `advertise ipv4 unicast`, fed one type-5 route with a
+# Router's MAC by GoBGP in a second namespace (standing in for evpnd): prints
+# what FRR shows (`show evpn vni 1000 json`, `show evpn rmac vni all json`,
+# `show ip route json`, ...) and what zebra wrote to the kernel. The output
+# of a run is frr84-default-vrf-type5.txt; tests/interop_frr_l3.rs relies on
+# it. Root; FRR and GoBGP from interop/setup.sh. Cleans up by PID.
 set -x
 F=l3f$$; G=l3g$$
 ip netns add $F; ip netns add $G
@@ -16,7 +24,7 @@ $XF ip link set vxlan1000 up; $XF ip link set br1000 up
 $XF ip link add ext type veth peer name ext2; $XF ip addr add 10.202.1.1/30 dev ext; $XF ip link set ext up; $XF ip link set ext2 up
 $XF ip route add 10.202.2.0/24 via 10.202.1.2
 mkdir -p /var/run/frr/$F /etc/frr/$F; chown frr:frr /var/run/frr/$F /etc/frr/$F; touch /etc/frr/$F/vtysh.conf
-D=/tmp/l3frr/$F; mkdir -p $D; chmod 755 $D
+D=$(mktemp -d); mkdir -p $D; chmod 755 $D
 printf 'vni 1000\n' > $D/zebra.conf
 cat > $D/bgpd.conf <<EOC
 frr defaults datacenter
@@ -69,4 +77,4 @@ vtysh -N $F -c 'show bgp l2vpn evpn route type prefix json'
 $XF ip -j route; echo; $XF ip -j nexthop; echo; $XF ip -j neigh show dev br1000; echo; $XF bridge -j fdb show dev vxlan1000
 echo; vtysh -N $F -c 'show bgp l2vpn evpn' 
 kill $GP $BP $ZP; sleep 1
-ip netns del $F; ip netns del $G; rm -rf /var/run/frr/$F /etc/frr/$F
+ip netns del $F; ip netns del $G; rm -rf /var/run/frr/$F /etc/frr/$F "$D"

@@ -86,7 +86,8 @@ pub fn type5_attrs(t: &Tenant) -> Vec<PathAttribute> {
 pub fn packed_type5_updates(t: &Tenant, total: u32, max_len: usize) -> (BytesMut, usize) {
     let ctx = Context::default();
     let attrs = type5_attrs(t);
-    let base = 19 + Update::evpn_reach(IpAddr::V4(t.vtep), Vec::new(), attrs.clone()).body_len(&ctx);
+    let base =
+        19 + Update::evpn_reach(IpAddr::V4(t.vtep), Vec::new(), attrs.clone()).body_len(&ctx);
     let fit = (max_len.saturating_sub(base) / TYPE5_V4_NLRI).max(1) as u32;
     let mut out = BytesMut::new();
     let mut messages = 0;
@@ -94,8 +95,12 @@ pub fn packed_type5_updates(t: &Tenant, total: u32, max_len: usize) -> (BytesMut
     while i < total {
         let end = (i + fit).min(total);
         let routes = (i..end).map(|k| type5_route(t, k)).collect();
-        Message::Update(Update::evpn_reach(IpAddr::V4(t.vtep), routes, attrs.clone()))
-            .encode(&ctx, &mut out);
+        Message::Update(Update::evpn_reach(
+            IpAddr::V4(t.vtep),
+            routes,
+            attrs.clone(),
+        ))
+        .encode(&ctx, &mut out);
         messages += 1;
         i = end;
     }

@@ -99,10 +99,10 @@ fn hosts_in_two_subnets_route_symmetrically_and_reach_an_external_prefix() {
         tx_packets(l1, "vxlan4000") >= tx4000 + 3,
         "the echo requests leave leaf 1 on vxlan4000"
     );
-    assert_eq!(
-        tx_packets(l1, "vxlan200"),
-        tx200,
-        "nothing bridged on VNI 200"
+    // (IPv6 multicast may leave on VNI 200 meanwhile, the echoes may not.)
+    assert!(
+        tx_packets(l1, "vxlan200") < tx200 + 3,
+        "the echo requests are not bridged on VNI 200"
     );
     ping(&f.hosts[1], H1).expect("h2 → h1");
 

@@ -46,12 +46,12 @@ fn kill_9_and_restart_keeps_routed_traffic_and_sweeps_only_the_stale() {
             "br4000",
         )
     });
-    // Leaf 2 redistributes a static route that will be gone by the time
-    // leaf 1 is back (blackhole: nothing has to answer behind it).
+    // Leaf 2 redistributes a static route (towards host 2) that will be
+    // gone by the time leaf 1 is back.
     run(
         &f.leaves[1],
         &[&format!(
-            "ip route add blackhole {GONE} table {TABLE} proto static"
+            "ip route add {GONE} via {H2} dev br200 table {TABLE} proto static"
         )],
     );
     wait_until("the soon-stale type 5 on leaf 1", T, || {
@@ -77,8 +77,8 @@ fn kill_9_and_restart_keeps_routed_traffic_and_sweeps_only_the_stale() {
     run(
         &f.leaves[1],
         &[
-            &format!("ip route del blackhole {GONE} table {TABLE} proto static"),
-            &format!("ip route add blackhole {NEW} table {TABLE} proto static"),
+            &format!("ip route del {GONE} table {TABLE} proto static"),
+            &format!("ip route add {NEW} via {H2} dev br200 table {TABLE} proto static"),
         ],
     );
     std::thread::sleep(Duration::from_millis(500));

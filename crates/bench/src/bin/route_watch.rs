@@ -89,7 +89,10 @@ async fn main() -> std::process::ExitCode {
             }
         }
     }
-    eprintln!("route-watch: notifications lost after {} routes", seen.len());
+    eprintln!(
+        "route-watch: notifications lost after {} routes",
+        seen.len()
+    );
     std::process::ExitCode::from(1)
 }
 

@@ -396,8 +396,22 @@ pub fn table_leaf_conf(i: u8) -> String {
     )
 }
 
+/// The fabric with evpnd on the reflector and the leaves and gobgpd started.
 pub fn l3_fabric(tag: &str) -> L3Fabric {
-    let mut rr = Netns::new(&format!("{tag}r"));
+    let mut f = l3_topology(tag);
+    f.rr.start_evpnd("evpnd", RR_CONF);
+    for (i, l) in f.leaves.iter_mut().enumerate() {
+        l.start_evpnd("evpnd", &table_leaf_conf(i as u8 + 1));
+    }
+    f.gobgp
+        .start_gobgp(&super::gobgp_conf(65000, "10.0.0.3", "10.0.3.2"));
+    f
+}
+
+/// The namespaces, links, devices, hosts and the operator's route and rule
+/// of [`l3_fabric`], no daemon started.
+pub fn l3_topology(tag: &str) -> L3Fabric {
+    let rr = Netns::new(&format!("{tag}r"));
     router_sysctls(&rr);
     let mut leaves = Vec::new();
     for i in 1..=2u8 {
@@ -418,7 +432,7 @@ pub fn l3_fabric(tag: &str) -> L3Fabric {
         run(&l, &[&format!("ip route add 10.0.0.0/24 via 10.0.{i}.2")]);
         leaves.push(l);
     }
-    let mut gobgp = Netns::new(&format!("{tag}g"));
+    let gobgp = Netns::new(&format!("{tag}g"));
     super::link(&gobgp, "u0", "10.0.3.1/30", &rr, "d3", "10.0.3.2/30");
     gobgp.add_lo_addr("10.0.0.3/32");
     gobgp.add_lo_addr("10.0.0.4/32");
@@ -472,11 +486,6 @@ pub fn l3_fabric(tag: &str) -> L3Fabric {
         ],
     );
 
-    rr.start_evpnd("evpnd", RR_CONF);
-    for (i, l) in leaves.iter_mut().enumerate() {
-        l.start_evpnd("evpnd", &table_leaf_conf(i as u8 + 1));
-    }
-    gobgp.start_gobgp(&super::gobgp_conf(65000, "10.0.0.3", "10.0.3.2"));
     L3Fabric {
         rr,
         leaves,
