@@ -11,7 +11,7 @@
 #   L3_BENCH_IMPLS="kernel evpnd" chooses what runs (default both);
 #   L3_BENCH_BIN=dir uses the evpnd and l3-load in dir (else a release build).
 # Root required. Prints one line per implementation:
-#   impl=kernel routes=N seconds=S rate=R/s
+#   impl=kernel routes=N seconds=S rate=R/s batch_exit_seconds=E
 #   impl=evpnd routes=N seconds=S rate=R/s rss_before_mb=A rss_after_mb=B bytes_per_route=X
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,6 +38,7 @@ cleanup() {
     ip netns del "$peer" 2>/dev/null || true
 }
 trap 'cleanup; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 setup_ns() {
     cleanup
@@ -79,13 +80,14 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 run_kernel() {
     setup_ns
     "$bin/l3-load" --batch-file "$work/batch" --routes "$routes" --local 10.9.0.2 --svi br4000 --table 1000
-    local t0 t1
+    local t0 t1 te
     watch
     t0=$(date +%s.%N)
     ip -n "$leaf" -batch "$work/batch"
+    te=$(date +%s.%N)
     t1=$(wait_all 300)
-    awk -v n="$routes" -v a="$t0" -v b="$t1" \
-        'BEGIN {printf "impl=kernel routes=%d seconds=%.3f rate=%.0f/s\n", n, b - a, n / (b - a)}'
+    awk -v n="$routes" -v a="$t0" -v b="$t1" -v e="$te" \
+        'BEGIN {printf "impl=kernel routes=%d seconds=%.3f rate=%.0f/s batch_exit_seconds=%.3f\n", n, b - a, n / (b - a), e - a}'
 }
 
 run_evpnd() {
@@ -125,7 +127,7 @@ EOC
         sleep 0.05
     done
     [ -n "$start" ] || { cat "$work/load.out" "$work/evpnd.log" >&2; return 1; }
-    t1=$(wait_all 300) || { tail -20 "$work/evpnd.log" >&2; return 1; }
+    t1=$(wait_all "${L3_BENCH_DEADLINE:-300}") || { cat "$work/load.out" >&2; tail -20 "$work/evpnd.log" >&2; return 1; }
     after=$(rss_kb "$epid")
     awk -v n="$routes" -v a="$start" -v b="$t1" -v r0="$before" -v r1="$after" \
         'BEGIN {printf "impl=evpnd routes=%d seconds=%.3f rate=%.0f/s rss_before_mb=%.1f rss_after_mb=%.1f bytes_per_route=%.0f\n",
