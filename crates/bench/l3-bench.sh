@@ -8,7 +8,8 @@
 # 245, was notified (netlink notifications, no dump: a dump holds the RTNL
 # lock against the writer). Also evpnd's RSS growth per installed prefix.
 #   bash crates/bench/l3-bench.sh [ROUTES]        (default 100000)
-#   L3_BENCH_IMPLS="kernel evpnd" chooses what runs (default both);
+#   L3_BENCH_IMPLS="kernel evpnd frr" chooses what runs (default kernel evpnd;
+#   frr = FRR 8.4 zebra + bgpd with zebra's global `vni 4000`, main table);
 #   L3_BENCH_BIN=dir uses the evpnd and l3-load in dir (else a release build).
 # Root required. Prints one line per implementation:
 #   impl=kernel routes=N seconds=S rate=R/s batch_exit_seconds=E
@@ -134,10 +135,67 @@ EOC
             n, b - a, n / (b - a), r0 / 1024, r1 / 1024, (r1 - r0) * 1024 / n}'
 }
 
+# FRR 8.4 (zebra + bgpd) as the leaf: zebra's global `vni 4000` maps the
+# L3VNI to the default VRF (FRR 8.4 has no table mode), so its routes go to
+# the main table with protocol bgp (186); watched the same way.
+run_frr() {
+    setup_ns
+    local run=/var/run/frr/$leaf etc=/etc/frr/$leaf d=$work/frr
+    mkdir -p "$run" "$etc" "$d"
+    chown frr:frr "$run" "$etc" "$d"
+    chmod 755 "$work" "$d"
+    : > "$etc/vtysh.conf"
+    printf 'vni 4000\n' > "$d/zebra.conf"
+    cat > "$d/bgpd.conf" <<EOC
+frr defaults datacenter
+router bgp 65000
+ bgp router-id 10.0.0.1
+ no bgp default ipv4-unicast
+ neighbor 10.9.0.2 remote-as 65000
+ address-family l2vpn evpn
+  neighbor 10.9.0.2 activate
+  advertise-all-vni
+ exit-address-family
+EOC
+    chown frr:frr "$d"/*.conf
+    ip netns exec "$leaf" /usr/lib/frr/zebra -N "$leaf" -f "$d/zebra.conf" -i "$run/zebra.pid" -P 0 \
+        > "$d/zebra.log" 2>&1 &
+    local zpid=$!
+    pids+=("$zpid")
+    sleep 0.5
+    ip netns exec "$leaf" /usr/lib/frr/bgpd -N "$leaf" -f "$d/bgpd.conf" -i "$run/bgpd.pid" -P 0 \
+        -l 10.9.0.1 > "$d/bgpd.log" 2>&1 &
+    pids+=("$!")
+    for _ in $(seq 1 100); do
+        ip netns exec "$leaf" ss -ltn 2>/dev/null | grep -q ':179 ' && break
+        sleep 0.1
+    done
+    sleep 1
+    ip netns exec "$leaf" "$bin/route-watch" "$routes" 254 186 > "$work/watch.out" 2>&1 &
+    wpid=$!
+    pids+=("$wpid")
+    for _ in $(seq 1 100); do grep -q ready "$work/watch.out" && break; sleep 0.05; done
+    ip netns exec "$peer" "$bin/l3-load" --peer 10.9.0.1 --local 10.9.0.2 --routes "$routes" \
+        --hold 600 > "$work/load.out" 2>&1 &
+    pids+=("$!")
+    local start="" t1
+    for _ in $(seq 1 200); do
+        start=$(sed -n 's/^start_unix=//p' "$work/load.out")
+        [ -n "$start" ] && break
+        sleep 0.05
+    done
+    [ -n "$start" ] || { cat "$work/load.out" "$d/bgpd.log" >&2; return 1; }
+    t1=$(wait_all "${L3_BENCH_DEADLINE:-300}") || { tail -20 "$d/bgpd.log" "$d/zebra.log" >&2; return 1; }
+    awk -v n="$routes" -v a="$start" -v b="$t1" \
+        'BEGIN {printf "impl=frr routes=%d seconds=%.3f rate=%.0f/s\n", n, b - a, n / (b - a)}'
+    rm -rf "$run" "$etc"
+}
+
 for impl in $impls; do
     case $impl in
         kernel) run_kernel ;;
         evpnd) run_evpnd ;;
+        frr) run_frr ;;
         *) echo "unknown implementation $impl" >&2; exit 2 ;;
     esac
 done

@@ -56,21 +56,30 @@ fn hosts_in_two_subnets_route_symmetrically_and_reach_an_external_prefix() {
     let (l1, l2) = (&f.leaves[0], &f.leaves[1]);
     // Table mode: an ip rule per tenant SVI (L2VNI SVIs and the L3 SVI),
     // the SVIs' subnets and `unreachable default` in the tenant table.
-    wait_until("leaf 1's tenant rules", T, || {
-        let r = iif_rules(l1);
-        let ok = ["br100", "br200", "br4000"].iter().all(|svi| {
-            r.iter()
-                .any(|(i, t, _, ours)| i == svi && t == TBL && *ours)
-        });
-        ok.then_some(())
-            .ok_or_else(|| format!("{r:?}{}", evpnd_log(&f)))
-    });
-    for (pfx, dev) in [("192.168.100.0/24", "br100"), ("192.168.200.0/24", "br200")] {
-        let r = route(l1, TBL, pfx).unwrap_or_else(|| panic!("no connected {pfx} in table {TBL}"));
-        assert_eq!(r["dev"], dev, "connected {pfx}: {r}");
-    }
-    let unreachable = route(l1, TBL, "default").expect("a default route in the tenant table");
-    assert_eq!(unreachable["type"], "unreachable", "{unreachable}");
+    wait_until(
+        "leaf 1's tenant rules, subnets and unreachable default",
+        T,
+        || {
+            let r = iif_rules(l1);
+            let rules = ["br100", "br200", "br4000"].iter().all(|svi| {
+                r.iter()
+                    .any(|(i, t, _, ours)| i == svi && t == TBL && *ours)
+            });
+            if !rules {
+                return Err(format!("rules: {r:?}{}", evpnd_log(&f)));
+            }
+            for (pfx, dev) in [("192.168.100.0/24", "br100"), ("192.168.200.0/24", "br200")] {
+                match route(l1, TBL, pfx) {
+                    Some(r) if r["dev"] == dev => {}
+                    other => return Err(format!("connected {pfx}: {other:?}")),
+                }
+            }
+            match route(l1, TBL, "default") {
+                Some(r) if r["type"] == "unreachable" => Ok(()),
+                other => Err(format!("default: {other:?}")),
+            }
+        },
+    );
 
     // Each leaf learns its host as a neighbour and advertises it (MAC+IP
     // with the L3VNI): the other leaf installs the /32 via its VTEP.
@@ -90,7 +99,9 @@ fn hosts_in_two_subnets_route_symmetrically_and_reach_an_external_prefix() {
     // Routed and symmetric: two routers on the way (TTL 64 → 62), and the
     // packets cross the fabric on the L3VNI, not on VNI 200.
     let (tx4000, tx200) = (tx_packets(l1, "vxlan4000"), tx_packets(l1, "vxlan200"));
-    let out = ping(&f.hosts[0], H2).unwrap_or_else(|e| panic!("h1 → h2: {e}{}", evpnd_log(&f)));
+    let out = wait_until("h1 → h2", Duration::from_secs(10), || {
+        ping(&f.hosts[0], H2)
+    });
     assert!(
         out.contains("ttl=62"),
         "routed twice (symmetric IRB): {out}"
@@ -104,14 +115,20 @@ fn hosts_in_two_subnets_route_symmetrically_and_reach_an_external_prefix() {
         tx_packets(l1, "vxlan200") < tx200 + 3,
         "the echo requests are not bridged on VNI 200"
     );
-    ping(&f.hosts[1], H1).expect("h2 → h1");
+    wait_until("h2 → h1", Duration::from_secs(10), || {
+        ping(&f.hosts[1], H1)
+    });
 
     // The external prefix behind leaf 1: type 5 from the static route.
     wait_until("the external prefix on leaf 2", T, || {
         evpn_route(l2, TBL, EXT_PREFIX, &["10.0.0.1"], "br4000")
             .map_err(|e| format!("{e}{}", evpnd_log(&f)))
     });
-    ping(&f.hosts[1], EXT_HOST).expect("h2 → the external host behind leaf 1");
+    wait_until(
+        "h2 → the external host behind leaf 1",
+        Duration::from_secs(10),
+        || ping(&f.hosts[1], EXT_HOST),
+    );
     // The operator's route and rule are untouched.
     let ext = route(l1, TBL, EXT_PREFIX).expect("the operator's static route");
     assert_eq!(ext["protocol"], "static", "{ext}");

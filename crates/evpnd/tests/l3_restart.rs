@@ -57,7 +57,9 @@ fn kill_9_and_restart_keeps_routed_traffic_and_sweeps_only_the_stale() {
     wait_until("the soon-stale type 5 on leaf 1", T, || {
         evpn_route(&f.leaves[0], TBL, GONE, &["10.0.0.2"], "br4000")
     });
-    lab::l3::ping(&f.hosts[0], H2).expect("routed ping before the restart");
+    wait_until("routed ping before the restart", T, || {
+        lab::l3::ping(&f.hosts[0], H2)
+    });
     let before = route(&f.leaves[0], TBL, &format!("{H2}/32")).expect("host 2's route");
 
     // Every route and nexthop change in leaf 1 from now on.
