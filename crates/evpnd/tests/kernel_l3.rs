@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use lab::l3::{
     EXT_HOST, EXT_PREFIX, H1, H2, L3Fabric, evpn_route, evpnctl_json, gobgp_rmac, gobgp_type5,
-    hosts_greet_gateways, iif_rules, l3_fabric, nexthop, ping, rmac_fdb, rmac_left, rmac_neigh,
+    group_size, hosts_greet_gateways, iif_rules, l3_fabric, ping, rmac_fdb, rmac_left, rmac_neigh,
     route, router_mac,
 };
 use lab::{Netns, wait_until};
@@ -161,17 +161,6 @@ fn hosts_in_two_subnets_route_symmetrically_and_reach_an_external_prefix() {
     );
 }
 
-/// The nexthop object of `prefix` in leaf 1's tenant table and how many
-/// members its group has (1 for a plain nexthop).
-fn group_size(ns: &Netns, prefix: &str) -> Result<usize, String> {
-    let r = route(ns, TBL, prefix).ok_or(format!("no {prefix}"))?;
-    let id = r["nhid"]
-        .as_u64()
-        .ok_or(format!("{prefix} has no nhid: {r}"))?;
-    let nh = nexthop(ns, id).ok_or(format!("nexthop {id} missing"))?;
-    Ok(nh["group"].as_array().map_or(1, Vec::len))
-}
-
 #[test]
 fn gobgp_type5_routes_are_installed_ecmp_and_withdrawn() {
     let f = l3_fabric("l3g");
@@ -193,8 +182,8 @@ fn gobgp_type5_routes_are_installed_ecmp_and_withdrawn() {
         // IPv6 over an IPv4 VTEP: the IPv4-mapped next hop, as FRR.
         evpn_route(l1, TBL, V6, &[m3, m4], "br4000").map_err(|e| format!("{e}{}", evpnd_log(&f)))
     });
-    assert_eq!(group_size(l1, V4), Ok(2), "a nexthop group of two");
-    assert_eq!(group_size(l1, V6), Ok(2), "a nexthop group of two");
+    assert_eq!(group_size(l1, TBL, V4), Ok(2), "a nexthop group of two");
+    assert_eq!(group_size(l1, TBL, V6), Ok(2), "a nexthop group of two");
     for v in [3u8, 4] {
         let (vtep, mac) = (format!("10.0.0.{v}"), gobgp_rmac(v));
         rmac_neigh(l1, "br4000", &vtep, &mac).unwrap_or_else(|e| panic!("{e}"));

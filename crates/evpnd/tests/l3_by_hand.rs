@@ -10,8 +10,8 @@ mod lab;
 
 use lab::Netns;
 use lab::l3::{
-    EXT_HOST, EXT_PREFIX, H1, H2, evpn_route, iif_rules, l3_topology, nexthop, ping, rmac_fdb,
-    rmac_left, rmac_neigh, route, router_mac, run,
+    EXT_HOST, EXT_PREFIX, H1, H2, evpn_route, group_size, iif_rules, l3_topology, nexthop, ping,
+    rmac_fdb, rmac_left, rmac_neigh, route, router_mac, run,
 };
 
 /// What evpnd writes on leaf `i` for the other leaf `j` and the routes `pfx`.
@@ -71,6 +71,41 @@ fn the_l3_lab_routes_symmetrically_when_programmed_by_hand() {
     assert!(rmac_left(l1, "br4000", "vxlan4000", &router_mac(2)));
     assert!(!rmac_left(l1, "br4000", "vxlan4000", &router_mac(9)));
     assert!(nexthop(l1, 77).is_some());
+    // ECMP through a group, IPv4 and IPv6 (via the IPv4-mapped VTEP).
+    run(
+        l1,
+        &[
+            "ip nexthop add id 78 via 10.0.0.3 dev br4000 onlink proto 245",
+            "ip nexthop add id 79 via 10.0.0.4 dev br4000 onlink proto 245",
+            "ip nexthop add id 80 group 78/79 proto 245",
+            "ip route add 10.99.0.0/24 nhid 80 table 1000 proto 245 metric 20",
+            "ip -6 nexthop add id 81 via ::ffff:10.0.0.3 dev br4000 onlink proto 245",
+            "ip -6 nexthop add id 82 via ::ffff:10.0.0.4 dev br4000 onlink proto 245",
+            "ip nexthop add id 83 group 81/82 proto 245",
+            "ip -6 route add 2001:db8:99::/64 nhid 83 table 1000 proto 245 metric 20",
+            "ip -6 neigh add ::ffff:10.0.0.3 lladdr 02:00:00:00:aa:03 dev br4000 nud noarp extern_learn",
+        ],
+    );
+    evpn_route(
+        l1,
+        "1000",
+        "10.99.0.0/24",
+        &["10.0.0.4", "10.0.0.3"],
+        "br4000",
+    )
+    .unwrap();
+    evpn_route(
+        l1,
+        "1000",
+        "2001:db8:99::/64",
+        &["::ffff:10.0.0.3", "::ffff:10.0.0.4"],
+        "br4000",
+    )
+    .unwrap();
+    assert!(evpn_route(l1, "1000", "10.99.0.0/24", &["10.0.0.3"], "br4000").is_err());
+    assert_eq!(group_size(l1, "1000", "10.99.0.0/24"), Ok(2));
+    assert_eq!(group_size(l1, "1000", &format!("{H2}/32")), Ok(1));
+    rmac_neigh(l1, "br4000", "::ffff:10.0.0.3", "02:00:00:00:aa:03").unwrap();
     let out = ping(&f.hosts[0], H2).unwrap();
     assert!(out.contains("ttl=62"), "{out}");
     ping(&f.hosts[1], H1).unwrap();

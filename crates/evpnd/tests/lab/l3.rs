@@ -263,6 +263,17 @@ pub fn nexthop(ns: &Netns, id: u64) -> Option<Value> {
         .and_then(|v| v.into_iter().next())
 }
 
+/// How many members the nexthop object of `prefix` in `table` has (1 for
+/// a plain nexthop, the group's size for a group).
+pub fn group_size(ns: &Netns, table: &str, prefix: &str) -> Result<usize, String> {
+    let r = route(ns, table, prefix).ok_or(format!("no {prefix}"))?;
+    let id = r["nhid"]
+        .as_u64()
+        .ok_or(format!("{prefix} has no nhid: {r}"))?;
+    let nh = nexthop(ns, id).ok_or(format!("nexthop {id} missing"))?;
+    Ok(nh["group"].as_array().map_or(1, Vec::len))
+}
+
 /// `Ok` when the L3 SVI `svi` has the neighbour `ip` → `mac`, NOARP and
 /// extern_learn (the VTEP → Router's MAC entry).
 pub fn rmac_neigh(ns: &Netns, svi: &str, ip: &str, mac: &str) -> Result<(), String> {
