@@ -1,5 +1,7 @@
 //! Workload generators shared by the benchmarks.
 
+pub mod type5;
+
 use std::net::{IpAddr, Ipv4Addr};
 
 use bytes::BytesMut;

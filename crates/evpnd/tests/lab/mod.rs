@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod fabric;
+pub mod l3;
 pub mod vlan;
 pub mod watch;
 
