@@ -15,6 +15,7 @@
 //! The core feeds it; the linux task receives its [`DesiredChange`]s.
 
 pub mod dataplane;
+pub mod family;
 mod import;
 pub mod instance;
 pub mod mobility;
@@ -115,6 +116,9 @@ pub struct Evpn {
     svi_macs: HashMap<MacAddr, u32>,
     /// Routes of the kernel's tables not ours: (table, prefix) → protocol.
     table_routes: BTreeMap<(u32, ipnet::IpNet), u8>,
+    /// Remote routes whose VTEP is of the other family than the VNI's
+    /// VXLAN device: imported, never programmed.
+    family_refused: family::Refused,
     out: Vec<Output>,
 }
 
@@ -160,6 +164,7 @@ impl Evpn {
             svi_addrs: HashMap::new(),
             svi_macs: HashMap::new(),
             table_routes: BTreeMap::new(),
+            family_refused: family::Refused::default(),
             out: Vec::new(),
         }
     }
@@ -198,6 +203,18 @@ impl Evpn {
     /// Imports of a route into a VNI carried out so far.
     pub fn imports_applied(&self) -> u64 {
         self.applied
+    }
+
+    /// Why a remote best path gives the kernel nothing in some VNI: its
+    /// VTEP is of the other address family than the VNI's VXLAN device.
+    pub fn family_refused(&self, key: &EvpnKey) -> Option<String> {
+        self.family_refused.why(key)
+    }
+
+    /// Remote best paths refused now for their VTEP's family, and such
+    /// refusals since the start.
+    pub fn family_refusals(&self) -> (usize, u64) {
+        (self.family_refused.len(), self.family_refused.count())
     }
 
     /// Remote best paths held (imported or waiting for a VNI).
@@ -293,6 +310,12 @@ impl Evpn {
     }
 
     fn vni_up(&mut self, info: VniInfo, now: u64) {
+        if let Some(m) = family::DeviceMismatch::check(self.cfg.evpn.vtep_ip, info.local_ip) {
+            warn!(vni = %info.vni, "dataplane: {m}");
+            // A device that changed family: what it had goes.
+            self.vni_down(info.vni, now);
+            return;
+        }
         let mut inst = Instance::new(&self.cfg, info);
         let vni = inst.vni;
         if self.cfg.vni(vni).is_none() {
@@ -309,6 +332,17 @@ impl Evpn {
         );
         self.l2vni_joined(&inst.kernel);
         if let Some(o) = &old {
+            if !family::same(o.vtep, inst.vtep) {
+                // The device changed family: every route is judged again.
+                for set in self.routes.sets_matching(|rts| inst.imports(rts)) {
+                    for (key, what) in self.routes.set_vni(&set, vni, false) {
+                        self.unapply(vni, &key, &what, now);
+                    }
+                    for (key, what) in self.routes.set_vni(&set, vni, true) {
+                        self.apply(vni, &key, &what, now);
+                    }
+                }
+            }
             if o.rd == inst.rd && o.vtep == inst.vtep && o.export_rts == inst.export_rts {
                 return; // only kernel details changed
             }
@@ -376,6 +410,7 @@ impl Evpn {
             // held would go stale. The next first VNI asks for them again.
             self.routes.clear();
         }
+        self.family_refused.forget_vni(vni);
         self.macs.retain(|(v, _), _| *v != vni);
         self.frozen.retain(|(v, _)| *v != vni);
         self.local_neigh.retain(|(v, _), _| *v != vni);
@@ -433,6 +468,9 @@ impl Evpn {
             return;
         }
         self.applied += 1;
+        if self.refuse_family(vni, key, what) {
+            return;
+        }
         match *what {
             What::Mac {
                 mac, ip, remote, ..
@@ -474,6 +512,9 @@ impl Evpn {
             self.tenant_apply(ti, key, what, false);
             return;
         }
+        if self.family_refused.remove(key, vni) {
+            return; // it gave the dataplane nothing
+        }
         match *what {
             What::Mac { mac, ip, .. } => {
                 if let Some(s) = self.macs.get_mut(&(vni, mac)) {
@@ -504,6 +545,34 @@ impl Evpn {
             }
             What::Prefix { .. } => {}
         }
+    }
+
+    /// A remote type 2 / type 3 whose VTEP (next hop / PMSI endpoint) is
+    /// of the other family than the VNI's VXLAN device: recorded (for
+    /// `explain`) and not applied. True when refused.
+    fn refuse_family(&mut self, vni: Vni, key: &EvpnKey, what: &What) -> bool {
+        let Some(local) = self.instances.get(&vni).map(|i| i.vtep) else {
+            return false;
+        };
+        let remote = match *what {
+            What::Mac { remote, .. } => remote.vtep,
+            What::Imet { endpoint: Some(ep) } => ep,
+            _ => return false,
+        };
+        if family::same(remote, local) {
+            return false;
+        }
+        let m = family::VtepMismatch { vni, remote, local };
+        if self.family_refused.insert(key, m) {
+            // Once at warn while none is refused, then at debug: a peer
+            // with many such routes does not flood the log.
+            if self.family_refused.len() == 1 {
+                warn!(route = ?key, "remote route kept, not programmed: {m} (further ones logged at debug)");
+            } else {
+                tracing::debug!(route = ?key, "remote route kept, not programmed: {m}");
+            }
+        }
+        true
     }
 
     /// Re-decides one MAC: what we advertise for it, what the kernel gets.
