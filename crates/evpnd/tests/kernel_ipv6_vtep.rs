@@ -149,7 +149,7 @@ fn vxlan_entry(ns: &Netns, mac: &str) -> Option<(String, bool)> {
 
 #[test]
 fn hosts_ping_across_ipv6_vteps_over_an_ipv6_underlay() {
-    let f = fabric6("k6");
+    let mut f = fabric6("k6");
     let (l1, l2) = (&f.leaves[0], &f.leaves[1]);
     // Type 3 with IPv6 PMSI endpoints → flood entries with IPv6 dst.
     wait_until("IPv6 flood lists", Duration::from_secs(30), || {
@@ -175,6 +175,46 @@ fn hosts_ping_across_ipv6_vteps_over_an_ipv6_underlay() {
     ping(&f.hosts[1], "192.168.100.1").expect("h2 → h1");
     api_shows_ipv6_vteps(l1);
     a_device_of_the_other_family_is_refused(l1);
+    ipv6_entries_survive_a_restart(&mut f.leaves[1]);
+    ping(&f.hosts[1], "192.168.100.1").expect("h2 → h1 after the restart");
+}
+
+/// kill -9 leaf 2's evpnd and start it again on the same flood ledger: its
+/// IPv6 flood entry and remote MAC are adopted (the ledger reads IPv6
+/// keys), neither swept nor duplicated.
+fn ipv6_entries_survive_a_restart(l2: &mut Netns) {
+    let ledger = l2.dir.join("evpnd.flood");
+    let recorded = std::fs::read_to_string(&ledger).unwrap_or_default();
+    assert!(
+        recorded.contains(&format!("100 {}", vtep6(1))),
+        "the flood ledger records the IPv6 entry: {recorded:?}"
+    );
+    let pid = l2.pid("evpnd").expect("evpnd pid");
+    sh(&["kill", "-9", &pid.to_string()]).expect("kill -9");
+    std::thread::sleep(Duration::from_millis(300));
+    let conf = format!(
+        "{}[evpn]\nflood_state_file = \"{}\"\n",
+        leaf_conf(2),
+        ledger.display()
+    );
+    l2.start_evpnd("evpnd2", &conf);
+    // Back: the kernel dumped, the session up again.
+    wait_until("leaf 2 back", Duration::from_secs(30), || {
+        let log = l2.log("evpnd2");
+        if log.contains("kernel state learned") && log.contains("session established") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(flood_list(l2), [vtep6(1)], "{}", l2.log("evpnd2"));
+    assert_eq!(
+        vxlan_entry(l2, &host_mac(1)),
+        Some((vtep6(1), true)),
+        "{}",
+        l2.log("evpnd2")
+    );
 }
 
 /// Leaf 1's API: VNI 100 with our IPv6 VTEP, the flood list and the remote
