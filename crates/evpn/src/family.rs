@@ -6,10 +6,15 @@
 //! The domain refuses what cannot work instead, with its reason:
 //! * a VXLAN device whose `local` is of the other family than
 //!   `[evpn] vtep_ip` (we would advertise a VTEP the device does not send
-//!   from): the VNI gets no EVPN instance ([`DeviceMismatch`]);
-//! * a remote type 2 (next hop) or type 3 (PMSI tunnel endpoint) whose
-//!   VTEP is of the other family than the VNI's device: kept, imported,
-//!   never programmed ([`VtepMismatch`]), and `explain` says why.
+//!   from): the VNI gets no EVPN instance, an L3VNI anchors no tenant
+//!   ([`DeviceMismatch`]);
+//! * a remote type 2 / type 5 (next hop) or type 3 (PMSI tunnel endpoint)
+//!   whose VTEP is of the other family than the device of the VNI (or
+//!   L3VNI) it is imported into: kept, imported, never programmed
+//!   ([`VtepMismatch`]), and `explain` says why;
+//! * a device that changes family: what it refuses from now on is taken
+//!   out before anything is installed through the new one, then what it
+//!   no longer refuses is put in.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -120,6 +125,13 @@ impl Refused {
             self.routes.remove(key);
         }
         had
+    }
+
+    /// Whether `key` is refused in `vni`.
+    pub fn contains(&self, key: &EvpnKey, vni: Vni) -> bool {
+        self.routes
+            .get(key)
+            .is_some_and(|per| per.contains_key(&vni))
     }
 
     /// Why `key` is not programmed, in the VNIs that refused it.

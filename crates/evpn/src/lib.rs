@@ -333,15 +333,9 @@ impl Evpn {
         self.l2vni_joined(&inst.kernel);
         if let Some(o) = &old {
             if !family::same(o.vtep, inst.vtep) {
-                // The device changed family: every route is judged again.
-                for set in self.routes.sets_matching(|rts| inst.imports(rts)) {
-                    for (key, what) in self.routes.set_vni(&set, vni, false) {
-                        self.unapply(vni, &key, &what, now);
-                    }
-                    for (key, what) in self.routes.set_vni(&set, vni, true) {
-                        self.apply(vni, &key, &what, now);
-                    }
-                }
+                // The device changed family: its routes are judged again.
+                self.family_out(vni, |rts| inst.imports(rts), inst.vtep, now);
+                self.family_in(vni, |rts| inst.imports(rts), now);
             }
             if o.rd == inst.rd && o.vtep == inst.vtep && o.export_rts == inst.export_rts {
                 return; // only kernel details changed
@@ -428,6 +422,9 @@ impl Evpn {
         }
         if let Some((old, vnis)) = self.routes.remove(key) {
             for vni in &vnis {
+                if self.family_refused.remove(key, *vni) {
+                    continue; // it gave the dataplane nothing
+                }
                 // A tenant keeping the route for the same prefix takes the
                 // new path in place (no route flap on an attribute change).
                 if let Some((what, rts)) = &new
@@ -463,14 +460,18 @@ impl Evpn {
     }
 
     fn apply(&mut self, vni: Vni, key: &EvpnKey, what: &What, now: u64) {
+        if self.refuse_family(vni, key, what) {
+            // A tenant may still hold the path this one replaces in place.
+            if let Some(ti) = self.tenant_of_l3(vni) {
+                self.tenant_apply(ti, key, what, false);
+            }
+            return;
+        }
         if let Some(ti) = self.tenant_of_l3(vni) {
             self.tenant_apply(ti, key, what, true);
             return;
         }
         self.applied += 1;
-        if self.refuse_family(vni, key, what) {
-            return;
-        }
         match *what {
             What::Mac {
                 mac, ip, remote, ..
@@ -508,12 +509,12 @@ impl Evpn {
     }
 
     fn unapply(&mut self, vni: Vni, key: &EvpnKey, what: &What, now: u64) {
+        if self.family_refused.remove(key, vni) {
+            return; // it gave the dataplane nothing
+        }
         if let Some(ti) = self.tenant_of_l3(vni) {
             self.tenant_apply(ti, key, what, false);
             return;
-        }
-        if self.family_refused.remove(key, vni) {
-            return; // it gave the dataplane nothing
         }
         match *what {
             What::Mac { mac, ip, .. } => {
@@ -547,22 +548,91 @@ impl Evpn {
         }
     }
 
-    /// A remote type 2 / type 3 whose VTEP (next hop / PMSI endpoint) is
-    /// of the other family than the VNI's VXLAN device: recorded (for
-    /// `explain`) and not applied. True when refused.
-    fn refuse_family(&mut self, vni: Vni, key: &EvpnKey, what: &What) -> bool {
-        let Some(local) = self.instances.get(&vni).map(|i| i.vtep) else {
-            return false;
-        };
+    /// Our VTEP address in `vni` as far as its family is known: an L2VNI's
+    /// instance VTEP; a tenant's L3VNI `local`, else `[evpn] vtep_ip`.
+    fn local_vtep(&self, vni: Vni) -> Option<IpAddr> {
+        match self.tenant_of_l3(vni) {
+            Some(ti) => self.tenants[ti]
+                .l3
+                .as_ref()
+                .and_then(|i| i.local_ip)
+                .or(self.cfg.evpn.vtep_ip),
+            None => self.instances.get(&vni).map(|i| i.vtep),
+        }
+    }
+
+    /// A remote route's VTEP (type 2/5 next hop, type 3 PMSI endpoint) of
+    /// the other family than `local`, our VTEP in `vni`.
+    fn mismatch_with(vni: Vni, local: IpAddr, what: &What) -> Option<family::VtepMismatch> {
         let remote = match *what {
             What::Mac { remote, .. } => remote.vtep,
             What::Imet { endpoint: Some(ep) } => ep,
-            _ => return false,
+            What::Prefix { vtep, .. } => vtep,
+            What::Imet { endpoint: None } => return None,
         };
-        if family::same(remote, local) {
-            return false;
+        (!family::same(remote, local)).then_some(family::VtepMismatch { vni, remote, local })
+    }
+
+    /// [`Self::mismatch_with`] our VTEP in `vni` as known now.
+    fn family_mismatch(&self, vni: Vni, what: &What) -> Option<family::VtepMismatch> {
+        Self::mismatch_with(vni, self.local_vtep(vni)?, what)
+    }
+
+    /// The routes imported into `vni` (found by `imports`).
+    fn imported(&self, vni: Vni, imports: impl Fn(&[RouteTarget]) -> bool) -> Vec<(EvpnKey, What)> {
+        self.routes
+            .sets_matching(imports)
+            .iter()
+            .filter(|set| self.routes.vnis(set).is_some_and(|v| v.contains(&vni)))
+            .flat_map(|set| self.routes.of_set(set))
+            .collect()
+    }
+
+    /// `vni`'s device is about to be of `local`'s family: the routes it
+    /// refuses from now on are taken out first (before the new device
+    /// state installs anything through them).
+    pub(crate) fn family_out(
+        &mut self,
+        vni: Vni,
+        imports: impl Fn(&[RouteTarget]) -> bool,
+        local: IpAddr,
+        now: u64,
+    ) {
+        for (key, what) in self.imported(vni, imports) {
+            if self.family_refused.contains(&key, vni) {
+                continue;
+            }
+            if let Some(m) = Self::mismatch_with(vni, local, &what) {
+                self.unapply(vni, &key, &what, now);
+                self.family_refused.insert(&key, m);
+            }
         }
-        let m = family::VtepMismatch { vni, remote, local };
+    }
+
+    /// `vni`'s device changed family: the routes it no longer refuses are
+    /// put in.
+    pub(crate) fn family_in(
+        &mut self,
+        vni: Vni,
+        imports: impl Fn(&[RouteTarget]) -> bool,
+        now: u64,
+    ) {
+        for (key, what) in self.imported(vni, imports) {
+            if self.family_refused.contains(&key, vni) && self.family_mismatch(vni, &what).is_none()
+            {
+                self.family_refused.remove(&key, vni);
+                self.apply(vni, &key, &what, now);
+            }
+        }
+    }
+
+    /// A remote route whose VTEP is of the other family than the VNI's
+    /// VXLAN device: recorded (for `explain`) and not applied. True when
+    /// refused.
+    fn refuse_family(&mut self, vni: Vni, key: &EvpnKey, what: &What) -> bool {
+        let Some(m) = self.family_mismatch(vni, what) else {
+            return false;
+        };
         if self.family_refused.insert(key, m) {
             // Once at warn while none is refused, then at debug: a peer
             // with many such routes does not flood the log.
