@@ -20,8 +20,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::IpAddr;
 
-use evpnd_wire::Vni;
 use evpnd_wire::nlri::evpn::EvpnKey;
+use evpnd_wire::{RouteTarget, Vni};
+use tracing::{debug, warn};
+
+use crate::Evpn;
+use crate::import::What;
 
 /// `IPv4` or `IPv6`, as the messages spell it.
 pub fn name(ip: IpAddr) -> &'static str {
@@ -161,5 +165,104 @@ impl Refused {
             per.remove(&vni);
             !per.is_empty()
         });
+    }
+}
+
+impl Evpn {
+    /// Our VTEP address in `vni` as far as its family is known: an L2VNI's
+    /// instance VTEP; a tenant's L3VNI `local`, else `[evpn] vtep_ip`.
+    pub(crate) fn local_vtep(&self, vni: Vni) -> Option<IpAddr> {
+        match self.tenant_of_l3(vni) {
+            Some(ti) => self.tenants[ti]
+                .l3
+                .as_ref()
+                .and_then(|i| i.local_ip)
+                .or(self.cfg.evpn.vtep_ip),
+            None => self.instances.get(&vni).map(|i| i.vtep),
+        }
+    }
+
+    /// A remote route's VTEP (type 2/5 next hop, type 3 PMSI endpoint) of
+    /// the other family than `local`, our VTEP in `vni`.
+    fn mismatch_with(vni: Vni, local: IpAddr, what: &What) -> Option<VtepMismatch> {
+        let remote = match *what {
+            What::Mac { remote, .. } => remote.vtep,
+            What::Imet { endpoint: Some(ep) } => ep,
+            What::Prefix { vtep, .. } => vtep,
+            What::Imet { endpoint: None } => return None,
+        };
+        (!same(remote, local)).then_some(VtepMismatch { vni, remote, local })
+    }
+
+    /// [`Self::mismatch_with`] our VTEP in `vni` as known now.
+    fn family_mismatch(&self, vni: Vni, what: &What) -> Option<VtepMismatch> {
+        Self::mismatch_with(vni, self.local_vtep(vni)?, what)
+    }
+
+    /// The routes imported into `vni` (found by `imports`).
+    fn imported(&self, vni: Vni, imports: impl Fn(&[RouteTarget]) -> bool) -> Vec<(EvpnKey, What)> {
+        self.routes
+            .sets_matching(imports)
+            .iter()
+            .filter(|set| self.routes.vnis(set).is_some_and(|v| v.contains(&vni)))
+            .flat_map(|set| self.routes.of_set(set))
+            .collect()
+    }
+
+    /// `vni`'s device is about to be of `local`'s family: the routes it
+    /// refuses from now on are taken out first (before the new device
+    /// state installs anything through them).
+    pub(crate) fn family_out(
+        &mut self,
+        vni: Vni,
+        imports: impl Fn(&[RouteTarget]) -> bool,
+        local: IpAddr,
+        now: u64,
+    ) {
+        for (key, what) in self.imported(vni, imports) {
+            if self.family_refused.contains(&key, vni) {
+                continue;
+            }
+            if let Some(m) = Self::mismatch_with(vni, local, &what) {
+                self.unapply(vni, &key, &what, now);
+                self.family_refused.insert(&key, m);
+            }
+        }
+    }
+
+    /// `vni`'s device changed family: the routes it no longer refuses are
+    /// put in.
+    pub(crate) fn family_in(
+        &mut self,
+        vni: Vni,
+        imports: impl Fn(&[RouteTarget]) -> bool,
+        now: u64,
+    ) {
+        for (key, what) in self.imported(vni, imports) {
+            if self.family_refused.contains(&key, vni) && self.family_mismatch(vni, &what).is_none()
+            {
+                self.family_refused.remove(&key, vni);
+                self.apply(vni, &key, &what, now);
+            }
+        }
+    }
+
+    /// A remote route whose VTEP is of the other family than the VNI's
+    /// VXLAN device: recorded (for `explain`) and not applied. True when
+    /// refused.
+    pub(crate) fn refuse_family(&mut self, vni: Vni, key: &EvpnKey, what: &What) -> bool {
+        let Some(m) = self.family_mismatch(vni, what) else {
+            return false;
+        };
+        if self.family_refused.insert(key, m) {
+            // Once at warn while none is refused, then at debug: a peer
+            // with many such routes does not flood the log.
+            if self.family_refused.len() == 1 {
+                warn!(route = ?key, "remote route kept, not programmed: {m} (further ones logged at debug)");
+            } else {
+                debug!(route = ?key, "remote route kept, not programmed: {m}");
+            }
+        }
+        true
     }
 }
