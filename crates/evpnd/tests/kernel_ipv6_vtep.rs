@@ -5,6 +5,7 @@
 //! The hosts ping across VNI 100 because evpnd programs the remote MACs and
 //! the flood list with IPv6 destinations. A VXLAN device of the other
 //! family than `vtep_ip` is refused with a warning, never programmed.
+//! Needs `evpnctl` built beside evpnd (`cargo build -p evpnctl`).
 
 mod lab;
 
@@ -28,6 +29,8 @@ fn rr_side6(i: u8) -> String {
 }
 
 /// Leaf 1 states its VTEP; leaf 2 leaves it to the VXLAN device's `local`.
+/// A short connect retry: after a kill -9 the reflector refuses the new
+/// connection until its hold timer ends the old session.
 fn leaf_conf(i: u8) -> String {
     let vtep_ip = if i == 1 {
         format!("[evpn]\nvtep_ip = \"{}\"\n", vtep6(i))
@@ -35,7 +38,7 @@ fn leaf_conf(i: u8) -> String {
         String::new()
     };
     format!(
-        "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.{i}\"\nhold_time = 9\n\
+        "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.{i}\"\nhold_time = 9\nconnect_retry = 1\n\
          [[neighbor]]\naddress = \"{}\"\nremote_asn = 65000\n{vtep_ip}",
         rr_side6(i)
     )
@@ -174,6 +177,7 @@ fn hosts_ping_across_ipv6_vteps_over_an_ipv6_underlay() {
     }
     ping(&f.hosts[1], "192.168.100.1").expect("h2 → h1");
     api_shows_ipv6_vteps(l1);
+    evpnctl_shows_ipv6_vteps(l1);
     a_device_of_the_other_family_is_refused(l1);
     ipv6_entries_survive_a_restart(&mut f.leaves[1]);
     ping(&f.hosts[1], "192.168.100.1").expect("h2 → h1 after the restart");
@@ -199,7 +203,7 @@ fn ipv6_entries_survive_a_restart(l2: &mut Netns) {
     );
     l2.start_evpnd("evpnd2", &conf);
     // Back: the kernel dumped, the session up again.
-    wait_until("leaf 2 back", Duration::from_secs(30), || {
+    wait_until("leaf 2 back", Duration::from_secs(45), || {
         let log = l2.log("evpnd2");
         if log.contains("kernel state learned") && log.contains("session established") {
             Ok(())
@@ -254,6 +258,17 @@ fn api_shows_ipv6_vteps(l1: &Netns) {
             .expect("host 2's MAC");
         assert_eq!(remote.vtep_ip, vtep6(2));
     });
+}
+
+/// `evpnctl --json vnis` on leaf 1: VNI 100 with both IPv6 VTEPs.
+fn evpnctl_shows_ipv6_vteps(l1: &Netns) {
+    let v = lab::l3::evpnctl_json(l1, "evpnd", &["vnis"]).unwrap_or_else(|e| panic!("{e}"));
+    let list = v.as_array().or_else(|| v["vnis"].as_array());
+    let vni100 = list
+        .and_then(|l| l.iter().find(|x| x["vni"] == 100))
+        .unwrap_or_else(|| panic!("no VNI 100 in {v}"));
+    assert_eq!(vni100["vtep_ip"], vtep6(1).as_str(), "{v}");
+    assert_eq!(vni100["flood_list"], serde_json::json!([vtep6(2)]), "{v}");
 }
 
 /// Leaf 1 (`vtep_ip` IPv6) gets a VXLAN device with an IPv4 `local`: a
