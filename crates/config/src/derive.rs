@@ -135,10 +135,11 @@ impl Config {
         }
     }
 
-    /// The VTEP address when `[evpn].vtep_ip` is set, else the router id
-    /// (until the kernel reports the VXLAN devices' local address).
-    pub fn vtep_ip(&self) -> Ipv4Addr {
-        self.evpn.vtep_ip.unwrap_or(self.bgp.router_id)
+    /// The VTEP address when `[evpn].vtep_ip` is set (IPv4 or IPv6), else
+    /// the router id (until the kernel reports the VXLAN devices' local
+    /// address).
+    pub fn vtep_ip(&self) -> IpAddr {
+        self.evpn.vtep_ip.unwrap_or(IpAddr::V4(self.bgp.router_id))
     }
 
     /// The RD of a configured VNI.

@@ -13,7 +13,7 @@
 //!   (`restart_required`: asn, router_id, listeners...).
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use evpnd_wire::{Rd, RouteTarget, Vni};
 use ipnet::IpNet;
@@ -104,7 +104,7 @@ struct VniView {
     export: Vec<RouteTarget>,
     macs: Vec<(StaticMac, bool)>,
     prefixes: Vec<IpNet>,
-    vtep: Ipv4Addr,
+    vtep: IpAddr,
     policies: [Option<String>; 2],
 }
 
@@ -204,7 +204,7 @@ fn device_pins(c: &Config) -> HashMap<Vni, [Option<String>; 3]> {
 /// The tenants as they take effect (by name, so moving a block changes
 /// nothing): the EVPN domain builds them once, so any change — including of
 /// the effective RD, route targets or VTEP address — needs a restart.
-type VrfEffect = (VrfConfig, Rd, Vec<RtMatch>, Vec<RouteTarget>, Ipv4Addr);
+type VrfEffect = (VrfConfig, Rd, Vec<RtMatch>, Vec<RouteTarget>, IpAddr);
 
 fn vrf_views(c: &Config) -> BTreeMap<String, VrfEffect> {
     c.evpn

@@ -245,7 +245,12 @@ fn config() -> impl Strategy<Value = Config> {
                     },
                     neighbor,
                     evpn: Evpn {
-                        vtep_ip: Some(Ipv4Addr::new(10, 0, 0, 11)),
+                        // Both families of VTEP round-trip.
+                        vtep_ip: Some(if rfc {
+                            IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x11))
+                        } else {
+                            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 11))
+                        }),
                         learn_from_kernel: kernel,
                         auto_rt: if rfc { AutoRt::Rfc8365 } else { AutoRt::AsVni },
                         default_gateway_macs: Vec::new(),

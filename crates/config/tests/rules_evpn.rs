@@ -14,6 +14,49 @@ fn vtep_ip_must_be_usable() {
 }
 
 #[test]
+fn vtep_ip_ipv6_rules() {
+    // A global IPv6 VTEP is accepted, like an IPv4 one.
+    check(&["[evpn]", r#"vtep_ip = "2001:db8::11""#], &[]);
+    check(&["[evpn]", r#"vtep_ip = "fd00::11""#], &[]);
+    check(
+        &["[evpn]", r#"vtep_ip = "::1""#],
+        &[
+            "fabric.toml:5:11: vtep_ip ::1 is not a usable VTEP address (must be a unicast, non-loopback address)",
+        ],
+    );
+    check(
+        &["[evpn]", r#"vtep_ip = "::""#],
+        &[
+            "fabric.toml:5:11: vtep_ip :: is not a usable VTEP address (must be a unicast, non-loopback address)",
+        ],
+    );
+    check(
+        &["[evpn]", r#"vtep_ip = "ff02::1""#],
+        &[
+            "fabric.toml:5:11: vtep_ip ff02::1 is not a usable VTEP address (must be a unicast, non-loopback address)",
+        ],
+    );
+    check(
+        &["[evpn]", r#"vtep_ip = "fe80::1""#],
+        &[
+            "fabric.toml:5:11: vtep_ip fe80::1 is an IPv6 link-local address: a VTEP needs a global (or unique local) address that other leaves can route to",
+        ],
+    );
+    check(
+        &["[evpn]", r#"vtep_ip = "::ffff:10.0.0.11""#],
+        &[
+            "fabric.toml:5:11: vtep_ip ::ffff:10.0.0.11 is an IPv4-mapped IPv6 address: write the IPv4 address 10.0.0.11",
+        ],
+    );
+}
+
+#[test]
+fn vtep_ip_ipv6_is_the_vtep() {
+    let c = common::valid(&["[evpn]", r#"vtep_ip = "2001:db8::11""#]);
+    assert_eq!(c.vtep_ip().to_string(), "2001:db8::11");
+}
+
+#[test]
 fn netlink_buffer_range() {
     check(
         &["[evpn]", "netlink_buffer = 1024"],

@@ -133,10 +133,8 @@ pub struct Core {
 /// The addresses that are ours by configuration: router id, VTEP, update
 /// sources and listen addresses (the kernel's VTEPs are added as reported).
 fn own_addresses(cfg: &Config) -> HashSet<std::net::IpAddr> {
-    let mut own: HashSet<std::net::IpAddr> = [cfg.bgp.router_id, cfg.vtep_ip()]
-        .into_iter()
-        .map(std::net::IpAddr::V4)
-        .collect();
+    let mut own: HashSet<std::net::IpAddr> =
+        [std::net::IpAddr::V4(cfg.bgp.router_id), cfg.vtep_ip()].into();
     own.extend(cfg.neighbor.iter().filter_map(|n| n.update_source));
     own.extend(
         cfg.bgp

@@ -95,7 +95,7 @@ impl VniOrigin {
 /// learning a VNI's type 3 comes from its VXLAN device (crates/evpn, with
 /// the device's VTEP address); here only without.
 pub fn config_routes(cfg: &Config) -> Vec<RouteEntry> {
-    let vtep = IpAddr::V4(cfg.vtep_ip());
+    let vtep = cfg.vtep_ip();
     let mut out = Vec::new();
     for v in &cfg.evpn.vni {
         let o = VniOrigin {
@@ -200,7 +200,7 @@ impl Core {
                 vtep: i.vtep,
             };
         }
-        let vtep = IpAddr::V4(self.cfg.vtep_ip());
+        let vtep = self.cfg.vtep_ip();
         let (rd, rts) = match self.cfg.vni(vni) {
             Some(v) => (self.cfg.rd(v), self.cfg.export_rts(v)),
             None => (

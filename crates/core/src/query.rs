@@ -191,7 +191,7 @@ impl Core {
             refused: self.refusals.counts(),
             vtep_held: self.held.by_vtep,
             vni_policy_held: self.held.by_vni_policy,
-            not_programmed_now: self.held.routes.len() as u64,
+            not_programmed_now: (self.held.routes.len() + self.evpn.family_refusals().0) as u64,
         }
     }
 
@@ -444,6 +444,10 @@ impl Core {
             refused: refused.filter(|(rk, _)| *rk == k).map(|(_, why)| why),
             refused_detail: self.refusals.detail(&k).map(str::to_string),
             not_programmed: self.held.routes.get(&k).map(|w| w.to_string()).or_else(|| {
+                // A VTEP of the other family than the VNI's VXLAN device.
+                if let Some(why) = self.evpn.family_refused(&k) {
+                    return Some(why);
+                }
                 // A remote type 5 no tenant imports gives the kernel nothing.
                 let remote5 =
                     matches!(k, EvpnKey::IpPrefix { .. }) && best.peer != evpnd_rib::PeerId::LOCAL;

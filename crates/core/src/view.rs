@@ -34,7 +34,8 @@ pub struct StatusView {
     pub refused: Vec<(crate::refusal::Refusal, u64)>,
     /// Times a remote best path was kept out of the kernel by
     /// `[evpn] vtep_allow`, by a VNI's import policy, and how many are
-    /// held back now.
+    /// held back now (these, and those whose VTEP is of the other address
+    /// family than the VNI's VXLAN device).
     pub vtep_held: u64,
     pub vni_policy_held: u64,
     pub not_programmed_now: u64,

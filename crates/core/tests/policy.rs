@@ -496,3 +496,31 @@ fn a_reload_that_changes_an_export_policy_withdraws_what_it_now_rejects() {
         .collect();
     assert_eq!(withdrawn, vec![3]);
 }
+
+#[test]
+fn a_vtep_of_the_other_family_than_the_vxlan_device_is_kept_and_explained() {
+    // No allow-list: only the family keeps the routes out of the kernel.
+    let config = RR.replace(r#"vtep_allow = ["10.0.0.0/24"]"#, "");
+    let mut r = rig(&config);
+    r.input(Input::Local(LocalEvent::Vni(vni_info())));
+    r.core.take_dataplane();
+    // MAC routes with an IPv6 next hop towards an IPv4 VXLAN device.
+    r.update(1, announce("2001:db8::3"));
+    let got = programmed(&mut r);
+    assert!(
+        got.iter().all(|(what, _)| what == "flood"),
+        "no IPv6 MAC entry on an IPv4 device: {got:?}"
+    );
+    assert_eq!(
+        explain(&r, 0x0a).not_programmed.as_deref(),
+        Some("VNI 100: remote VTEP 2001:db8::3 is IPv6, the VNI's VXLAN device is IPv4 (10.0.0.1)")
+    );
+    assert_eq!(r.core.status().not_programmed_now, 2, "the two MAC routes");
+    // The same routes over IPv4: programmed, nothing held.
+    r.update(1, announce("10.0.0.3"));
+    let got = programmed(&mut r);
+    let vtep: IpAddr = "10.0.0.3".parse().expect("ip");
+    assert!(got.contains(&("02:00:00:00:00:0a".into(), vtep)), "{got:?}");
+    assert_eq!(explain(&r, 0x0a).not_programmed, None);
+    assert_eq!(r.core.status().not_programmed_now, 0);
+}

@@ -185,6 +185,19 @@ impl Routes {
             .collect()
     }
 
+    /// The routes held with this set of route targets.
+    pub fn of_set(&self, rts: &[RouteTarget]) -> Vec<(EvpnKey, What)> {
+        self.sets
+            .get(rts)
+            .map(|set| {
+                set.keys
+                    .iter()
+                    .filter_map(|k| self.routes.get(k).map(|s| (k.clone(), s.what)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn clear(&mut self) {
         self.routes = HashMap::new();
         self.sets = HashMap::new();

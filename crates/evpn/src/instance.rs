@@ -39,7 +39,7 @@ impl Instance {
             }
         };
         let vtep = match (cfg.evpn.vtep_ip, info.local_ip) {
-            (Some(ip), _) => IpAddr::V4(ip),
+            (Some(ip), _) => ip,
             (None, Some(ip)) => ip,
             (None, None) => IpAddr::V4(cfg.bgp.router_id),
         };

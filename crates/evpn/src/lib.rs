@@ -15,6 +15,7 @@
 //! The core feeds it; the linux task receives its [`DesiredChange`]s.
 
 pub mod dataplane;
+pub mod family;
 mod import;
 pub mod instance;
 pub mod mobility;
@@ -115,6 +116,9 @@ pub struct Evpn {
     svi_macs: HashMap<MacAddr, u32>,
     /// Routes of the kernel's tables not ours: (table, prefix) → protocol.
     table_routes: BTreeMap<(u32, ipnet::IpNet), u8>,
+    /// Remote routes whose VTEP is of the other family than the VNI's
+    /// VXLAN device: imported, never programmed.
+    family_refused: family::Refused,
     out: Vec<Output>,
 }
 
@@ -160,6 +164,7 @@ impl Evpn {
             svi_addrs: HashMap::new(),
             svi_macs: HashMap::new(),
             table_routes: BTreeMap::new(),
+            family_refused: family::Refused::default(),
             out: Vec::new(),
         }
     }
@@ -198,6 +203,18 @@ impl Evpn {
     /// Imports of a route into a VNI carried out so far.
     pub fn imports_applied(&self) -> u64 {
         self.applied
+    }
+
+    /// Why a remote best path gives the kernel nothing in some VNI: its
+    /// VTEP is of the other address family than the VNI's VXLAN device.
+    pub fn family_refused(&self, key: &EvpnKey) -> Option<String> {
+        self.family_refused.why(key)
+    }
+
+    /// Remote best paths refused now for their VTEP's family, and such
+    /// refusals since the start.
+    pub fn family_refusals(&self) -> (usize, u64) {
+        (self.family_refused.len(), self.family_refused.count())
     }
 
     /// Remote best paths held (imported or waiting for a VNI).
@@ -293,6 +310,12 @@ impl Evpn {
     }
 
     fn vni_up(&mut self, info: VniInfo, now: u64) {
+        if let Some(m) = family::DeviceMismatch::check(self.cfg.evpn.vtep_ip, info.local_ip) {
+            warn!(vni = %info.vni, "dataplane: {m}");
+            // A device that changed family: what it had goes.
+            self.vni_down(info.vni, now);
+            return;
+        }
         let mut inst = Instance::new(&self.cfg, info);
         let vni = inst.vni;
         if self.cfg.vni(vni).is_none() {
@@ -309,6 +332,11 @@ impl Evpn {
         );
         self.l2vni_joined(&inst.kernel);
         if let Some(o) = &old {
+            if !family::same(o.vtep, inst.vtep) {
+                // The device changed family: its routes are judged again.
+                self.family_out(vni, |rts| inst.imports(rts), inst.vtep, now);
+                self.family_in(vni, |rts| inst.imports(rts), now);
+            }
             if o.rd == inst.rd && o.vtep == inst.vtep && o.export_rts == inst.export_rts {
                 return; // only kernel details changed
             }
@@ -376,6 +404,7 @@ impl Evpn {
             // held would go stale. The next first VNI asks for them again.
             self.routes.clear();
         }
+        self.family_refused.forget_vni(vni);
         self.macs.retain(|(v, _), _| *v != vni);
         self.frozen.retain(|(v, _)| *v != vni);
         self.local_neigh.retain(|(v, _), _| *v != vni);
@@ -393,6 +422,9 @@ impl Evpn {
         }
         if let Some((old, vnis)) = self.routes.remove(key) {
             for vni in &vnis {
+                if self.family_refused.remove(key, *vni) {
+                    continue; // it gave the dataplane nothing
+                }
                 // A tenant keeping the route for the same prefix takes the
                 // new path in place (no route flap on an attribute change).
                 if let Some((what, rts)) = &new
@@ -428,6 +460,13 @@ impl Evpn {
     }
 
     fn apply(&mut self, vni: Vni, key: &EvpnKey, what: &What, now: u64) {
+        if self.refuse_family(vni, key, what) {
+            // A tenant may still hold the path this one replaces in place.
+            if let Some(ti) = self.tenant_of_l3(vni) {
+                self.tenant_apply(ti, key, what, false);
+            }
+            return;
+        }
         if let Some(ti) = self.tenant_of_l3(vni) {
             self.tenant_apply(ti, key, what, true);
             return;
@@ -470,6 +509,9 @@ impl Evpn {
     }
 
     fn unapply(&mut self, vni: Vni, key: &EvpnKey, what: &What, now: u64) {
+        if self.family_refused.remove(key, vni) {
+            return; // it gave the dataplane nothing
+        }
         if let Some(ti) = self.tenant_of_l3(vni) {
             self.tenant_apply(ti, key, what, false);
             return;

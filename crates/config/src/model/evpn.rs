@@ -1,7 +1,7 @@
 //! `[evpn]` and `[[evpn.vni]]`.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use evpnd_wire::{MacAddr, Rd, RouteTarget, Vni};
 use ipnet::IpNet;
@@ -14,10 +14,11 @@ use super::{AutoOr, text, yes};
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Evpn {
-    /// Next hop and PMSI tunnel endpoint of our routes. Default: the local
-    /// address of the VXLAN devices; the router id when there is none.
+    /// Next hop and PMSI tunnel endpoint of our routes, IPv4 or IPv6.
+    /// Default: the local address of the VXLAN devices; the router id when
+    /// there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vtep_ip: Option<Ipv4Addr>,
+    pub vtep_ip: Option<IpAddr>,
     /// Take VNIs, local MACs and neighbours from the kernel (FRR's
     /// `advertise-all-vni`). Default true; a route reflector sets false.
     #[serde(default = "yes")]

@@ -139,7 +139,7 @@ fn own_addresses(cfg: &Config) -> HashMap<IpAddr, (&'static str, Option<usize>)>
         }
     }
     if let Some(v) = cfg.evpn.vtep_ip {
-        own.insert(IpAddr::V4(v), ("vtep_ip", None));
+        own.insert(v.to_canonical(), ("vtep_ip", None));
     }
     own.insert(IpAddr::V4(cfg.bgp.router_id), ("router_id", None));
     own

@@ -10,15 +10,37 @@ use crate::derive::auto_rd_number;
 use crate::model::{AutoOr, Config, Freeze, VniConfig};
 use crate::path;
 
-pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
-    let e = &cfg.evpn;
-    if let Some(ip) = e.vtep_ip
-        && (ip.is_unspecified() || ip.is_multicast() || ip.is_broadcast() || ip.is_loopback())
-    {
+/// `[evpn] vtep_ip`, either family: a unicast, non-loopback address; an
+/// IPv6 one global (a link-local address names no VTEP beyond one link, and
+/// a VXLAN device cannot use it as `local`); an IPv4-mapped IPv6 address is
+/// refused in favour of its IPv4 spelling (the kernel's VXLAN device and the
+/// peers would see two different families).
+fn vtep_ip(ip: IpAddr, c: &mut Collector<'_>) {
+    let at = path!["evpn", "vtep_ip"];
+    if !is_unicast(ip) || ip.is_loopback() {
         c.err(
-            path!["evpn", "vtep_ip"],
+            at,
             format!("vtep_ip {ip} is not a usable VTEP address (must be a unicast, non-loopback address)"),
         );
+    } else if let IpAddr::V6(v6) = ip {
+        if v6.is_unicast_link_local() {
+            c.err(
+                at,
+                format!("vtep_ip {ip} is an IPv6 link-local address: a VTEP needs a global (or unique local) address that other leaves can route to"),
+            );
+        } else if let Some(v4) = v6.to_ipv4_mapped() {
+            c.err(
+                at,
+                format!("vtep_ip {ip} is an IPv4-mapped IPv6 address: write the IPv4 address {v4}"),
+            );
+        }
+    }
+}
+
+pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
+    let e = &cfg.evpn;
+    if let Some(ip) = e.vtep_ip {
+        vtep_ip(ip, c);
     }
     if let Some(p) = &e.flood_state_file {
         c.absolute(path!["evpn", "flood_state_file"], "flood_state_file", p);

@@ -8,9 +8,10 @@ use std::net::IpAddr;
 use evpnd_wire::nlri::evpn::EvpnKey;
 use evpnd_wire::{MacAddr, Vni};
 use ipnet::IpNet;
-use tracing::info;
+use tracing::{info, warn};
 
 use super::{Local, Path, RouteSource, Tenant, host, link_local};
+use crate::family::DeviceMismatch;
 use crate::import::What;
 use crate::{Evpn, VniInfo, origin};
 
@@ -73,6 +74,24 @@ impl Evpn {
         let Some(ti) = self.tenant_of_l3(info.vni) else {
             return false;
         };
+        if let Some(m) = DeviceMismatch::check(self.cfg.evpn.vtep_ip, info.local_ip) {
+            warn!(vrf = %self.tenants[ti].name, l3vni = %info.vni, "dataplane: {m}");
+            if self.tenants[ti].l3.is_some() {
+                self.l3vni_down(info.vni);
+            }
+            return true;
+        }
+        // A device changing family: what it refuses from now on goes first.
+        let old_local = self.local_vtep(info.vni);
+        let new_local = info.local_ip.or(self.cfg.evpn.vtep_ip);
+        let refamily = old_local.map(|a| a.is_ipv4()) != new_local.map(|a| a.is_ipv4());
+        let import = self.tenants[ti].import.clone();
+        let imports = |rts: &[evpnd_wire::RouteTarget]| {
+            rts.iter().any(|rt| import.iter().any(|m| m.matches(rt)))
+        };
+        if refamily && let Some(local) = new_local {
+            self.family_out(info.vni, imports, local, 0);
+        }
         let old_mac = self.tenants[ti].l3.as_ref().and_then(|i| i.svi_mac);
         self.note_svi_mac(old_mac, info.svi_mac);
         if self.tenants[ti].l3.as_ref() == Some(info) {
@@ -83,6 +102,9 @@ impl Evpn {
                 "L3VNI found in the kernel: tenant anchored");
         }
         self.l3vni_changed(ti, Some(info.clone()));
+        if refamily {
+            self.family_in(info.vni, imports, 0);
+        }
         true
     }
 

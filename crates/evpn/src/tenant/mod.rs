@@ -169,7 +169,7 @@ impl Tenant {
             export_rts: cfg.vrf_export_rts(v),
             import: cfg.vrf_import_rts(v),
             cfg: v.clone(),
-            vtep_ip: cfg.evpn.vtep_ip.map(IpAddr::V4),
+            vtep_ip: cfg.evpn.vtep_ip,
             router_id: IpAddr::V4(cfg.bgp.router_id),
             l3: None,
             l2: BTreeMap::new(),

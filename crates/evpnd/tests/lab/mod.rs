@@ -359,8 +359,26 @@ pub fn gobgp_conf(asn: u32, router_id: &str, neighbor: &str) -> String {
 /// 192.168.100.25`i`) and its host (192.168.100.`i`, MAC [`host_mac`]), as
 /// an operator would do it. Routing to the other VTEPs is the caller's.
 pub fn vtep(leaf: &Netns, host: &Netns, i: u8) {
+    vtep_at(leaf, host, i, &format!("10.0.0.{i}"));
+}
+
+/// [`vtep`] with the VTEP address `local` (IPv4 or IPv6, put on lo).
+pub fn vtep_at(leaf: &Netns, host: &Netns, i: u8, local: &str) {
     let x = |args: &[&str]| leaf.exec(args).unwrap_or_else(|e| panic!("{e}"));
-    x(&["ip", "addr", "add", &format!("10.0.0.{i}/32"), "dev", "lo"]);
+    if local.contains(':') {
+        // No duplicate address detection: usable at once.
+        x(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{local}/128"),
+            "dev",
+            "lo",
+            "nodad",
+        ]);
+    } else {
+        x(&["ip", "addr", "add", &format!("{local}/32"), "dev", "lo"]);
+    }
     x(&["ip", "link", "add", "br100", "type", "bridge"]);
     x(&[
         "ip",
@@ -372,7 +390,7 @@ pub fn vtep(leaf: &Netns, host: &Netns, i: u8) {
         "id",
         "100",
         "local",
-        &format!("10.0.0.{i}"),
+        local,
         "dstport",
         "4789",
         "nolearning",
