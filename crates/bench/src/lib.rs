@@ -1,5 +1,6 @@
 //! Workload generators shared by the benchmarks.
 
+pub mod speaker;
 pub mod type5;
 
 use std::net::{IpAddr, Ipv4Addr};

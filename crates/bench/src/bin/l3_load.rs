@@ -14,19 +14,16 @@
 //!
 //! Exit 1 on a protocol error, 2 on bad arguments.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use evpnd_bench::speaker::session;
 use evpnd_bench::type5::{Tenant, ip_batch, packed_type5_updates};
-use evpnd_wire::capability::Capability;
 use evpnd_wire::framing::decode_frame;
 use evpnd_wire::message::{Message, decode_message};
-use evpnd_wire::open::Open;
 use evpnd_wire::update::Update;
 use evpnd_wire::{Context, Family, MacAddr};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
 
 /// evpnd's route protocol (crates/linux PROTOCOL), used by the baseline too.
 const PROTO: u8 = 245;
@@ -93,48 +90,6 @@ fn args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// Connects from `local` to `peer`, exchanges OPEN/KEEPALIVE; returns the
-/// stream and what was read past the handshake.
-async fn session(a: &Args) -> Result<(TcpStream, BytesMut), String> {
-    let sock = TcpSocket::new_v4().map_err(|e| e.to_string())?;
-    sock.bind(SocketAddr::new(IpAddr::V4(a.local), 0))
-        .map_err(|e| format!("bind {}: {e}", a.local))?;
-    let mut s = sock
-        .connect(SocketAddr::new(IpAddr::V4(a.peer), 179))
-        .await
-        .map_err(|e| format!("connect {}: {e}", a.peer))?;
-    let caps = vec![
-        Capability::multiprotocol(Family::L2VPN_EVPN),
-        Capability::RouteRefresh,
-        Capability::FourOctetAs { asn: a.asn },
-    ];
-    let ctx = Context::default();
-    s.write_all(&Message::Open(Open::new(a.asn, HOLD_TIME, a.local, caps)).to_bytes(&ctx))
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut buf = BytesMut::with_capacity(1 << 16);
-    let (mut got_open, mut got_ka) = (false, false);
-    while !(got_open && got_ka) {
-        if s.read_buf(&mut buf).await.map_err(|e| e.to_string())? == 0 {
-            return Err("the peer closed the session during OPEN".into());
-        }
-        while let Some(f) = decode_frame(&mut buf, 65535).map_err(|e| e.to_string())? {
-            match decode_message(&f, &ctx).map_err(|e| e.to_string())? {
-                Message::Open(_) => {
-                    got_open = true;
-                    s.write_all(&Message::Keepalive.to_bytes(&ctx))
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
-                Message::Keepalive => got_ka = true,
-                Message::Notification(n) => return Err(format!("NOTIFICATION {n}")),
-                _ => {}
-            }
-        }
-    }
-    Ok((s, buf))
-}
-
 fn unix_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -149,7 +104,7 @@ async fn send(a: &Args) -> Result<(), String> {
         router_mac: a.router_mac,
     };
     let (stream, _) = packed_type5_updates(&t, a.routes, MAX_UPDATE);
-    let (mut s, mut sink) = session(a).await?;
+    let (mut s, mut sink) = session(a.local, a.peer, a.asn, HOLD_TIME).await?;
     let ctx = Context::default();
     // The leaf's own initial UPDATEs and End-of-RIB first.
     tokio::time::sleep(Duration::from_millis(500)).await;

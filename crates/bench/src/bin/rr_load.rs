@@ -20,21 +20,22 @@
 //! mobility sequence 1, one UPDATE every MS milliseconds (`--move-burst B`:
 //! B UPDATEs back to back each time); prints `moved=MAC unix=T` for each.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use evpnd_bench::speaker::session;
 use evpnd_bench::{FIRST_VNI, move_update, packed_updates_via, packed_updates_vnis};
 use evpnd_wire::attr::MpNlri;
-use evpnd_wire::capability::Capability;
 use evpnd_wire::framing::decode_frame;
 use evpnd_wire::message::{Message, decode_message};
 use evpnd_wire::nlri::evpn::EvpnRoute;
-use evpnd_wire::open::Open;
 use evpnd_wire::update::Update;
 use evpnd_wire::{Context, Family};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+
+/// The hold time offered in our OPEN.
+const HOLD_TIME: u16 = 180;
 
 struct Args {
     rr: Ipv4Addr,
@@ -144,47 +145,6 @@ fn args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// Connects from `local`, exchanges OPEN/KEEPALIVE, returns the stream and leftover bytes.
-async fn session(local: Ipv4Addr, rr: Ipv4Addr, asn: u32) -> Result<(TcpStream, BytesMut), String> {
-    let sock = TcpSocket::new_v4().map_err(|e| e.to_string())?;
-    sock.bind(SocketAddr::new(IpAddr::V4(local), 0))
-        .map_err(|e| e.to_string())?;
-    let mut s = sock
-        .connect(SocketAddr::new(IpAddr::V4(rr), 179))
-        .await
-        .map_err(|e| format!("connect {rr}: {e}"))?;
-    let caps = vec![
-        Capability::multiprotocol(Family::L2VPN_EVPN),
-        Capability::RouteRefresh,
-        Capability::FourOctetAs { asn },
-    ];
-    let ctx = Context::default();
-    s.write_all(&Message::Open(Open::new(asn, 180, local, caps)).to_bytes(&ctx))
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut buf = BytesMut::with_capacity(1 << 20);
-    let (mut got_open, mut got_ka) = (false, false);
-    while !(got_open && got_ka) {
-        if s.read_buf(&mut buf).await.map_err(|e| e.to_string())? == 0 {
-            return Err("reflector closed the session during OPEN".into());
-        }
-        while let Some(f) = decode_frame(&mut buf, 65535).map_err(|e| e.to_string())? {
-            match decode_message(&f, &ctx).map_err(|e| e.to_string())? {
-                Message::Open(_) => {
-                    got_open = true;
-                    s.write_all(&Message::Keepalive.to_bytes(&ctx))
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
-                Message::Keepalive => got_ka = true,
-                Message::Notification(n) => return Err(format!("NOTIFICATION {n}")),
-                _ => {}
-            }
-        }
-    }
-    Ok((s, buf))
-}
-
 fn count_routes(u: &Update) -> usize {
     u.mp_reach().map_or(0, |m| m.nlri.len())
 }
@@ -193,7 +153,7 @@ fn count_routes(u: &Update) -> usize {
 /// `hold` seconds. Prints the wall-clock time sending started
 /// (`start_unix=S.NNN`) so a script can time what the peer does with them.
 async fn send_only(a: &Args, hold: u64) -> Result<(u32, f64), String> {
-    let (mut send, mut sink) = session(a.sender, a.rr, a.asn).await?;
+    let (mut send, mut sink) = session(a.sender, a.rr, a.asn, HOLD_TIME).await?;
     let (stream, _) = packed_updates_vnis(a.routes, 4096, a.sender, a.mac_only, a.vnis);
     let ctx = Context::default();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -277,8 +237,8 @@ async fn run(a: Args) -> Result<(u32, f64), String> {
     if let Some(hold) = a.send_only {
         return send_only(&a, hold).await;
     }
-    let (recv, mut rbuf) = session(a.receiver, a.rr, a.asn).await?;
-    let (mut send, _) = session(a.sender, a.rr, a.asn).await?;
+    let (recv, mut rbuf) = session(a.receiver, a.rr, a.asn, HOLD_TIME).await?;
+    let (mut send, _) = session(a.sender, a.rr, a.asn, HOLD_TIME).await?;
     let (stream, _) = packed_updates_via(a.routes, 4096, a.sender);
     let ctx = Context::default();
     let want = a.routes as usize;
