@@ -261,7 +261,7 @@ fn the_fabric_survives_churn_flaps_reloads_floods_and_kill_9() {
         let t0 = Instant::now();
         tokio::time::sleep(duration / 2).await;
         // kill -9 leaf 2 halfway, and start it again on the same flood ledger.
-        lab::sh(&["kill", "-9", &pid1.to_string()]).expect("kill -9");
+        f.leaves[1].kill_9("evpnd");
         let _ = std::fs::remove_file(l2_dir.join("evpnd.pid"));
         let ledger = l2_dir.join("evpnd.flood");
         let conf = format!(

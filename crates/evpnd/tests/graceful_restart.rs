@@ -96,7 +96,7 @@ fn kill_9_restart_sets_r_and_f_defers_and_b_keeps_routes_without_a_flap() {
         "a's first OPEN is no restart:\n{first}"
     );
 
-    sh(&["kill", "-KILL", &ns.pid("a").expect("pid").to_string()]).expect("kill a");
+    ns.kill_9("a");
     ns.start_evpnd("a", &a_conf);
     // Watch B's route count through the restart until A's End-of-RIB is in again.
     let start = Instant::now();
@@ -299,7 +299,7 @@ fn frr_sees_the_restart_and_evpnd_waits_for_its_end_of_rib_after_kill_9() {
         Some(true),
         "FRR must see L2VPN/EVPN with F set: {before}"
     );
-    sh(&["kill", "-KILL", &ev.pid("evpnd").expect("pid").to_string()]).expect("kill evpnd");
+    ev.kill_9("evpnd");
     // FRR 8.4 does not keep the routes here although it parsed L2VPN/EVPN
     // with F (its restart/helper code counts only the unicast families:
     // remoteGrMode stays "Helper", nsf_af_count 0); FRR 9+ lists EVPN in

@@ -73,8 +73,7 @@ fn kill_9_and_restart_keeps_routed_traffic_and_sweeps_only_the_stale() {
     });
     std::thread::sleep(Duration::from_millis(500));
     let first = f.leaves[0].log("evpnd");
-    let pid = f.leaves[0].pid("evpnd").expect("evpnd pid");
-    lab::sh(&["kill", "-9", &pid.to_string()]).expect("kill -9");
+    f.leaves[0].kill_9("evpnd");
     // While leaf 1 is down: one type 5 goes, one comes.
     run(
         &f.leaves[1],

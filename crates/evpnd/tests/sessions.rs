@@ -383,7 +383,7 @@ fn graceful_restart_helper_keeps_routes_across_a_crash_and_sweeps_after_the_time
         "[2]:[0]:[48]:[02:00:00:00:00:0b]",
     );
     // b crashes: a keeps its routes as stale instead of withdrawing them.
-    sh(&["kill", "-KILL", &ns.pid("b").expect("pid").to_string()]).expect("kill b");
+    ns.kill_9("b");
     wait_log(
         &ns,
         "a",
@@ -413,7 +413,7 @@ fn graceful_restart_helper_keeps_routes_across_a_crash_and_sweeps_after_the_time
         ns.log("a")
     );
     // b crashes for good: after its 3 s restart time a removes the stale routes.
-    sh(&["kill", "-KILL", &ns.pid("b2").expect("pid").to_string()]).expect("kill b2");
+    ns.kill_9("b2");
     wait_until(
         "stale routes swept when the restart timer expires",
         T,
@@ -442,7 +442,7 @@ fn a_peer_back_without_graceful_restart_loses_its_stale_routes_at_once() {
         "a learns b's MAC",
         "[2]:[0]:[48]:[02:00:00:00:00:0b]",
     );
-    sh(&["kill", "-KILL", &ns.pid("b").expect("pid").to_string()]).expect("kill b");
+    ns.kill_9("b");
     wait_log(&ns, "a", "a keeps b's routes as stale", "keep_routes=true");
     // b returns without graceful restart, and with another MAC.
     let b2 = evpnd_conf("10.0.0.2", "10.0.0.1", 65000, "02:00:00:00:00:0c").replace(

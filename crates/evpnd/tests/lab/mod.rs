@@ -290,6 +290,20 @@ impl Netns {
         self.dir.join(format!("{label}.sock"))
     }
 
+    /// `kill -9` of the latest process started as `label`, returning once it
+    /// is reaped: its sockets are closed, so a restart can bind the same
+    /// address (a restart racing the dying process got `EADDRINUSE`).
+    pub fn kill_9(&mut self, label: &str) {
+        let (_, c) = self
+            .procs
+            .iter_mut()
+            .rev()
+            .find(|(l, _)| l == label)
+            .unwrap_or_else(|| panic!("no process {label} to kill"));
+        c.kill().unwrap_or_else(|e| panic!("kill -9 {label}: {e}"));
+        c.wait().unwrap_or_else(|e| panic!("reap {label}: {e}"));
+    }
+
     /// PID of a started process by label (for kill tests); the latest one
     /// when a label was started again (a restart test).
     pub fn pid(&self, label: &str) -> Option<u32> {
