@@ -208,4 +208,21 @@ pub enum RouteVia {
     /// tenant's traffic never falls through to the main table (zebra puts
     /// the same into every VRF table).
     Unreachable,
+    /// The underlay (issue 13): a route learned in IPv4/IPv6 unicast, via
+    /// the BGP next hops of its multipath set (`via G [dev D]`, a nexthop
+    /// object each, a group when there are several). `hops` sorted,
+    /// without duplicates. An IPv4 prefix may go via an IPv6 (link-local)
+    /// gateway (RFC 8950: `via inet6 fe80::… dev swp1`).
+    Gateways { hops: Vec<Gateway> },
+}
+
+/// One next hop of an underlay route.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Gateway {
+    /// The gateway address (a link-local one needs `dev`).
+    pub ip: IpAddr,
+    /// The interface to reach it by name (unnumbered and link-local next
+    /// hops); `None`: the kernel resolves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev: Option<String>,
 }

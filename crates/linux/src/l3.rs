@@ -352,6 +352,9 @@ impl L3 {
             }
             RouteVia::Connected { vni } => (ROUTE_METRIC, Want::Dev(svi(vni)?)),
             RouteVia::Unreachable => (UNREACHABLE_METRIC, Want::Unreachable),
+            // Issue 13, in progress: underlay routes are refused (and
+            // reported) until the main-table install lands.
+            RouteVia::Gateways { .. } => return Err("underlay routes are not installed yet".into()),
         })
     }
 
