@@ -160,6 +160,7 @@ fn neighbor(addr: Ipv4Addr) -> impl Strategy<Value = Neighbor> {
                 };
                 Neighbor {
                     address: sp(IpAddr::V4(addr)),
+                    interface: None,
                     remote_asn,
                     description,
                     password,

@@ -368,6 +368,7 @@ pub fn test_negotiated(router_id: Ipv4Addr, gr: Option<bool>) -> evpnd_session::
         enhanced_route_refresh: false,
         extended_message: false,
         add_path_rx: vec![],
+        extended_next_hop: vec![],
         graceful_restart: gr.map(|restarting| evpnd_session::negotiate::PeerGr {
             restart_time: 120,
             restarting,

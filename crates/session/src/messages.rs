@@ -279,6 +279,7 @@ mod tests {
                 enhanced_route_refresh: false,
                 extended_message: false,
                 add_path_rx: vec![],
+                extended_next_hop: vec![],
                 graceful_restart: None,
                 ibgp: false,
             },

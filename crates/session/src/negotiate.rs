@@ -95,6 +95,11 @@ pub struct Negotiated {
     pub extended_message: bool,
     /// Families where received NLRI carry path ids.
     pub add_path_rx: Vec<Family>,
+    /// RFC 8950: NLRI families (IPv4 unicast) for which both sides sent
+    /// the Extended Next Hop capability with next-hop AFI IPv6, so routes
+    /// of them may be sent and received with IPv6 next hops.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended_next_hop: Vec<Family>,
     pub graceful_restart: Option<PeerGr>,
     pub ibgp: bool,
 }
@@ -231,6 +236,8 @@ pub fn negotiate(local: &LocalPolicy, peer: &PeerOpen) -> Result<Negotiated, Not
         enhanced_route_refresh: peer.enhanced_route_refresh,
         extended_message: peer.extended_message,
         add_path_rx,
+        // Issue 13, in progress: the capability is not sent yet.
+        extended_next_hop: Vec::new(),
         graceful_restart: if local.graceful_restart {
             peer.graceful_restart.clone()
         } else {

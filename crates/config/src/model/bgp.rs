@@ -118,6 +118,10 @@ impl Default for GracefulRestart {
 pub struct Neighbor {
     /// The peer's address; identifies the neighbour (no two may share it).
     pub address: Spanned<IpAddr>,
+    /// BGP unnumbered (issue 13, in progress): peer over this interface's
+    /// IPv6 link-local address, found by Router Advertisements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<Spanned<String>>,
     /// The peer's AS. Equal to `[bgp].asn` means iBGP.
     pub remote_asn: u32,
     /// Free text; changing it never resets the session.

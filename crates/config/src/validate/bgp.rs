@@ -195,6 +195,16 @@ fn neighbor(cfg: &Config, i: usize, n: &Neighbor, c: &mut Collector<'_>) {
             format!("{who}link-local peers need an interface, which is not supported (use a global address)"),
         );
     }
+    if let Some(ifname) = &n.interface {
+        // Issue 13, in progress: refused until the unnumbered session lands.
+        c.err(
+            path!["neighbor", i, "interface"],
+            format!(
+                "{who}interface {:?}: BGP unnumbered is not supported yet",
+                ifname.get_ref()
+            ),
+        );
+    }
     if let Some(why) = reserved_asn(n.remote_asn) {
         c.err(
             path!["neighbor", i, "remote_asn"],
