@@ -1,7 +1,9 @@
 //! Workload generators shared by the benchmarks.
 
 pub mod speaker;
+pub mod tally;
 pub mod type5;
+pub mod unicast;
 
 use std::net::{IpAddr, Ipv4Addr};
 
