@@ -1,6 +1,5 @@
 //! `[bgp]` and `[[neighbor]]` rules.
 
-use evpnd_wire::Family;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
