@@ -616,8 +616,7 @@ fn converged_waits_for_every_families_end_of_rib() {
     let converged = |r: &mut Rig| {
         r.core
             .take_dataplane()
-            .iter()
-            .any(|d| *d == DesiredChange::Converged)
+            .contains(&DesiredChange::Converged)
     };
     r.update(0, Update::end_of_rib(Family::L2VPN_EVPN));
     r.update(1, Update::end_of_rib(Family::L2VPN_EVPN));
