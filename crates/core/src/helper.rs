@@ -79,6 +79,14 @@ impl Core {
             self.sweep_unicast_stale(peer, &unicast_gone);
         }
         let self_nh = self.self_next_hop(peer);
+        if let Some(p) = self.peers.get(peer as usize)
+            && p.negotiated()
+                .is_some_and(|n| n.families.contains(&Family::IPV6_UNICAST))
+            && self_nh.v6.is_none()
+        {
+            tracing::warn!(peer = %p.address(),
+                "ipv6-unicast negotiated but no IPv6 address of ours to send as next hop (session over IPv4, no IPv6 update_source, vtep_ip or /128 network): no IPv6 routes are sent to it");
+        }
         self.advertiser.session_up(peer, ctx, families, self_nh);
         self.apply(dropped);
         self.export_all_to(peer);
