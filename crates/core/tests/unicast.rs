@@ -613,11 +613,7 @@ fn export_packs_many_prefixes_per_update() {
 #[test]
 fn converged_waits_for_every_families_end_of_rib() {
     let mut r = leaf_with_spines();
-    let converged = |r: &mut Rig| {
-        r.core
-            .take_dataplane()
-            .contains(&DesiredChange::Converged)
-    };
+    let converged = |r: &mut Rig| r.core.take_dataplane().contains(&DesiredChange::Converged);
     r.update(0, Update::end_of_rib(Family::L2VPN_EVPN));
     r.update(1, Update::end_of_rib(Family::L2VPN_EVPN));
     r.update(0, Update::end_of_rib(Family::IPV4_UNICAST));
