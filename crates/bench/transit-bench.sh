@@ -14,7 +14,8 @@
 #
 #   bash crates/bench/transit-bench.sh [ROUTES]        (default 100000)
 #   TRANSIT_BENCH_IMPLS="evpnd frr gobgp" chooses the speakers; also
-#     frr-nozebra: bgpd alone (-Z), no FIB install.
+#     frr-nozebra: bgpd alone (-Z), and evpnd-nofib: evpnd without a kernel
+#     side (learn_from_kernel = false) — neither installs anything.
 #   TRANSIT_BENCH_BIN=dir uses the evpnd and transit-load in dir (else a
 #     release build); TRANSIT_BENCH_REPEAT / _WARMUP_RUNS / _ATTR_SETS pass
 #     --repeat / --warmup-runs / --attr-sets to transit-load;
@@ -22,9 +23,9 @@
 #     session (5, as ze-perf);
 #     TRANSIT_BENCH_PERF=file records `perf record -g` of evpnd meanwhile.
 # FIB: FRR runs zebra as ze-perf's FRR container does, so zebra installs the
-# routes in the DUT namespace's kernel (bgpd does not wait for it to
+# routes in the DUT namespace's main table (bgpd does not wait for it to
 # advertise); evpnd runs as in production (it installs what it selects in
-# the main table); GoBGP has no FIB. Root required. Exit 1 if any speaker
+# the main table, nor does it wait); GoBGP has no FIB. Root required. Exit 1 if any speaker
 # failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,7 +39,7 @@ else
     bin=$PWD/target/release
 fi
 need=(transit-load)
-case " $impls " in *" evpnd "*) need+=(evpnd) ;; esac
+case " $impls " in *" evpnd "* | *" evpnd-nofib "*) need+=(evpnd) ;; esac
 for b in "${need[@]}"; do
     [ -x "$bin/$b" ] || { echo "error: $bin/$b missing" >&2; exit 1; }
 done
@@ -84,7 +85,11 @@ start_dut() {
     local name=$1
     dpid=""; xpid=""
     case $name in
-    evpnd)
+    evpnd | evpnd-nofib)
+        # evpnd-nofib: no kernel side (learn_from_kernel = false), so nothing
+        # is installed in the FIB (docs/unicast.md).
+        local kernel=true
+        [ "$name" = evpnd-nofib ] && kernel=false
         cat > "$work/evpnd.toml" <<T
 [bgp]
 asn = 65000
@@ -99,6 +104,8 @@ address = "10.3.0.3"
 remote_asn = 65002
 passive = true
 families = ["ipv4-unicast"]
+[evpn]
+learn_from_kernel = $kernel
 [log]
 level = "warn"
 [api]
@@ -192,7 +199,7 @@ run_one() { # name
     wait_listen
     # As ze-perf, which gives each DUT 5 s after its start.
     sleep "${TRANSIT_BENCH_SETTLE:-5}"
-    if [ "$name" = evpnd ] && [ -n "${TRANSIT_BENCH_PERF:-}" ]; then
+    if [ "${name%-nofib}" = evpnd ] && [ -n "${TRANSIT_BENCH_PERF:-}" ]; then
         perf record -g -o "$TRANSIT_BENCH_PERF" -p "$dpid" > "$work/perf.log" 2>&1 &
         perf_pid=$!
     fi
