@@ -58,6 +58,15 @@ cargo test --workspace --locked 2>&1 | tee "$log"
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 
+# The transit benchmark's harness (crates/bench/transit-bench.sh, issue 13)
+# at a small scale with debug binaries: evpnd, FRR and GoBGP must each carry
+# 2,000 prefixes from the generator to the receiver and withdraw them again.
+# Times are printed, never checked.
+step "transit benchmark smoke run (2,000 routes through evpnd, FRR, GoBGP)"
+cargo build --locked -q -p evpnd -p evpnd-bench
+TRANSIT_BENCH_BIN="$root/target/debug" TRANSIT_BENCH_REPEAT=1 TRANSIT_BENCH_WARMUP_RUNS=0 \
+    TRANSIT_BENCH_SETTLE=1 bash crates/bench/transit-bench.sh 2000
+
 # The Debian package, from the debug binaries cargo test has just built (no
 # extra release build in CI): build, dpkg -i, evpnd --check-config on the
 # shipped configuration, evpnctl --version, systemd-analyze verify, purge,
