@@ -424,6 +424,17 @@ fn ipv6_link_local_pair_uses_the_link_local_on_an_interface_else_the_global() {
         main_table(&mut r),
         vec![route("2001:db8:12::/64", vec![gw("fe80::1", Some("swp1"))])]
     );
+    // A zero global half: the link-local alone.
+    r.update(0, ll_pair("::"));
+    assert_eq!(main_table(&mut r), vec![], "same gateway: nothing re-sent");
+    let v = r
+        .core
+        .unicast_route(&"2001:db8:12::/64".parse().expect("p"))
+        .expect("view");
+    assert_eq!(
+        v.paths[0].next_hop,
+        "fe80::1".parse::<std::net::IpAddr>().expect("ip")
+    );
     // Not an interface peer: the global half.
     let mut r = leaf_with_spines();
     main_table(&mut r);
