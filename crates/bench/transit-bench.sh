@@ -21,7 +21,8 @@
 #     --repeat / --warmup-runs / --attr-sets to transit-load;
 #     TRANSIT_BENCH_SETTLE: seconds between the DUT listening and the first
 #     session (5, as ze-perf);
-#     TRANSIT_BENCH_PERF=file records `perf record -g` of evpnd meanwhile.
+#     TRANSIT_BENCH_PERF=file records `perf record --call-graph dwarf` of
+#     evpnd meanwhile (perf report -i file).
 # FIB: FRR runs zebra as ze-perf's FRR container does, so zebra installs the
 # routes in the DUT namespace's main table (bgpd does not wait for it to
 # advertise); evpnd runs as in production (it installs what it selects in
@@ -200,7 +201,9 @@ run_one() { # name
     # As ze-perf, which gives each DUT 5 s after its start.
     sleep "${TRANSIT_BENCH_SETTLE:-5}"
     if [ "${name%-nofib}" = evpnd ] && [ -n "${TRANSIT_BENCH_PERF:-}" ]; then
-        perf record -g -o "$TRANSIT_BENCH_PERF" -p "$dpid" > "$work/perf.log" 2>&1 &
+        # DWARF call graphs: the release profile keeps no frame pointers.
+        perf record -F 999 --call-graph dwarf,16384 -o "$TRANSIT_BENCH_PERF" -p "$dpid" \
+            > "$work/perf.log" 2>&1 &
         perf_pid=$!
     fi
     local cpu_pids=(--dut-pid "$dpid")
