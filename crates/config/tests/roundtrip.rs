@@ -136,7 +136,6 @@ fn neighbor(addr: Ipv4Addr) -> impl Strategy<Value = Neighbor> {
         any::<bool>(),
         (any::<[bool; 4]>(), proptest::option::of(any::<bool>())),
         proptest::option::of((1u32.., proptest::option::of(1u32..3600), any::<bool>())),
-        // The unicast families are refused until the underlay is carried.
         Just(vec![Family::L2VPN_EVPN]),
     )
         .prop_map(
@@ -243,6 +242,17 @@ fn config() -> impl Strategy<Value = Config> {
                             stale_routes_time: st,
                             ..GracefulRestart::default()
                         },
+                        networks: if rfc {
+                            vec![
+                                "10.0.0.11/32".parse().expect("net"),
+                                "2001:db8::/64".parse().expect("net"),
+                            ]
+                        } else {
+                            Vec::new()
+                        },
+                        advertise_vtep: !rfc,
+                        max_paths: if rfc { 1 } else { 64 },
+                        multipath_relax: !kernel,
                     },
                     neighbor,
                     evpn: Evpn {

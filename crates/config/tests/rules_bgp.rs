@@ -401,7 +401,7 @@ fn families() {
 }
 
 #[test]
-fn unicast_families_are_refused_until_carried() {
+fn unicast_families_are_carried() {
     check(
         &[
             "[[neighbor]]",
@@ -409,9 +409,22 @@ fn unicast_families_are_refused_until_carried() {
             "remote_asn = 65001",
             r#"families = ["l2vpn-evpn", "ipv4-unicast", "ipv6"]"#,
         ],
+        &[],
+    );
+}
+
+#[test]
+fn networks_without_host_bits_or_repeats() {
+    check(
         &[
-            "fabric.toml:7:27: neighbor 10.0.0.1: family ipv4-unicast is not carried yet: evpnd exchanges l2vpn-evpn only (the underlay needs its own routing daemon for now)",
-            "fabric.toml:7:43: neighbor 10.0.0.1: family ipv6-unicast is not carried yet: evpnd exchanges l2vpn-evpn only (the underlay needs its own routing daemon for now)",
+            r#"networks = ["10.0.0.11/32", "10.0.1.1/24", "2001:db8::11/128", "10.0.0.11/32", "224.0.0.0/4"]"#,
+            "max_paths = 0",
+        ],
+        &[
+            "fabric.toml:4:29: networks: 10.0.1.1/24 has host bits set (did you mean 10.0.1.0/24?)",
+            "fabric.toml:4:64: networks lists 10.0.0.11/32 twice",
+            "fabric.toml:4:80: networks: 224.0.0.0/4 is a multicast prefix, not a unicast destination",
+            "fabric.toml:5:13: max_paths 0 is invalid (1 = no multipath)",
         ],
     );
 }

@@ -63,6 +63,10 @@ pub(crate) struct PeerSlot {
     pub fsm_state: State,
     /// Why the session last went down.
     pub last_error: Option<PeerErrorView>,
+    /// Our end of the session (next hop self), when the driver said.
+    pub local: Option<std::net::IpAddr>,
+    /// Families whose End-of-RIB came in this session.
+    pub eor_families: Vec<evpnd_wire::Family>,
 }
 
 impl PeerSlot {
@@ -77,6 +81,8 @@ impl PeerSlot {
             removed: false,
             fsm_state: State::Idle,
             last_error: None,
+            local: None,
+            eor_families: Vec::new(),
         }
     }
 

@@ -1,6 +1,5 @@
 //! `[bgp]` and `[[neighbor]]` rules.
 
-use evpnd_wire::Family;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -92,6 +91,8 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
         c.absolute(at, "graceful_restart.state_file", p);
     }
 
+    networks(cfg, c);
+
     // Keyed by the canonical address, so `::ffff:10.0.0.2` and `10.0.0.2`
     // are the same peer (a dual-stack listener sees the mapped form).
     let mut addrs: HashMap<IpAddr, IpAddr> = HashMap::new();
@@ -143,6 +144,37 @@ fn own_addresses(cfg: &Config) -> HashMap<IpAddr, (&'static str, Option<usize>)>
     }
     own.insert(IpAddr::V4(cfg.bgp.router_id), ("router_id", None));
     own
+}
+
+/// `[bgp] networks` (no host bits, no repeats) and the multipath keys.
+fn networks(cfg: &Config, c: &mut Collector<'_>) {
+    let b = &cfg.bgp;
+    let mut seen = HashSet::new();
+    for (i, p) in b.networks.iter().enumerate() {
+        let at = path!["bgp", "networks", i];
+        if p.trunc() != *p {
+            c.err(
+                at,
+                format!(
+                    "networks: {p} has host bits set (did you mean {}?)",
+                    p.trunc()
+                ),
+            );
+        } else if !seen.insert(*p) {
+            c.err(at, format!("networks lists {p} twice"));
+        } else if p.addr().is_multicast() {
+            c.err(
+                at,
+                format!("networks: {p} is a multicast prefix, not a unicast destination"),
+            );
+        }
+    }
+    if b.max_paths == 0 {
+        c.err(
+            path!["bgp", "max_paths"],
+            "max_paths 0 is invalid (1 = no multipath)",
+        );
+    }
 }
 
 /// `keepalive` against the hold time it runs under. `from` says where an
@@ -324,12 +356,6 @@ fn neighbor(cfg: &Config, i: usize, n: &Neighbor, c: &mut Collector<'_>) {
             c.err(
                 path!["neighbor", i, "families", j],
                 format!("{who}family {f} is listed twice"),
-            );
-        } else if *f != Family::L2VPN_EVPN {
-            // Negotiated but never used would drop every route of it unseen.
-            c.err(
-                path!["neighbor", i, "families", j],
-                format!("{who}family {f} is not carried yet: evpnd exchanges l2vpn-evpn only (the underlay needs its own routing daemon for now)"),
             );
         }
     }
