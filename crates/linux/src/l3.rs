@@ -65,11 +65,14 @@ pub struct RuleKey {
     pub priority: u32,
 }
 
-/// A single nexthop: `via gateway dev oif onlink`.
+/// A single nexthop: `via gateway dev oif`, `onlink` for a VTEP over an
+/// L3 SVI (the VTEP is not on the SVI's subnet), never for an underlay
+/// gateway (the kernel checks it is on the link).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Hop {
     pub gateway: IpAddr,
     pub oif: u32,
+    pub onlink: bool,
 }
 
 /// A nexthop object of ours in the kernel.
@@ -175,6 +178,17 @@ pub struct L3 {
     /// connected routes over an L2VNI's).
     svis: HashMap<Vni, u32>,
     next_id: u32,
+    /// The links gateways may go over (up and running), by name (`crate::l3::underlay`).
+    devs: HashMap<String, u32>,
+    /// Gateways without a device: what the kernel's FIB says leads to each
+    /// (gateway to use, device), `None` when nothing does.
+    lookups: HashMap<IpAddr, Option<(IpAddr, u32)>>,
+    /// Gateways to look up (again) before the next plan.
+    pending_lookups: BTreeSet<IpAddr>,
+    /// Devices desired routes wait for that were reported.
+    warned_devs: BTreeSet<String>,
+    /// Devices routes newly wait for, to report.
+    missing_new: Vec<String>,
 }
 
 /// The gateway of `prefix` towards `vtep`: an IPv6 prefix over an IPv4 VTEP
@@ -213,6 +227,9 @@ impl L3 {
                 };
                 self.leftover_routes.remove(&key);
                 self.retry.remove(&key);
+                if let RouteVia::Gateways { hops } = via {
+                    self.want_lookups(hops);
+                }
                 self.desired.insert(key, via.clone());
                 self.dirty.insert(key);
             }
@@ -326,7 +343,13 @@ impl L3 {
         self.dirty_all();
     }
 
-    fn resolve(&self, key: &RouteKey, via: &RouteVia) -> Result<(u32, Want), String> {
+    /// What `via` leads to now; devices a gateway waits for go to `missing`.
+    fn resolve(
+        &self,
+        key: &RouteKey,
+        via: &RouteVia,
+        missing: &mut Vec<String>,
+    ) -> Result<(u32, Want), String> {
         let svi = |vni: &Vni| {
             self.svis
                 .get(vni)
@@ -341,6 +364,7 @@ impl L3 {
                     .map(|v| Hop {
                         gateway: gateway(&key.prefix, *v),
                         oif,
+                        onlink: true,
                     })
                     .collect();
                 hops.sort();
@@ -352,9 +376,9 @@ impl L3 {
             }
             RouteVia::Connected { vni } => (ROUTE_METRIC, Want::Dev(svi(vni)?)),
             RouteVia::Unreachable => (UNREACHABLE_METRIC, Want::Unreachable),
-            // Issue 13, in progress: underlay routes are refused (and
-            // reported) until the main-table install lands.
-            RouteVia::Gateways { .. } => return Err("underlay routes are not installed yet".into()),
+            RouteVia::Gateways { hops } => {
+                (ROUTE_METRIC, Want::Hops(self.gateways(key, hops, missing)?))
+            }
         })
     }
 
@@ -380,14 +404,25 @@ impl L3 {
             let have = self.routes.get(key).cloned().unwrap_or_default();
             let want = match self.desired.get(key).cloned() {
                 None => None,
-                Some(via) => match self.resolve(key, &via) {
-                    Ok(w) => Some(w),
-                    Err(e) => {
-                        // Waits for the links (`svis_changed` re-dirties it).
-                        self.errors.insert(format!("route {key:?}"), e);
-                        continue;
+                Some(via) => {
+                    let mut missing = Vec::new();
+                    let w = self.resolve(key, &via, &mut missing);
+                    self.note_missing(missing);
+                    match w {
+                        Ok(w) => {
+                            if !self.errors.is_empty() {
+                                self.errors.remove(&format!("route {key:?}"));
+                            }
+                            Some(w)
+                        }
+                        Err(e) => {
+                            // Waits for the links (`svis_changed`,
+                            // `devs_changed` re-dirty it).
+                            self.errors.insert(format!("route {key:?}"), e);
+                            continue;
+                        }
                     }
-                },
+                }
             };
             match want {
                 Some((metric, w)) => {
@@ -399,7 +434,13 @@ impl L3 {
                     if let Target::Nh(id) = target {
                         planned.insert(id);
                     }
-                    if have.get(&metric) != Some(&target) {
+                    // An object of another id that leads the same way (a
+                    // group the kernel shrank when a link went down) is kept.
+                    let same = have.get(&metric).is_some_and(|h| self.same_way(*h, target));
+                    if same && let Some(Target::Nh(id)) = have.get(&metric) {
+                        planned.insert(*id);
+                    }
+                    if !same {
                         route_ops.push(L3Op::RouteSet {
                             key: *key,
                             metric,
@@ -507,7 +548,9 @@ impl L3 {
                     .or_default()
                     .insert(*metric, *target);
                 self.retry.remove(key);
-                self.errors.remove(&format!("route {key:?}"));
+                if !self.errors.is_empty() {
+                    self.errors.remove(&format!("route {key:?}"));
+                }
                 self.gc = true;
             }
             (L3Op::RouteDel { key, metric, .. }, None) => {
@@ -519,7 +562,9 @@ impl L3 {
                     }
                 }
                 self.retry.remove(key);
-                self.errors.remove(&format!("route {key:?}"));
+                if !self.errors.is_empty() {
+                    self.errors.remove(&format!("route {key:?}"));
+                }
                 self.gc = true;
             }
             (L3Op::RouteSet { key, .. } | L3Op::RouteDel { key, .. }, Some(e)) => {
@@ -559,7 +604,10 @@ impl L3 {
     }
 
     pub fn has_work(&self) -> bool {
-        !self.dirty.is_empty() || !self.dirty_rules.is_empty() || self.gc
+        !self.dirty.is_empty()
+            || !self.dirty_rules.is_empty()
+            || self.gc
+            || !self.pending_lookups.is_empty()
     }
 
     /// When the next retry is due, if one waits.
@@ -641,3 +689,6 @@ impl L3 {
 mod objects;
 #[cfg(test)]
 mod tests;
+mod underlay;
+#[cfg(test)]
+mod underlay_tests;

@@ -64,7 +64,8 @@ impl L3 {
             let Some(via) = self.desired.get(key) else {
                 continue;
             };
-            let Ok((ROUTE_METRIC, Want::Hops(hops))) = self.resolve(key, via) else {
+            let Ok((ROUTE_METRIC, Want::Hops(hops))) = self.resolve(key, via, &mut Vec::new())
+            else {
                 continue;
             };
             let Some(Target::Nh(old)) = self.routes.get(key).and_then(|m| m.get(&ROUTE_METRIC))
