@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use lab::clos::{
     LEAVES, Leaf, T, Vteps, clos, host_ip, loopback, loopback_prefix, nexthop_ids, ping_counts,
-    ping_in_background, spine_loopback, underlay_route, wait_until,
+    ping_in_background, spine_loopback, wait_until,
 };
 use lab::sh;
 
@@ -27,7 +27,7 @@ fn kill_9_keeps_the_underlay_in_the_kernel_and_sweeps_the_stale() {
     f.wait_ecmp_everywhere();
     let gone = spine_loopback(v, 2);
     wait_until("spine 2's loopback on leaf 1", T, || {
-        underlay_route(f.leaf(1), &gone, &["swp2"])
+        f.route_to(1, &gone, &["swp2"])
     });
     lab::clos::ping(f.host(1), &host_ip(2)).expect("ping before the restart");
     let before: Vec<_> = (2..=LEAVES)

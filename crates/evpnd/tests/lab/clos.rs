@@ -48,6 +48,23 @@ pub enum Vteps {
     V6,
 }
 
+/// How the leaf–spine links are addressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Links {
+    /// No address but the kernel's IPv6 link-local ones; BGP over them
+    /// (`neighbor swpN interface`), IPv4 routes with IPv6 next hops.
+    Unnumbered,
+    /// A /30 per link ([`link_addr`]), BGP between those addresses: the
+    /// classic numbered RFC 7938 fabric.
+    Numbered,
+}
+
+/// The address of leaf `i` (`leaf_side`) or spine `s` on their link, numbered:
+/// 10.1`s`.`i`.1 and .2 in 10.1`s`.`i`.0/30.
+pub fn link_addr(s: u8, i: u8, leaf_side: bool) -> String {
+    format!("10.1{s}.{i}.{}", if leaf_side { 1 } else { 2 })
+}
+
 /// Leaf `i`'s AS.
 pub fn leaf_asn(i: u8) -> u32 {
     65000 + u32::from(i)
@@ -86,7 +103,7 @@ pub fn host_ip(i: u8) -> String {
 /// links, `remote-as external`, IPv4 + IPv6 unicast and EVPN activated
 /// (FRR keeps EVPN next hops unchanged towards eBGP peers by default:
 /// the VTEP survives the spine).
-pub fn spine_conf(s: u8) -> String {
+pub fn spine_conf(s: u8, links: Links) -> String {
     let mut c = format!(
         "frr defaults datacenter\nhostname spine{s}\nlog stdout\n\
          router bgp {SPINE_ASN}\n bgp router-id 10.0.0.{s}\n\
@@ -95,7 +112,10 @@ pub fn spine_conf(s: u8) -> String {
          neighbor LEAVES peer-group\n neighbor LEAVES remote-as external\n"
     );
     for i in 1..=LEAVES {
-        c += &format!(" neighbor swp{i} interface peer-group LEAVES\n");
+        c += &match links {
+            Links::Unnumbered => format!(" neighbor swp{i} interface peer-group LEAVES\n"),
+            Links::Numbered => format!(" neighbor {} peer-group LEAVES\n", link_addr(s, i, true)),
+        };
     }
     c += &format!(
         " address-family ipv4 unicast\n  network 10.0.0.{s}/32\n  neighbor LEAVES activate\n\
@@ -109,15 +129,19 @@ pub fn spine_conf(s: u8) -> String {
 
 /// An FRR leaf's bgpd configuration (IPv4 VTEP only: FRR 8.4 has no IPv6
 /// VTEPs): its loopback in IPv4 unicast, every VNI of the kernel in EVPN.
-pub fn frr_leaf_conf(i: u8) -> String {
+pub fn frr_leaf_conf(i: u8, links: Links) -> String {
     let lo = loopback_prefix(Vteps::V4, i);
+    let (up1, up2) = match links {
+        Links::Unnumbered => ("swp1 interface".to_string(), "swp2 interface".to_string()),
+        Links::Numbered => (link_addr(1, i, false), link_addr(2, i, false)),
+    };
     format!(
         "frr defaults datacenter\nhostname leaf{i}\nlog stdout\n\
          router bgp {asn}\n bgp router-id {rid}\n\
          no bgp ebgp-requires-policy\n no bgp default ipv4-unicast\n\
          bgp bestpath as-path multipath-relax\n\
          neighbor SPINES peer-group\n neighbor SPINES remote-as external\n\
-         neighbor swp1 interface peer-group SPINES\n neighbor swp2 interface peer-group SPINES\n\
+         neighbor {up1} peer-group SPINES\n neighbor {up2} peer-group SPINES\n\
          address-family ipv4 unicast\n  network {lo}\n  neighbor SPINES activate\n\
          \x20 maximum-paths 16\n exit-address-family\n\
          address-family l2vpn evpn\n  neighbor SPINES activate\n  advertise-all-vni\n\
@@ -132,7 +156,7 @@ pub fn frr_leaf_conf(i: u8) -> String {
 /// (`[bgp] networks`) and used as VTEP. Hold time 9 s as FRR's
 /// `datacenter` profile; the short connect retry brings a session back
 /// quickly after a link flap.
-pub fn evpnd_leaf_conf(v: Vteps, i: u8) -> String {
+pub fn evpnd_leaf_conf(v: Vteps, i: u8, links: Links) -> String {
     let family = match v {
         Vteps::V4 => "ipv4-unicast",
         Vteps::V6 => "ipv6-unicast",
@@ -143,11 +167,15 @@ pub fn evpnd_leaf_conf(v: Vteps, i: u8) -> String {
         asn = leaf_asn(i),
         lo = loopback_prefix(v, i),
     );
-    for swp in ["swp1", "swp2"] {
-        c += &format!(
-            "\n[[neighbor]]\ninterface = \"{swp}\"\nremote_asn = \"external\"\n\
-             families = [\"{family}\", \"l2vpn-evpn\"]\n"
-        );
+    for s in 1..=SPINES {
+        let peer = match links {
+            Links::Unnumbered => format!("interface = \"swp{s}\"\nremote_asn = \"external\""),
+            Links::Numbered => format!(
+                "address = \"{}\"\nremote_asn = {SPINE_ASN}",
+                link_addr(s, i, false)
+            ),
+        };
+        c += &format!("\n[[neighbor]]\n{peer}\nfamilies = [\"{family}\", \"l2vpn-evpn\"]\n");
     }
     c + &format!("\n[evpn]\nvtep_ip = \"{}\"\n", loopback(v, i))
 }
@@ -155,6 +183,7 @@ pub fn evpnd_leaf_conf(v: Vteps, i: u8) -> String {
 /// The fabric: spines first in drop order last (leaves stop first).
 pub struct Clos {
     pub vteps: Vteps,
+    pub links: Links,
     pub kinds: Vec<Leaf>,
     pub leaves: Vec<Netns>,
     pub hosts: Vec<Netns>,
@@ -164,8 +193,12 @@ pub struct Clos {
 /// The namespaces, cabling, loopbacks, VNI 100 and hosts, no daemon.
 /// Kernel defaults otherwise (duplicate address detection runs on the
 /// link-local addresses, as on a real box), forwarding on everywhere.
-pub fn topology(tag: &str, vteps: Vteps, kinds: &[Leaf]) -> Clos {
+pub fn topology(tag: &str, vteps: Vteps, links: Links, kinds: &[Leaf]) -> Clos {
     assert_eq!(kinds.len(), usize::from(LEAVES), "one kind per leaf");
+    assert!(
+        links == Links::Unnumbered || vteps == Vteps::V4,
+        "the numbered fabric is IPv4"
+    );
     assert!(
         vteps == Vteps::V4 || !kinds.contains(&Leaf::Frr),
         "FRR 8.4 has no IPv6 VTEPs (zebra ignores a vxlan device with an IPv6 local)"
@@ -184,7 +217,18 @@ pub fn topology(tag: &str, vteps: Vteps, kinds: &[Leaf]) -> Clos {
         let h = Netns::new(&format!("{tag}h{i}"));
         router_sysctls(&l);
         for (s, spine) in spines.iter().enumerate() {
-            cable(&l, &format!("swp{}", s + 1), spine, &format!("swp{i}"));
+            let s = s as u8 + 1;
+            cable(&l, &format!("swp{s}"), spine, &format!("swp{i}"));
+            if links == Links::Numbered {
+                for (ns, dev, leaf_side) in [
+                    (&l, format!("swp{s}"), true),
+                    (spine, format!("swp{i}"), false),
+                ] {
+                    let a = format!("{}/30", link_addr(s, i, leaf_side));
+                    ns.exec(&["ip", "addr", "add", &a, "dev", &dev])
+                        .expect("link address");
+                }
+            }
         }
         vtep_at(&l, &h, i, &loopback(vteps, i));
         leaves.push(l);
@@ -192,6 +236,7 @@ pub fn topology(tag: &str, vteps: Vteps, kinds: &[Leaf]) -> Clos {
     }
     Clos {
         vteps,
+        links,
         kinds: kinds.to_vec(),
         leaves,
         hosts,
@@ -201,9 +246,14 @@ pub fn topology(tag: &str, vteps: Vteps, kinds: &[Leaf]) -> Clos {
 
 /// The fabric with every daemon started.
 pub fn clos(tag: &str, vteps: Vteps, kinds: &[Leaf]) -> Clos {
-    let mut f = topology(tag, vteps, kinds);
+    clos_with(tag, vteps, Links::Unnumbered, kinds)
+}
+
+/// [`clos`] with the links numbered or not.
+pub fn clos_with(tag: &str, vteps: Vteps, links: Links, kinds: &[Leaf]) -> Clos {
+    let mut f = topology(tag, vteps, links, kinds);
     for (s, spine) in f.spines.iter_mut().enumerate() {
-        spine.start_frr_any(&spine_conf(s as u8 + 1));
+        spine.start_frr_any(&spine_conf(s as u8 + 1, links));
     }
     for i in 1..=LEAVES {
         f.start_leaf(i);
@@ -247,11 +297,11 @@ impl Clos {
 
     /// Starts leaf `i`'s daemon on its configuration.
     pub fn start_leaf(&mut self, i: u8) {
-        let (kind, v) = (self.kind(i), self.vteps);
+        let (kind, v, links) = (self.kind(i), self.vteps, self.links);
         let l = &mut self.leaves[usize::from(i - 1)];
         match kind {
-            Leaf::Evpnd => l.start_evpnd("evpnd", &evpnd_leaf_conf(v, i)),
-            Leaf::Frr => l.start_frr_any(&frr_leaf_conf(i)),
+            Leaf::Evpnd => l.start_evpnd("evpnd", &evpnd_leaf_conf(v, i, links)),
+            Leaf::Frr => l.start_frr_any(&frr_leaf_conf(i, links)),
         }
     }
 
@@ -272,7 +322,12 @@ impl Clos {
     /// daemon over exactly the uplinks `devs`, each via the spine's IPv6
     /// link-local address (RFC 8950 for IPv4), through a nexthop object.
     pub fn underlay_route(&self, i: u8, j: u8, devs: &[&str]) -> Result<UnderlayRoute, String> {
-        let r = underlay_route(self.leaf(i), &loopback_prefix(self.vteps, j), devs)?;
+        self.route_to(i, &loopback_prefix(self.vteps, j), devs)
+    }
+
+    /// [`Clos::underlay_route`] for any prefix.
+    pub fn route_to(&self, i: u8, prefix: &str, devs: &[&str]) -> Result<UnderlayRoute, String> {
+        let r = underlay_route(self.leaf(i), prefix, devs, self.links)?;
         let by = &r.json["protocol"];
         match self.kind(i) {
             Leaf::Evpnd if !is_ours(by) => Err(format!("leaf {i}: {} is not evpnd's", r.json)),
@@ -361,7 +416,12 @@ pub fn is_bgp(p: &Value) -> bool {
 }
 
 /// See [`Clos::underlay_route`]; `prefix` in `ns`'s main table.
-pub fn underlay_route(ns: &Netns, prefix: &str, devs: &[&str]) -> Result<UnderlayRoute, String> {
+pub fn underlay_route(
+    ns: &Netns,
+    prefix: &str,
+    devs: &[&str],
+    links: Links,
+) -> Result<UnderlayRoute, String> {
     let r = route(ns, "main", prefix).ok_or_else(|| {
         let all = ns
             .exec(&[
@@ -374,7 +434,11 @@ pub fn underlay_route(ns: &Netns, prefix: &str, devs: &[&str]) -> Result<Underla
     })?;
     let h = hops(&r);
     let got: Vec<&str> = h.iter().map(|(_, d)| d.as_str()).collect();
-    let link_local = h.iter().all(|(gw, _)| gw.starts_with("fe80:"));
+    // Unnumbered: the spine's link-local address; numbered: its /30 address.
+    let link_local = h.iter().all(|(gw, _)| match links {
+        Links::Unnumbered => gw.starts_with("fe80:"),
+        Links::Numbered => gw.starts_with("10.1"),
+    });
     let nhid = r["nhid"].as_u64();
     match nhid {
         Some(nhid) if is_bgp(&r["protocol"]) && got == devs && link_local => {
@@ -662,8 +726,13 @@ pub fn spine_link_failure(f: &Clos, i: u8) -> LinkFailure {
         let k = others[0];
         println!(
             "FRR leaf {i}'s kernel after the recovery: {:?}",
-            underlay_route(f.leaf(i), &loopback_prefix(f.vteps, k), &["swp1", "swp2"])
-                .map(|r| r.hops)
+            underlay_route(
+                f.leaf(i),
+                &loopback_prefix(f.vteps, k),
+                &["swp1", "swp2"],
+                f.links
+            )
+            .map(|r| r.hops)
         );
     }
     assert!(r.down.sent > 0 && r.up.sent > 0, "ping did not run: {r:?}");
