@@ -8,7 +8,9 @@
 
 mod lab;
 
-use lab::clos::{Leaf, Links, Vteps, clos_with, overlay_works, spine_link_failure};
+use lab::clos::{
+    Leaf, Links, Spine, Vteps, clos_spines, clos_with, overlay_works, spine_link_failure,
+};
 
 #[test]
 fn numbered_evpnd_fabric_ecmp_overlay_and_a_spine_link_failure() {
@@ -16,4 +18,21 @@ fn numbered_evpnd_fabric_ecmp_overlay_and_a_spine_link_failure() {
     overlay_works(&f);
     f.assert_no_static_route();
     spine_link_failure(&f, 1);
+}
+
+/// IPv6 VTEPs over numbered IPv6 links (fd01:`s`:`i`::/64), evpnd on every
+/// box: FRR 8.4 spines refuse EVPN routes with an IPv6 PMSI tunnel endpoint
+/// (NOTIFICATION 3/1), so the spines are evpnd too (no VNI, EVPN next hops
+/// unchanged, IPv6 unicast next hop self).
+#[test]
+fn numbered_ipv6_evpnd_fabric_ecmp_and_overlay() {
+    let f = clos_spines(
+        "cn6",
+        Vteps::V6,
+        Links::Numbered,
+        Spine::Evpnd,
+        &[Leaf::Evpnd; 3],
+    );
+    overlay_works(&f);
+    f.assert_no_static_route();
 }

@@ -41,6 +41,18 @@ pub enum Leaf {
     Frr,
 }
 
+/// Which daemon runs on the spines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spine {
+    /// FRR 8.4: IPv4 VTEPs only — its bgpd refuses an EVPN route whose PMSI
+    /// tunnel endpoint is IPv6 ("Bad PMSI tunnel attribute length 21 for
+    /// IR") with NOTIFICATION 3/1, so it cannot even relay IPv6 VTEPs.
+    Frr,
+    /// evpnd as an eBGP spine: no VNI (no VXLAN device), EVPN
+    /// next hops unchanged, unicast next hop self.
+    Evpnd,
+}
+
 /// The family of the loopbacks, VTEPs and the unicast routes between them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Vteps {
@@ -59,10 +71,23 @@ pub enum Links {
     Numbered,
 }
 
-/// The address of leaf `i` (`leaf_side`) or spine `s` on their link, numbered:
-/// 10.1`s`.`i`.1 and .2 in 10.1`s`.`i`.0/30.
-pub fn link_addr(s: u8, i: u8, leaf_side: bool) -> String {
-    format!("10.1{s}.{i}.{}", if leaf_side { 1 } else { 2 })
+/// The address of leaf `i` (`leaf_side`) or spine `s` on their link,
+/// numbered: 10.1`s`.`i`.1 and .2 in 10.1`s`.`i`.0/30, or fd01:`s`:`i`::1
+/// and ::2 in fd01:`s`:`i`::/64.
+pub fn link_addr(v: Vteps, s: u8, i: u8, leaf_side: bool) -> String {
+    let end = if leaf_side { 1 } else { 2 };
+    match v {
+        Vteps::V4 => format!("10.1{s}.{i}.{end}"),
+        Vteps::V6 => format!("fd01:{s}:{i}::{end}"),
+    }
+}
+
+/// The prefix length of a numbered link.
+fn link_len(v: Vteps) -> u8 {
+    match v {
+        Vteps::V4 => 30,
+        Vteps::V6 => 64,
+    }
 }
 
 /// Leaf `i`'s AS.
@@ -103,7 +128,7 @@ pub fn host_ip(i: u8) -> String {
 /// links, `remote-as external`, IPv4 + IPv6 unicast and EVPN activated
 /// (FRR keeps EVPN next hops unchanged towards eBGP peers by default:
 /// the VTEP survives the spine).
-pub fn spine_conf(s: u8, links: Links) -> String {
+pub fn spine_conf(v: Vteps, s: u8, links: Links) -> String {
     let mut c = format!(
         "frr defaults datacenter\nhostname spine{s}\nlog stdout\n\
          router bgp {SPINE_ASN}\n bgp router-id 10.0.0.{s}\n\
@@ -114,7 +139,9 @@ pub fn spine_conf(s: u8, links: Links) -> String {
     for i in 1..=LEAVES {
         c += &match links {
             Links::Unnumbered => format!(" neighbor swp{i} interface peer-group LEAVES\n"),
-            Links::Numbered => format!(" neighbor {} peer-group LEAVES\n", link_addr(s, i, true)),
+            Links::Numbered => {
+                format!(" neighbor {} peer-group LEAVES\n", link_addr(v, s, i, true))
+            }
         };
     }
     c += &format!(
@@ -127,13 +154,46 @@ pub fn spine_conf(s: u8, links: Links) -> String {
     c
 }
 
+/// An evpnd spine's configuration: one unnumbered (or numbered) eBGP
+/// neighbour per leaf, the family of the loopbacks and EVPN, its own
+/// loopback originated, no VNI of its own.
+pub fn evpnd_spine_conf(v: Vteps, s: u8, links: Links) -> String {
+    let family = match v {
+        Vteps::V4 => "ipv4-unicast",
+        Vteps::V6 => "ipv6-unicast",
+    };
+    let mut c = format!(
+        "[bgp]\nasn = {SPINE_ASN}\nrouter_id = \"10.0.0.{s}\"\nlisten = [\"[::]:179\"]\n\
+         hold_time = 9\nconnect_retry = 1\nnetworks = [\"{}\"]\nadvertise_vtep = false\n",
+        spine_loopback(v, s)
+    );
+    for i in 1..=LEAVES {
+        let peer = match links {
+            Links::Unnumbered => format!("interface = \"swp{i}\"\nremote_asn = \"external\""),
+            Links::Numbered => format!(
+                "address = \"{}\"\nremote_asn = {}",
+                link_addr(v, s, i, true),
+                leaf_asn(i)
+            ),
+        };
+        c += &format!("\n[[neighbor]]\n{peer}\nfamilies = [\"{family}\", \"l2vpn-evpn\"]\n");
+    }
+    // `learn_from_kernel` stays on: with it off evpnd starts no netlink
+    // dataplane and would install no unicast route (the spine has no VXLAN
+    // device, so there is nothing EVPN to learn anyway).
+    c
+}
+
 /// An FRR leaf's bgpd configuration (IPv4 VTEP only: FRR 8.4 has no IPv6
 /// VTEPs): its loopback in IPv4 unicast, every VNI of the kernel in EVPN.
 pub fn frr_leaf_conf(i: u8, links: Links) -> String {
     let lo = loopback_prefix(Vteps::V4, i);
     let (up1, up2) = match links {
         Links::Unnumbered => ("swp1 interface".to_string(), "swp2 interface".to_string()),
-        Links::Numbered => (link_addr(1, i, false), link_addr(2, i, false)),
+        Links::Numbered => (
+            link_addr(Vteps::V4, 1, i, false),
+            link_addr(Vteps::V4, 2, i, false),
+        ),
     };
     format!(
         "frr defaults datacenter\nhostname leaf{i}\nlog stdout\n\
@@ -172,7 +232,7 @@ pub fn evpnd_leaf_conf(v: Vteps, i: u8, links: Links) -> String {
             Links::Unnumbered => format!("interface = \"swp{s}\"\nremote_asn = \"external\""),
             Links::Numbered => format!(
                 "address = \"{}\"\nremote_asn = {SPINE_ASN}",
-                link_addr(s, i, false)
+                link_addr(v, s, i, false)
             ),
         };
         c += &format!("\n[[neighbor]]\n{peer}\nfamilies = [\"{family}\", \"l2vpn-evpn\"]\n");
@@ -183,6 +243,7 @@ pub fn evpnd_leaf_conf(v: Vteps, i: u8, links: Links) -> String {
 /// The fabric: spines first in drop order last (leaves stop first).
 pub struct Clos {
     pub vteps: Vteps,
+    pub spine: Spine,
     pub links: Links,
     pub kinds: Vec<Leaf>,
     pub leaves: Vec<Netns>,
@@ -193,11 +254,11 @@ pub struct Clos {
 /// The namespaces, cabling, loopbacks, VNI 100 and hosts, no daemon.
 /// Kernel defaults otherwise (duplicate address detection runs on the
 /// link-local addresses, as on a real box), forwarding on everywhere.
-pub fn topology(tag: &str, vteps: Vteps, links: Links, kinds: &[Leaf]) -> Clos {
+pub fn topology(tag: &str, vteps: Vteps, links: Links, spine: Spine, kinds: &[Leaf]) -> Clos {
     assert_eq!(kinds.len(), usize::from(LEAVES), "one kind per leaf");
     assert!(
-        links == Links::Unnumbered || vteps == Vteps::V4,
-        "the numbered fabric is IPv4"
+        vteps == Vteps::V4 || spine == Spine::Evpnd,
+        "FRR 8.4 spines cannot relay IPv6 VTEPs (they reset the session on an IPv6 PMSI endpoint)"
     );
     assert!(
         vteps == Vteps::V4 || !kinds.contains(&Leaf::Frr),
@@ -207,6 +268,18 @@ pub fn topology(tag: &str, vteps: Vteps, links: Links, kinds: &[Leaf]) -> Clos {
         .map(|s| {
             let n = Netns::new(&format!("{tag}s{s}"));
             router_sysctls(&n);
+            // Its loopbacks (FRR's `network` needs them in its RIB).
+            n.add_lo_addr(&spine_loopback(Vteps::V4, s));
+            n.exec(&[
+                "ip",
+                "addr",
+                "add",
+                &spine_loopback(Vteps::V6, s),
+                "dev",
+                "lo",
+                "nodad",
+            ])
+            .expect("spine IPv6 loopback");
             n
         })
         .collect();
@@ -224,9 +297,12 @@ pub fn topology(tag: &str, vteps: Vteps, links: Links, kinds: &[Leaf]) -> Clos {
                     (&l, format!("swp{s}"), true),
                     (spine, format!("swp{i}"), false),
                 ] {
-                    let a = format!("{}/30", link_addr(s, i, leaf_side));
-                    ns.exec(&["ip", "addr", "add", &a, "dev", &dev])
-                        .expect("link address");
+                    let a = format!("{}/{}", link_addr(vteps, s, i, leaf_side), link_len(vteps));
+                    let mut args = vec!["ip", "addr", "add", &a, "dev", &dev];
+                    if vteps == Vteps::V6 {
+                        args.push("nodad");
+                    }
+                    ns.exec(&args).expect("link address");
                 }
             }
         }
@@ -236,6 +312,7 @@ pub fn topology(tag: &str, vteps: Vteps, links: Links, kinds: &[Leaf]) -> Clos {
     }
     Clos {
         vteps,
+        spine,
         links,
         kinds: kinds.to_vec(),
         leaves,
@@ -251,9 +328,18 @@ pub fn clos(tag: &str, vteps: Vteps, kinds: &[Leaf]) -> Clos {
 
 /// [`clos`] with the links numbered or not.
 pub fn clos_with(tag: &str, vteps: Vteps, links: Links, kinds: &[Leaf]) -> Clos {
-    let mut f = topology(tag, vteps, links, kinds);
-    for (s, spine) in f.spines.iter_mut().enumerate() {
-        spine.start_frr_any(&spine_conf(s as u8 + 1, links));
+    clos_spines(tag, vteps, links, Spine::Frr, kinds)
+}
+
+/// [`clos_with`] with the spines' daemon chosen.
+pub fn clos_spines(tag: &str, vteps: Vteps, links: Links, spine: Spine, kinds: &[Leaf]) -> Clos {
+    let mut f = topology(tag, vteps, links, spine, kinds);
+    for (s, ns) in f.spines.iter_mut().enumerate() {
+        let s = s as u8 + 1;
+        match spine {
+            Spine::Frr => ns.start_frr_any(&spine_conf(vteps, s, links)),
+            Spine::Evpnd => ns.start_evpnd("evpnd", &evpnd_spine_conf(vteps, s, links)),
+        }
     }
     for i in 1..=LEAVES {
         f.start_leaf(i);
@@ -312,8 +398,12 @@ impl Clos {
             let d = self.daemon(i);
             s += &format!("\n--- leaf {i} {d} ---\n{}", self.leaf(i).log(d));
         }
+        let d = match self.spine {
+            Spine::Frr => "bgpd",
+            Spine::Evpnd => "evpnd",
+        };
         for (n, sp) in self.spines.iter().enumerate() {
-            s += &format!("\n--- spine {} bgpd ---\n{}", n + 1, sp.log("bgpd"));
+            s += &format!("\n--- spine {} {d} ---\n{}", n + 1, sp.log(d));
         }
         s
     }
@@ -437,7 +527,8 @@ pub fn underlay_route(
     // Unnumbered: the spine's link-local address; numbered: its /30 address.
     let link_local = h.iter().all(|(gw, _)| match links {
         Links::Unnumbered => gw.starts_with("fe80:"),
-        Links::Numbered => gw.starts_with("10.1"),
+        // (an IPv6 route may use the spine's link-local next hop)
+        Links::Numbered => ["10.1", "fd01:", "fe80:"].iter().any(|p| gw.starts_with(p)),
     });
     let nhid = r["nhid"].as_u64();
     match nhid {
