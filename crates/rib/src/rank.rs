@@ -91,6 +91,28 @@ pub enum LossReason {
     Tie,
 }
 
+impl LossReason {
+    /// Its name in views (the serde name).
+    pub fn name(self) -> &'static str {
+        use LossReason::*;
+        match self {
+            Stale => "stale",
+            NotSticky => "not_sticky",
+            LowerMobilitySequence => "lower_mobility_sequence",
+            NotLocal => "not_local",
+            LowerLocalPref => "lower_local_pref",
+            LongerAsPath => "longer_as_path",
+            HigherOrigin => "higher_origin",
+            HigherMed => "higher_med",
+            IbgpVsEbgp => "ibgp_vs_ebgp",
+            LongerClusterList => "longer_cluster_list",
+            HigherRouterId => "higher_router_id",
+            HigherPeerAddress => "higher_peer_address",
+            Tie => "tie",
+        }
+    }
+}
+
 /// Compares `a` against `b`. `Ordering::Less` means `a` is preferred. The
 /// reason names the rule that decided, from the loser's point of view.
 pub fn compare(a: &Rank, b: &Rank) -> (Ordering, LossReason) {
