@@ -129,29 +129,42 @@ pub fn host_ip(i: u8) -> String {
 /// (FRR keeps EVPN next hops unchanged towards eBGP peers by default:
 /// the VTEP survives the spine).
 pub fn spine_conf(v: Vteps, s: u8, links: Links) -> String {
-    let mut c = format!(
-        "frr defaults datacenter\nhostname spine{s}\nlog stdout\n\
-         router bgp {SPINE_ASN}\n bgp router-id 10.0.0.{s}\n\
-         no bgp ebgp-requires-policy\n no bgp default ipv4-unicast\n\
-         bgp bestpath as-path multipath-relax\n\
-         neighbor LEAVES peer-group\n neighbor LEAVES remote-as external\n"
-    );
+    let mut c = vec![
+        "frr defaults datacenter".to_string(),
+        format!("hostname spine{s}"),
+        "log stdout".into(),
+        format!("router bgp {SPINE_ASN}"),
+        format!(" bgp router-id 10.0.0.{s}"),
+        " no bgp ebgp-requires-policy".into(),
+        " no bgp default ipv4-unicast".into(),
+        " bgp bestpath as-path multipath-relax".into(),
+        " neighbor LEAVES peer-group".into(),
+        " neighbor LEAVES remote-as external".into(),
+    ];
     for i in 1..=LEAVES {
-        c += &match links {
-            Links::Unnumbered => format!(" neighbor swp{i} interface peer-group LEAVES\n"),
-            Links::Numbered => {
-                format!(" neighbor {} peer-group LEAVES\n", link_addr(v, s, i, true))
-            }
-        };
+        c.push(match links {
+            Links::Unnumbered => format!(" neighbor swp{i} interface peer-group LEAVES"),
+            Links::Numbered => format!(" neighbor {} peer-group LEAVES", link_addr(v, s, i, true)),
+        });
     }
-    c += &format!(
-        " address-family ipv4 unicast\n  network 10.0.0.{s}/32\n  neighbor LEAVES activate\n\
-         \x20 maximum-paths 16\n exit-address-family\n\
-         address-family ipv6 unicast\n  network fd00::{s}/128\n  neighbor LEAVES activate\n\
-         \x20 maximum-paths 16\n exit-address-family\n\
-         address-family l2vpn evpn\n  neighbor LEAVES activate\n exit-address-family\n"
-    );
-    c
+    for (af, lo) in [
+        ("ipv4", format!("10.0.0.{s}/32")),
+        ("ipv6", format!("fd00::{s}/128")),
+    ] {
+        c.extend([
+            format!(" address-family {af} unicast"),
+            format!("  network {lo}"),
+            "  neighbor LEAVES activate".into(),
+            "  maximum-paths 16".into(),
+            " exit-address-family".into(),
+        ]);
+    }
+    c.extend([
+        " address-family l2vpn evpn".into(),
+        "  neighbor LEAVES activate".into(),
+        " exit-address-family".into(),
+    ]);
+    c.join("\n") + "\n"
 }
 
 /// An evpnd spine's configuration: one unnumbered (or numbered) eBGP
@@ -195,20 +208,31 @@ pub fn frr_leaf_conf(i: u8, links: Links) -> String {
             link_addr(Vteps::V4, 2, i, false),
         ),
     };
-    format!(
-        "frr defaults datacenter\nhostname leaf{i}\nlog stdout\n\
-         router bgp {asn}\n bgp router-id {rid}\n\
-         no bgp ebgp-requires-policy\n no bgp default ipv4-unicast\n\
-         bgp bestpath as-path multipath-relax\n\
-         neighbor SPINES peer-group\n neighbor SPINES remote-as external\n\
-         neighbor {up1} peer-group SPINES\n neighbor {up2} peer-group SPINES\n\
-         address-family ipv4 unicast\n  network {lo}\n  neighbor SPINES activate\n\
-         \x20 maximum-paths 16\n exit-address-family\n\
-         address-family l2vpn evpn\n  neighbor SPINES activate\n  advertise-all-vni\n\
-         exit-address-family\n",
-        asn = leaf_asn(i),
-        rid = loopback(Vteps::V4, i),
-    )
+    [
+        "frr defaults datacenter".to_string(),
+        format!("hostname leaf{i}"),
+        "log stdout".into(),
+        format!("router bgp {}", leaf_asn(i)),
+        format!(" bgp router-id {}", loopback(Vteps::V4, i)),
+        " no bgp ebgp-requires-policy".into(),
+        " no bgp default ipv4-unicast".into(),
+        " bgp bestpath as-path multipath-relax".into(),
+        " neighbor SPINES peer-group".into(),
+        " neighbor SPINES remote-as external".into(),
+        format!(" neighbor {up1} peer-group SPINES"),
+        format!(" neighbor {up2} peer-group SPINES"),
+        " address-family ipv4 unicast".into(),
+        format!("  network {lo}"),
+        "  neighbor SPINES activate".into(),
+        "  maximum-paths 16".into(),
+        " exit-address-family".into(),
+        " address-family l2vpn evpn".into(),
+        "  neighbor SPINES activate".into(),
+        "  advertise-all-vni".into(),
+        " exit-address-family".into(),
+    ]
+    .join("\n")
+        + "\n"
 }
 
 /// An evpnd leaf's configuration: two unnumbered eBGP uplinks carrying
