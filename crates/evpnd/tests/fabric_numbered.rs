@@ -1,10 +1,11 @@
 //! The RFC 7938 fabric of `lab::clos` with numbered links (a /30 per
-//! leaf–spine link, `[[neighbor]] address` = the spine's end): three evpnd
-//! leaves learn each other's loopbacks over both FRR spines and install
-//! them with ECMP via IPv4 next hops, the hosts ping across VNI 100, and a
-//! spine link failure under a 20 ms ping converges on the other spine and
-//! back. The unicast core and the main-table install without BGP
-//! unnumbered; `fabric_ipv4` is the same fabric unnumbered.
+//! leaf–spine link, `[[neighbor]] address` = the spine's end): two evpnd
+//! leaves and an FRR leaf learn each other's loopbacks over both FRR spines
+//! and install them with ECMP via IPv4 next hops, the hosts ping across VNI
+//! 100, and a spine link failure of evpnd leaf 1 under a 20 ms ping
+//! converges on the other spine and back. The unicast core and the
+//! main-table install without BGP unnumbered; `fabric_ipv4` and
+//! `fabric_frr_leaf` are the same fabric unnumbered.
 
 mod lab;
 
@@ -14,7 +15,12 @@ use lab::clos::{
 
 #[test]
 fn numbered_evpnd_fabric_ecmp_overlay_and_a_spine_link_failure() {
-    let f = clos_with("cn", Vteps::V4, Links::Numbered, &[Leaf::Evpnd; 3]);
+    let f = clos_with(
+        "cn",
+        Vteps::V4,
+        Links::Numbered,
+        &[Leaf::Evpnd, Leaf::Evpnd, Leaf::Frr],
+    );
     overlay_works(&f);
     f.assert_no_static_route();
     spine_link_failure(&f, 1);
