@@ -268,6 +268,9 @@ impl Core {
                 negotiated,
                 transport,
             } => {
+                if let (Some(t), Some(p)) = (&transport, self.peers.get_mut(peer as usize)) {
+                    p.remote = Some(t.remote.ip());
+                }
                 self.peer_up(peer, negotiated);
                 self.bmp_peer_up(peer, transport);
             }

@@ -63,12 +63,15 @@ pub(crate) struct PeerSlot {
     pub fsm_state: State,
     /// Why the session last went down.
     pub last_error: Option<PeerErrorView>,
+    /// The remote address of the last established session (an interface
+    /// neighbour's discovered link-local address).
+    pub remote: Option<std::net::IpAddr>,
 }
 
 impl PeerSlot {
     pub fn new(cfg: Neighbor, local_asn: u32) -> PeerSlot {
         PeerSlot {
-            ibgp: cfg.remote_asn == local_asn,
+            ibgp: cfg.remote_asn.is_ibgp(local_asn),
             cfg,
             up: None,
             stale: Stale::None,
@@ -77,6 +80,7 @@ impl PeerSlot {
             removed: false,
             fsm_state: State::Idle,
             last_error: None,
+            remote: None,
         }
     }
 
@@ -84,7 +88,12 @@ impl PeerSlot {
         self.up.as_ref().map(|u| &u.negotiated)
     }
 
+    /// The configured address; for an interface (unnumbered) neighbour the
+    /// address of its last session, unspecified before the first.
     pub fn address(&self) -> std::net::IpAddr {
-        *self.cfg.address.get_ref()
+        self.cfg
+            .ip()
+            .or(self.remote)
+            .unwrap_or(std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED))
     }
 }

@@ -76,8 +76,9 @@ impl Core {
         // RFC 4271 §6.3, RFC 7606 §7.2: an eBGP peer's AS_PATH starts with
         // its own AS, else the UPDATE is treated as a withdrawal.
         let first_as = u.as_path().and_then(|p| p.first_as());
-        let bad_first_as =
-            !slot.ibgp && u.mp_reach().is_some() && first_as != Some(slot.cfg.remote_asn);
+        let bad_first_as = !slot.ibgp
+            && u.mp_reach().is_some()
+            && first_as != slot.negotiated().map(|n| n.peer_asn);
         let from = slot.address();
         let whole = if u.verdict() == Some(Action::TreatAsWithdraw) {
             Some(Refusal::TreatAsWithdraw)
