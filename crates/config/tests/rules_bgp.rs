@@ -144,7 +144,7 @@ fn neighbor_address_must_be_usable() {
         ],
         &[
             "fabric.toml:5:11: neighbor 224.0.0.1: not a unicast address",
-            "fabric.toml:8:11: neighbor fe80::1: link-local peers need an interface, which is not supported (use a global address)",
+            r#"fabric.toml:8:11: neighbor fe80::1: a link-local address has no meaning without its link; for a peer on a link write `interface = "<name>"` instead (its link-local address is discovered)"#,
         ],
     );
 }

@@ -275,6 +275,9 @@ impl Core {
             } => {
                 if let Some(p) = self.peers.get_mut(peer as usize) {
                     p.local = transport.as_ref().map(|t| t.local.ip().to_canonical());
+                    if let Some(t) = &transport {
+                        p.remote = Some(t.remote.ip());
+                    }
                 }
                 self.peer_up(peer, negotiated);
                 self.bmp_peer_up(peer, transport);
