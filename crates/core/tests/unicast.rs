@@ -424,6 +424,17 @@ fn ipv6_link_local_pair_uses_the_link_local_on_an_interface_else_the_global() {
         main_table(&mut r),
         vec![route("2001:db8:12::/64", vec![gw("fe80::1", Some("swp1"))])]
     );
+    // A zero global half: the link-local alone.
+    r.update(0, ll_pair("::"));
+    assert_eq!(main_table(&mut r), vec![], "same gateway: nothing re-sent");
+    let v = r
+        .core
+        .unicast_route(&"2001:db8:12::/64".parse().expect("p"))
+        .expect("view");
+    assert_eq!(
+        v.paths[0].next_hop,
+        "fe80::1".parse::<std::net::IpAddr>().expect("ip")
+    );
     // Not an interface peer: the global half.
     let mut r = leaf_with_spines();
     main_table(&mut r);
@@ -668,4 +679,130 @@ fn leaf_with_spines_settled() -> Rig {
     updates(&mut r, 0);
     updates(&mut r, 1);
     r
+}
+
+/// A leaf with an IPv6 VTEP whose spine session runs over IPv6.
+const LEAF6: &str = r#"
+[bgp]
+asn = 65011
+router_id = "10.0.0.11"
+
+[[neighbor]]
+address = "2001:db8:1::1"
+remote_asn = 65101
+families = ["ipv6-unicast", "l2vpn-evpn"]
+
+[[neighbor]]
+address = "10.1.2.1"
+remote_asn = 65102
+families = ["ipv4-unicast", "ipv6-unicast"]
+max_prefix = { limit = 2 }
+
+[evpn]
+learn_from_kernel = true
+vtep_ip = "2001:db8::11"
+"#;
+
+#[test]
+fn ipv6_vtep_goes_to_ipv6_unicast_with_the_session_or_vtep_address_as_next_hop() {
+    let mut r = rig(LEAF6, None);
+    let v6 = [Family::IPV6_UNICAST, Family::L2VPN_EVPN];
+    up(
+        &mut r,
+        0,
+        negotiated(65101, "10.0.1.1", &v6, false),
+        "[2001:db8:1::2]:179",
+    );
+    let v4v6 = [Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+    up(
+        &mut r,
+        1,
+        negotiated(65102, "10.0.1.2", &v4v6, false),
+        "10.1.2.2:179",
+    );
+    synced(&mut r);
+    let loopback: IpNet = "2001:db8::11/128".parse().expect("p");
+    assert_eq!(
+        announced(&updates(&mut r, 0)),
+        vec![(
+            Family::IPV6_UNICAST,
+            NextHop::V6("2001:db8:1::2".parse().expect("ip")),
+            vec![loopback]
+        )]
+    );
+    // Over IPv4: the IPv6 VTEP is our IPv6 next hop; no IPv4 prefix of ours.
+    let us = updates(&mut r, 1);
+    assert_eq!(
+        announced(&us),
+        vec![(
+            Family::IPV6_UNICAST,
+            NextHop::V6("2001:db8::11".parse().expect("ip")),
+            vec![loopback]
+        )]
+    );
+    assert_eq!(
+        us.iter()
+            .filter_map(|u| u.is_end_of_rib())
+            .collect::<Vec<_>>(),
+        vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST]
+    );
+    // Route refresh for IPv6 unicast: the Adj-RIB-Out goes again.
+    r.peer(PeerEvent::RouteRefresh {
+        peer: 1,
+        family: Family::IPV6_UNICAST,
+        subtype: 0,
+    });
+    assert_eq!(announced(&updates(&mut r, 1)).len(), 1, "re-sent");
+}
+
+#[test]
+fn unicast_routes_count_against_max_prefix() {
+    let mut r = rig(LEAF6, None);
+    let v4v6 = [Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+    up(
+        &mut r,
+        1,
+        negotiated(65102, "10.0.1.2", &v4v6, false),
+        "10.1.2.2:179",
+    );
+    updates(&mut r, 1);
+    r.update(1, v4("10.1.2.1", &[65102], &["10.9.0.0/24", "10.9.1.0/24"]));
+    assert!(r.batches(1).is_empty(), "at the limit: nothing happens");
+    r.update(1, v4("10.1.2.1", &[65102], &["10.9.2.0/24"]));
+    let shut = std::mem::take(&mut r.sent[1]);
+    assert!(
+        shut.iter().any(|c| matches!(
+            c,
+            evpnd_session::PeerCommand::Shutdown { notify, .. }
+                if notify.data[..3] == [0, 1, 1]
+        )),
+        "Cease / max prefixes with AFI 1 SAFI 1: {shut:?}"
+    );
+}
+
+#[test]
+fn reload_replaces_the_originated_networks() {
+    let mut r = leaf_with_spines_settled();
+    let text = LEAF.replace(
+        r#"networks = ["10.11.0.0/24", "2001:db8:11::/64"]"#,
+        r#"networks = ["10.12.0.0/24"]"#,
+    );
+    let cfg = evpnd_config::parse(&text, "test.toml").expect("config");
+    r.input(Input::Command(evpnd_core::Command::Reconfigure {
+        config: Box::new(cfg),
+    }));
+    let us = updates(&mut r, 0);
+    assert_eq!(
+        announced(&us),
+        vec![(
+            Family::IPV4_UNICAST,
+            NextHop::V4("10.1.1.2".parse().expect("ip")),
+            vec!["10.12.0.0/24".parse().expect("p")]
+        )]
+    );
+    let withdrawn: Vec<IpNet> = us
+        .iter()
+        .flat_map(|u| u.withdrawn.iter().map(|p| p.net))
+        .collect();
+    assert_eq!(withdrawn, vec!["10.11.0.0/24".parse::<IpNet>().expect("p")]);
 }

@@ -120,6 +120,11 @@ impl Core {
             let nh = match m.next_hop {
                 NextHop::V4(a) => Some((IpAddr::V4(a), None)),
                 NextHop::V6(g) => Some((IpAddr::V6(g), None)),
+                // Some speakers leave the global half zero on unnumbered
+                // links: the link-local is then the next hop.
+                NextHop::V6LinkLocal { global, link_local } if global.is_unspecified() => {
+                    Some((IpAddr::V6(link_local), Some(link_local)))
+                }
                 NextHop::V6LinkLocal { global, link_local } => {
                     Some((IpAddr::V6(global), Some(link_local)))
                 }
