@@ -116,6 +116,11 @@ pub struct Core {
     watching: bool,
     /// After a restart: advertisement held back (`restart.rs`, ADR 0011).
     deferral: Option<restart::Deferral>,
+    /// This run is a restart: the main table's routes of the previous run
+    /// are adopted by the kernel side and stay as they are until BGP has
+    /// converged (installing paths as each peer's arrive would flap an
+    /// adopted ECMP route to one next hop and back).
+    restarted: bool,
     outputs: VecDeque<Output>,
     /// Routes refused, by reason (`refusal.rs`).
     refusals: refusal::Refusals,
@@ -184,6 +189,7 @@ impl Core {
             updates_in: 0,
             watching: false,
             deferral: None,
+            restarted: false,
             outputs: VecDeque::new(),
             refusals: refusal::Refusals::default(),
             own_addresses: HashSet::new(),

@@ -57,9 +57,11 @@ impl Core {
         (!hops.is_empty()).then_some(hops)
     }
 
-    /// Whether unicast routes go to the kernel now.
+    /// Whether unicast routes go to the kernel now: once its dump is in,
+    /// and after a restart once BGP has converged (until then the routes
+    /// the kernel side adopted keep forwarding, untouched).
     fn installing(&self) -> bool {
-        self.cfg.evpn.learn_from_kernel && self.local_synced
+        self.cfg.evpn.learn_from_kernel && self.local_synced && (!self.restarted || self.converged)
     }
 
     /// Brings the main table's route for `prefix` in line with the RIB.
