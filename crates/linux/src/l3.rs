@@ -391,7 +391,9 @@ impl L3 {
         let due: Vec<RouteKey> = self
             .dirty
             .iter()
-            .filter(|k| self.retry.get(k).is_none_or(|r| r.not_before <= now_ms))
+            .filter(|k| {
+                self.retry.is_empty() || self.retry.get(k).is_none_or(|r| r.not_before <= now_ms)
+            })
             .copied()
             .collect();
         let replaced = self.in_place(&due, &mut nh_ops);

@@ -61,6 +61,15 @@ impl L3 {
     pub(super) fn in_place(&mut self, due: &[RouteKey], ops: &mut Vec<L3Op>) -> HashSet<RouteKey> {
         let mut moves: HashMap<u32, Move> = HashMap::new();
         for key in due {
+            // Only a route in a group now may move with it (a new route
+            // costs one lookup here).
+            let Some(Target::Nh(old)) = self.routes.get(key).and_then(|m| m.get(&ROUTE_METRIC))
+            else {
+                continue;
+            };
+            if !matches!(self.objs.get(old), Some(Obj::Group(_))) {
+                continue;
+            }
             let Some(via) = self.desired.get(key) else {
                 continue;
             };
@@ -68,11 +77,7 @@ impl L3 {
             else {
                 continue;
             };
-            let Some(Target::Nh(old)) = self.routes.get(key).and_then(|m| m.get(&ROUTE_METRIC))
-            else {
-                continue;
-            };
-            if !matches!(self.objs.get(old), Some(Obj::Group(_))) || hops.len() < 2 {
+            if hops.len() < 2 {
                 continue;
             }
             let e = moves
