@@ -109,7 +109,11 @@ fn batch_file(a: &Args, path: &str) -> std::io::Result<()> {
         BATCH_NH_BASE
     };
     for i in 0..a.routes {
-        writeln!(f, "route add {} nhid {target} proto 245 metric 20", prefix(i))?;
+        writeln!(
+            f,
+            "route add {} nhid {target} proto 245 metric 20",
+            prefix(i)
+        )?;
     }
     f.flush()
 }
