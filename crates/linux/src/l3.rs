@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use evpnd_evpn::dataplane::RouteVia;
 use evpnd_wire::Vni;
@@ -33,6 +34,8 @@ pub const UNREACHABLE_METRIC: u32 = 4_278_198_272;
 /// by anyone are skipped.
 pub const NH_ID_BASE: u32 = 245_000_000;
 
+/// The interned `RouteVia`s are first pruned past this many.
+const VIAS_PRUNE_MIN: usize = 1024;
 const RETRY_BASE_MS: u64 = 200;
 const RETRY_CAP_MS: u64 = 30_000;
 
@@ -153,7 +156,12 @@ enum Want {
 
 #[derive(Debug, Default)]
 pub struct L3 {
-    desired: HashMap<RouteKey, RouteVia>,
+    /// Each distinct `RouteVia` once ([`L3::intern`]): a million routes
+    /// over the same spines share one.
+    desired: HashMap<RouteKey, Arc<RouteVia>>,
+    vias: HashSet<Arc<RouteVia>>,
+    /// `vias` is pruned of what no route uses when it grows past this.
+    vias_mark: usize,
     desired_rules: BTreeSet<RuleKey>,
     /// Ours in the kernel, by metric.
     routes: BTreeMap<RouteKey, BTreeMap<u32, Target>>,
@@ -230,7 +238,8 @@ impl L3 {
                 if let RouteVia::Gateways { hops } = via {
                     self.want_lookups(hops);
                 }
-                self.desired.insert(key, via.clone());
+                let via = self.intern(via);
+                self.desired.insert(key, via);
                 self.dirty.insert(key);
             }
             DesiredChange::RouteGone { table, prefix } => {
@@ -290,6 +299,21 @@ impl L3 {
         }
         self.svis = svis;
         self.dirty_all();
+    }
+
+    /// The shared copy of `via`; copies no route uses any more are dropped
+    /// now and then (when the set has doubled since).
+    fn intern(&mut self, via: &RouteVia) -> Arc<RouteVia> {
+        if let Some(v) = self.vias.get(via) {
+            return Arc::clone(v);
+        }
+        if self.vias.len() >= self.vias_mark {
+            self.vias.retain(|v| Arc::strong_count(v) > 1);
+            self.vias_mark = (self.vias.len() * 2).max(VIAS_PRUNE_MIN);
+        }
+        let v = Arc::new(via.clone());
+        self.vias.insert(Arc::clone(&v));
+        v
     }
 
     fn dirty_all(&mut self) {
@@ -391,7 +415,9 @@ impl L3 {
         let due: Vec<RouteKey> = self
             .dirty
             .iter()
-            .filter(|k| self.retry.get(k).is_none_or(|r| r.not_before <= now_ms))
+            .filter(|k| {
+                self.retry.is_empty() || self.retry.get(k).is_none_or(|r| r.not_before <= now_ms)
+            })
             .copied()
             .collect();
         let replaced = self.in_place(&due, &mut nh_ops);

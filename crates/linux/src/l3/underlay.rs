@@ -149,7 +149,7 @@ impl L3 {
         let keys: Vec<RouteKey> = self
             .desired
             .iter()
-            .filter(|(_, v)| match v {
+            .filter(|(_, v)| match v.as_ref() {
                 RouteVia::Gateways { hops } => {
                     hops.iter().any(|g| g.ip == gateway && g.dev.is_none())
                 }
@@ -192,7 +192,7 @@ impl L3 {
         let keys: Vec<RouteKey> = self
             .desired
             .iter()
-            .filter(|(_, v)| match v {
+            .filter(|(_, v)| match v.as_ref() {
                 RouteVia::Gateways { hops } => hops
                     .iter()
                     .any(|g| g.dev.as_ref().is_some_and(|d| changed.contains(d))),

@@ -346,19 +346,23 @@ impl Task {
             if ops.is_empty() {
                 return;
             }
-            let requests = l3_requests(&ops);
-            let results = self.batch.run(&requests);
-            let now = self.now_ms();
-            for (op, r) in ops.iter().zip(results) {
-                let err = r.err().map(|e| e.to_string());
-                match &err {
-                    None => self.writes_ok += 1,
-                    Some(e) => {
-                        self.writes_failed += 1;
-                        warn!(?op, "kernel write failed: {e}");
+            // In order, a slice at a time: the encoded requests of a
+            // million routes are never all in memory at once.
+            for slice in ops.chunks(L3_WRITE_SLICE) {
+                let requests = l3_requests(slice);
+                let results = self.batch.run(&requests);
+                let now = self.now_ms();
+                for (op, r) in slice.iter().zip(results) {
+                    let err = r.err().map(|e| e.to_string());
+                    match &err {
+                        None => self.writes_ok += 1,
+                        Some(e) => {
+                            self.writes_failed += 1;
+                            warn!(?op, "kernel write failed: {e}");
+                        }
                     }
+                    self.l3.result(op, err.as_deref(), now);
                 }
-                self.l3.result(op, err.as_deref(), now);
             }
         }
     }
@@ -373,6 +377,9 @@ impl Task {
             .count()
     }
 }
+
+/// L3 operations encoded and written together (a few batcher chunks).
+const L3_WRITE_SLICE: usize = 8192;
 
 /// One batched request per L3 operation.
 fn l3_requests(ops: &[crate::l3::L3Op]) -> Vec<Request> {
