@@ -136,7 +136,6 @@ fn neighbor(addr: Ipv4Addr) -> impl Strategy<Value = Neighbor> {
         any::<bool>(),
         (any::<[bool; 4]>(), proptest::option::of(any::<bool>())),
         proptest::option::of((1u32.., proptest::option::of(1u32..3600), any::<bool>())),
-        // The unicast families are refused until the underlay is carried.
         Just(vec![Family::L2VPN_EVPN]),
     )
         .prop_map(

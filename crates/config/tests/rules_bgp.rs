@@ -401,18 +401,23 @@ fn families() {
 }
 
 #[test]
-fn unicast_families_are_refused_until_carried() {
+fn unicast_families_are_accepted() {
+    // Issue 13: the underlay families ride the same session as EVPN.
+    let c = common::valid(&[
+        "[[neighbor]]",
+        r#"address = "10.0.0.1""#,
+        "remote_asn = 65001",
+        r#"families = ["l2vpn-evpn", "ipv4-unicast", "ipv6"]"#,
+    ]);
+    assert_eq!(c.neighbor[0].families.len(), 3);
     check(
         &[
             "[[neighbor]]",
             r#"address = "10.0.0.1""#,
             "remote_asn = 65001",
-            r#"families = ["l2vpn-evpn", "ipv4-unicast", "ipv6"]"#,
+            r#"families = ["ipv4-unicast", "ipv4"]"#,
         ],
-        &[
-            "fabric.toml:7:27: neighbor 10.0.0.1: family ipv4-unicast is not carried yet: evpnd exchanges l2vpn-evpn only (the underlay needs its own routing daemon for now)",
-            "fabric.toml:7:43: neighbor 10.0.0.1: family ipv6-unicast is not carried yet: evpnd exchanges l2vpn-evpn only (the underlay needs its own routing daemon for now)",
-        ],
+        &["fabric.toml:7:29: neighbor 10.0.0.1: family ipv4-unicast is listed twice"],
     );
 }
 

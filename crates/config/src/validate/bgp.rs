@@ -329,12 +329,6 @@ fn neighbor(cfg: &Config, i: usize, n: &Neighbor, c: &mut Collector<'_>) {
                 path!["neighbor", i, "families", j],
                 format!("{who}family {f} is listed twice"),
             );
-        } else if *f != Family::L2VPN_EVPN {
-            // Negotiated but never used would drop every route of it unseen.
-            c.err(
-                path!["neighbor", i, "families", j],
-                format!("{who}family {f} is not carried yet: evpnd exchanges l2vpn-evpn only (the underlay needs its own routing daemon for now)"),
-            );
         }
     }
     if n.passive && cfg.bgp.listen.is_empty() {
