@@ -265,6 +265,25 @@ pub(crate) fn route_prefix(field: &str, s: &str) -> Result<String, Status> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_peer_is_an_address_or_an_interface_name() {
+        use crate::PeerRef;
+        assert_eq!(
+            peer_ref("address", "10.0.0.2").ok(),
+            Some(PeerRef::Address(IpAddr::from([10, 0, 0, 2])))
+        );
+        assert_eq!(
+            peer_ref("address", "swp1").ok(),
+            Some(PeerRef::Interface("swp1".into()))
+        );
+        for bad in ["", "no/pe", "sw p1", "a:b", "swp1234567890123"] {
+            let e = peer_ref("address", bad).expect_err(bad);
+            assert_eq!(e.code(), tonic::Code::InvalidArgument, "{bad}");
+            assert!(e.message().starts_with("address:"), "{}", e.message());
+        }
+    }
+
     use super::*;
 
     fn message<T: std::fmt::Debug>(r: Result<T, Status>) -> String {

@@ -430,6 +430,27 @@ fn networks_without_host_bits_or_repeats() {
 }
 
 #[test]
+fn unicast_families_are_accepted() {
+    // Issue 13: the underlay families ride the same session as EVPN.
+    let c = common::valid(&[
+        "[[neighbor]]",
+        r#"address = "10.0.0.1""#,
+        "remote_asn = 65001",
+        r#"families = ["l2vpn-evpn", "ipv4-unicast", "ipv6"]"#,
+    ]);
+    assert_eq!(c.neighbor[0].families.len(), 3);
+    check(
+        &[
+            "[[neighbor]]",
+            r#"address = "10.0.0.1""#,
+            "remote_asn = 65001",
+            r#"families = ["ipv4-unicast", "ipv4"]"#,
+        ],
+        &["fabric.toml:7:29: neighbor 10.0.0.1: family ipv4-unicast is listed twice"],
+    );
+}
+
+#[test]
 fn passive_needs_a_listener() {
     check(
         &[

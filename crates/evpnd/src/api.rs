@@ -366,13 +366,15 @@ impl Backend for DaemonApi {
             let peers = d
                 .peers()
                 .into_iter()
-                .filter_map(|p| {
-                    Some(PeerMetrics {
-                        address: p.address.parse().ok()?,
-                        state: pb::FsmState::try_from(p.state).unwrap_or(pb::FsmState::Unspecified),
-                        prefixes_received: p.families.first().map_or(0, |f| f.received),
-                        prefixes_advertised: p.families.first().map_or(0, |f| f.advertised),
-                    })
+                .map(|p| PeerMetrics {
+                    peer: if p.interface.is_empty() {
+                        p.address.clone()
+                    } else {
+                        p.interface.clone()
+                    },
+                    state: pb::FsmState::try_from(p.state).unwrap_or(pb::FsmState::Unspecified),
+                    prefixes_received: p.families.first().map_or(0, |f| f.received),
+                    prefixes_advertised: p.families.first().map_or(0, |f| f.advertised),
                 })
                 .collect();
             let dp = d.dataplane_view(None);

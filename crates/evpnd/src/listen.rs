@@ -138,7 +138,18 @@ async fn accept_loop(l: Arc<TcpListener>, peers: watch::Receiver<PeerMap>) {
                 continue;
             }
         };
-        let session = peers.borrow().get(&origin(from)).cloned();
+        let session = {
+            let map = peers.borrow();
+            let (ip, scope) = origin(from);
+            map.get(&(ip, scope))
+                .or_else(|| {
+                    // An interface neighbour not discovered yet takes any
+                    // link-local peer on its link.
+                    let any = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+                    (scope != 0).then(|| map.get(&(any, scope))).flatten()
+                })
+                .cloned()
+        };
         match session {
             Some(tx) => {
                 let _ = tx.send(SessionInput::Incoming(stream)).await;

@@ -370,6 +370,9 @@ impl Daemon {
         let Some(remote) = self.unnumbered.apply(&ev) else {
             return;
         };
+        if let Some((peer, _)) = remote {
+            self.unnumbered.answer(&ev.interface, peer).await;
+        }
         let key = PeerKey::Interface(ev.interface);
         let Some(i) = self.index_of(&key) else {
             return;
@@ -390,7 +393,18 @@ impl Daemon {
             .sessions
             .iter()
             .flatten()
-            .filter_map(|s| Some((s.accept?, s.tx.clone())))
+            .filter_map(|s| {
+                let from = match (s.accept, s.key.interface()) {
+                    (Some(a), _) => a,
+                    // Not found yet: any link-local peer on the link.
+                    (None, Some(ifname)) => (
+                        IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+                        unnumbered::ifindex(ifname)?,
+                    ),
+                    (None, None) => return None,
+                };
+                Some((from, s.tx.clone()))
+            })
             .collect();
         self.peer_map.send_replace(Arc::new(map));
     }

@@ -9,6 +9,12 @@
 //!        Lost / Conflict  ──► SessionInput::Remote(None): stopped at once
 //! ```
 //!
+//! Before discovery has found anyone, a connection from any link-local
+//! address on the interface is taken (the peer found us by our RAs first:
+//! FRR connects within milliseconds of our first RA, and its next RA may be
+//! 10 s away); discovery's verdict then confirms it (same address), moves
+//! the session (another one) or stops it (conflict, loss).
+//!
 //! The state kept here per interface is what the API shows (searching,
 //! found via RA or neighbour table, conflict).
 
@@ -171,10 +177,27 @@ impl Unnumbered {
             LinkState::Found { peer, ifindex, .. } => Some((*peer, *ifindex)),
             _ => None,
         };
-        if now.map(|(p, _)| p) == before && !matches!(ev.event, PeerEvent::Found { .. }) {
+        // The session ignores a repeat; a conflict stops even a session
+        // that came up from an accepted connection before any discovery.
+        if now.is_none() && before.is_none() && matches!(ev.event, PeerEvent::ConflictCleared) {
             return None;
         }
         Some(now)
+    }
+
+    /// Brings our next RA on `ifname` forward (within 0.5 s, RFC 4861
+    /// §6.2.6 pacing), as a solicitation from the newly found `peer` would:
+    /// a peer that just came up (or whose link just did) missed our last
+    /// RA and cannot accept our connection until it has heard one — FRR
+    /// would otherwise wait up to our 10 s interval.
+    pub async fn answer(&self, ifname: &str, peer: Ipv6Addr) {
+        let Some(d) = self.driver.as_ref() else {
+            return;
+        };
+        let input = evpnd_ndisc::Input::Solicitation { source: peer };
+        if let Err(e) = d.feed(ifname, input).await {
+            warn!(interface = ifname, "bringing our RA forward: {e}");
+        }
     }
 
     /// Goodbye RAs on every interface.
@@ -186,7 +209,7 @@ impl Unnumbered {
 }
 
 /// The kernel's index of `name` (the scope id of its link-local addresses).
-fn ifindex(name: &str) -> Option<u32> {
+pub fn ifindex(name: &str) -> Option<u32> {
     let c = CString::new(name).ok()?;
     // SAFETY: `c` is a valid NUL-terminated string for the call's duration.
     let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
@@ -244,7 +267,7 @@ mod tests {
                 sources: vec![a, b],
             },
         ));
-        assert_eq!(conflict, None, "already stopped");
+        assert_eq!(conflict, Some(None), "stopped (again)");
         assert_eq!(
             u.state("lo").map(LinkState::describe).as_deref(),
             Some("conflict fe80::1 fe80::2")
@@ -257,6 +280,17 @@ mod tests {
             },
         ));
         assert_eq!(changed, Some(Some((b, idx))));
+        assert_eq!(
+            u.apply(&ev(
+                "lo",
+                PeerEvent::Lost {
+                    peer: b,
+                    reason: LossReason::Withdrawn
+                }
+            )),
+            Some(None)
+        );
+        assert_eq!(u.apply(&ev("lo", PeerEvent::ConflictCleared)), None);
         // Events for interfaces nobody configured are ignored.
         assert_eq!(u.apply(&ev("swp9", PeerEvent::ConflictCleared)), None);
     }

@@ -317,6 +317,7 @@ impl Session {
         for a in actions {
             match a {
                 Action::Connect => {
+                    debug!(peer = %self.cfg.remote, "connecting");
                     *connecting = Some(tokio::spawn(connect(self.cfg.clone())));
                 }
                 Action::CloseConnection => {
@@ -510,9 +511,23 @@ impl Session {
 
     async fn incoming(&mut self, mut stream: TcpStream) {
         if !self.remote_known {
-            // Accepted just before the peer was lost: not this session's now.
-            debug!(peer = %self.cfg.remote, "closing a connection accepted while the peer is unknown");
-            return;
+            // BGP unnumbered before discovery has concluded: the listener
+            // only hands over link-local peers on our interface; the one
+            // that connected is the peer (discovery confirms or moves it).
+            match stream.peer_addr() {
+                Ok(SocketAddr::V6(from)) if self.cfg.discovered && self.wanted => {
+                    let mut r = from;
+                    r.set_port(self.cfg.remote.port());
+                    r.set_flowinfo(0);
+                    info!(peer = %r, "unnumbered peer connected before discovery found it: taking it");
+                    self.cfg.remote = SocketAddr::V6(r);
+                    self.remote_known = true;
+                }
+                _ => {
+                    debug!(peer = %self.cfg.remote, "closing a connection accepted while the peer is unknown");
+                    return;
+                }
+            }
         }
         if let Err(e) = self.cfg.secure(&stream) {
             warn!(peer = %self.cfg.remote, "cannot set TTL security on an accepted connection: {e}");

@@ -427,7 +427,7 @@ impl Backend for FakeBackend {
             uptime_seconds: 3600,
             config_generation: 3,
             peers: vec![PeerMetrics {
-                address: localhost,
+                peer: localhost.to_string(),
                 state: pb::FsmState::Established,
                 prefixes_received: 10,
                 prefixes_advertised: 4,
