@@ -722,6 +722,18 @@ pub fn overlay_works(f: &Clos) {
                     other => Err(format!("{other:?}{}", f.logs())),
                 },
             );
+            // The type 2 behind it: learned over a spine with the VTEP as
+            // next hop (the spine left it unchanged), AS path spine, leaf.
+            if f.kind(i) == Leaf::Evpnd {
+                let (nh, path) = evpnd_type2(f.leaf(i), &host_mac(j))
+                    .unwrap_or_else(|e| panic!("{e}{}", f.logs()));
+                assert_eq!(nh, want, "leaf {i}: host {j}'s type 2");
+                assert_eq!(
+                    path,
+                    [SPINE_ASN, leaf_asn(j)],
+                    "leaf {i}: host {j}'s type 2"
+                );
+            }
         }
     }
 }
@@ -915,4 +927,40 @@ pub fn nexthop_ids(ns: &Netns, ids: impl Iterator<Item = u64>) -> Vec<u64> {
     all.sort_unstable();
     all.dedup();
     all
+}
+
+/// The best type-2 path evpnd (started as `evpnd` in `ns`) holds for
+/// `mac`: (next hop, AS path), from its management API (`ListRoutes`).
+pub fn evpnd_type2(ns: &Netns, mac: &str) -> Result<(String, Vec<u32>), String> {
+    use evpnd_api::pb;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    rt.block_on(async {
+        let ch = evpnd_api::client::connect_unix(ns.api_socket("evpnd"))
+            .await
+            .map_err(|e| format!("API socket: {e}"))?;
+        let mut routes = pb::route_service_client::RouteServiceClient::new(ch);
+        let filter = pb::RouteFilter {
+            route_type: pb::RouteType::MacIp as i32,
+            mac: mac.to_string(),
+            best_only: true,
+            ..Default::default()
+        };
+        let list = routes
+            .list_routes(pb::ListRoutesRequest {
+                filter: Some(filter),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| format!("ListRoutes: {e}"))?
+            .into_inner()
+            .routes;
+        list.iter()
+            .flat_map(|r| r.paths.iter())
+            .find(|p| p.best)
+            .map(|p| (p.next_hop.clone(), p.as_path.clone()))
+            .ok_or_else(|| format!("{}: no best type 2 for {mac}: {list:?}", ns.name))
+    })
 }
