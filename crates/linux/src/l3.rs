@@ -34,6 +34,9 @@ pub const UNREACHABLE_METRIC: u32 = 4_278_198_272;
 /// by anyone are skipped.
 pub const NH_ID_BASE: u32 = 245_000_000;
 
+/// Routes waiting (for an SVI, a device, a gateway) whose reason is kept
+/// for status; the others wait all the same.
+const MAX_WAIT_ERRORS: usize = 1024;
 /// The interned `RouteVia`s are first pruned past this many.
 const VIAS_PRUNE_MIN: usize = 1024;
 const RETRY_BASE_MS: u64 = 200;
@@ -444,7 +447,12 @@ impl L3 {
                         Err(e) => {
                             // Waits for the links (`svis_changed`,
                             // `devs_changed` re-dirty it).
-                            self.errors.insert(format!("route {key:?}"), e);
+                            // Kept for status, a bounded number: a million
+                            // routes waiting for one link are one problem.
+                            let k = format!("route {key:?}");
+                            if self.errors.len() < MAX_WAIT_ERRORS || self.errors.contains_key(&k) {
+                                self.errors.insert(k, e);
+                            }
                             continue;
                         }
                     }
