@@ -46,6 +46,10 @@ cleanup() {
     sleep 0.3
     for p in "${pids[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
     pids=()
+    # The million routes go with their links, synchronously: a namespace
+    # deleted with them in would be freed later by a kernel worker holding
+    # the RTNL lock, slowing down whichever run comes next.
+    for n in 1 2; do ip -n "$leaf" link del "s$n" 2>/dev/null || true; done
     ip netns del "$leaf" 2>/dev/null || true
     ip netns del "$spine" 2>/dev/null || true
 }
@@ -128,7 +132,12 @@ run_evpnd() { # mode
     awk -v m="$1" -v n="$routes" -v a="$start" -v b="$t1" -v r0="$before" -v r1="$after" \
         'BEGIN {printf "mode=%s impl=evpnd routes=%d seconds=%.3f rate=%.0f/s rss_before_mb=%.1f rss_after_mb=%.1f bytes_per_route=%.0f\n",
             m, n, b - a, n / (b - a), r0 / 1024, r1 / 1024, (r1 - r0) * 1024 / n}'
-    sed -n 's/^programmed_unix=[^ ]* //p' "$work/load.out" | sed "s/^/mode=$1 impl=evpnd status: /"
+    local sent
+    sent=$(sed -n 's/^sent_unix=//p' "$work/load.out")
+    sed -n 's/^programmed_unix=[^ ]* //p' "$work/load.out" |
+        awk -v m="$1" -v a="$start" -v s="$sent" '{printf "mode=%s impl=evpnd sent_seconds=%.3f %s\n", m, s - a, $0}'
+    # CPU time of the loader (the linux task and the generator), user and system.
+    awk -v m="$1" '{printf "mode=%s impl=evpnd cpu_user_seconds=%.2f cpu_system_seconds=%.2f\n", m, $14 / 100, $15 / 100}' "/proc/$lpid/stat"
 }
 
 for _ in $(seq 1 "$rounds"); do

@@ -299,11 +299,20 @@ fn rfc8950_ecmp_routes_survive_a_link_down_and_come_back() {
             route("10.77.0.0/24", &spines()),
             route("10.78.0.0/24", &[gw("fe80::b:1", Some("s1"))]),
             route("10.79.0.0/24", &[gw("fe80::b:3", Some("s3"))]),
+            route("2001:db8:77::/64", &spines()),
         ])
         .await
         .expect("task alive");
         wait_for("the ECMP route", 5, || {
             route_hops("10.77.0.0/24").len() == 2
+        })
+        .await;
+        // The IPv6 underlay prefix shares the IPv4 prefix's group.
+        wait_for("the IPv6 route", 5, || {
+            json("ip -6 -j route show table main").iter().any(|r| {
+                r["dst"] == "2001:db8:77::/64"
+                    && r["nhid"] == ours("10.77.0.0/24").expect("ours")["nhid"]
+            })
         })
         .await;
         assert_eq!(route_hops("10.77.0.0/24"), ["fe80::b:1 s1", "fe80::b:2 s2"]);
