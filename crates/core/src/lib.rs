@@ -205,6 +205,7 @@ impl Core {
         core.vni_imports = policy::vni_imports(&core.cfg, &core.policies);
         core.own_addresses = own_addresses(&core.cfg);
         core.originate_config();
+        core.warn_unicast_without_kernel();
         core.originate_unicast();
         core
     }
