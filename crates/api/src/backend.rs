@@ -52,6 +52,19 @@ pub trait Backend: Send + Sync + 'static {
     async fn add_route(&self, route: LocalRoute) -> Result<pb::RouteKey, BackendError>;
     /// Withdraws a local route ([`BackendError::NotFound`] when not originated).
     async fn delete_route(&self, route: LocalRoute) -> Result<(), BackendError>;
+    /// IPv4/IPv6 unicast routes (of `family` when given, only `prefix`
+    /// when given), sorted by prefix. A backend without a unicast table
+    /// answers `UNAVAILABLE`.
+    async fn list_unicast_routes(
+        &self,
+        family: Option<evpnd_wire::Family>,
+        prefix: Option<ipnet::IpNet>,
+    ) -> Result<Vec<pb::UnicastRoute>, BackendError> {
+        let _ = (family, prefix);
+        Err(BackendError::Unavailable(
+            "this backend has no unicast table".into(),
+        ))
+    }
 
     /// VNIs, sorted.
     async fn list_vnis(&self, vni: Option<Vni>) -> Result<Vec<pb::Vni>, BackendError>;

@@ -7,6 +7,10 @@ use std::time::{Duration, Instant};
 
 use common::{HEAD, errors};
 
+/// Far above any linear run on a loaded machine, far below the minutes a
+/// quadratic (or unbounded) one takes.
+const QUADRATIC: Duration = Duration::from_secs(60);
+
 /// `n` copies of the same neighbour, about 53 bytes each (40k ≈ 2.1 MB, the
 /// file that stalled the daemon for 22 s in issue 15).
 fn duplicates(n: usize) -> String {
@@ -29,8 +33,11 @@ fn forty_thousand_duplicate_neighbours_validate_quickly() {
         "{}",
         errs[39_998]
     );
-    // Debug build, shared CI machine: loose. Quadratic takes minutes here.
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // Not a timing test: quadratic validation took minutes here (22 s in
+    // the daemon, issue 15); the bound only catches that, far above what a
+    // loaded debug build needs (a 5 s bound failed once on a busy host).
+    println!("40,000 neighbours validated in {took:?}");
+    assert!(took < QUADRATIC, "took {took:?}");
 }
 
 #[test]
@@ -44,7 +51,7 @@ fn dev_zero_fails_fast_at_the_size_limit() {
             evpnd_config::MAX_CONFIG_BYTES
         )
     );
-    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(start.elapsed() < QUADRATIC);
 }
 
 #[test]

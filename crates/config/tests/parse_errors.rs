@@ -48,7 +48,7 @@ fn unknown_keys_name_the_key_and_list_the_allowed_ones() {
     check(
         &[r#"colour = "blue""#],
         &[
-            "fabric.toml:4:1: unknown field `colour`, expected one of `asn`, `router_id`, `listen`, `cluster_id`, `hold_time`, `keepalive`, `connect_retry`, `graceful_restart`",
+            "fabric.toml:4:1: unknown field `colour`, expected one of `asn`, `router_id`, `listen`, `cluster_id`, `hold_time`, `keepalive`, `connect_retry`, `graceful_restart`, `networks`, `advertise_vtep`, `max_paths`, `multipath_relax`",
         ],
     );
     check(

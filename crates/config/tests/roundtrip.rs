@@ -243,6 +243,17 @@ fn config() -> impl Strategy<Value = Config> {
                             stale_routes_time: st,
                             ..GracefulRestart::default()
                         },
+                        networks: if rfc {
+                            vec![
+                                "10.0.0.11/32".parse().expect("net"),
+                                "2001:db8::/64".parse().expect("net"),
+                            ]
+                        } else {
+                            Vec::new()
+                        },
+                        advertise_vtep: !rfc,
+                        max_paths: if rfc { 1 } else { 64 },
+                        multipath_relax: !kernel,
                     },
                     neighbor,
                     evpn: Evpn {

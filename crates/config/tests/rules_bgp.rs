@@ -401,15 +401,16 @@ fn families() {
 }
 
 #[test]
-fn unicast_families_are_accepted() {
-    // Issue 13: the underlay families ride the same session as EVPN.
-    let c = common::valid(&[
-        "[[neighbor]]",
-        r#"address = "10.0.0.1""#,
-        "remote_asn = 65001",
-        r#"families = ["l2vpn-evpn", "ipv4-unicast", "ipv6"]"#,
-    ]);
-    assert_eq!(c.neighbor[0].families.len(), 3);
+fn unicast_families_are_carried() {
+    check(
+        &[
+            "[[neighbor]]",
+            r#"address = "10.0.0.1""#,
+            "remote_asn = 65001",
+            r#"families = ["l2vpn-evpn", "ipv4-unicast", "ipv6"]"#,
+        ],
+        &[],
+    );
     check(
         &[
             "[[neighbor]]",
@@ -418,6 +419,22 @@ fn unicast_families_are_accepted() {
             r#"families = ["ipv4-unicast", "ipv4"]"#,
         ],
         &["fabric.toml:7:29: neighbor 10.0.0.1: family ipv4-unicast is listed twice"],
+    );
+}
+
+#[test]
+fn networks_without_host_bits_or_repeats() {
+    check(
+        &[
+            r#"networks = ["10.0.0.11/32", "10.0.1.1/24", "2001:db8::11/128", "10.0.0.11/32", "224.0.0.0/4"]"#,
+            "max_paths = 0",
+        ],
+        &[
+            "fabric.toml:4:29: networks: 10.0.1.1/24 has host bits set (did you mean 10.0.1.0/24?)",
+            "fabric.toml:4:64: networks lists 10.0.0.11/32 twice",
+            "fabric.toml:4:80: networks: 224.0.0.0/4 is a multicast prefix, not a unicast destination",
+            "fabric.toml:5:13: max_paths 0 is invalid (1 = no multipath)",
+        ],
     );
 }
 

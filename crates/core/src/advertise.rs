@@ -22,7 +22,10 @@ use crate::packing::{key_to_nlri, pack};
 use crate::peer::PeerSlot;
 use crate::policy::route_view;
 use crate::route::{AttrSet, RouteEntry};
+use crate::unicast::export::{SelfNextHop, UniOut};
+use crate::unicast::{self, UnicastEntry, is_unicast};
 use evpnd_policy::{Attributes, Direction, PolicySet};
+use ipnet::IpNet;
 
 /// Routes re-evaluated per batch (bounded so one peer cannot hog the core).
 const BATCH: usize = 2000;
@@ -49,16 +52,22 @@ impl OutValue for OutRoute {
 struct Sending {
     /// How UPDATEs to it are encoded (4-octet AS, message size, ADD-PATH).
     ctx: Context,
-    /// End-of-RIB still owed after the initial table.
-    eor_owed: bool,
+    /// End-of-RIB still owed after the initial table, per family.
+    eor_owed: Vec<Family>,
     /// A batch is with the session and not yet written.
     in_flight: bool,
+    /// The session negotiated IPv4 or IPv6 unicast.
+    unicast: bool,
+    /// Our next hops towards the peer (unicast next hop self).
+    self_nh: SelfNextHop,
 }
 
 /// One peer's Adj-RIB-Out and sending state.
 #[derive(Default)]
 pub(crate) struct PeerOut {
     pub adj: AdjOut<OutRoute>,
+    /// The unicast Adj-RIB-Out (ids of the unicast table).
+    pub uni: AdjOut<UniOut>,
     sending: Option<Sending>,
 }
 
@@ -80,12 +89,13 @@ pub(crate) struct Advertiser {
     pub updates_out: u64,
 }
 
-type ChangedCache = HashMap<(usize, PeerIndex), Vec<(Attributes, AttrSet)>>;
-type RewriteCache = HashMap<(usize, u8, Ipv4Addr), (AttrSet, AttrSet)>;
+pub(crate) type ChangedCache = HashMap<(usize, PeerIndex), Vec<(Attributes, AttrSet)>>;
+pub(crate) type RewriteCache = HashMap<(usize, u8, Ipv4Addr), (AttrSet, AttrSet)>;
 
 /// What the advertiser needs to know of the rest of the core for one flush.
 pub(crate) struct World<'a> {
     pub rib: &'a Table<EvpnKey, RouteEntry>,
+    pub uni: &'a Table<IpNet, UnicastEntry>,
     pub peers: &'a [PeerSlot],
     pub policies: &'a PolicySet,
     pub router_id: Ipv4Addr,
@@ -117,14 +127,24 @@ impl Advertiser {
         self.outs.iter().map(|o| o.adj.sent_len()).sum()
     }
 
-    /// The session came up: everything starts again, End-of-RIB is owed.
-    pub fn session_up(&mut self, peer: PeerIndex, ctx: Context) {
+    /// The session came up: everything starts again, End-of-RIB is owed
+    /// for each of `families`.
+    pub fn session_up(
+        &mut self,
+        peer: PeerIndex,
+        ctx: Context,
+        families: Vec<Family>,
+        self_nh: SelfNextHop,
+    ) {
         if let Some(o) = self.outs.get_mut(peer as usize) {
             o.adj.clear();
+            o.uni.clear();
             o.sending = Some(Sending {
                 ctx,
-                eor_owed: true,
+                unicast: families.iter().any(|f| is_unicast(*f)),
+                eor_owed: families,
                 in_flight: false,
+                self_nh,
             });
         }
     }
@@ -132,6 +152,7 @@ impl Advertiser {
     pub fn session_down(&mut self, peer: PeerIndex) {
         if let Some(o) = self.outs.get_mut(peer as usize) {
             o.adj.clear();
+            o.uni.clear();
             o.sending = None;
         }
     }
@@ -171,6 +192,39 @@ impl Advertiser {
         }
     }
 
+    /// Unicast route id `id` changed (see [`Advertiser::mark`]); only
+    /// peers with a unicast family are marked.
+    pub fn mark_uni(&mut self, id: u32, source: Option<PeerIndex>) {
+        for (i, o) in self.outs.iter_mut().enumerate() {
+            if !o.sending.as_ref().is_some_and(|s| s.unicast)
+                || (source == Some(i as PeerIndex) && o.uni.sent_value(id).is_none())
+            {
+                continue;
+            }
+            o.uni.mark(id);
+        }
+    }
+
+    /// Every unicast route is re-evaluated for `peer`.
+    pub fn mark_all_uni(&mut self, peer: PeerIndex, ids: impl Iterator<Item = u32>) {
+        if let Some(o) = self.outs.get_mut(peer as usize)
+            && o.sending.as_ref().is_some_and(|s| s.unicast)
+        {
+            for id in ids {
+                o.uni.mark(id);
+            }
+        }
+    }
+
+    /// Route refresh of a unicast family: the unicast Adj-RIB-Out goes
+    /// again (both families). Returns how many routes that is.
+    pub fn requeue_uni(&mut self, peer: PeerIndex) -> usize {
+        self.outs.get_mut(peer as usize).map_or(0, |o| {
+            o.uni.requeue_all();
+            o.uni.pending_len()
+        })
+    }
+
     /// Every route is re-evaluated for `peer` (session up, settings changed).
     pub fn mark_all(&mut self, peer: PeerIndex, ids: impl Iterator<Item = u32>) {
         if let Some(o) = self.outs.get_mut(peer as usize)
@@ -196,6 +250,7 @@ impl Advertiser {
             return None;
         }
         let ctx = s.ctx.clone();
+        let unicast = s.unicast.then(|| s.self_nh.clone());
         let (cache, changed, cx) = (&mut self.cache, &mut self.changed, &self.cx);
         let mut wish = |id| wish(id, peer, w, (cache, changed), cx);
         // Batches that turn out empty (split horizon, unchanged) do not end
@@ -242,22 +297,101 @@ impl Advertiser {
                 Update::evpn_reach(nh, r, (*attrs).clone())
             }));
         }
-        let pending = o.adj.pending_len();
+        if let Some(self_nh) = unicast {
+            let mut wish = |id| unicast::export::wish(id, peer, w, (cache, changed), cx, &self_nh);
+            let mut batch = o.uni.take_batch(BATCH, &mut wish);
+            while batch.is_empty() && o.uni.pending_len() > 0 {
+                batch = o.uni.take_batch(BATCH, &mut wish);
+            }
+            updates.extend(unicast::export::updates(
+                &batch.withdraw,
+                batch.announce,
+                &ctx,
+            ));
+        }
+        let pending = o.adj.pending_len() + o.uni.pending_len();
         let s = o.sending.as_mut()?;
         if updates.is_empty() {
             // End-of-RIB only once the kernel's MACs and VNIs are in: sent
             // earlier, it would make a graceful-restart helper sweep our
             // routes that are about to be re-advertised (RFC 4724 §4.1).
-            if !(s.eor_owed && pending == 0 && w.local_synced) {
+            if s.eor_owed.is_empty() || pending != 0 || !w.local_synced {
                 return None;
             }
-            s.eor_owed = false;
-            updates.push(Update::end_of_rib(Family::L2VPN_EVPN));
+            for f in std::mem::take(&mut s.eor_owed) {
+                updates.push(Update::end_of_rib(f));
+            }
         } else {
             self.updates_out += updates.len() as u64;
         }
         s.in_flight = true;
         Some(updates)
+    }
+}
+
+/// The export sides of a best path from `source` towards `peer`: (from,
+/// to, the source's router id); `None` when it goes nowhere (back to its
+/// source, a peer that is not up).
+pub(crate) fn sides(
+    source: PeerId,
+    peer: PeerIndex,
+    w: &World<'_>,
+) -> Option<(Side, Side, Ipv4Addr)> {
+    let slot = w.peers.get(peer as usize)?;
+    slot.up.as_ref()?;
+    let to = Side {
+        ibgp: Some(slot.ibgp),
+        rr_client: slot.cfg.route_reflector_client,
+    };
+    if source == PeerId::LOCAL {
+        let local = Side {
+            ibgp: None,
+            rr_client: false,
+        };
+        return Some((local, to, w.router_id));
+    }
+    if source == Core::peer_id(peer) {
+        return None; // never back to where it came from
+    }
+    let src = w.peers.get((source.0 - 1) as usize)?;
+    let rid = src
+        .negotiated()
+        .map_or(Ipv4Addr::UNSPECIFIED, |n| n.peer_router_id);
+    let side = Side {
+        ibgp: Some(src.ibgp),
+        rr_client: src.cfg.route_reflector_client,
+    };
+    Some((side, to, rid))
+}
+
+/// The attribute set `attrs` becomes when sent from `from` to `to`
+/// (shared through the rewrite cache).
+pub(crate) fn rewritten(
+    attrs: &AttrSet,
+    (from, from_id): (Side, Ipv4Addr),
+    to_ibgp: bool,
+    (cache, changed): (&mut RewriteCache, &mut ChangedCache),
+    cx: &ExportCtx,
+) -> AttrSet {
+    let kind = (u8::from(to_ibgp) << 2)
+        | (u8::from(from.ibgp == Some(true)) << 1)
+        | u8::from(from.ibgp.is_none());
+    // The source's router id is part of the key: two clients sending the
+    // same attributes share one interned set, but reflection adds each
+    // one's own ORIGINATOR_ID.
+    let cache_key = (Arc::as_ptr(attrs) as usize, kind, from_id);
+    match cache.get(&cache_key) {
+        Some((_, a)) => Arc::clone(a),
+        None => {
+            let a = export::rewrite(attrs, from, from_id, to_ibgp, cx);
+            if cache.len() > OUT_CACHE_MAX {
+                // `changed` is keyed by the address of sets held here.
+                cache.clear();
+                changed.clear();
+            }
+            cache.insert(cache_key, (Arc::clone(attrs), Arc::clone(&a)));
+            a
+        }
     }
 }
 
@@ -270,55 +404,18 @@ fn wish(
     cx: &ExportCtx,
 ) -> Option<OutRoute> {
     let b = w.rib.best_by_id(id)?;
+    let (from, to, from_id) = sides(b.peer, peer, w)?;
     let slot = w.peers.get(peer as usize)?;
-    slot.up.as_ref()?;
-    let to = Side {
-        ibgp: Some(slot.ibgp),
-        rr_client: slot.cfg.route_reflector_client,
-    };
-    let (from, from_id) = if b.peer == PeerId::LOCAL {
-        let local = Side {
-            ibgp: None,
-            rr_client: false,
-        };
-        (local, w.router_id)
-    } else {
-        if b.peer == Core::peer_id(peer) {
-            return None; // never back to where it came from
-        }
-        let src = w.peers.get((b.peer.0 - 1) as usize)?;
-        let rid = src
-            .negotiated()
-            .map_or(Ipv4Addr::UNSPECIFIED, |n| n.peer_router_id);
-        let side = Side {
-            ibgp: Some(src.ibgp),
-            rr_client: src.cfg.route_reflector_client,
-        };
-        (side, rid)
-    };
     if !export::allowed(from, to) {
         return None;
     }
-    let kind = (u8::from(slot.ibgp) << 2)
-        | (u8::from(from.ibgp == Some(true)) << 1)
-        | u8::from(from.ibgp.is_none());
-    // The source's router id is part of the key: two clients sending the
-    // same attributes share one interned set, but reflection adds each
-    // one's own ORIGINATOR_ID.
-    let cache_key = (Arc::as_ptr(&b.attrs.attrs) as usize, kind, from_id);
-    let attrs = match cache.get(&cache_key) {
-        Some((_, a)) => Arc::clone(a),
-        None => {
-            let a = export::rewrite(&b.attrs.attrs, from, from_id, slot.ibgp, cx);
-            if cache.len() > OUT_CACHE_MAX {
-                // `changed` is keyed by the address of sets held here.
-                cache.clear();
-                changed.clear();
-            }
-            cache.insert(cache_key, (Arc::clone(&b.attrs.attrs), Arc::clone(&a)));
-            a
-        }
-    };
+    let attrs = rewritten(
+        &b.attrs.attrs,
+        (from, from_id),
+        slot.ibgp,
+        (cache, changed),
+        cx,
+    );
     let e = &b.attrs;
     // A local route: its VNI's export policy first.
     let vni_policy = (b.peer == PeerId::LOCAL)
@@ -389,6 +486,7 @@ impl Core {
     /// Every route is re-evaluated for `peer` (session up, settings changed).
     pub(crate) fn export_all_to(&mut self, peer: PeerIndex) {
         self.advertiser.mark_all(peer, self.rib.ids());
+        self.advertiser.mark_all_uni(peer, self.uni.rib.ids());
     }
 
     /// Every peer that has room is sent its pending changes.
@@ -406,6 +504,7 @@ impl Core {
         }
         let w = World {
             rib: &self.rib,
+            uni: &self.uni.rib,
             peers: &self.peers,
             policies: &self.policies,
             router_id: self.cfg.bgp.router_id,

@@ -33,6 +33,7 @@ impl Core {
                     .extend(self.evpn.instances().map(|i| i.vtep));
                 let routes = origin::config_routes(&self.cfg);
                 self.set_config_routes(routes);
+                self.set_unicast_origins();
                 let policies = crate::policy::compile(&self.cfg);
                 self.policies_changed(policies);
                 Ok(Reply::Done)

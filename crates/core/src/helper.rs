@@ -34,15 +34,24 @@ impl Core {
             info!(peer = %slot.address(), restart_state = g.restarting, notification = g.notification,
                 forwarding = ?forwarding, restart_time = g.restart_time, "peer graceful restart capability");
         }
-        // RFC 4724 §4.2: back without L2VPN/EVPN in its graceful-restart
+        // RFC 4724 §4.2: back without a family in its graceful-restart
         // capability, or without the Forwarding State bit for it, the peer
-        // kept nothing of its old routes: the stale ones go now.
-        let forwarding = n.graceful_restart.as_ref().is_some_and(|g| {
-            g.families
-                .iter()
-                .any(|(f, fwd)| *f == Family::L2VPN_EVPN && *fwd)
-        });
+        // kept nothing of its old routes of that family: they go now.
+        let fwd = |family: Family| {
+            n.graceful_restart
+                .as_ref()
+                .is_some_and(|g| g.families.iter().any(|(f, fwd)| *f == family && *fwd))
+        };
+        let forwarding = fwd(Family::L2VPN_EVPN);
+        let unicast_gone: Vec<Family> = [Family::IPV4_UNICAST, Family::IPV6_UNICAST]
+            .into_iter()
+            .filter(|f| !fwd(*f))
+            .collect();
         let ctx = n.tx_context();
+        let families = crate::unicast::export::eor_families(&n);
+        let any_forwarding = families.iter().any(|f| fwd(*f));
+        slot.ibgp = n.ibgp;
+        slot.eor_families.clear();
         slot.up = Some(Up {
             negotiated: n,
             since: now,
@@ -52,18 +61,33 @@ impl Core {
             slot.eor = EorSeen::Earlier;
         }
         let mut dropped = Vec::new();
-        if slot.stale != Stale::None && !forwarding {
-            slot.stale = Stale::None;
+        let had_stale = slot.stale != Stale::None;
+        if had_stale && !forwarding {
             dropped = self.rib.sweep_stale(Self::peer_id(peer));
             info!(peer = %slot.address(), routes = dropped.len(),
                 "peer came back without preserved forwarding for l2vpn-evpn (no F bit, or no graceful restart): stale routes removed");
-        } else if slot.stale != Stale::None {
+        }
+        if had_stale && !any_forwarding {
+            slot.stale = Stale::None;
+        } else if had_stale {
             // Back before the restart timer ran out: wait for its End-of-RIB, bounded.
             slot.stale = Stale::AwaitingEor {
                 until: now + std::time::Duration::from_secs(stale_routes_time),
             };
         }
-        self.advertiser.session_up(peer, ctx);
+        if had_stale {
+            self.sweep_unicast_stale(peer, &unicast_gone);
+        }
+        let self_nh = self.self_next_hop(peer);
+        if let Some(p) = self.peers.get(peer as usize)
+            && p.negotiated()
+                .is_some_and(|n| n.families.contains(&Family::IPV6_UNICAST))
+            && self_nh.v6.is_none()
+        {
+            tracing::warn!(peer = %p.address(),
+                "ipv6-unicast negotiated but no IPv6 address of ours to send as next hop (session over IPv4, no IPv6 update_source, vtep_ip or /128 network): no IPv6 routes are sent to it");
+        }
+        self.advertiser.session_up(peer, ctx, families, self_nh);
         self.apply(dropped);
         self.export_all_to(peer);
         self.flush(peer);
@@ -110,6 +134,14 @@ impl Core {
         };
         info!(peer = %slot.address(), routes_changed = changes.len(), keep_routes, "peer down: {reason}");
         self.apply(changes);
+        // Unicast: withdrawn from the main table at once (or kept stale).
+        let touched = self.unicast_keys_of(id, false);
+        let best = if keep_routes {
+            self.uni.rib.mark_stale(id)
+        } else {
+            self.uni.rib.remove_peer(id)
+        };
+        self.apply_unicast(crate::unicast::receive::UniChanges { best, touched });
         self.emit_peer(peer as usize);
         // It is no longer waited for.
         self.check_deferral();
@@ -127,22 +159,62 @@ impl Core {
                 let changes = self.rib.sweep_stale(Self::peer_id(i as PeerIndex));
                 info!(peer = %self.peers[i].address(), routes = changes.len(), "graceful restart timer expired: stale routes removed");
                 self.apply(changes);
+                self.sweep_unicast_stale(
+                    i as PeerIndex,
+                    &[Family::IPV4_UNICAST, Family::IPV6_UNICAST],
+                );
             }
         }
     }
 
-    /// End-of-RIB from `peer`: its stale routes go, the dataplane sweep and
-    /// the restart deferral may be over.
-    pub(crate) fn end_of_rib(&mut self, peer: PeerIndex) {
+    /// End-of-RIB from `peer` for `family`: its stale routes of that
+    /// family go; once every family it negotiated has sent one, the
+    /// dataplane sweep and the restart deferral may be over.
+    pub(crate) fn end_of_rib(&mut self, peer: PeerIndex, family: Family) {
         let Some(slot) = self.peers.get_mut(peer as usize) else {
             return;
         };
-        slot.stale = Stale::None;
-        slot.eor = EorSeen::ThisSession;
-        self.check_converged();
-        let changes = self.rib.sweep_stale(Self::peer_id(peer));
-        self.apply(changes);
+        if !slot.eor_families.contains(&family) {
+            slot.eor_families.push(family);
+        }
+        let all = slot.negotiated().is_none_or(|n| {
+            crate::unicast::export::eor_families(n)
+                .iter()
+                .all(|f| slot.eor_families.contains(f))
+        });
+        if all {
+            slot.stale = Stale::None;
+            slot.eor = EorSeen::ThisSession;
+            self.check_converged();
+        }
+        if crate::unicast::is_unicast(family) {
+            self.sweep_unicast_stale(peer, &[family]);
+        } else {
+            let changes = self.rib.sweep_stale(Self::peer_id(peer));
+            self.apply(changes);
+        }
         self.check_deferral();
+    }
+
+    /// Drops `peer`'s stale unicast paths of `families`.
+    pub(crate) fn sweep_unicast_stale(&mut self, peer: PeerIndex, families: &[Family]) {
+        if families.is_empty() {
+            return;
+        }
+        let id = Self::peer_id(peer);
+        let pick = |e: &crate::unicast::UnicastEntry| {
+            families.contains(&crate::unicast::family_of(&e.prefix))
+        };
+        let touched: Vec<ipnet::IpNet> = self
+            .unicast_keys_of(id, true)
+            .into_iter()
+            .filter(|k| families.contains(&crate::unicast::family_of(k)))
+            .collect();
+        if touched.is_empty() {
+            return;
+        }
+        let best = self.uni.rib.sweep_stale_where(id, pick);
+        self.apply_unicast(crate::unicast::receive::UniChanges { best, touched });
     }
 
     /// ROUTE-REFRESH request: the peer's Adj-RIB-Out goes out again.
@@ -154,6 +226,13 @@ impl Core {
             let address = p.address();
             let routes = self.advertiser.requeue_all(peer);
             info!(peer = %address, routes, "route refresh: re-sending the Adj-RIB-Out");
+        } else if let Some(p) = self.peers.get(peer as usize)
+            && crate::unicast::is_unicast(family)
+            && subtype == REFRESH_REQUEST
+        {
+            let address = p.address();
+            let routes = self.advertiser.requeue_uni(peer);
+            info!(peer = %address, %family, routes, "route refresh: re-sending the unicast Adj-RIB-Out");
         }
         self.flush(peer);
     }

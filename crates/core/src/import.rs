@@ -207,6 +207,8 @@ impl Core {
         if synced && !self.local_synced {
             // Everything local is in the Adj-RIB-Outs now: End-of-RIB may go.
             self.local_synced = true;
+            // Underlay routes learned meanwhile go to the main table now.
+            self.install_all();
             self.flush_all();
             self.check_converged();
         }

@@ -43,6 +43,7 @@ pub mod route;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod time;
+pub mod unicast;
 pub mod view;
 pub mod watch;
 
@@ -85,6 +86,8 @@ pub struct Core {
     cfg: Arc<Config>,
     peers: Vec<PeerSlot>,
     rib: Table<EvpnKey, RouteEntry>,
+    /// IPv4/IPv6 unicast: its own table, installed routes (`unicast`).
+    uni: unicast::Unicast,
     interner: Interner<Vec<PathAttribute>>,
     /// The Adj-RIB-Outs and what each peer is owed.
     advertiser: advertise::Advertiser,
@@ -163,6 +166,7 @@ impl Core {
         let export_cx = advertise::Advertiser::new(export_cx, peers.len());
         let mut core = Core {
             evpn: Evpn::new(Arc::clone(&cfg)),
+            uni: unicast::Unicast::new(&cfg),
             converged: !cfg.evpn.learn_from_kernel,
             local_synced: !cfg.evpn.learn_from_kernel,
             cfg,
@@ -195,6 +199,7 @@ impl Core {
         core.vni_imports = policy::vni_imports(&core.cfg, &core.policies);
         core.own_addresses = own_addresses(&core.cfg);
         core.originate_config();
+        core.originate_unicast();
         core
     }
 
@@ -268,8 +273,11 @@ impl Core {
                 negotiated,
                 transport,
             } => {
-                if let (Some(t), Some(p)) = (&transport, self.peers.get_mut(peer as usize)) {
-                    p.remote = Some(t.remote.ip());
+                if let Some(p) = self.peers.get_mut(peer as usize) {
+                    p.local = transport.as_ref().map(|t| t.local.ip().to_canonical());
+                    if let Some(t) = &transport {
+                        p.remote = Some(t.remote.ip());
+                    }
                 }
                 self.peer_up(peer, negotiated);
                 self.bmp_peer_up(peer, transport);

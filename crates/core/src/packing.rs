@@ -82,19 +82,30 @@ pub fn key_to_nlri(key: &EvpnKey) -> Option<EvpnNlri> {
     })
 }
 
-/// Splits `routes` into UPDATEs that fit the session's message size.
+/// Splits EVPN `routes` into UPDATEs that fit the session's message size.
 pub fn pack(
     routes: Vec<EvpnNlri>,
     ctx: &Context,
     make: impl Fn(Vec<EvpnNlri>) -> Update,
+) -> Vec<Update> {
+    pack_with(routes, ctx, evpn_nlri_len, make)
+}
+
+/// Splits `items` (NLRI of `len` octets each) into UPDATEs made by `make`
+/// that fit the session's message size.
+pub fn pack_with<T>(
+    items: Vec<T>,
+    ctx: &Context,
+    len: impl Fn(&T) -> usize,
+    make: impl Fn(Vec<T>) -> Update,
 ) -> Vec<Update> {
     let max = ctx.max_message_len();
     let overhead = 19 + make(Vec::new()).body_len(ctx) + 8;
     let mut out = Vec::new();
     let mut cur = Vec::new();
     let mut size = overhead;
-    for r in routes {
-        let l = evpn_nlri_len(&r);
+    for r in items {
+        let l = len(&r);
         if size + l > max && !cur.is_empty() {
             out.push(make(std::mem::take(&mut cur)));
             size = overhead;

@@ -66,6 +66,10 @@ pub(crate) struct PeerSlot {
     /// The remote address of the last established session (an interface
     /// neighbour's discovered link-local address).
     pub remote: Option<std::net::IpAddr>,
+    /// Our end of the session (next hop self), when the driver said.
+    pub local: Option<std::net::IpAddr>,
+    /// Families whose End-of-RIB came in this session.
+    pub eor_families: Vec<evpnd_wire::Family>,
 }
 
 impl PeerSlot {
@@ -81,6 +85,8 @@ impl PeerSlot {
             fsm_state: State::Idle,
             last_error: None,
             remote: None,
+            local: None,
+            eor_families: Vec::new(),
         }
     }
 

@@ -70,15 +70,33 @@ impl Core {
         let id = Self::peer_id(peer);
         if let Some(f) = u.is_end_of_rib() {
             debug!(peer = %slot.address(), family = %f, "End-of-RIB");
-            self.end_of_rib(peer);
+            self.end_of_rib(peer, f);
             return;
         }
+        // IPv4/IPv6 unicast has its own table (`unicast`); an UPDATE with
+        // nothing of EVPN stops there.
+        if crate::unicast::receive::carries_unicast(&u) {
+            self.update_unicast(peer, &u, &n);
+            let family = if u.nlri.is_empty() && u.withdrawn.is_empty() {
+                u.mp_reach()
+                    .map(|m| m.family)
+                    .or(u.mp_unreach().map(|m| m.family))
+                    .unwrap_or(Family::IPV4_UNICAST)
+            } else {
+                Family::IPV4_UNICAST
+            };
+            self.check_max_prefix(peer, family);
+            if !crate::unicast::receive::carries_evpn(&u) {
+                return;
+            }
+        }
+        let Some(slot) = self.peers.get(peer as usize) else {
+            return;
+        };
         // RFC 4271 §6.3, RFC 7606 §7.2: an eBGP peer's AS_PATH starts with
         // its own AS, else the UPDATE is treated as a withdrawal.
         let first_as = u.as_path().and_then(|p| p.first_as());
-        let bad_first_as = !slot.ibgp
-            && u.mp_reach().is_some()
-            && first_as != slot.negotiated().map(|n| n.peer_asn);
+        let bad_first_as = !n.ibgp && u.mp_reach().is_some() && first_as != Some(n.peer_asn);
         let from = slot.address();
         let whole = if u.verdict() == Some(Action::TreatAsWithdraw) {
             Some(Refusal::TreatAsWithdraw)
@@ -205,14 +223,15 @@ impl Core {
             self.bmp_post_policy(peer, p);
         }
         self.apply(changes);
-        self.check_max_prefix(peer);
+        self.check_max_prefix(peer, Family::L2VPN_EVPN);
     }
 
     /// RFC 4486: past `max_prefix.limit` accepted routes the session is closed
     /// with Cease / Maximum Number of Prefixes Reached (data: AFI, SAFI,
     /// limit), or only logged with `warning_only`.
-    fn check_max_prefix(&mut self, peer: PeerIndex) {
-        let accepted = self.rib.peer_path_count(Self::peer_id(peer));
+    fn check_max_prefix(&mut self, peer: PeerIndex, family: Family) {
+        let id = Self::peer_id(peer);
+        let accepted = self.rib.peer_path_count(id) + self.uni.rib.peer_path_count(id);
         let Some(slot) = self.peers.get_mut(peer as usize) else {
             return;
         };
@@ -228,8 +247,8 @@ impl Core {
             return;
         }
         // RFC 4486 §4: AFI (2 octets), SAFI (1 octet), the limit (4 octets).
-        let mut data = Family::L2VPN_EVPN.afi.0.to_be_bytes().to_vec();
-        data.push(Family::L2VPN_EVPN.safi.0);
+        let mut data = family.afi.0.to_be_bytes().to_vec();
+        data.push(family.safi.0);
         data.extend_from_slice(&mp.limit.to_be_bytes());
         let notify = NotifyError::new(
             evpnd_wire::error::code::CEASE,
@@ -249,7 +268,7 @@ impl Core {
 
     /// RFC 4456 §8 and RFC 4271 §9.1.2: our own routes coming back are
     /// ignored, from iBGP and eBGP peers alike.
-    fn loop_reason(&self, u: &Update) -> Option<Refusal> {
+    pub(crate) fn loop_reason(&self, u: &Update) -> Option<Refusal> {
         if u.originator_id() == Some(self.cfg.bgp.router_id) {
             Some(Refusal::OriginatorIsUs)
         } else if u.cluster_list().contains(&self.cfg.cluster_id()) {
@@ -262,7 +281,7 @@ impl Core {
     }
 
     /// A next hop a route must not have: none, unspecified, or ours.
-    fn next_hop_refusal(&self, nh: Option<std::net::IpAddr>) -> Option<Refusal> {
+    pub(crate) fn next_hop_refusal(&self, nh: Option<std::net::IpAddr>) -> Option<Refusal> {
         match nh {
             None => Some(Refusal::NoNextHop),
             Some(ip) if ip.is_unspecified() => Some(Refusal::ZeroNextHop),

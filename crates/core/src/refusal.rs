@@ -41,6 +41,13 @@ pub enum Refusal {
     /// The neighbour's import policy rejected it (the deciding term is
     /// remembered for `explain`).
     Policy,
+    /// An IPv4 unicast route with an IPv6 next hop from a peer that did not
+    /// negotiate the Extended Next Hop capability: treated as withdrawn
+    /// (RFC 8950 §4, RFC 7606).
+    ExtendedNextHop,
+    /// A unicast route of a family the session did not negotiate (RFC 4760
+    /// §7): ignored.
+    FamilyNotNegotiated,
 }
 
 impl Refusal {
@@ -58,6 +65,8 @@ impl Refusal {
             Refusal::UnknownRouteType => "unknown_route_type",
             Refusal::EsiAndGateway => "esi_and_gateway",
             Refusal::Policy => "policy",
+            Refusal::ExtendedNextHop => "extended_next_hop",
+            Refusal::FamilyNotNegotiated => "family_not_negotiated",
         }
     }
 
@@ -78,6 +87,12 @@ impl Refusal {
                 "type 5 with both ESI and gateway IP: treated as withdrawn (RFC 9136 §3.2)"
             }
             Refusal::Policy => "rejected by the neighbor's import policy",
+            Refusal::ExtendedNextHop => {
+                "IPv4 route with an IPv6 next hop but no extended next hop capability: treated as withdrawn (RFC 8950 §4)"
+            }
+            Refusal::FamilyNotNegotiated => {
+                "address family not negotiated on this session: ignored"
+            }
         }
     }
 }

@@ -117,6 +117,11 @@ impl Fdb {
 pub struct Node {
     pub core: Core,
     pub router_id: Ipv4Addr,
+    /// `[bgp] asn`: a session between two nodes of different ASes is eBGP.
+    pub asn: u32,
+    /// Per peer index: the families configured for it (a session carries
+    /// those both ends have).
+    families: Vec<Vec<evpnd_wire::Family>>,
     /// Per peer index: the node at the other end and our index there.
     remote: Vec<(usize, PeerIndex)>,
     /// Per peer index: the session the link carries now (0: down).
@@ -165,12 +170,15 @@ impl Fabric {
                     })?;
                 remote.push((other, back as PeerIndex));
             }
-            nodes.push((remote, cfg.bgp.router_id));
+            let families = cfg.neighbor.iter().map(|nb| nb.families.clone()).collect();
+            nodes.push((remote, cfg.bgp.router_id, cfg.asn(), families));
         }
         let nodes = configs
             .into_iter()
             .zip(nodes)
-            .map(|(cfg, (remote, router_id))| Node {
+            .map(|(cfg, (remote, router_id, asn, families))| Node {
+                asn,
+                families,
                 session: vec![0; remote.len()],
                 seen: vec![0; remote.len()],
                 remote,
@@ -212,7 +220,8 @@ impl Fabric {
     }
 
     /// The session between `a` and `b` comes up (both ends negotiate
-    /// graceful restart as helpers); nothing if it is up.
+    /// graceful restart as helpers, with forwarding preserved, for the
+    /// families both configured); nothing if it is up.
     pub fn link_up(&mut self, a: usize, b: usize) -> Result<(), SimError> {
         let ia = self.peer_index(a, b)?;
         let ib = self.peer_index(b, a)?;
@@ -221,9 +230,20 @@ impl Fabric {
         }
         self.last_session += 1;
         let s = self.last_session;
-        for (x, ix, y) in [(a, ia, b), (b, ib, a)] {
+        for (x, ix, y, iy) in [(a, ia, b, ib), (b, ib, a, ia)] {
             self.nodes[x].session[ix as usize] = s;
-            let negotiated = test_negotiated(self.nodes[y].router_id, Some(false));
+            let mut negotiated = test_negotiated(self.nodes[y].router_id, Some(false));
+            let theirs = &self.nodes[y].families[iy as usize];
+            negotiated.families = self.nodes[x].families[ix as usize]
+                .iter()
+                .filter(|f| theirs.contains(f))
+                .copied()
+                .collect();
+            negotiated.peer_asn = self.nodes[y].asn;
+            negotiated.ibgp = self.nodes[x].asn == self.nodes[y].asn;
+            if let Some(g) = &mut negotiated.graceful_restart {
+                g.families = negotiated.families.iter().map(|f| (*f, true)).collect();
+            }
             self.queue.push_back((
                 x,
                 Input::Peer(PeerEvent::Up {

@@ -103,6 +103,15 @@ enum Command {
         /// Only this tenant.
         vrf: Option<String>,
     },
+    /// IPv4/IPv6 unicast routes (the underlay): every path, best (>) and
+    /// multipath (=), and the main-table route.
+    Unicast {
+        /// Only this family: ipv4-unicast or ipv6-unicast.
+        #[arg(long)]
+        family: Option<String>,
+        /// Only this prefix.
+        prefix: Option<String>,
+    },
     /// Desired versus programmed kernel state per VNI.
     Dataplane {
         /// Only this VNI.
@@ -403,6 +412,7 @@ fn main() -> ExitCode {
         Command::Vrfs { name } => query::Query::Vrfs(name),
         Command::VrfRoutes(a) => query::Query::VrfRoutes(a),
         Command::Rmacs { vrf } => query::Query::Rmacs(vrf),
+        Command::Unicast { family, prefix } => query::Query::Unicast { family, prefix },
         Command::Dataplane { vni } => query::Query::Dataplane(vni),
         Command::Watch { peers, routes } => query::Query::Watch { peers, routes },
         Command::Validate { file } => query::Query::Validate(file),

@@ -242,6 +242,21 @@ impl Backend for DaemonApi {
             .map(|_| ())
     }
 
+    async fn list_unicast_routes(
+        &self,
+        family: Option<evpnd_wire::Family>,
+        prefix: Option<ipnet::IpNet>,
+    ) -> Result<Vec<pb::UnicastRoute>, BackendError> {
+        self.read(move |d| {
+            let routes = match prefix {
+                Some(p) => d.core.unicast_route(&p).into_iter().collect(),
+                None => d.core.unicast_routes(family),
+            };
+            routes.iter().map(convert::unicast_route).collect()
+        })
+        .await
+    }
+
     async fn list_vnis(&self, vni: Option<Vni>) -> Result<Vec<pb::Vni>, BackendError> {
         self.read(move |d| d.core.vnis(vni).iter().map(convert::vni).collect())
             .await

@@ -489,6 +489,39 @@ pub fn watch_event(e: &WatchEvent, epoch: Epoch) -> Option<pb::watch_response::E
     })
 }
 
+/// A unicast route of the core's view (issue 13).
+pub fn unicast_route(r: &evpnd_core::unicast::view::UnicastRouteView) -> pb::UnicastRoute {
+    let text = |ip: Option<std::net::Ipv6Addr>| ip.map(|a| a.to_string()).unwrap_or_default();
+    pb::UnicastRoute {
+        prefix: r.prefix.to_string(),
+        multipath: r.multipath as u32,
+        installed: r
+            .installed
+            .iter()
+            .map(|g| pb::UnicastGateway {
+                ip: g.ip.to_string(),
+                dev: g.dev.clone().unwrap_or_default(),
+            })
+            .collect(),
+        paths: r
+            .paths
+            .iter()
+            .map(|p| pb::UnicastPath {
+                peer: p.peer.map(|a| a.to_string()).unwrap_or_default(),
+                next_hop: p.next_hop.to_string(),
+                link_local: text(p.link_local),
+                as_path: p.as_path.clone(),
+                local_pref: p.local_pref,
+                med: p.med,
+                best: p.best,
+                multipath: p.multipath,
+                stale: p.stale,
+                lost: p.lost.map(|l| l.name().to_string()).unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;

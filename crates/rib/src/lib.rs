@@ -21,5 +21,5 @@ pub mod table;
 
 pub use intern::Interner;
 pub use out::{AdjOut, Batch, OutValue};
-pub use rank::{LossReason, Rank, compare};
+pub use rank::{LossReason, Multipath, Rank, compare, multipath_equal};
 pub use table::{BestChange, Keyed, Path, PeerId, Table};

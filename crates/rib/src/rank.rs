@@ -91,6 +91,28 @@ pub enum LossReason {
     Tie,
 }
 
+impl LossReason {
+    /// Its name in views (the serde name).
+    pub fn name(self) -> &'static str {
+        use LossReason::*;
+        match self {
+            Stale => "stale",
+            NotSticky => "not_sticky",
+            LowerMobilitySequence => "lower_mobility_sequence",
+            NotLocal => "not_local",
+            LowerLocalPref => "lower_local_pref",
+            LongerAsPath => "longer_as_path",
+            HigherOrigin => "higher_origin",
+            HigherMed => "higher_med",
+            IbgpVsEbgp => "ibgp_vs_ebgp",
+            LongerClusterList => "longer_cluster_list",
+            HigherRouterId => "higher_router_id",
+            HigherPeerAddress => "higher_peer_address",
+            Tie => "tie",
+        }
+    }
+}
+
 /// Compares `a` against `b`. `Ordering::Less` means `a` is preferred. The
 /// reason names the rule that decided, from the loser's point of view.
 pub fn compare(a: &Rank, b: &Rank) -> (Ordering, LossReason) {
@@ -117,6 +139,36 @@ pub fn compare(a: &Rank, b: &Rank) -> (Ordering, LossReason) {
         .into_iter()
         .find(|(o, _)| o.is_ne())
         .unwrap_or((Ordering::Equal, Tie))
+}
+
+/// Which paths may share forwarding with the best one (ECMP): the
+/// [`multipath`](crate::Table::multipath) rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Multipath {
+    /// At most this many paths, the best included (1: the best alone).
+    pub max_paths: usize,
+    /// eBGP paths from different neighbour ASes may share (RFC 7938 §5.2.4,
+    /// "multipath relax"); otherwise the neighbour AS must be the same.
+    pub relax: bool,
+}
+
+/// Whether `p` is equal to the best path `best` for multipath: the decision
+/// process ties down to and including MED and the eBGP/iBGP step (IGP cost
+/// is not used, see the table above). Neither may be local; iBGP paths only
+/// join iBGP paths, eBGP only eBGP; the neighbour AS must match unless
+/// `relax` (then only the AS_PATH length counts, as in FRR).
+pub fn multipath_equal(best: &Rank, p: &Rank, relax: bool) -> bool {
+    !best.local
+        && !p.local
+        && best.stale == p.stale
+        && best.sticky == p.sticky
+        && best.mobility_seq == p.mobility_seq
+        && best.local_pref == p.local_pref
+        && best.as_path_len == p.as_path_len
+        && best.origin == p.origin
+        && med_order(best, p) == Ordering::Equal
+        && best.ebgp == p.ebgp
+        && (relax || best.neighbor_as == p.neighbor_as)
 }
 
 /// MED is only comparable between paths from the same neighbouring AS.
@@ -256,6 +308,53 @@ mod tests {
         assert_eq!(
             compare(&b_same, &a),
             (Ordering::Less, LossReason::HigherMed)
+        );
+    }
+
+    #[test]
+    fn multipath_ties_down_to_med_and_relaxes_the_neighbour_as() {
+        let a = Rank {
+            ebgp: true,
+            neighbor_as: Some(65101),
+            as_path_len: 2,
+            peer_addr: "10.0.0.1".parse().expect("ip"),
+            ..r()
+        };
+        let b = Rank {
+            neighbor_as: Some(65102),
+            peer_addr: "10.0.0.2".parse().expect("ip"),
+            originator_id: Ipv4Addr::new(10, 0, 0, 2),
+            ..a.clone()
+        };
+        assert!(multipath_equal(&a, &b, true), "different AS, relaxed");
+        assert!(!multipath_equal(&a, &b, false), "different AS, strict");
+        let same_as = Rank {
+            neighbor_as: Some(65101),
+            ..b.clone()
+        };
+        assert!(multipath_equal(&a, &same_as, false));
+        let longer = Rank {
+            as_path_len: 3,
+            ..b.clone()
+        };
+        assert!(!multipath_equal(&a, &longer, true), "longer AS_PATH");
+        let higher_med = Rank {
+            med: 5,
+            ..same_as.clone()
+        };
+        assert!(!multipath_equal(&a, &higher_med, true), "MED, same AS");
+        let ibgp = Rank {
+            ebgp: false,
+            ..b.clone()
+        };
+        assert!(!multipath_equal(&a, &ibgp, true), "iBGP never joins eBGP");
+        let local = Rank {
+            local: true,
+            ..a.clone()
+        };
+        assert!(
+            !multipath_equal(&local, &b, true),
+            "a local best installs nothing"
         );
     }
 

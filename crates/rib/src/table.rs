@@ -187,6 +187,42 @@ impl<K: Hash + Eq + Clone, A: PartialEq + Keyed<K>> Table<K, A> {
         self.id(key).and_then(|i| self.slots[i as usize].best())
     }
 
+    /// Every path of route id `id` (in storage order; the best is one of them).
+    pub fn paths_by_id(&self, id: u32) -> &[Path<A>] {
+        self.slots
+            .get(id as usize)
+            .map_or(&[], |d| d.paths.as_slice())
+    }
+
+    /// The multipath set of `key`: the best path first, then the paths equal
+    /// to it for multipath ([`crate::multipath_equal`]) in decision order,
+    /// at most `mp.max_paths` of them. Empty when the key has no path.
+    pub fn multipath(&self, key: &K, mp: crate::Multipath) -> Vec<&Path<A>> {
+        let Some(d) = self.id(key).map(|i| &self.slots[i as usize]) else {
+            return Vec::new();
+        };
+        let Some(best) = d.best() else {
+            return Vec::new();
+        };
+        let mut out = vec![best];
+        if mp.max_paths <= 1 {
+            return out;
+        }
+        let mut rest: Vec<&Path<A>> = d
+            .paths
+            .as_slice()
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| {
+                *i != d.best as usize && crate::multipath_equal(&best.rank, &p.rank, mp.relax)
+            })
+            .map(|(_, p)| p)
+            .collect();
+        rest.sort_by(|a, b| compare(&a.rank, &b.rank).0);
+        out.extend(rest.into_iter().take(mp.max_paths - 1));
+        out
+    }
+
     /// Every path of a destination, best first, each with the reason it lost
     /// against the best (`None` for the best itself).
     pub fn explain(&self, key: &K) -> Vec<(&Path<A>, Option<LossReason>)> {
@@ -404,6 +440,20 @@ impl<K: Hash + Eq + Clone, A: PartialEq + Keyed<K>> Table<K, A> {
         self.retain_paths(|p| !(p.peer == peer && p.rank.stale))
     }
 
+    /// Graceful restart per family: drops `peer`'s stale paths whose
+    /// attributes `pick` selects (e.g. one address family of a table that
+    /// holds two).
+    pub fn sweep_stale_where(
+        &mut self,
+        peer: PeerId,
+        pick: impl Fn(&A) -> bool,
+    ) -> Vec<(K, BestChange<A>)>
+    where
+        A: Clone,
+    {
+        self.retain_paths(|p| !(p.peer == peer && p.rank.stale && pick(&p.attrs)))
+    }
+
     fn retain_paths(&mut self, keep: impl Fn(&Path<A>) -> bool) -> Vec<(K, BestChange<A>)>
     where
         A: Clone,
@@ -502,6 +552,41 @@ mod tests {
             e[1],
             (&path("k", 1, 100, "a"), Some(LossReason::LowerLocalPref))
         );
+    }
+
+    #[test]
+    fn multipath_set_is_the_best_and_its_equals_capped() {
+        let mut t: Table<&str, (&str, String)> = Table::new();
+        let ebgp = |peer: u32, asn: u32, len: u32| {
+            let mut p = path("k", peer, 100, "a");
+            p.rank.ebgp = true;
+            p.rank.neighbor_as = Some(asn);
+            p.rank.as_path_len = len;
+            p
+        };
+        t.insert("k", ebgp(3, 65103, 2));
+        t.insert("k", ebgp(1, 65101, 2));
+        t.insert("k", ebgp(2, 65102, 2));
+        t.insert("k", ebgp(4, 65104, 3)); // longer: not equal
+        let relax = crate::Multipath {
+            max_paths: 64,
+            relax: true,
+        };
+        let peers = |v: Vec<&Path<(&str, String)>>| v.iter().map(|p| p.peer.0).collect::<Vec<_>>();
+        assert_eq!(peers(t.multipath(&"k", relax)), vec![1, 2, 3]);
+        let strict = crate::Multipath {
+            relax: false,
+            ..relax
+        };
+        assert_eq!(peers(t.multipath(&"k", strict)), vec![1]);
+        let two = crate::Multipath {
+            max_paths: 2,
+            ..relax
+        };
+        assert_eq!(peers(t.multipath(&"k", two)), vec![1, 2]);
+        t.remove(&"k", PeerId(1), 0);
+        assert_eq!(peers(t.multipath(&"k", relax)), vec![2, 3]);
+        assert!(t.multipath(&"none", relax).is_empty());
     }
 
     #[test]

@@ -464,6 +464,67 @@ impl Update {
         }
     }
 
+    /// Announces IPv4/IPv6 unicast prefixes. IPv4 with an IPv4 next hop goes
+    /// in the classic NLRI field with a NEXT_HOP attribute (RFC 4271); IPv4
+    /// with an IPv6 next hop (RFC 8950) and IPv6 go in MP_REACH_NLRI (first,
+    /// RFC 7606 §5.1). `attrs` must hold neither NEXT_HOP nor MP attributes;
+    /// the result keeps them sorted by type code.
+    pub fn unicast_reach(
+        family: Family,
+        next_hop: NextHop,
+        prefixes: Vec<Prefix>,
+        attrs: Vec<PathAttribute>,
+    ) -> Update {
+        if family == Family::IPV4_UNICAST
+            && let NextHop::V4(nh) = next_hop
+        {
+            let mut attributes = Vec::with_capacity(attrs.len() + 1);
+            attributes.extend(attrs);
+            let at = attributes
+                .iter()
+                .position(|a| a.type_code() > code::NEXT_HOP)
+                .unwrap_or(attributes.len());
+            attributes.insert(at, PathAttribute::new(AttrValue::NextHop(nh)));
+            return Update {
+                attributes,
+                nlri: prefixes,
+                ..Update::default()
+            };
+        }
+        let mp = MpReach {
+            family,
+            next_hop,
+            reserved: 0,
+            nlri: MpNlri::Prefixes(prefixes),
+        };
+        let mut attributes = Vec::with_capacity(attrs.len() + 1);
+        attributes.push(PathAttribute::new(AttrValue::MpReach(mp)));
+        attributes.extend(attrs);
+        Update {
+            attributes,
+            ..Update::default()
+        }
+    }
+
+    /// Withdraws IPv4 unicast prefixes in the classic field, IPv6 ones in
+    /// MP_UNREACH_NLRI.
+    pub fn unicast_withdraw(family: Family, prefixes: Vec<Prefix>) -> Update {
+        if family == Family::IPV4_UNICAST {
+            return Update {
+                withdrawn: prefixes,
+                ..Update::default()
+            };
+        }
+        let mp = MpUnreach {
+            family,
+            nlri: MpNlri::Prefixes(prefixes),
+        };
+        Update {
+            attributes: vec![PathAttribute::new(AttrValue::MpUnreach(mp))],
+            ..Update::default()
+        }
+    }
+
     /// Every EVPN route announced (`true`) or withdrawn (`false`) by this UPDATE.
     pub fn evpn_routes(&self) -> impl Iterator<Item = (&EvpnNlri, bool)> {
         let reach = self.mp_reach().into_iter().flat_map(|m| match &m.nlri {

@@ -102,6 +102,33 @@ impl<B: Backend> RouteService for ApiService<B> {
             .ok_or_else(|| Status::not_found(format!("no route {} with rd {}", r.prefix, r.rd)))
     }
 
+    async fn list_unicast_routes(
+        &self,
+        req: Request<pb::ListUnicastRoutesRequest>,
+    ) -> Result<Response<pb::ListUnicastRoutesResponse>, Status> {
+        let r = req.into_inner();
+        let family = match r.family.as_str() {
+            "" => None,
+            f => match f.parse::<evpnd_wire::Family>() {
+                Ok(f)
+                    if f == evpnd_wire::Family::IPV4_UNICAST
+                        || f == evpnd_wire::Family::IPV6_UNICAST =>
+                {
+                    Some(f)
+                }
+                _ => {
+                    return Err(invalid(
+                        "family",
+                        format!("{f:?} is not ipv4-unicast or ipv6-unicast"),
+                    ));
+                }
+            },
+        };
+        let prefix = validate::opt_exact_prefix("prefix", &r.prefix)?;
+        let routes = self.backend().list_unicast_routes(family, prefix).await?;
+        Ok(Response::new(pb::ListUnicastRoutesResponse { routes }))
+    }
+
     async fn add_route(
         &self,
         req: Request<pb::AddRouteRequest>,

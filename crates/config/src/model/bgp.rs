@@ -34,6 +34,28 @@ pub struct Bgp {
     pub connect_retry: u16,
     #[serde(default)]
     pub graceful_restart: GracefulRestart,
+    /// Prefixes originated into IPv4/IPv6 unicast (by address family),
+    /// unconditionally: no check that they are reachable. No host bits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<ipnet::IpNet>,
+    /// Also originate the VTEP address (`[evpn] vtep_ip`, else the router
+    /// id) as a /32 or /128 into the unicast family of its AFI. Default true.
+    #[serde(default = "yes")]
+    pub advertise_vtep: bool,
+    /// Unicast ECMP: at most this many equal paths per prefix are
+    /// installed (1 = no multipath). Default 64.
+    #[serde(default = "default_max_paths")]
+    pub max_paths: u16,
+    /// Multipath across eBGP paths from different neighbour ASes with
+    /// equal AS_PATH length ("multipath relax", RFC 7938 §5.2.4). Default true.
+    #[serde(default = "yes")]
+    pub multipath_relax: bool,
+}
+
+/// Default `[bgp] max_paths`.
+pub const DEFAULT_MAX_PATHS: u16 = 64;
+fn default_max_paths() -> u16 {
+    DEFAULT_MAX_PATHS
 }
 
 pub(crate) fn default_listen() -> Vec<SocketAddr> {

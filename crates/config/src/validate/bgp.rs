@@ -1,6 +1,5 @@
 //! `[bgp]` and `[[neighbor]]` rules.
 
-use evpnd_wire::Family;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -8,6 +7,7 @@ use super::{Collector, is_ifname, is_unicast, reserved_asn};
 use crate::model::{Config, Neighbor};
 use crate::path;
 use evpnd_session::RemoteAs;
+use evpnd_wire::Family;
 
 pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
     let b = &cfg.bgp;
@@ -93,6 +93,8 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
         c.absolute(at, "graceful_restart.state_file", p);
     }
 
+    networks(cfg, c);
+
     // Keyed by the canonical address, so `::ffff:10.0.0.2` and `10.0.0.2`
     // are the same peer (a dual-stack listener sees the mapped form).
     let mut addrs: HashMap<IpAddr, IpAddr> = HashMap::new();
@@ -159,6 +161,37 @@ fn own_addresses(cfg: &Config) -> HashMap<IpAddr, (&'static str, Option<usize>)>
     }
     own.insert(IpAddr::V4(cfg.bgp.router_id), ("router_id", None));
     own
+}
+
+/// `[bgp] networks` (no host bits, no repeats) and the multipath keys.
+fn networks(cfg: &Config, c: &mut Collector<'_>) {
+    let b = &cfg.bgp;
+    let mut seen = HashSet::new();
+    for (i, p) in b.networks.iter().enumerate() {
+        let at = path!["bgp", "networks", i];
+        if p.trunc() != *p {
+            c.err(
+                at,
+                format!(
+                    "networks: {p} has host bits set (did you mean {}?)",
+                    p.trunc()
+                ),
+            );
+        } else if !seen.insert(*p) {
+            c.err(at, format!("networks lists {p} twice"));
+        } else if p.addr().is_multicast() {
+            c.err(
+                at,
+                format!("networks: {p} is a multicast prefix, not a unicast destination"),
+            );
+        }
+    }
+    if b.max_paths == 0 {
+        c.err(
+            path!["bgp", "max_paths"],
+            "max_paths 0 is invalid (1 = no multipath)",
+        );
+    }
 }
 
 /// `keepalive` against the hold time it runs under. `from` says where an

@@ -13,6 +13,7 @@ mod local;
 mod routes;
 mod tables;
 mod tenant;
+mod unicast;
 
 use serde_json::Value;
 use tonic::transport::Channel;
@@ -37,11 +38,17 @@ pub enum Query {
     Peer(String),
     PeerAction(String, PeerAction),
     Routes(RouteArgs),
-    Explain { key: String, rd: String },
+    Explain {
+        key: String,
+        rd: String,
+    },
     AddRoute(LocalRouteArg),
     DeleteRoute(LocalRouteArg),
     Duplicates(Option<u32>),
-    ClearDuplicate { vni: u32, mac: String },
+    ClearDuplicate {
+        vni: u32,
+        mac: String,
+    },
     Vnis,
     Macs(MacArgs),
     Neigh(Option<u32>),
@@ -50,7 +57,14 @@ pub enum Query {
     Vrfs(Option<String>),
     VrfRoutes(VrfRouteArgs),
     Rmacs(Option<String>),
-    Watch { peers: bool, routes: bool },
+    Unicast {
+        family: Option<String>,
+        prefix: Option<String>,
+    },
+    Watch {
+        peers: bool,
+        routes: bool,
+    },
     Validate(PathBuf),
     Reload,
     LogLevel(Level),
@@ -208,6 +222,7 @@ async fn execute(target: Target, q: Query, json: bool) -> Result<Option<Out>, Fa
         Query::Vrfs(name) => tenant::vrfs(ch, name).await?,
         Query::VrfRoutes(a) => tenant::vrf_routes(ch, a).await?,
         Query::Rmacs(vrf) => tenant::rmacs(ch, vrf).await?,
+        Query::Unicast { family, prefix } => unicast::unicast(ch, family, prefix).await?,
         Query::Watch { peers, routes } => {
             watch(ch, peers, routes, json).await?;
             return Ok(None);
