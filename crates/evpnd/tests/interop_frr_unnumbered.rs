@@ -5,7 +5,8 @@
 //!
 //! * the session comes up over the link-local addresses with both families
 //!   and the RFC 8950 Extended Next Hop capability on both sides (FRR's
-//!   `show bgp neighbors json`, evpnd's API);
+//!   `show bgp neighbors json`, evpnd's API), and evpnd's VTEP loopback
+//!   reaches FRR as an IPv4 route with evpnd's link-local next hop;
 //! * FRR's veth goes down: evpnd's session goes down at once (link event,
 //!   not hold expiry: measured and printed, checked below the hold time),
 //!   and comes back when the link is up again.
@@ -56,7 +57,9 @@ router bgp 65002
  no bgp ebgp-requires-policy
  neighbor veth1 interface remote-as external
  neighbor veth1 timers 3 9
+ no bgp network import-check
  address-family ipv4 unicast
+  network 10.0.0.2/32
   neighbor veth1 activate
  exit-address-family
  address-family l2vpn evpn
@@ -112,6 +115,32 @@ fn peer(rt: &tokio::runtime::Runtime, ns: &Netns) -> Result<pb::Peer, String> {
             .into_inner()
             .peer
             .ok_or_else(|| "no peer".to_string())
+    })
+}
+
+/// evpnd's paths for FRR's 10.0.0.2/32: (peer, next hop, link-local half).
+fn frr_prefix_at_evpnd(
+    rt: &tokio::runtime::Runtime,
+    ns: &Netns,
+) -> Result<Vec<(String, String, String)>, String> {
+    rt.block_on(async {
+        let ch = evpnd_api::client::connect_unix(ns.api_socket("evpnd"))
+            .await
+            .map_err(|e| format!("API: {e}"))?;
+        let routes = pb::route_service_client::RouteServiceClient::new(ch)
+            .list_unicast_routes(pb::ListUnicastRoutesRequest {
+                family: "ipv4-unicast".into(),
+                prefix: "10.0.0.2/32".into(),
+            })
+            .await
+            .map_err(|e| format!("ListUnicastRoutes: {e}"))?
+            .into_inner()
+            .routes;
+        Ok(routes
+            .iter()
+            .flat_map(|r| &r.paths)
+            .map(|p| (p.peer.clone(), p.next_hop.clone(), p.link_local.clone()))
+            .collect())
     })
 }
 
@@ -209,6 +238,40 @@ fn unnumbered_session_with_frr_follows_the_link() {
         p.capabilities
     );
 
+    // IPv4 over the IPv6 link (RFC 8950): evpnd's VTEP loopback reaches
+    // FRR with evpnd's link-local address as its next hop.
+    let route = wait_until("evpnd's 10.0.0.1/32 at FRR", T, || {
+        let v = frr.vtysh_json("show bgp ipv4 unicast 10.0.0.1/32 json")?;
+        if v["paths"].as_array().is_some_and(|p| !p.is_empty()) {
+            Ok(v)
+        } else {
+            Err(v.to_string())
+        }
+    });
+    let text = route.to_string();
+    assert!(
+        text.contains(&ll_ev),
+        "next hop is evpnd's link-local {ll_ev}: {text}"
+    );
+    eprintln!("FRR's route from evpnd: {text}");
+
+    // And FRR's 10.0.0.2/32 at evpnd, with FRR's link-local next hop.
+    let paths = wait_until("FRR's 10.0.0.2/32 at evpnd", T, || {
+        let p = frr_prefix_at_evpnd(&rt, &ev)?;
+        if p.is_empty() {
+            Err("none".into())
+        } else {
+            Ok(p)
+        }
+    });
+    eprintln!("evpnd's paths for FRR's prefix: {paths:?}");
+    assert!(
+        paths
+            .iter()
+            .any(|(_, nh, ll)| *nh == ll_frr || *ll == ll_frr),
+        "FRR's link-local {ll_frr} as the next hop: {paths:?}"
+    );
+
     // FRR's end of the link goes down: evpnd's session stops on the link
     // event, long before its 9 s hold time.
     let t0 = Instant::now();
@@ -233,6 +296,13 @@ fn unnumbered_session_with_frr_follows_the_link() {
     );
     assert_eq!(p.discovery, "searching");
     assert!(p.discovered_address.is_empty(), "{p:?}");
+    // The session went down with the link: FRR's route is gone with it.
+    let gone = frr_prefix_at_evpnd(&rt, &ev).expect("API");
+    eprintln!(
+        "FRR's prefix at evpnd {:?} after the link went down: {gone:?}",
+        t0.elapsed()
+    );
+    assert!(gone.is_empty(), "withdrawn with the session: {gone:?}");
 
     // And back.
     let t1 = Instant::now();
