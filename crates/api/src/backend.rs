@@ -4,15 +4,13 @@
 //! reply (the core owns all state; nothing here may block it). The services
 //! validate every request first, so the backend only sees typed values.
 
-use std::net::IpAddr;
-
 use evpnd_wire::{MacAddr, Rd, Vni};
 
 use crate::metrics::Metrics;
 use crate::pb;
 use crate::types::{
-    BackendError, ConfigSource, LocalRoute, MacFilter, RoutePage, RouteQuery, VrfRoutePage,
-    VrfRouteQuery, WatchStart,
+    BackendError, ConfigSource, LocalRoute, MacFilter, PeerRef, RoutePage, RouteQuery,
+    VrfRoutePage, VrfRouteQuery, WatchStart,
 };
 
 /// The daemon side of the management API.
@@ -33,13 +31,13 @@ pub trait Backend: Send + Sync + 'static {
     /// Every configured peer, sorted by address.
     async fn list_peers(&self) -> Result<Vec<pb::Peer>, BackendError>;
     /// One peer; `None` when not configured.
-    async fn get_peer(&self, address: IpAddr) -> Result<Option<pb::Peer>, BackendError>;
+    async fn get_peer(&self, peer: PeerRef) -> Result<Option<pb::Peer>, BackendError>;
     /// Enables a peer ([`BackendError::NotFound`] when unknown).
-    async fn enable_peer(&self, address: IpAddr) -> Result<(), BackendError>;
+    async fn enable_peer(&self, peer: PeerRef) -> Result<(), BackendError>;
     /// Disables a peer with an optional shutdown communication.
-    async fn disable_peer(&self, address: IpAddr, reason: String) -> Result<(), BackendError>;
+    async fn disable_peer(&self, peer: PeerRef, reason: String) -> Result<(), BackendError>;
     /// Resets a peer (kind is never `Unspecified`).
-    async fn reset_peer(&self, address: IpAddr, kind: pb::ResetKind) -> Result<(), BackendError>;
+    async fn reset_peer(&self, peer: PeerRef, kind: pb::ResetKind) -> Result<(), BackendError>;
 
     /// One page of matching routes. Keep each call short: the service pages
     /// through huge tables with repeated calls.

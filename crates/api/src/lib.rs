@@ -36,8 +36,8 @@ pub use serve::{
 };
 pub use service::ApiService;
 pub use types::{
-    BackendError, ConfigSource, LocalRoute, MacFilter, Origin, RouteCursor, RouteFilter, RoutePage,
-    RouteQuery, View, VrfRouteCursor, VrfRoutePage, VrfRouteQuery, WatchStart,
+    BackendError, ConfigSource, LocalRoute, MacFilter, Origin, PeerRef, RouteCursor, RouteFilter,
+    RoutePage, RouteQuery, View, VrfRouteCursor, VrfRoutePage, VrfRouteQuery, WatchStart,
 };
 
 #[cfg(feature = "fake")]

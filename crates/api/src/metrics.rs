@@ -4,7 +4,7 @@
 //! route type, per configured tenant; never per MAC, route or prefix.
 
 use std::fmt::Write as _;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -71,8 +71,9 @@ pub struct VrfMetrics {
 /// Per-peer numbers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeerMetrics {
-    /// The peer's address (the only label).
-    pub address: IpAddr,
+    /// The peer's address, or the interface of a BGP unnumbered neighbour
+    /// (the only label; escaped when written).
+    pub peer: String,
     /// Its FSM state.
     pub state: pb::FsmState,
     /// EVPN prefixes received.
@@ -143,7 +144,7 @@ pub fn render(m: &Metrics, rss: Option<u64>) -> String {
     );
     for p in &m.peers {
         let up = u8::from(p.state == pb::FsmState::Established);
-        let _ = writeln!(o, "evpnd_peer_up{{peer=\"{}\"}} {up}", p.address);
+        let _ = writeln!(o, "evpnd_peer_up{{peer=\"{}\"}} {up}", label(&p.peer));
     }
     family(
         &mut o,
@@ -155,7 +156,8 @@ pub fn render(m: &Metrics, rss: Option<u64>) -> String {
         let _ = writeln!(
             o,
             "evpnd_peer_prefixes_received{{peer=\"{}\"}} {}",
-            p.address, p.prefixes_received
+            label(&p.peer),
+            p.prefixes_received
         );
     }
     family(
@@ -168,7 +170,8 @@ pub fn render(m: &Metrics, rss: Option<u64>) -> String {
         let _ = writeln!(
             o,
             "evpnd_peer_prefixes_advertised{{peer=\"{}\"}} {}",
-            p.address, p.prefixes_advertised
+            label(&p.peer),
+            p.prefixes_advertised
         );
     }
     family(
@@ -379,4 +382,23 @@ async fn answer<B: Backend>(mut conn: TcpStream, backend: Arc<B>) -> std::io::Re
     );
     conn.write_all(resp.as_bytes()).await?;
     conn.shutdown().await
+}
+
+/// A label value in the text format: `\`, `"` and newlines escaped (an
+/// interface name may hold any byte but `/`, `:` and whitespace).
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("swp1"), "swp1");
+        assert_eq!(label("a\"b\\c"), "a\\\"b\\\\c");
+    }
 }

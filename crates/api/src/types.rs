@@ -199,3 +199,20 @@ pub struct WatchStart {
     /// Live changes. When this receiver lags, the watcher is told to resync.
     pub events: tokio::sync::broadcast::Receiver<pb::watch_response::Event>,
 }
+
+/// Which peer a per-peer call is about: an address, or for a BGP
+/// unnumbered neighbour the interface it is configured on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PeerRef {
+    Address(std::net::IpAddr),
+    Interface(String),
+}
+
+impl std::fmt::Display for PeerRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PeerRef::Address(a) => write!(f, "{a}"),
+            PeerRef::Interface(i) => f.write_str(i),
+        }
+    }
+}

@@ -113,9 +113,32 @@ pub(crate) fn opt_ip(field: &str, s: &str) -> Result<Option<IpAddr>, Status> {
         .map_err(|_| invalid(field, format!("invalid IP address {s:?}")))
 }
 
-/// A required IP address.
-pub(crate) fn ip(field: &str, s: &str) -> Result<IpAddr, Status> {
-    opt_ip(field, s)?.ok_or_else(|| invalid(field, "an IP address is required"))
+/// Linux's limit on interface names (IFNAMSIZ - 1).
+const MAX_IFNAME: usize = 15;
+
+/// A peer: an IP address, or an interface name (BGP unnumbered: 1 to 15
+/// bytes, no '/', ':' or whitespace).
+pub(crate) fn peer_ref(field: &str, s: &str) -> Result<crate::PeerRef, Status> {
+    if s.is_empty() {
+        return Err(invalid(
+            field,
+            "an IP address or an interface name is required",
+        ));
+    }
+    if let Ok(a) = IpAddr::from_str(s) {
+        return Ok(crate::PeerRef::Address(a));
+    }
+    let name_ok = s.len() <= MAX_IFNAME
+        && s != "."
+        && s != ".."
+        && !s.chars().any(|c| c == '/' || c == ':' || c.is_whitespace());
+    if !name_ok {
+        return Err(invalid(
+            field,
+            format!("{s:?} is neither an IP address nor an interface name"),
+        ));
+    }
+    Ok(crate::PeerRef::Interface(s.to_string()))
 }
 
 /// An IP prefix; a bare address means a host prefix.
@@ -242,6 +265,25 @@ pub(crate) fn route_prefix(field: &str, s: &str) -> Result<String, Status> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_peer_is_an_address_or_an_interface_name() {
+        use crate::PeerRef;
+        assert_eq!(
+            peer_ref("address", "10.0.0.2").ok(),
+            Some(PeerRef::Address(IpAddr::from([10, 0, 0, 2])))
+        );
+        assert_eq!(
+            peer_ref("address", "swp1").ok(),
+            Some(PeerRef::Interface("swp1".into()))
+        );
+        for bad in ["", "no/pe", "sw p1", "a:b", "swp1234567890123"] {
+            let e = peer_ref("address", bad).expect_err(bad);
+            assert_eq!(e.code(), tonic::Code::InvalidArgument, "{bad}");
+            assert!(e.message().starts_with("address:"), "{}", e.message());
+        }
+    }
+
     use super::*;
 
     fn message<T: std::fmt::Debug>(r: Result<T, Status>) -> String {

@@ -102,7 +102,7 @@ async fn peer_service() {
     assert_eq!(e.code(), Code::NotFound);
     let e = c
         .get_peer(pb::GetPeerRequest {
-            address: "nope".into(),
+            address: "no/pe".into(),
         })
         .await
         .expect_err("bad");

@@ -75,13 +75,32 @@ impl Config {
         self.bgp.cluster_id.unwrap_or(self.bgp.router_id)
     }
 
+    /// iBGP: `remote_asn` is our AS or `"internal"`.
     pub fn is_ibgp(&self, n: &Neighbor) -> bool {
-        n.remote_asn == self.asn()
+        n.remote_asn.is_ibgp(self.asn())
     }
 
     /// The neighbour with this address.
     pub fn neighbor(&self, addr: IpAddr) -> Option<&Neighbor> {
-        self.neighbor.iter().find(|n| *n.address.get_ref() == addr)
+        self.neighbor.iter().find(|n| n.ip() == Some(addr))
+    }
+
+    /// The neighbour with this key (address or interface).
+    pub fn neighbor_by_key(&self, key: &crate::PeerKey) -> Option<&Neighbor> {
+        self.neighbor.iter().find(|n| n.key() == *key)
+    }
+
+    /// The families we send the RFC 8950 Extended Next Hop capability for
+    /// (next-hop AFI IPv6): IPv4 unicast, when the neighbour carries it and
+    /// `extended_nexthop` is on (default: on for interface neighbours).
+    pub fn extended_next_hop(&self, n: &Neighbor) -> Vec<evpnd_wire::Family> {
+        let on = n.extended_nexthop.unwrap_or(n.interface.is_some());
+        let v4 = evpnd_wire::Family::IPV4_UNICAST;
+        if on && n.families.contains(&v4) {
+            vec![v4]
+        } else {
+            Vec::new()
+        }
     }
 
     /// The configured VNI.

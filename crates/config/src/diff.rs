@@ -4,7 +4,8 @@
 //! `[bgp].hold_time` changes when that does, a VNI with auto RTs changes when
 //! `[evpn].auto_rt` does, and moving a block in the file changes nothing.
 //!
-//! * neighbours: added, removed, and changed — split into those whose change
+//! * neighbours (by address, or interface for BGP unnumbered): added,
+//!   removed, and changed — split into those whose change
 //!   needs a session reset (AS, password, timers, capabilities...) and those
 //!   applied live (description, max_prefix, route_reflector_client);
 //! * VNIs: added, removed, changed (anything about the routes they originate
@@ -19,17 +20,20 @@ use evpnd_wire::{Rd, RouteTarget, Vni};
 use ipnet::IpNet;
 use serde::Serialize;
 
+use crate::PeerKey;
 use crate::derive::RtMatch;
 use crate::model::{Config, Neighbor, StaticMac, VniConfig, VrfConfig};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct ConfigDiff {
-    pub neighbors_added: Vec<IpAddr>,
-    pub neighbors_removed: Vec<IpAddr>,
+    /// Neighbours by their key (address, or interface for BGP unnumbered):
+    /// a neighbour moved to another address or interface is removed and added.
+    pub neighbors_added: Vec<PeerKey>,
+    pub neighbors_removed: Vec<PeerKey>,
     /// Changed neighbours whose session must be reset to apply the change.
-    pub neighbors_reset: Vec<IpAddr>,
+    pub neighbors_reset: Vec<PeerKey>,
     /// Changed neighbours whose change applies to the live session.
-    pub neighbors_updated: Vec<IpAddr>,
+    pub neighbors_updated: Vec<PeerKey>,
     /// What changed for each neighbour in `neighbors_reset` and `neighbors_updated`.
     pub neighbor_changes: Vec<NeighborChange>,
     pub vnis_added: Vec<Vni>,
@@ -47,7 +51,8 @@ pub struct ConfigDiff {
 /// One changed neighbour.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NeighborChange {
-    pub address: IpAddr,
+    /// The neighbour's address or interface.
+    pub peer: PeerKey,
     /// The changed keys, as written in the file (`hold_time` also when inherited).
     pub keys: Vec<&'static str>,
     /// Whether the session must be reset (any key needing it).
@@ -68,6 +73,11 @@ fn neighbor_view(c: &Config, n: &Neighbor) -> Vec<(&'static str, bool, String)> 
         .then_some(c.bgp.graceful_restart.restart_time);
     vec![
         ("remote_asn", true, n.remote_asn.to_string()),
+        (
+            "extended_nexthop",
+            true,
+            format!("{:?}", c.extended_next_hop(n)),
+        ),
         ("password", true, format!("{:?}", n.password)),
         (
             "ttl_security",
@@ -132,16 +142,13 @@ impl Config {
         let mut d = ConfigDiff::default();
         globals(old, new, &mut d);
 
-        let by_addr = |c: &Config| -> BTreeMap<IpAddr, Neighbor> {
-            c.neighbor
-                .iter()
-                .map(|n| (*n.address.get_ref(), n.clone()))
-                .collect()
+        let by_addr = |c: &Config| -> BTreeMap<PeerKey, Neighbor> {
+            c.neighbor.iter().map(|n| (n.key(), n.clone())).collect()
         };
         let (a, b) = (by_addr(old), by_addr(new));
         for (addr, nb) in &b {
             let Some(na) = a.get(addr) else {
-                d.neighbors_added.push(*addr);
+                d.neighbors_added.push(addr.clone());
                 continue;
             };
             let changed: Vec<(&'static str, bool)> = neighbor_view(old, na)
@@ -155,17 +162,17 @@ impl Config {
             }
             let reset = changed.iter().any(|(_, r)| *r);
             if reset {
-                d.neighbors_reset.push(*addr);
+                d.neighbors_reset.push(addr.clone());
             } else {
-                d.neighbors_updated.push(*addr);
+                d.neighbors_updated.push(addr.clone());
             }
             d.neighbor_changes.push(NeighborChange {
-                address: *addr,
+                peer: addr.clone(),
                 keys: changed.into_iter().map(|(k, _)| k).collect(),
                 reset,
             });
         }
-        d.neighbors_removed = a.keys().filter(|k| !b.contains_key(k)).copied().collect();
+        d.neighbors_removed = a.keys().filter(|k| !b.contains_key(k)).cloned().collect();
 
         let by_vni = |c: &Config| -> BTreeMap<Vni, VniConfig> {
             c.evpn

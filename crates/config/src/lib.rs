@@ -9,7 +9,8 @@
 //! * [`validate`]: cross-field rules, every error with file, line and column;
 //! * [`error`]: `file:line:col: message` errors, all of them collected;
 //! * [`diff`]: what changed between two configs (for SIGHUP reload);
-//! * [`spans`]: byte spans of the keys, for the errors.
+//! * [`spans`]: byte spans of the keys, for the errors;
+//! * [`peer_key`]: a neighbour's identity (its address or its interface).
 
 pub mod auto_rd;
 pub mod derive;
@@ -17,6 +18,7 @@ pub mod diff;
 pub mod error;
 pub mod model;
 mod parse;
+pub mod peer_key;
 pub mod spans;
 pub mod validate;
 
@@ -24,7 +26,9 @@ pub use auto_rd::AutoRds;
 pub use derive::{REDACTED, RtMatch, auto_rd, auto_rd_number, auto_rt};
 pub use diff::{ConfigDiff, NeighborChange};
 pub use error::{ConfigError, ConfigErrors};
+pub use evpnd_session::RemoteAs;
 pub use model::*;
+pub use peer_key::PeerKey;
 
 use std::io::Read;
 use std::path::Path;

@@ -96,7 +96,7 @@ fn neighbor_defaults_and_effective_timers() {
     assert_eq!(
         c.neighbor("10.0.0.4".parse().expect("ip"))
             .map(|n| n.remote_asn),
-        Some(65002)
+        Some(65002.into())
     );
 }
 

@@ -71,12 +71,12 @@ fn neighbors_added_removed_reset_updated() {
         d.neighbor_changes,
         [
             NeighborChange {
-                address: ip("10.0.0.1"),
+                peer: ip("10.0.0.1").into(),
                 keys: vec!["description", "max_prefix"],
                 reset: false
             },
             NeighborChange {
-                address: ip("10.0.0.2"),
+                peer: ip("10.0.0.2").into(),
                 keys: vec!["password", "description"],
                 reset: true
             },

@@ -48,6 +48,18 @@ fn leaf_has_two_vnis_and_two_ibgp_reflectors() {
 }
 
 #[test]
+fn unnumbered_leaf_peers_by_interface_with_any_external_as() {
+    let c = example("leaf-unnumbered.toml");
+    let keys: Vec<String> = c.neighbor.iter().map(|n| n.key().to_string()).collect();
+    assert_eq!(keys, ["swp1", "swp2"]);
+    for n in &c.neighbor {
+        assert_eq!(n.remote_asn, evpnd_config::RemoteAs::External);
+        assert!(!c.is_ibgp(n));
+        assert_eq!(c.extended_next_hop(n), [evpnd_wire::Family::IPV4_UNICAST]);
+    }
+}
+
+#[test]
 fn route_reflector_reflects_to_its_leaves() {
     let c = example("route-reflector.toml");
     let clients = c

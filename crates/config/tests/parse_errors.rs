@@ -64,7 +64,7 @@ fn unknown_keys_name_the_key_and_list_the_allowed_ones() {
             "remote_as = 65001",
         ],
         &[
-            "fabric.toml:6:1: unknown field `remote_as`, expected one of `address`, `interface`, `remote_asn`, `description`, `password`, `ttl_security`, `ebgp_multihop`, `passive`, `hold_time`, `keepalive`, `route_reflector_client`, `update_source`, `port`, `max_prefix`, `families`, `add_path_receive`, `graceful_restart`, `enabled`, `import_policy`, `export_policy`",
+            "fabric.toml:6:1: unknown field `remote_as`, expected one of `address`, `interface`, `remote_asn`, `extended_nexthop`, `description`, `password`, `ttl_security`, `ebgp_multihop`, `passive`, `hold_time`, `keepalive`, `route_reflector_client`, `update_source`, `port`, `max_prefix`, `families`, `add_path_receive`, `graceful_restart`, `enabled`, `import_policy`, `export_policy`",
         ],
     );
 }
@@ -81,7 +81,9 @@ fn missing_keys_point_at_their_table() {
     );
     check(
         &["", "[[neighbor]]", "remote_asn = 65001"],
-        &["fabric.toml:5:1: missing field `address`"],
+        &[
+            "fabric.toml:5:1: neighbor: needs `address` (a numbered peer) or `interface` (BGP unnumbered)",
+        ],
     );
 }
 

@@ -158,9 +158,10 @@ fn neighbor(addr: Ipv4Addr) -> impl Strategy<Value = Neighbor> {
                     _ => (None, None),
                 };
                 Neighbor {
-                    address: sp(IpAddr::V4(addr)),
+                    address: Some(sp(IpAddr::V4(addr))),
                     interface: None,
-                    remote_asn,
+                    remote_asn: remote_asn.into(),
+                    extended_nexthop: None,
                     description,
                     password,
                     ttl_security,

@@ -144,7 +144,7 @@ fn neighbor_address_must_be_usable() {
         ],
         &[
             "fabric.toml:5:11: neighbor 224.0.0.1: not a unicast address",
-            "fabric.toml:8:11: neighbor fe80::1: link-local peers need an interface, which is not supported (use a global address)",
+            r#"fabric.toml:8:11: neighbor fe80::1: a link-local address has no meaning without its link; for a peer on a link write `interface = "<name>"` instead (its link-local address is discovered)"#,
         ],
     );
 }
@@ -426,6 +426,27 @@ fn networks_without_host_bits_or_repeats() {
             "fabric.toml:4:80: networks: 224.0.0.0/4 is a multicast prefix, not a unicast destination",
             "fabric.toml:5:13: max_paths 0 is invalid (1 = no multipath)",
         ],
+    );
+}
+
+#[test]
+fn unicast_families_are_accepted() {
+    // Issue 13: the underlay families ride the same session as EVPN.
+    let c = common::valid(&[
+        "[[neighbor]]",
+        r#"address = "10.0.0.1""#,
+        "remote_asn = 65001",
+        r#"families = ["l2vpn-evpn", "ipv4-unicast", "ipv6"]"#,
+    ]);
+    assert_eq!(c.neighbor[0].families.len(), 3);
+    check(
+        &[
+            "[[neighbor]]",
+            r#"address = "10.0.0.1""#,
+            "remote_asn = 65001",
+            r#"families = ["ipv4-unicast", "ipv4"]"#,
+        ],
+        &["fabric.toml:7:29: neighbor 10.0.0.1: family ipv4-unicast is listed twice"],
     );
 }
 

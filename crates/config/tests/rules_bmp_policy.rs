@@ -214,10 +214,7 @@ fn policy_and_bmp_changes_are_live_on_reload() {
     b.evpn.vtep_allow = vec!["10.0.0.0/24".parse().expect("net")];
     b.evpn.strict_rt_import = true;
     let d = evpnd_config::Config::diff(&a, &b);
-    assert_eq!(
-        d.neighbors_updated,
-        [a.neighbor[0].address.get_ref().to_owned()]
-    );
+    assert_eq!(d.neighbors_updated, [a.neighbor[0].key()]);
     assert!(d.neighbors_reset.is_empty());
     assert_eq!(
         d.global_changed,

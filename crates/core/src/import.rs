@@ -235,6 +235,11 @@ impl Core {
                 "BGP converged: the dataplane may sweep entries not re-learned"
             );
             self.converged = true;
+            if self.restarted {
+                // Held back since the restart: the converged main table,
+                // before the kernel side sweeps what it does not re-confirm.
+                self.install_all();
+            }
             self.dataplane.push(DesiredChange::Converged);
         }
     }

@@ -116,6 +116,11 @@ pub struct Core {
     watching: bool,
     /// After a restart: advertisement held back (`restart.rs`, ADR 0011).
     deferral: Option<restart::Deferral>,
+    /// This run is a restart: the main table's routes of the previous run
+    /// are adopted by the kernel side and stay as they are until BGP has
+    /// converged (installing paths as each peer's arrive would flap an
+    /// adopted ECMP route to one next hop and back).
+    restarted: bool,
     outputs: VecDeque<Output>,
     /// Routes refused, by reason (`refusal.rs`).
     refusals: refusal::Refusals,
@@ -184,6 +189,7 @@ impl Core {
             updates_in: 0,
             watching: false,
             deferral: None,
+            restarted: false,
             outputs: VecDeque::new(),
             refusals: refusal::Refusals::default(),
             own_addresses: HashSet::new(),
@@ -199,6 +205,7 @@ impl Core {
         core.vni_imports = policy::vni_imports(&core.cfg, &core.policies);
         core.own_addresses = own_addresses(&core.cfg);
         core.originate_config();
+        core.warn_unicast_without_kernel();
         core.originate_unicast();
         core
     }
@@ -275,6 +282,9 @@ impl Core {
             } => {
                 if let Some(p) = self.peers.get_mut(peer as usize) {
                     p.local = transport.as_ref().map(|t| t.local.ip().to_canonical());
+                    if let Some(t) = &transport {
+                        p.remote = Some(t.remote.ip());
+                    }
                 }
                 self.peer_up(peer, negotiated);
                 self.bmp_peer_up(peer, transport);

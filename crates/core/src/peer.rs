@@ -67,12 +67,15 @@ pub(crate) struct PeerSlot {
     pub local: Option<std::net::IpAddr>,
     /// Families whose End-of-RIB came in this session.
     pub eor_families: Vec<evpnd_wire::Family>,
+    /// The remote address of the last established session (an interface
+    /// neighbour's discovered link-local address).
+    pub remote: Option<std::net::IpAddr>,
 }
 
 impl PeerSlot {
     pub fn new(cfg: Neighbor, local_asn: u32) -> PeerSlot {
         PeerSlot {
-            ibgp: cfg.remote_asn == local_asn,
+            ibgp: cfg.remote_asn.is_ibgp(local_asn),
             cfg,
             up: None,
             stale: Stale::None,
@@ -83,6 +86,7 @@ impl PeerSlot {
             last_error: None,
             local: None,
             eor_families: Vec::new(),
+            remote: None,
         }
     }
 
@@ -90,7 +94,12 @@ impl PeerSlot {
         self.up.as_ref().map(|u| &u.negotiated)
     }
 
+    /// The configured address; for an interface (unnumbered) neighbour the
+    /// address of its last session, unspecified before the first.
     pub fn address(&self) -> std::net::IpAddr {
-        *self.cfg.address.get_ref()
+        self.cfg
+            .ip()
+            .or(self.remote)
+            .unwrap_or(std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED))
     }
 }

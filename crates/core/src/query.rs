@@ -231,7 +231,13 @@ impl Core {
         let received = self.rib.peer_path_count(Self::peer_id(i as u32)) as u64;
         let mut out = PeerView {
             address: p.address(),
-            remote_asn: p.cfg.remote_asn,
+            // The peer's AS as its OPEN said; before that the configured
+            // number (0 for "external" / "internal").
+            remote_asn: p
+                .negotiated()
+                .map(|n| n.peer_asn)
+                .or(p.cfg.remote_asn.number())
+                .unwrap_or(0),
             description: p.cfg.description.clone().unwrap_or_default(),
             state: if p.up.is_some() {
                 State::Established
@@ -275,6 +281,12 @@ impl Core {
                     caps.push(name.into());
                 }
             }
+            // RFC 8950: families carried with IPv6 next hops.
+            caps.extend(
+                n.extended_next_hop
+                    .iter()
+                    .map(|f| format!("extended-nexthop {f}")),
+            );
             // The peer's graceful-restart state as its OPEN gave it:
             // R bit, N bit, F bit per family (RFC 4724, RFC 8538).
             if let Some(g) = &n.graceful_restart {
@@ -305,7 +317,8 @@ impl Core {
         v
     }
 
-    pub(crate) fn peer_view_of(&self, index: usize) -> Option<PeerView> {
+    /// One peer's view by its index (`None` once removed).
+    pub fn peer_view_of(&self, index: usize) -> Option<PeerView> {
         self.peer_view(index)
     }
 

@@ -34,6 +34,7 @@ impl Core {
     /// This run is a restart (the caller decided, ADR 0011): defer
     /// advertisement for at most `defer` (0: no deferral).
     pub(crate) fn begin_restart(&mut self, defer: Duration) {
+        self.restarted = true;
         if defer.is_zero() {
             return;
         }

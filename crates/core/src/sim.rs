@@ -152,7 +152,10 @@ impl Fabric {
         for (n, cfg) in configs.iter().enumerate() {
             let mut remote = Vec::with_capacity(cfg.neighbor.len());
             for nb in &cfg.neighbor {
-                let address = *nb.address.get_ref();
+                let address = nb
+                    .key()
+                    .address()
+                    .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
                 let other = ids
                     .iter()
                     .position(|id| IpAddr::V4(*id) == address)
@@ -160,7 +163,7 @@ impl Fabric {
                 let back = configs[other]
                     .neighbor
                     .iter()
-                    .position(|b| *b.address.get_ref() == IpAddr::V4(cfg.bgp.router_id))
+                    .position(|b| b.ip() == Some(IpAddr::V4(cfg.bgp.router_id)))
                     .ok_or(SimError::UnknownNeighbor {
                         node: other,
                         address: IpAddr::V4(cfg.bgp.router_id),

@@ -112,7 +112,7 @@ fn json_line<T: Serialize>(out: &mut String, v: &T) {
 
 fn replay(config: &str, events: &str) -> Outputs {
     let cfg = evpnd_config::parse(config, "config.toml").expect("scenario config parses");
-    let addresses: Vec<IpAddr> = cfg.neighbor.iter().map(|n| *n.address.get_ref()).collect();
+    let addresses: Vec<IpAddr> = cfg.neighbor.iter().filter_map(|n| n.ip()).collect();
     let mut core = Core::new(Arc::new(cfg), Time::ZERO);
     let mut out = Outputs {
         peers: String::new(),

@@ -806,3 +806,51 @@ fn reload_replaces_the_originated_networks() {
         .collect();
     assert_eq!(withdrawn, vec!["10.11.0.0/24".parse::<IpNet>().expect("p")]);
 }
+
+#[test]
+fn after_a_restart_routes_wait_for_convergence_then_go_in_whole() {
+    // The kernel side adopted the previous run's two-hop route: installing
+    // spine 1's path alone first would flap it to one hop and back.
+    let mut r = rig(LEAF, None);
+    r.input(Input::Command(evpnd_core::Command::BeginRestart {
+        defer: std::time::Duration::ZERO,
+    }));
+    synced(&mut r);
+    up(
+        &mut r,
+        0,
+        negotiated(65101, "10.0.1.1", &ALL, false),
+        "10.1.1.2:40000",
+    );
+    up(
+        &mut r,
+        1,
+        negotiated(65102, "10.0.1.2", &ALL, false),
+        "10.1.2.2:40001",
+    );
+    r.update(0, v4("10.1.1.1", &[65101, 65012], &["10.0.0.12/32"]));
+    assert_eq!(
+        main_table(&mut r),
+        vec![],
+        "one spine's path is not the table"
+    );
+    r.update(1, v4("10.1.2.1", &[65102, 65012], &["10.0.0.12/32"]));
+    for peer in [0, 1] {
+        for f in ALL {
+            r.update(peer, Update::end_of_rib(f));
+        }
+    }
+    assert_eq!(main_table(&mut r), vec![], "peer 2 has not converged yet");
+    r.now = r.now + evpnd_core::CONVERGE_DEADLINE;
+    r.input(Input::Tick);
+    let out = r.core.take_dataplane();
+    let installed = route(
+        "10.0.0.12/32",
+        vec![gw("10.1.1.1", None), gw("10.1.2.1", None)],
+    );
+    let at = |d: &DesiredChange| out.iter().position(|o| o == d);
+    assert!(
+        at(&installed) < at(&DesiredChange::Converged) && at(&installed).is_some(),
+        "the whole route, before the sweep: {out:?}"
+    );
+}

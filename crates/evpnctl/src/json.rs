@@ -54,12 +54,23 @@ pub fn peer(p: &pb::Peer) -> Value {
             })),
         })
     });
-    json!({
+    let mut v = json!({
         "address": p.address, "remote_asn": p.remote_asn, "description": p.description,
         "state": state(p), "enabled": p.enabled, "uptime_seconds": p.uptime_seconds,
         "capabilities": p.capabilities, "hold_time_seconds": p.hold_time_seconds,
         "keepalive_seconds": p.keepalive_seconds, "families": families, "last_error": last_error,
-    })
+    });
+    // BGP unnumbered: only for interface neighbours, so that address
+    // neighbours' output stays as it was.
+    if !p.interface.is_empty()
+        && let Some(o) = v.as_object_mut()
+    {
+        o.insert("interface".into(), json!(p.interface));
+        o.insert("discovered_address".into(), json!(p.discovered_address));
+        o.insert("discovery".into(), json!(p.discovery));
+        o.insert("remote_as".into(), json!(p.remote_as));
+    }
+    v
 }
 
 /// A route key.

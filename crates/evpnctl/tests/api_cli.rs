@@ -180,7 +180,7 @@ async fn human_table_errors_and_completions() {
         "{out}"
     );
 
-    let (code, out, err) = evpnctl(&s.socket, &["peer", "not-an-ip"]).await;
+    let (code, out, err) = evpnctl(&s.socket, &["peer", "not/an-ip"]).await;
     assert_eq!((code, out.as_str()), (1, ""));
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(

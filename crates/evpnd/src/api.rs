@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::pin::Pin;
 
 use evpnd_api::{
-    Backend, BackendError, ConfigSource, LocalRoute, MacFilter, Metrics, PeerMetrics, RouteCount,
-    RoutePage, RouteQuery, View, VrfRoutePage, VrfRouteQuery, WatchStart, pb,
+    Backend, BackendError, ConfigSource, LocalRoute, MacFilter, Metrics, PeerMetrics, PeerRef,
+    RouteCount, RoutePage, RouteQuery, View, VrfRoutePage, VrfRouteQuery, WatchStart, pb,
 };
+use evpnd_config::PeerKey;
 use evpnd_core::{Command, Reply};
 use evpnd_session::PeerCommand;
 use evpnd_wire::{MacAddr, Rd, Vni};
@@ -81,19 +82,20 @@ impl DaemonApi {
     /// Sends a command to a configured peer's session.
     async fn peer_command(
         &self,
-        address: IpAddr,
+        peer: PeerRef,
         enabled: Option<bool>,
         cmds: Vec<PeerCommand>,
     ) -> Result<(), BackendError> {
         self.act(move |d| {
             Box::pin(async move {
-                let Some(tx) = d.session(address) else {
+                let key = key(&peer);
+                let Some((i, tx)) = d.session(&key) else {
                     return Err(BackendError::NotFound(format!(
-                        "no neighbor {address} in the configuration"
+                        "no neighbor {peer} in the configuration"
                     )));
                 };
                 if let Some(enabled) = enabled {
-                    d.command(Command::SetEnabled { address, enabled }).await?;
+                    d.set_enabled(i, &key, enabled).await?;
                 }
                 for c in cmds {
                     tx.send(c.into()).await.map_err(|_| gone())?;
@@ -157,26 +159,36 @@ impl Backend for DaemonApi {
         self.read(|d| d.peers()).await
     }
 
-    async fn get_peer(&self, address: IpAddr) -> Result<Option<pb::Peer>, BackendError> {
-        let a = address.to_string();
-        self.read(move |d| d.peers().into_iter().find(|p| p.address == a))
+    async fn get_peer(&self, peer: PeerRef) -> Result<Option<pb::Peer>, BackendError> {
+        let key = key(&peer);
+        self.read(move |d| d.peer(&key)).await
+    }
+
+    async fn enable_peer(&self, peer: PeerRef) -> Result<(), BackendError> {
+        self.peer_command(peer, Some(true), vec![PeerCommand::Start])
             .await
     }
 
-    async fn enable_peer(&self, address: IpAddr) -> Result<(), BackendError> {
-        self.peer_command(address, Some(true), vec![PeerCommand::Start])
+    async fn disable_peer(&self, peer: PeerRef, _reason: String) -> Result<(), BackendError> {
+        self.peer_command(peer, Some(false), vec![PeerCommand::Stop])
             .await
     }
 
-    async fn disable_peer(&self, address: IpAddr, _reason: String) -> Result<(), BackendError> {
-        self.peer_command(address, Some(false), vec![PeerCommand::Stop])
-            .await
-    }
-
-    async fn reset_peer(&self, address: IpAddr, kind: pb::ResetKind) -> Result<(), BackendError> {
+    async fn reset_peer(&self, peer: PeerRef, kind: pb::ResetKind) -> Result<(), BackendError> {
+        // The core knows a peer by its address: an interface neighbour's
+        // is the one of its session (soft resets need an Established one).
+        let address = self.read({
+            let key = key(&peer);
+            move |d| d.core_address(&key)
+        });
+        let Some(address) = address.await? else {
+            return Err(BackendError::NotFound(format!(
+                "no neighbor {peer} in the configuration"
+            )));
+        };
         match kind {
             pb::ResetKind::Hard => {
-                self.peer_command(address, None, vec![PeerCommand::Stop, PeerCommand::Start])
+                self.peer_command(peer, None, vec![PeerCommand::Stop, PeerCommand::Start])
                     .await
             }
             pb::ResetKind::SoftOut => self
@@ -191,7 +203,7 @@ impl Backend for DaemonApi {
                 })
                 .await??;
                 let family = evpnd_wire::Family::L2VPN_EVPN;
-                self.peer_command(address, None, vec![PeerCommand::RouteRefresh { family }])
+                self.peer_command(peer, None, vec![PeerCommand::RouteRefresh { family }])
                     .await
             }
         }
@@ -354,13 +366,15 @@ impl Backend for DaemonApi {
             let peers = d
                 .peers()
                 .into_iter()
-                .filter_map(|p| {
-                    Some(PeerMetrics {
-                        address: p.address.parse().ok()?,
-                        state: pb::FsmState::try_from(p.state).unwrap_or(pb::FsmState::Unspecified),
-                        prefixes_received: p.families.first().map_or(0, |f| f.received),
-                        prefixes_advertised: p.families.first().map_or(0, |f| f.advertised),
-                    })
+                .map(|p| PeerMetrics {
+                    peer: if p.interface.is_empty() {
+                        p.address.clone()
+                    } else {
+                        p.interface.clone()
+                    },
+                    state: pb::FsmState::try_from(p.state).unwrap_or(pb::FsmState::Unspecified),
+                    prefixes_received: p.families.first().map_or(0, |f| f.received),
+                    prefixes_advertised: p.families.first().map_or(0, |f| f.advertised),
                 })
                 .collect();
             let dp = d.dataplane_view(None);
@@ -401,7 +415,51 @@ impl Backend for DaemonApi {
     }
 }
 
+/// The configuration's key for an API peer reference.
+fn key(p: &PeerRef) -> PeerKey {
+    match p {
+        PeerRef::Address(a) => PeerKey::Address(*a),
+        PeerRef::Interface(i) => PeerKey::Interface(i.clone()),
+    }
+}
+
 impl Daemon {
+    /// One configured peer's view, by address or interface.
+    fn peer(&self, key: &PeerKey) -> Option<pb::Peer> {
+        self.peer_at(self.index_of(key)?)
+    }
+
+    /// The address the core knows a peer by.
+    fn core_address(&self, key: &PeerKey) -> Option<IpAddr> {
+        let i = self.index_of(key)?;
+        self.core.peer_view_of(i).map(|p| p.address)
+    }
+
+    /// Enables or disables a peer in the core. The core finds a peer by
+    /// address; an interface neighbour's may be unknown or shared across
+    /// links, so it gets its configuration with the flag instead.
+    async fn set_enabled(
+        &mut self,
+        i: usize,
+        key: &PeerKey,
+        enabled: bool,
+    ) -> Result<Reply, BackendError> {
+        match key {
+            PeerKey::Address(address) => {
+                let address = *address;
+                self.command(Command::SetEnabled { address, enabled }).await
+            }
+            PeerKey::Interface(_) => {
+                let Some(mut n) = self.cfg.neighbor_by_key(key).cloned() else {
+                    return Err(BackendError::NotFound(format!("no neighbor {key}")));
+                };
+                n.enabled = enabled;
+                let (peer, neighbor) = (i as u32, Box::new(n));
+                self.command(Command::UpdatePeer { peer, neighbor }).await
+            }
+        }
+    }
+
     /// True for `None` (every tenant) and for a configured tenant's name.
     fn knows_vrf(&self, name: Option<&str>) -> bool {
         name.is_none_or(|n| self.core.vrfs().iter().any(|v| v.name == n))

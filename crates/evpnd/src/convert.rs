@@ -149,6 +149,8 @@ pub fn peer(p: &PeerView, epoch: Epoch) -> pb::Peer {
         hold_time_seconds: u32::from(p.hold_time),
         keepalive_seconds: u32::from(p.keepalive),
         capabilities: p.capabilities.clone(),
+        // Filled by the daemon, which knows the configuration and discovery.
+        ..Default::default()
     }
 }
 

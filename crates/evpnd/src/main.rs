@@ -31,10 +31,12 @@
 mod api;
 mod bmp;
 mod convert;
+mod listen;
 mod logging;
 mod manual;
 mod marker;
 mod notify;
+mod unnumbered;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,7 +45,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use evpnd_config::Config;
+use evpnd_config::{Config, PeerKey};
 use evpnd_core::{Command, Core, CoreError, Input, Output, Reply, Time};
 use evpnd_session::driver::{PeerConfig, SessionInput, run_peer};
 use evpnd_session::fsm::FsmConfig;
@@ -52,6 +54,8 @@ use evpnd_session::{PeerCommand, PeerEvent};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use tokio::net::TcpListener;
+
+use listen::{Origin, PeerMap, listens_link_local, origin, secure_listener};
 use tokio::signal::unix::{SignalKind, signal};
 
 use evpnd_linux::{DesiredChange, LocalEvent};
@@ -128,8 +132,11 @@ fn init_logging(cfg: &Config, format: Option<&str>) {
 /// of a graceful-restart neighbour then carry the R bit.
 fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor, restarting: bool) -> PeerConfig {
     let hold = cfg.hold_time(n);
+    // An interface neighbour's address comes from discovery.
+    let unspecified = IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
     PeerConfig {
-        remote: SocketAddr::new(*n.address.get_ref(), n.port),
+        remote: SocketAddr::new(n.ip().unwrap_or(unspecified), n.port),
+        discovered: n.interface.is_some(),
         local: n.update_source,
         fsm: FsmConfig {
             passive: n.passive,
@@ -154,11 +161,13 @@ fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor, restarting: bool) -> Pe
             // Forwarding is the kernel's: neither a crash nor a graceful stop
             // touches it, and a reboot clears the marker (ADR 0011).
             forwarding_preserved: true,
+            extended_next_hop: cfg.extended_next_hop(n),
         },
         restart_time: cfg.bgp.graceful_restart.restart_time,
         password: n.password.clone(),
         ttl_security: n.ttl_security.as_ref().map(|t| *t.get_ref()),
-        // eBGP is single-hop unless configured otherwise (RFC 4271 practice, as FRR).
+        // eBGP is single-hop unless configured otherwise (RFC 4271 practice,
+        // as FRR; an unnumbered eBGP peer is on the link: TTL 1 too).
         ttl: match (cfg.is_ibgp(n), n.ebgp_multihop) {
             (true, _) => None,
             (false, Some(h)) => Some(h),
@@ -167,8 +176,16 @@ fn peer_config(cfg: &Config, n: &evpnd_config::Neighbor, restarting: bool) -> Pe
     }
 }
 
-/// Neighbour address → its session, as the listeners see it (replaced on reload).
-type PeerMap = Arc<HashMap<IpAddr, mpsc::Sender<SessionInput>>>;
+/// One configured neighbour's running session.
+struct Slot {
+    key: PeerKey,
+    tx: mpsc::Sender<SessionInput>,
+    /// The remote port (`[[neighbor]] port`).
+    port: u16,
+    /// Where the listeners accept its connections from (an interface
+    /// neighbour: once found; `None` before).
+    accept: Option<Origin>,
+}
 
 /// Events a watcher may fall behind by before it must resynchronise.
 const WATCH_BUFFER: usize = 4096;
@@ -179,8 +196,10 @@ struct Daemon {
     /// The linux task's last status (`None` without the kernel side).
     dp_status: Option<watch::Receiver<evpnd_linux::DataplaneStatus>>,
     ev_tx: mpsc::Sender<PeerEvent>,
-    /// (address, session) per core peer index; `None` once removed.
-    sessions: Vec<Option<(IpAddr, mpsc::Sender<SessionInput>)>>,
+    /// The session per core peer index; `None` once removed.
+    sessions: Vec<Option<Slot>>,
+    /// BGP unnumbered: discovery of the interface neighbours' peers.
+    unnumbered: unnumbered::Unnumbered,
     listeners: Vec<(SocketAddr, Arc<TcpListener>)>,
     peer_map: watch::Sender<PeerMap>,
     core: Core,
@@ -218,10 +237,10 @@ impl Daemon {
         while let Some(o) = self.core.poll_output() {
             match o {
                 Output::Peer { peer, command } => {
-                    let Some(Some((_, tx))) = self.sessions.get(peer as usize) else {
+                    let Some(Some(slot)) = self.sessions.get(peer as usize) else {
                         continue;
                     };
-                    if tx.send(command.into()).await.is_err() {
+                    if slot.tx.send(command.into()).await.is_err() {
                         warn!(peer, "session task of a peer is gone");
                     }
                 }
@@ -235,12 +254,45 @@ impl Daemon {
         }
     }
 
+    /// Every configured peer, by address (interface neighbours by their
+    /// session's address, then interface).
     fn peers(&self) -> Vec<evpnd_api::pb::Peer> {
-        self.core
-            .peers()
-            .iter()
-            .map(|p| convert::peer(p, self.epoch))
-            .collect()
+        let mut v: Vec<(std::net::IpAddr, evpnd_api::pb::Peer)> = (0..self.sessions.len())
+            .filter_map(|i| {
+                let a = self.core.peer_view_of(i)?.address;
+                Some((a, self.peer_at(i)?))
+            })
+            .collect();
+        v.sort_by(|a, b| (a.0, &a.1.interface).cmp(&(b.0, &b.1.interface)));
+        v.into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// The view of the peer with core index `i`.
+    fn peer_at(&self, i: usize) -> Option<evpnd_api::pb::Peer> {
+        let slot = self.sessions.get(i)?.as_ref()?;
+        let mut v = convert::peer(&self.core.peer_view_of(i)?, self.epoch);
+        if let Some(n) = self.cfg.neighbor_by_key(&slot.key) {
+            v.remote_as = n.remote_asn.to_string();
+        }
+        self.unnumbered_view(&slot.key, &mut v);
+        Some(v)
+    }
+
+    /// An interface neighbour's view: its interface, the discovered
+    /// address (the address field too) and discovery's state.
+    fn unnumbered_view(&self, key: &PeerKey, v: &mut evpnd_api::pb::Peer) {
+        let Some(ifname) = key.interface() else {
+            return;
+        };
+        v.interface = ifname.to_string();
+        let state = self.unnumbered.state(ifname);
+        v.discovery = state
+            .map(unnumbered::LinkState::describe)
+            .unwrap_or_default();
+        v.discovered_address = state
+            .and_then(unnumbered::LinkState::peer)
+            .map(|a| a.to_string())
+            .unwrap_or_default();
     }
 
     fn routes(&self, q: &evpnd_api::RouteQuery) -> evpnd_api::RoutePage {
@@ -282,6 +334,7 @@ impl Daemon {
 
     async fn spawn_session(&mut self, n: &evpnd_config::Neighbor) -> mpsc::Sender<SessionInput> {
         let (tx, rx) = mpsc::channel(64);
+        let mut accept = n.ip().map(|a| (a.to_canonical(), 0));
         let index = self.sessions.len() as u32;
         tokio::spawn(run_peer(
             index,
@@ -289,38 +342,92 @@ impl Daemon {
             rx,
             self.ev_tx.clone(),
         ));
+        if let Some(ifname) = n.ifname() {
+            if let Err(e) = self.unnumbered.add(ifname) {
+                error!(neighbor = ifname, "{e}");
+            }
+            // Reset on reload: the link's peer is already known.
+            if let Some(remote) = self.unnumbered.remote(ifname, n.port) {
+                accept = Some(origin(remote));
+                let _ = tx.send(SessionInput::Remote(Some(remote))).await;
+            }
+        }
         if n.enabled {
             let _ = tx.send(PeerCommand::Start.into()).await;
         }
-        self.sessions.push(Some((*n.address.get_ref(), tx.clone())));
+        self.sessions.push(Some(Slot {
+            key: n.key(),
+            tx: tx.clone(),
+            port: n.port,
+            accept,
+        }));
         tx
     }
 
+    /// A discovery event: the interface neighbour's session follows its
+    /// peer (new address: reset and connect there; none: stopped now).
+    async fn discovered(&mut self, ev: evpnd_ndisc::driver::DriverEvent) {
+        let Some(remote) = self.unnumbered.apply(&ev) else {
+            return;
+        };
+        if let Some((peer, _)) = remote {
+            self.unnumbered.answer(&ev.interface, peer).await;
+        }
+        let key = PeerKey::Interface(ev.interface);
+        let Some(i) = self.index_of(&key) else {
+            return;
+        };
+        let Some(slot) = self.sessions[i].as_mut() else {
+            return;
+        };
+        let remote = remote.map(|(peer, ifindex)| {
+            SocketAddr::V6(std::net::SocketAddrV6::new(peer, slot.port, 0, ifindex))
+        });
+        slot.accept = remote.map(origin);
+        let _ = slot.tx.send(SessionInput::Remote(remote)).await;
+        self.publish();
+    }
+
     fn publish(&self) {
-        let map: HashMap<IpAddr, mpsc::Sender<SessionInput>> =
-            self.sessions.iter().flatten().cloned().collect();
+        let map: HashMap<Origin, mpsc::Sender<SessionInput>> = self
+            .sessions
+            .iter()
+            .flatten()
+            .filter_map(|s| {
+                let from = match (s.accept, s.key.interface()) {
+                    (Some(a), _) => a,
+                    // Not found yet: any link-local peer on the link.
+                    (None, Some(ifname)) => (
+                        IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+                        unnumbered::ifindex(ifname)?,
+                    ),
+                    (None, None) => return None,
+                };
+                Some((from, s.tx.clone()))
+            })
+            .collect();
         self.peer_map.send_replace(Arc::new(map));
     }
 
-    fn index_of(&self, addr: IpAddr) -> Option<usize> {
+    fn index_of(&self, key: &PeerKey) -> Option<usize> {
         self.sessions
             .iter()
-            .position(|s| s.as_ref().is_some_and(|(a, _)| *a == addr))
+            .position(|s| s.as_ref().is_some_and(|s| s.key == *key))
     }
 
     async fn stop_session(&mut self, i: usize) {
-        if let Some((_, tx)) = self.sessions[i].take() {
-            let _ = tx.send(PeerCommand::Stop.into()).await;
+        if let Some(slot) = self.sessions[i].take() {
+            let _ = slot.tx.send(PeerCommand::Stop.into()).await;
         }
         let _ = self
             .input(Input::Command(Command::RemovePeer { peer: i as u32 }))
             .await;
     }
 
-    /// The session of a configured neighbour.
-    fn session(&self, addr: IpAddr) -> Option<mpsc::Sender<SessionInput>> {
-        self.index_of(addr)
-            .and_then(|i| self.sessions[i].as_ref().map(|(_, tx)| tx.clone()))
+    /// The session of a configured neighbour, and its index.
+    fn session(&self, key: &PeerKey) -> Option<(usize, mpsc::Sender<SessionInput>)> {
+        self.index_of(key)
+            .and_then(|i| self.sessions[i].as_ref().map(|s| (i, s.tx.clone())))
     }
 
     /// Desired vs programmed per VNI, from the linux task's last status.
@@ -407,25 +514,33 @@ impl Daemon {
         if !d.restart_required.is_empty() {
             warn!(keys = ?d.restart_required, "reload: these keys only take effect after a restart; the rest is applied");
         }
-        let find = |addr: &IpAddr| {
-            new.neighbor
-                .iter()
-                .find(|n| n.address.get_ref() == addr)
-                .cloned()
-        };
+        let find = |key: &PeerKey| new.neighbor_by_key(key).cloned();
         // Take the new file except the keys that only a restart can change.
         let mut applied = new.clone();
         applied.bgp.asn = self.cfg.bgp.asn.clone();
         applied.bgp.router_id = self.cfg.bgp.router_id;
         applied.bgp.listen = self.cfg.bgp.listen.clone();
         self.cfg = applied;
-        for addr in d.neighbors_removed.iter().chain(&d.neighbors_reset) {
-            if let Some(i) = self.index_of(*addr) {
+        for key in d.neighbors_removed.iter().chain(&d.neighbors_reset) {
+            if let Some(i) = self.index_of(key) {
                 self.stop_session(i).await;
             }
         }
-        for addr in d.neighbors_added.iter().chain(&d.neighbors_reset) {
-            if let Some(n) = find(addr) {
+        // A reset keeps discovery (and the peer it found) running.
+        for key in &d.neighbors_removed {
+            if let Some(ifname) = key.interface() {
+                self.unnumbered.remove(ifname).await;
+            }
+        }
+        if !d.neighbors_added.iter().all(|k| k.interface().is_none())
+            && !self.listeners.iter().any(|(a, _)| listens_link_local(a))
+        {
+            warn!(
+                "reload: new interface neighbours, but no listener takes IPv6 link-local connections (added at start only): their sessions connect out only"
+            );
+        }
+        for key in d.neighbors_added.iter().chain(&d.neighbors_reset) {
+            if let Some(n) = find(key) {
                 self.spawn_session(&n).await;
                 let neighbor = Box::new(n);
                 let _ = self
@@ -433,8 +548,8 @@ impl Daemon {
                     .await;
             }
         }
-        for addr in &d.neighbors_updated {
-            if let (Some(i), Some(n)) = (self.index_of(*addr), find(addr)) {
+        for key in &d.neighbors_updated {
+            if let (Some(i), Some(n)) = (self.index_of(key), find(key)) {
                 let (peer, neighbor) = (i as u32, Box::new(n));
                 let _ = self
                     .input(Input::Command(Command::UpdatePeer { peer, neighbor }))
@@ -468,17 +583,7 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     // 1M-route burst (docs/benchmarks.md, issue 3).
     let (ev_tx, mut ev_rx) = mpsc::channel::<PeerEvent>(256);
     let (peer_map, peer_rx) = watch::channel::<PeerMap>(Arc::new(HashMap::new()));
-    let mut listeners = Vec::new();
-    for addr in &cfg.bgp.listen {
-        let l = TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        secure_listener(&cfg, &l, addr)?;
-        info!(%addr, "listening for BGP");
-        let l = Arc::new(l);
-        tokio::spawn(accept_loop(Arc::clone(&l), peer_rx.clone()));
-        listeners.push((*addr, l));
-    }
+    let listeners = listen::bind_all(&cfg, &peer_rx).await?;
     // ADR 0011: a marker left by the previous run makes this a restart.
     let marker = marker::Marker::new(cfg.restart_state_file());
     let gr_anywhere = cfg.neighbor.iter().any(|n| cfg.graceful_restart(n));
@@ -505,7 +610,9 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     // the sessions are spawned in the same order, so indices agree.
     let core = Core::new(Arc::new(cfg.clone()), Time::ZERO);
     let (bmp, mut bmp_rx) = bmp::Collectors::start(&cfg);
+    let (unnumbered, mut nd_rx) = unnumbered::Unnumbered::new();
     let mut d = Daemon {
+        unnumbered,
         bmp,
         restarting,
         dp_status: None,
@@ -635,6 +742,7 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
             Some(ev) = ev_rx.recv() => {
                 let _ = d.input(Input::Peer(ev)).await;
             }
+            Some(ev) = nd_rx.recv() => d.discovered(ev).await,
             ev = recv_local(&mut dp_rx) => match ev {
                 Some(ev) => {
                     let synced = ev == LocalEvent::Synced;
@@ -682,14 +790,15 @@ async fn run(cfg: Config, path: PathBuf) -> Result<(), String> {
     }
     let _ = stop_tx.send(true);
     let _ = std::fs::remove_file(&cfg.api.socket);
-    for (_, tx) in d.sessions.iter().flatten() {
+    for slot in d.sessions.iter().flatten() {
         let cmd = if graceful {
             PeerCommand::GracefulStop
         } else {
             PeerCommand::Stop
         };
-        let _ = tx.send(cmd.into()).await;
+        let _ = slot.tx.send(cmd.into()).await;
     }
+    d.unnumbered.shutdown().await;
     d.bmp.close().await;
     // Give sessions a moment to send their Cease NOTIFICATIONs.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -759,58 +868,5 @@ async fn reserve(
     match tx {
         Some(tx) => tx.reserve().await.ok(),
         None => std::future::pending().await,
-    }
-}
-
-/// MD5 keys must be on the listening socket (a SYN without the right
-/// signature never reaches accept), and with GTSM the SYN-ACK must already
-/// leave with TTL 255, before the accepted socket exists.
-fn secure_listener(cfg: &Config, l: &TcpListener, addr: &SocketAddr) -> Result<(), String> {
-    for n in &cfg.neighbor {
-        let peer = *n.address.get_ref();
-        if let Some(pw) = &n.password
-            && (peer.is_ipv4() == addr.is_ipv4() || addr.is_ipv6())
-        {
-            evpnd_session::sockopt::set_md5(l, peer, pw)
-                .map_err(|e| format!("TCP MD5 for neighbor {peer} on {addr}: {e}"))?;
-        }
-    }
-    if cfg.neighbor.iter().any(|n| n.ttl_security.is_some()) {
-        evpnd_session::sockopt::set_ttl(l, addr.is_ipv6(), 255)
-            .map_err(|e| format!("TTL 255 on {addr}: {e}"))?;
-    }
-    Ok(())
-}
-
-/// Accepts BGP connections; only configured neighbours get through.
-async fn accept_loop(l: Arc<TcpListener>, peers: watch::Receiver<PeerMap>) {
-    let mut last_log = std::time::Instant::now() - Duration::from_secs(60);
-    let mut suppressed = 0u64;
-    loop {
-        let (stream, from) = match l.accept().await {
-            Ok(x) => x,
-            Err(e) => {
-                warn!("accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let session = peers.borrow().get(&from.ip()).cloned();
-        match session {
-            Some(tx) => {
-                let _ = tx.send(SessionInput::Incoming(stream)).await;
-            }
-            None => {
-                // Refused and logged, at most once every 10 s (with a count of the rest).
-                if last_log.elapsed() >= Duration::from_secs(10) {
-                    warn!(%from, suppressed, "refused BGP connection from an unconfigured address");
-                    last_log = std::time::Instant::now();
-                    suppressed = 0;
-                } else {
-                    suppressed += 1;
-                }
-                drop(stream);
-            }
-        }
     }
 }

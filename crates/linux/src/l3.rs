@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use evpnd_evpn::dataplane::RouteVia;
 use evpnd_wire::Vni;
@@ -33,6 +34,11 @@ pub const UNREACHABLE_METRIC: u32 = 4_278_198_272;
 /// by anyone are skipped.
 pub const NH_ID_BASE: u32 = 245_000_000;
 
+/// Routes waiting (for an SVI, a device, a gateway) whose reason is kept
+/// for status; the others wait all the same.
+const MAX_WAIT_ERRORS: usize = 1024;
+/// The interned `RouteVia`s are first pruned past this many.
+const VIAS_PRUNE_MIN: usize = 1024;
 const RETRY_BASE_MS: u64 = 200;
 const RETRY_CAP_MS: u64 = 30_000;
 
@@ -65,11 +71,14 @@ pub struct RuleKey {
     pub priority: u32,
 }
 
-/// A single nexthop: `via gateway dev oif onlink`.
+/// A single nexthop: `via gateway dev oif`, `onlink` for a VTEP over an
+/// L3 SVI (the VTEP is not on the SVI's subnet), never for an underlay
+/// gateway (the kernel checks it is on the link).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Hop {
     pub gateway: IpAddr,
     pub oif: u32,
+    pub onlink: bool,
 }
 
 /// A nexthop object of ours in the kernel.
@@ -150,7 +159,12 @@ enum Want {
 
 #[derive(Debug, Default)]
 pub struct L3 {
-    desired: HashMap<RouteKey, RouteVia>,
+    /// Each distinct `RouteVia` once ([`L3::intern`]): a million routes
+    /// over the same spines share one.
+    desired: HashMap<RouteKey, Arc<RouteVia>>,
+    vias: HashSet<Arc<RouteVia>>,
+    /// `vias` is pruned of what no route uses when it grows past this.
+    vias_mark: usize,
     desired_rules: BTreeSet<RuleKey>,
     /// Ours in the kernel, by metric.
     routes: BTreeMap<RouteKey, BTreeMap<u32, Target>>,
@@ -175,6 +189,17 @@ pub struct L3 {
     /// connected routes over an L2VNI's).
     svis: HashMap<Vni, u32>,
     next_id: u32,
+    /// The links gateways may go over (up and running), by name (`crate::l3::underlay`).
+    devs: HashMap<String, u32>,
+    /// Gateways without a device: what the kernel's FIB says leads to each
+    /// (gateway to use, device), `None` when nothing does.
+    lookups: HashMap<IpAddr, Option<(IpAddr, u32)>>,
+    /// Gateways to look up (again) before the next plan.
+    pending_lookups: BTreeSet<IpAddr>,
+    /// Devices desired routes wait for that were reported.
+    warned_devs: BTreeSet<String>,
+    /// Devices routes newly wait for, to report.
+    missing_new: Vec<String>,
 }
 
 /// The gateway of `prefix` towards `vtep`: an IPv6 prefix over an IPv4 VTEP
@@ -213,7 +238,11 @@ impl L3 {
                 };
                 self.leftover_routes.remove(&key);
                 self.retry.remove(&key);
-                self.desired.insert(key, via.clone());
+                if let RouteVia::Gateways { hops } = via {
+                    self.want_lookups(hops);
+                }
+                let via = self.intern(via);
+                self.desired.insert(key, via);
                 self.dirty.insert(key);
             }
             DesiredChange::RouteGone { table, prefix } => {
@@ -275,6 +304,21 @@ impl L3 {
         self.dirty_all();
     }
 
+    /// The shared copy of `via`; copies no route uses any more are dropped
+    /// now and then (when the set has doubled since).
+    fn intern(&mut self, via: &RouteVia) -> Arc<RouteVia> {
+        if let Some(v) = self.vias.get(via) {
+            return Arc::clone(v);
+        }
+        if self.vias.len() >= self.vias_mark {
+            self.vias.retain(|v| Arc::strong_count(v) > 1);
+            self.vias_mark = (self.vias.len() * 2).max(VIAS_PRUNE_MIN);
+        }
+        let v = Arc::new(via.clone());
+        self.vias.insert(Arc::clone(&v));
+        v
+    }
+
     fn dirty_all(&mut self) {
         self.dirty.extend(self.desired.keys().copied());
         self.dirty.extend(self.routes.keys().copied());
@@ -326,7 +370,13 @@ impl L3 {
         self.dirty_all();
     }
 
-    fn resolve(&self, key: &RouteKey, via: &RouteVia) -> Result<(u32, Want), String> {
+    /// What `via` leads to now; devices a gateway waits for go to `missing`.
+    fn resolve(
+        &self,
+        key: &RouteKey,
+        via: &RouteVia,
+        missing: &mut Vec<String>,
+    ) -> Result<(u32, Want), String> {
         let svi = |vni: &Vni| {
             self.svis
                 .get(vni)
@@ -341,6 +391,7 @@ impl L3 {
                     .map(|v| Hop {
                         gateway: gateway(&key.prefix, *v),
                         oif,
+                        onlink: true,
                     })
                     .collect();
                 hops.sort();
@@ -352,9 +403,9 @@ impl L3 {
             }
             RouteVia::Connected { vni } => (ROUTE_METRIC, Want::Dev(svi(vni)?)),
             RouteVia::Unreachable => (UNREACHABLE_METRIC, Want::Unreachable),
-            // Issue 13, in progress: underlay routes are refused (and
-            // reported) until the main-table install lands.
-            RouteVia::Gateways { .. } => return Err("underlay routes are not installed yet".into()),
+            RouteVia::Gateways { hops } => {
+                (ROUTE_METRIC, Want::Hops(self.gateways(key, hops, missing)?))
+            }
         })
     }
 
@@ -367,7 +418,9 @@ impl L3 {
         let due: Vec<RouteKey> = self
             .dirty
             .iter()
-            .filter(|k| self.retry.get(k).is_none_or(|r| r.not_before <= now_ms))
+            .filter(|k| {
+                self.retry.is_empty() || self.retry.get(k).is_none_or(|r| r.not_before <= now_ms)
+            })
             .copied()
             .collect();
         let replaced = self.in_place(&due, &mut nh_ops);
@@ -380,14 +433,30 @@ impl L3 {
             let have = self.routes.get(key).cloned().unwrap_or_default();
             let want = match self.desired.get(key).cloned() {
                 None => None,
-                Some(via) => match self.resolve(key, &via) {
-                    Ok(w) => Some(w),
-                    Err(e) => {
-                        // Waits for the links (`svis_changed` re-dirties it).
-                        self.errors.insert(format!("route {key:?}"), e);
-                        continue;
+                Some(via) => {
+                    let mut missing = Vec::new();
+                    let w = self.resolve(key, &via, &mut missing);
+                    self.note_missing(missing);
+                    match w {
+                        Ok(w) => {
+                            if !self.errors.is_empty() {
+                                self.errors.remove(&format!("route {key:?}"));
+                            }
+                            Some(w)
+                        }
+                        Err(e) => {
+                            // Waits for the links (`svis_changed`,
+                            // `devs_changed` re-dirty it).
+                            // Kept for status, a bounded number: a million
+                            // routes waiting for one link are one problem.
+                            let k = format!("route {key:?}");
+                            if self.errors.len() < MAX_WAIT_ERRORS || self.errors.contains_key(&k) {
+                                self.errors.insert(k, e);
+                            }
+                            continue;
+                        }
                     }
-                },
+                }
             };
             match want {
                 Some((metric, w)) => {
@@ -399,7 +468,13 @@ impl L3 {
                     if let Target::Nh(id) = target {
                         planned.insert(id);
                     }
-                    if have.get(&metric) != Some(&target) {
+                    // An object of another id that leads the same way (a
+                    // group the kernel shrank when a link went down) is kept.
+                    let same = have.get(&metric).is_some_and(|h| self.same_way(*h, target));
+                    if same && let Some(Target::Nh(id)) = have.get(&metric) {
+                        planned.insert(*id);
+                    }
+                    if !same {
                         route_ops.push(L3Op::RouteSet {
                             key: *key,
                             metric,
@@ -456,110 +531,11 @@ impl L3 {
         ops
     }
 
-    /// The kernel's answer to an op.
-    pub fn result(&mut self, op: &L3Op, error: Option<&str>, now_ms: u64) {
-        match (op, error) {
-            (L3Op::NhNew { id, .. } | L3Op::GroupNew { id, .. }, Some(e)) => {
-                // Not there: forgotten, so the next plan creates it again
-                // (under another id, if someone else took this one).
-                if e.contains("File exists") {
-                    self.foreign.insert(*id);
-                }
-                match self.objs.remove(id) {
-                    Some(Obj::Hop(h)) => {
-                        self.hop_ids.remove(&h);
-                    }
-                    Some(Obj::Group(m)) => {
-                        self.group_ids.remove(&m);
-                    }
-                    None => {}
-                }
-                self.errors.insert(format!("nexthop {id}"), e.to_string());
-            }
-            (L3Op::GroupReplace { id, .. }, Some(e)) => {
-                // What the group holds is unknown: its routes are rewritten
-                // against a new group, and it is swept once unused.
-                if let Some(Obj::Group(m)) = self.objs.get(id) {
-                    let m = m.clone();
-                    self.group_ids.remove(&m);
-                }
-                self.objs.insert(*id, Obj::Group(Vec::new()));
-                let users: Vec<RouteKey> = self.users(*id).copied().collect();
-                for k in users {
-                    if let Some(m) = self.routes.get_mut(&k) {
-                        m.insert(ROUTE_METRIC, Target::Other);
-                    }
-                    self.dirty.insert(k);
-                }
-                self.errors.insert(format!("nexthop {id}"), e.to_string());
-            }
-            (
-                L3Op::RouteSet {
-                    key,
-                    metric,
-                    target,
-                    ..
-                },
-                None,
-            ) => {
-                self.routes
-                    .entry(*key)
-                    .or_default()
-                    .insert(*metric, *target);
-                self.retry.remove(key);
-                self.errors.remove(&format!("route {key:?}"));
-                self.gc = true;
-            }
-            (L3Op::RouteDel { key, metric, .. }, None) => {
-                if let Some(m) = self.routes.get_mut(key) {
-                    m.remove(metric);
-                    if m.is_empty() {
-                        self.routes.remove(key);
-                        self.leftover_routes.remove(key);
-                    }
-                }
-                self.retry.remove(key);
-                self.errors.remove(&format!("route {key:?}"));
-                self.gc = true;
-            }
-            (L3Op::RouteSet { key, .. } | L3Op::RouteDel { key, .. }, Some(e)) => {
-                let r = self.retry.entry(*key).or_insert(Retry {
-                    attempts: 0,
-                    not_before: 0,
-                });
-                backoff(r, now_ms);
-                self.errors.insert(format!("route {key:?}"), e.to_string());
-                self.dirty.insert(*key);
-                self.gc = true;
-            }
-            (L3Op::RuleSet(k), None) => {
-                self.rules.insert(k.clone());
-                self.rule_retry.remove(k);
-            }
-            (L3Op::RuleDel(k), None) => {
-                self.rules.remove(k);
-                self.leftover_rules.remove(k);
-                self.rule_retry.remove(k);
-            }
-            (L3Op::RuleSet(k) | L3Op::RuleDel(k), Some(e)) => {
-                let r = self.rule_retry.entry(k.clone()).or_insert(Retry {
-                    attempts: 0,
-                    not_before: 0,
-                });
-                backoff(r, now_ms);
-                self.errors.insert(format!("rule {k:?}"), e.to_string());
-                self.dirty_rules.insert(k.clone());
-            }
-            (L3Op::NhDel { id }, Some(e)) => {
-                self.errors.insert(format!("nexthop {id}"), e.to_string());
-            }
-            (L3Op::GroupReplace { .. }, None) => self.gc = true,
-            (L3Op::NhNew { .. } | L3Op::GroupNew { .. } | L3Op::NhDel { .. }, None) => {}
-        }
-    }
-
     pub fn has_work(&self) -> bool {
-        !self.dirty.is_empty() || !self.dirty_rules.is_empty() || self.gc
+        !self.dirty.is_empty()
+            || !self.dirty_rules.is_empty()
+            || self.gc
+            || !self.pending_lookups.is_empty()
     }
 
     /// When the next retry is due, if one waits.
@@ -638,6 +614,10 @@ impl L3 {
     }
 }
 
+mod answers;
 mod objects;
 #[cfg(test)]
 mod tests;
+mod underlay;
+#[cfg(test)]
+mod underlay_tests;

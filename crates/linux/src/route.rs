@@ -104,7 +104,7 @@ fn hop(id: u32, h: &Hop) -> Nexthop {
     Nexthop {
         id,
         protocol: crate::PROTOCOL,
-        flags: RTNH_F_ONLINK,
+        flags: if h.onlink { RTNH_F_ONLINK } else { 0 },
         body: Body::Hop {
             gateway: h.gateway,
             oif: h.oif,

@@ -26,6 +26,8 @@ use crate::l3::{Obj, Snapshot};
 use crate::nexthop::{self, Body};
 use crate::route::{self, Route};
 
+mod lookup;
+
 const HEADER: usize = 16;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
@@ -197,9 +199,14 @@ impl Dumper {
                 }
                 match nexthop::decode(body) {
                     Ok(n) if n.protocol == crate::PROTOCOL => match n.body {
-                        Body::Hop { gateway, oif } => {
-                            ours.push((n.id, Obj::Hop(crate::l3::Hop { gateway, oif })))
-                        }
+                        Body::Hop { gateway, oif } => ours.push((
+                            n.id,
+                            Obj::Hop(crate::l3::Hop {
+                                gateway,
+                                oif,
+                                onlink: n.flags & nexthop::RTNH_F_ONLINK != 0,
+                            }),
+                        )),
                         Body::Group(mut m) => {
                             m.sort_unstable();
                             ours.push((n.id, Obj::Group(m)))

@@ -83,8 +83,11 @@ impl PolicySet {
         let mut neighbors = HashMap::new();
         for n in &cfg.neighbor {
             let b = [n.import_policy.clone(), n.export_policy.clone()];
-            if b.iter().any(Option::is_some) {
-                let addr = *n.address.get_ref();
+            // Interface neighbours cannot bind policies (refused by the
+            // configuration's validation): bindings are by address.
+            if b.iter().any(Option::is_some)
+                && let Some(addr) = n.ip()
+            {
                 neighbors.insert(addr, check(format!("neighbor {addr}"), b)?);
             }
         }

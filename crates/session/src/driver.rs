@@ -45,6 +45,11 @@ pub struct PeerConfig {
     /// GTSM hops (RFC 5082); otherwise `ttl` is the outgoing TTL.
     pub ttl_security: Option<u8>,
     pub ttl: Option<u8>,
+    /// BGP unnumbered: `remote` is not known from the configuration but
+    /// comes with [`SessionInput::Remote`] (the peer's discovered
+    /// link-local address, with the interface as scope id); until then, and
+    /// whenever it is withdrawn, the session stays Idle.
+    pub discovered: bool,
 }
 
 impl PeerConfig {
@@ -69,6 +74,12 @@ impl PeerConfig {
 pub enum SessionInput {
     Command(PeerCommand),
     Incoming(TcpStream),
+    /// Where the peer is now (BGP unnumbered): a new address resets the
+    /// session and starts it towards the new one (when started); `None`
+    /// (the link went down, the peer left or two peers answer) stops the
+    /// session at once — a Cease if it was up — so its routes go now, not
+    /// at hold expiry.
+    Remote(Option<SocketAddr>),
 }
 
 impl From<PeerCommand> for SessionInput {
@@ -120,6 +131,11 @@ struct Session {
     /// session's [`Transport`] when it is established (BMP Peer Up).
     sent_open: Vec<u8>,
     received_open: Vec<u8>,
+    /// The core asked for the session to run (Start, not yet Stop): with a
+    /// discovered remote, it starts once the remote is known.
+    wanted: bool,
+    /// `cfg.remote` is usable (always, unless [`PeerConfig::discovered`]).
+    remote_known: bool,
 }
 
 pub async fn run_peer(
@@ -129,7 +145,10 @@ pub async fn run_peer(
     events: mpsc::Sender<PeerEvent>,
 ) {
     let fsm = Fsm::new(cfg.fsm.clone(), cfg.policy.clone());
+    let remote_known = !cfg.discovered;
     let mut s = Session {
+        wanted: false,
+        remote_known,
         id,
         cfg,
         fsm,
@@ -191,15 +210,32 @@ pub async fn run_peer(
                     s.incoming(stream).await;
                     continue;
                 }
+                Some(SessionInput::Remote(remote)) => {
+                    s.set_remote(remote, &mut connecting).await;
+                    continue;
+                }
                 Some(SessionInput::Command(PeerCommand::RouteRefresh { family })) => {
                     if s.fsm.state() == State::Established {
                         s.write(&Message::RouteRefresh(RouteRefresh::request(family))).await;
                     }
                     continue;
                 }
-                Some(SessionInput::Command(PeerCommand::Start)) => Event::Start,
-                Some(SessionInput::Command(PeerCommand::Stop)) => Event::Stop,
-                Some(SessionInput::Command(PeerCommand::GracefulStop)) => Event::GracefulStop,
+                Some(SessionInput::Command(PeerCommand::Start)) => {
+                    s.wanted = true;
+                    if !s.remote_known {
+                        debug!(peer = %s.cfg.remote, "start: waiting for the peer's address to be discovered");
+                        continue;
+                    }
+                    Event::Start
+                }
+                Some(SessionInput::Command(PeerCommand::Stop)) => {
+                    s.wanted = false;
+                    Event::Stop
+                }
+                Some(SessionInput::Command(PeerCommand::GracefulStop)) => {
+                    s.wanted = false;
+                    Event::GracefulStop
+                }
                 Some(SessionInput::Command(PeerCommand::Shutdown { notify, restart_after })) => Event::Shutdown { notify, restart_after },
             },
             () = held_wait => {
@@ -281,6 +317,7 @@ impl Session {
         for a in actions {
             match a {
                 Action::Connect => {
+                    debug!(peer = %self.cfg.remote, "connecting");
                     *connecting = Some(tokio::spawn(connect(self.cfg.clone())));
                 }
                 Action::CloseConnection => {
@@ -380,6 +417,39 @@ impl Session {
         }
     }
 
+    /// A discovered peer address: found, changed, or gone (`None`).
+    async fn set_remote(
+        &mut self,
+        remote: Option<SocketAddr>,
+        connecting: &mut Option<tokio::task::JoinHandle<std::io::Result<TcpStream>>>,
+    ) {
+        if remote == Some(self.cfg.remote) && self.remote_known {
+            return;
+        }
+        if self.fsm.state() != State::Idle || self.conn.is_some() || connecting.is_some() {
+            let why = match remote {
+                Some(r) => format!("the peer moved to {r}"),
+                None => "the peer is no longer on the link".to_string(),
+            };
+            info!(peer = %self.cfg.remote, "stopping the session at once: {why}");
+            self.step(Event::Stop, connecting).await;
+        }
+        if let Some(mut h) = self.held.take() {
+            reject(&mut h.stream).await;
+        }
+        self.held_since = None;
+        match remote {
+            Some(r) => {
+                self.cfg.remote = r;
+                self.remote_known = true;
+                if self.wanted {
+                    self.step(Event::Start, connecting).await;
+                }
+            }
+            None => self.remote_known = false,
+        }
+    }
+
     async fn resolve_collision(
         &mut self,
         connecting: &mut Option<tokio::task::JoinHandle<std::io::Result<TcpStream>>>,
@@ -440,6 +510,25 @@ impl Session {
     }
 
     async fn incoming(&mut self, mut stream: TcpStream) {
+        if !self.remote_known {
+            // BGP unnumbered before discovery has concluded: the listener
+            // only hands over link-local peers on our interface; the one
+            // that connected is the peer (discovery confirms or moves it).
+            match stream.peer_addr() {
+                Ok(SocketAddr::V6(from)) if self.cfg.discovered && self.wanted => {
+                    let mut r = from;
+                    r.set_port(self.cfg.remote.port());
+                    r.set_flowinfo(0);
+                    info!(peer = %r, "unnumbered peer connected before discovery found it: taking it");
+                    self.cfg.remote = SocketAddr::V6(r);
+                    self.remote_known = true;
+                }
+                _ => {
+                    debug!(peer = %self.cfg.remote, "closing a connection accepted while the peer is unknown");
+                    return;
+                }
+            }
+        }
         if let Err(e) = self.cfg.secure(&stream) {
             warn!(peer = %self.cfg.remote, "cannot set TTL security on an accepted connection: {e}");
             return;

@@ -20,9 +20,11 @@ pub mod driver;
 pub mod fsm;
 pub mod messages;
 pub mod negotiate;
+pub mod remote_as;
 #[cfg(feature = "driver")]
 pub mod sockopt;
 
 pub use fsm::{Action, Event, Fsm, FsmConfig, State, Timer};
 pub use messages::{PeerCommand, PeerEvent, PeerIndex, Transport};
 pub use negotiate::{LocalPolicy, Negotiated, PeerOpen, negotiate};
+pub use remote_as::RemoteAs;

@@ -10,6 +10,8 @@ use evpnd_wire::error::{code, subcode};
 use evpnd_wire::{Family, NotifyError};
 use serde::{Deserialize, Serialize};
 
+pub use crate::remote_as::RemoteAs;
+
 /// AS_TRANS (RFC 6793): the 2-octet placeholder for a 4-octet AS.
 pub const AS_TRANS: u16 = 23456;
 
@@ -34,6 +36,10 @@ pub struct PeerOpen {
     pub add_path_receive: Vec<Family>,
     /// Graceful restart capability: restart time and families with F bit.
     pub graceful_restart: Option<PeerGr>,
+    /// RFC 8950 Extended Next Hop capability: the NLRI families the peer
+    /// accepts with an IPv6 next hop (next-hop AFI 2 in its tuples).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended_next_hop: Vec<Family>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,8 +56,9 @@ pub struct PeerGr {
 pub struct LocalPolicy {
     pub local_asn: u32,
     pub router_id: Ipv4Addr,
-    /// The AS the peer must have (from `remote_asn`).
-    pub remote_asn: u32,
+    /// The AS the peer must have (from `remote_asn`): a number, or
+    /// external / internal.
+    pub remote_asn: RemoteAs,
     pub hold_time: u16,
     /// Configured keepalive; `None` = negotiated hold / 3.
     pub keepalive: Option<u16>,
@@ -70,6 +77,10 @@ pub struct LocalPolicy {
     /// does not touch forwarding).
     #[serde(default = "yes")]
     pub forwarding_preserved: bool,
+    /// RFC 8950: NLRI families we send the Extended Next Hop capability
+    /// for (next-hop AFI IPv6): IPv4 unicast on unnumbered sessions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended_next_hop: Vec<Family>,
 }
 
 fn yes() -> bool {
@@ -155,14 +166,22 @@ pub fn negotiate(local: &LocalPolicy, peer: &PeerOpen) -> Result<Negotiated, Not
         }
         None => u32::from(peer.my_as),
     };
-    if peer_asn != local.remote_asn {
+    if !local.remote_asn.accepts(peer_asn, local.local_asn) {
+        let want = match local.remote_asn {
+            RemoteAs::Asn(a) => format!("configured remote_asn is {a}"),
+            RemoteAs::External => format!(
+                "remote_asn \"external\" wants any AS but ours ({})",
+                local.local_asn
+            ),
+            RemoteAs::Internal => format!(
+                "remote_asn \"internal\" wants our own AS ({})",
+                local.local_asn
+            ),
+        };
         return Err(open_err(
             subcode::BAD_PEER_AS,
             peer.my_as.to_be_bytes(),
-            format!(
-                "peer AS is {peer_asn}, configured remote_asn is {}",
-                local.remote_asn
-            ),
+            format!("peer AS is {peer_asn}, {want}"),
         ));
     }
     if peer.hold_time == 1 || peer.hold_time == 2 {
@@ -225,6 +244,12 @@ pub fn negotiate(local: &LocalPolicy, peer: &PeerOpen) -> Result<Negotiated, Not
         .copied()
         .filter(|f| local.add_path_receive.contains(f) && peer.add_path_send.contains(f))
         .collect();
+    // RFC 8950 §4: IPv6 next hops for a family only when both sides said so.
+    let extended_next_hop = families
+        .iter()
+        .copied()
+        .filter(|f| local.extended_next_hop.contains(f) && peer.extended_next_hop.contains(f))
+        .collect();
     Ok(Negotiated {
         peer_asn,
         peer_router_id: peer.router_id,
@@ -236,8 +261,7 @@ pub fn negotiate(local: &LocalPolicy, peer: &PeerOpen) -> Result<Negotiated, Not
         enhanced_route_refresh: peer.enhanced_route_refresh,
         extended_message: peer.extended_message,
         add_path_rx,
-        // Issue 13, in progress: the capability is not sent yet.
-        extended_next_hop: Vec::new(),
+        extended_next_hop,
         graceful_restart: if local.graceful_restart {
             peer.graceful_restart.clone()
         } else {
@@ -276,6 +300,19 @@ impl PeerOpen {
                 }),
                 _ => None,
             }),
+            extended_next_hop: o
+                .capabilities()
+                .filter_map(|c| match c {
+                    Capability::ExtendedNextHop { tuples } => Some(tuples),
+                    _ => None,
+                })
+                .flatten()
+                .filter(|t| t.next_hop_afi == evpnd_wire::Afi::IPV6)
+                .filter_map(|t| {
+                    let safi = u8::try_from(t.safi).ok()?;
+                    Some(Family::new(t.afi, evpnd_wire::Safi(safi)))
+                })
+                .collect(),
         }
     }
 }
@@ -291,7 +328,7 @@ impl LocalPolicy {
     /// and the R bit while [`LocalPolicy::restarting`].
     pub fn open(&self, restart_time: u16) -> evpnd_wire::open::Open {
         use evpnd_wire::capability::{
-            AddPathFamily, AddPathMode, Capability, GrFamily, GracefulRestart,
+            AddPathFamily, AddPathMode, Capability, ExtNextHop, GrFamily, GracefulRestart,
         };
         let mut caps: Vec<Capability> = self
             .families
@@ -304,6 +341,19 @@ impl LocalPolicy {
             asn: self.local_asn,
         });
         caps.push(Capability::ExtendedMessage);
+        if !self.extended_next_hop.is_empty() {
+            caps.push(Capability::ExtendedNextHop {
+                tuples: self
+                    .extended_next_hop
+                    .iter()
+                    .map(|f| ExtNextHop {
+                        afi: f.afi,
+                        safi: u16::from(f.safi.0),
+                        next_hop_afi: evpnd_wire::Afi::IPV6,
+                    })
+                    .collect(),
+            });
+        }
         if self.graceful_restart {
             let f_flags = if self.forwarding_preserved { 0x80 } else { 0 };
             caps.push(Capability::GracefulRestart(GracefulRestart {
@@ -346,7 +396,7 @@ mod tests {
         LocalPolicy {
             local_asn: 65001,
             router_id: Ipv4Addr::new(10, 0, 0, 1),
-            remote_asn: 65001,
+            remote_asn: RemoteAs::Asn(65001),
             hold_time: 90,
             keepalive: None,
             families: vec![Family::L2VPN_EVPN],
@@ -354,6 +404,7 @@ mod tests {
             graceful_restart: true,
             restarting: false,
             forwarding_preserved: true,
+            extended_next_hop: vec![],
         }
     }
 
@@ -371,6 +422,7 @@ mod tests {
             add_path_send: vec![],
             add_path_receive: vec![],
             graceful_restart: None,
+            extended_next_hop: vec![],
         }
     }
 
@@ -385,7 +437,7 @@ mod tests {
     #[test]
     fn four_octet_as_through_as_trans() {
         let p = LocalPolicy {
-            remote_asn: 4_200_000_001,
+            remote_asn: RemoteAs::Asn(4_200_000_001),
             ..policy()
         };
         let o = PeerOpen {
@@ -529,5 +581,114 @@ mod tests {
         };
         let g = gr_of(&lost.open(120));
         assert!(g.restarting && g.families.iter().all(|f| !f.forwarding && f.flags == 0));
+    }
+
+    #[test]
+    fn external_and_internal_check_the_open_as() {
+        let ext = LocalPolicy {
+            remote_asn: RemoteAs::External,
+            ..policy()
+        };
+        let other = PeerOpen {
+            my_as: 65002,
+            as4: Some(65002),
+            ..peer()
+        };
+        let n = negotiate(&ext, &other).expect("any other AS is external");
+        assert_eq!(n.peer_asn, 65002);
+        assert!(!n.ibgp);
+        let e = negotiate(&ext, &peer()).expect_err("our own AS is not external");
+        assert_eq!(
+            (e.code, e.subcode),
+            (code::OPEN_MESSAGE, subcode::BAD_PEER_AS)
+        );
+        assert!(e.reason.contains("external"), "{}", e.reason);
+
+        let int = LocalPolicy {
+            remote_asn: RemoteAs::Internal,
+            ..policy()
+        };
+        let n = negotiate(&int, &peer()).expect("our AS is internal");
+        assert!(n.ibgp);
+        assert_eq!(n.peer_asn, 65001);
+        let e = negotiate(&int, &other).expect_err("another AS is not internal");
+        assert_eq!(e.subcode, subcode::BAD_PEER_AS);
+        assert!(e.reason.contains("internal"), "{}", e.reason);
+    }
+
+    fn decode_open(o: evpnd_wire::open::Open) -> PeerOpen {
+        let bytes = evpnd_wire::message::Message::Open(o).to_bytes(&evpnd_wire::Context::default());
+        match evpnd_wire::message::decode_message(&bytes, &evpnd_wire::Context::default()) {
+            Ok(evpnd_wire::message::Message::Open(o)) => PeerOpen::from_wire(&o),
+            other => panic!("not an OPEN: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn extended_next_hop_only_when_both_sides_send_it() {
+        let families = vec![Family::IPV4_UNICAST, Family::L2VPN_EVPN];
+        let ours = LocalPolicy {
+            families: families.clone(),
+            extended_next_hop: vec![Family::IPV4_UNICAST],
+            ..policy()
+        };
+        let plain = LocalPolicy {
+            families: families.clone(),
+            ..policy()
+        };
+        let plain_peer = LocalPolicy {
+            router_id: Ipv4Addr::new(10, 0, 0, 2),
+            ..plain.clone()
+        };
+        let theirs = LocalPolicy {
+            router_id: Ipv4Addr::new(10, 0, 0, 2),
+            ..ours.clone()
+        };
+        // Our OPEN carries capability 5 with (IPv4, unicast, IPv6), and it
+        // survives the wire.
+        let sent = decode_open(ours.open(120));
+        assert_eq!(sent.extended_next_hop, vec![Family::IPV4_UNICAST]);
+        assert!(decode_open(plain.open(120)).extended_next_hop.is_empty());
+
+        let both = negotiate(&ours, &decode_open(theirs.open(120))).expect("negotiates");
+        assert_eq!(both.extended_next_hop, vec![Family::IPV4_UNICAST]);
+        // Only the peer sent it, or only we did: no IPv6 next hops.
+        let only_peer = negotiate(&plain, &decode_open(theirs.open(120))).expect("negotiates");
+        assert!(only_peer.extended_next_hop.is_empty());
+        let only_us = negotiate(&ours, &decode_open(plain_peer.open(120))).expect("negotiates");
+        assert!(only_us.extended_next_hop.is_empty());
+        // A family the session did not negotiate is never extended.
+        let evpn_only = PeerOpen {
+            families: vec![Family::L2VPN_EVPN],
+            extended_next_hop: vec![Family::IPV4_UNICAST],
+            ..peer()
+        };
+        assert!(
+            negotiate(&ours, &evpn_only)
+                .expect("negotiates")
+                .extended_next_hop
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn extended_next_hop_with_an_ipv4_next_hop_afi_is_not_ipv6() {
+        use evpnd_wire::capability::{Capability, ExtNextHop};
+        let o = evpnd_wire::open::Open::new(
+            65002,
+            90,
+            Ipv4Addr::new(10, 0, 0, 2),
+            vec![
+                Capability::multiprotocol(Family::IPV4_UNICAST),
+                Capability::ExtendedNextHop {
+                    tuples: vec![ExtNextHop {
+                        afi: evpnd_wire::Afi::IPV4,
+                        safi: 1,
+                        next_hop_afi: evpnd_wire::Afi::IPV4,
+                    }],
+                },
+            ],
+        );
+        assert!(decode_open(o).extended_next_hop.is_empty());
     }
 }

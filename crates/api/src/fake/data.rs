@@ -107,6 +107,8 @@ pub fn peers() -> Vec<pb::Peer> {
                 advertised: 4,
             }],
             last_error: None,
+            remote_as: "65000".into(),
+            ..Default::default()
         },
         pb::Peer {
             address: "10.0.0.3".into(),

@@ -66,10 +66,11 @@ impl FakeBackend {
         self.local.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
-    fn find_peer(&self, a: IpAddr) -> Result<pb::Peer, BackendError> {
+    fn find_peer(&self, a: PeerRef) -> Result<pb::Peer, BackendError> {
+        let want = a.to_string();
         peers()
             .into_iter()
-            .find(|p| p.address == a.to_string())
+            .find(|p| p.address == want || (!p.interface.is_empty() && p.interface == want))
             .ok_or_else(|| BackendError::NotFound(format!("no peer {a}")))
     }
 }
@@ -137,19 +138,19 @@ impl Backend for FakeBackend {
         Ok(peers())
     }
 
-    async fn get_peer(&self, address: IpAddr) -> Result<Option<pb::Peer>, BackendError> {
+    async fn get_peer(&self, address: PeerRef) -> Result<Option<pb::Peer>, BackendError> {
         Ok(self.find_peer(address).ok())
     }
 
-    async fn enable_peer(&self, address: IpAddr) -> Result<(), BackendError> {
+    async fn enable_peer(&self, address: PeerRef) -> Result<(), BackendError> {
         self.find_peer(address).map(|_| ())
     }
 
-    async fn disable_peer(&self, address: IpAddr, _reason: String) -> Result<(), BackendError> {
+    async fn disable_peer(&self, address: PeerRef, _reason: String) -> Result<(), BackendError> {
         self.find_peer(address).map(|_| ())
     }
 
-    async fn reset_peer(&self, address: IpAddr, _kind: pb::ResetKind) -> Result<(), BackendError> {
+    async fn reset_peer(&self, address: PeerRef, _kind: pb::ResetKind) -> Result<(), BackendError> {
         self.find_peer(address).map(|_| ())
     }
 
@@ -426,7 +427,7 @@ impl Backend for FakeBackend {
             uptime_seconds: 3600,
             config_generation: 3,
             peers: vec![PeerMetrics {
-                address: localhost,
+                peer: localhost.to_string(),
                 state: pb::FsmState::Established,
                 prefixes_received: 10,
                 prefixes_advertised: 4,

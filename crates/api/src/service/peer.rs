@@ -1,16 +1,14 @@
 //! PeerService.
 
-use std::net::IpAddr;
-
 use tonic::{Request, Response, Status};
 
 use super::ApiService;
 use crate::Backend;
 use crate::pb::{self, peer_service_server::PeerService};
-use crate::validate::{invalid, ip};
+use crate::validate::{invalid, peer_ref};
 
 /// `NOT_FOUND` for an unknown peer.
-fn no_peer(a: IpAddr) -> Status {
+fn no_peer(a: crate::PeerRef) -> Status {
     Status::not_found(format!("address: no peer {a}"))
 }
 
@@ -28,10 +26,10 @@ impl<B: Backend> PeerService for ApiService<B> {
         &self,
         req: Request<pb::GetPeerRequest>,
     ) -> Result<Response<pb::GetPeerResponse>, Status> {
-        let a = ip("address", &req.into_inner().address)?;
+        let a = peer_ref("address", &req.into_inner().address)?;
         let peer = self
             .backend()
-            .get_peer(a)
+            .get_peer(a.clone())
             .await?
             .ok_or_else(|| no_peer(a))?;
         Ok(Response::new(pb::GetPeerResponse { peer: Some(peer) }))
@@ -42,7 +40,7 @@ impl<B: Backend> PeerService for ApiService<B> {
         req: Request<pb::EnablePeerRequest>,
     ) -> Result<Response<pb::EnablePeerResponse>, Status> {
         self.require_write("EnablePeer")?;
-        let a = ip("address", &req.into_inner().address)?;
+        let a = peer_ref("address", &req.into_inner().address)?;
         self.backend().enable_peer(a).await?;
         Ok(Response::new(pb::EnablePeerResponse {}))
     }
@@ -53,7 +51,7 @@ impl<B: Backend> PeerService for ApiService<B> {
     ) -> Result<Response<pb::DisablePeerResponse>, Status> {
         self.require_write("DisablePeer")?;
         let r = req.into_inner();
-        let a = ip("address", &r.address)?;
+        let a = peer_ref("address", &r.address)?;
         // RFC 9003: the shutdown communication is at most 255 octets.
         if r.reason.len() > 255 {
             return Err(invalid("reason", "longer than 255 octets (RFC 9003)"));
@@ -68,7 +66,7 @@ impl<B: Backend> PeerService for ApiService<B> {
     ) -> Result<Response<pb::ResetPeerResponse>, Status> {
         self.require_write("ResetPeer")?;
         let r = req.into_inner();
-        let a = ip("address", &r.address)?;
+        let a = peer_ref("address", &r.address)?;
         let kind = match pb::ResetKind::try_from(r.kind) {
             Ok(pb::ResetKind::Unspecified) => {
                 return Err(invalid("kind", "soft-in, soft-out or hard is required"));

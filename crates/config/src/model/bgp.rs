@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use evpnd_session::RemoteAs;
 use evpnd_wire::Family;
 use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
@@ -139,13 +140,22 @@ impl Default for GracefulRestart {
 #[serde(deny_unknown_fields)]
 pub struct Neighbor {
     /// The peer's address; identifies the neighbour (no two may share it).
-    pub address: Spanned<IpAddr>,
-    /// BGP unnumbered (issue 13, in progress): peer over this interface's
-    /// IPv6 link-local address, found by Router Advertisements.
+    /// Exactly one of `address` and `interface`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Spanned<IpAddr>>,
+    /// BGP unnumbered: peer over this interface's IPv6 link-local address,
+    /// the peer's found from its Router Advertisements or the neighbour
+    /// table (`evpnd-ndisc`); identifies the neighbour instead of `address`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<Spanned<String>>,
-    /// The peer's AS. Equal to `[bgp].asn` means iBGP.
-    pub remote_asn: u32,
+    /// The peer's AS: a number (equal to `[bgp].asn` means iBGP), or
+    /// `"external"` (any AS but ours) / `"internal"` (ours).
+    pub remote_asn: RemoteAs,
+    /// RFC 8950 Extended Next Hop capability for IPv4 unicast (IPv4 routes
+    /// with IPv6 next hops). Default: on for interface neighbours that
+    /// carry ipv4-unicast, off otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_nexthop: Option<bool>,
     /// Free text; changing it never resets the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,

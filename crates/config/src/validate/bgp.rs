@@ -1,11 +1,14 @@
 //! `[bgp]` and `[[neighbor]]` rules.
 
+use evpnd_wire::Family;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use super::{Collector, is_unicast, reserved_asn};
+use super::{Collector, is_ifname, is_unicast, reserved_asn};
 use crate::model::{Config, Neighbor};
 use crate::path;
+use evpnd_session::RemoteAs;
+use evpnd_wire::Family;
 
 pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
     let b = &cfg.bgp;
@@ -96,9 +99,24 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
     // Keyed by the canonical address, so `::ffff:10.0.0.2` and `10.0.0.2`
     // are the same peer (a dual-stack listener sees the mapped form).
     let mut addrs: HashMap<IpAddr, IpAddr> = HashMap::new();
+    let mut ifaces: HashMap<&str, usize> = HashMap::new();
     let own = own_addresses(cfg);
     for (i, n) in cfg.neighbor.iter().enumerate() {
-        let addr = *n.address.get_ref();
+        if let Some(ifname) = n.ifname()
+            && let Some(first) = ifaces.insert(ifname, i)
+        {
+            c.err(
+                path!["neighbor", i, "interface"],
+                format!(
+                    "neighbor {ifname}: interface {ifname:?} already has a neighbour (neighbor #{}): one BGP peer per unnumbered link",
+                    first + 1
+                ),
+            );
+        }
+        let Some(addr) = n.ip() else {
+            neighbor(cfg, i, n, c);
+            continue;
+        };
         let canonical = addr.to_canonical();
         match addrs.insert(canonical, addr) {
             Some(first) if first == addr => c.err(
@@ -211,36 +229,24 @@ fn keepalive_vs_hold(
 }
 
 fn neighbor(cfg: &Config, i: usize, n: &Neighbor, c: &mut Collector<'_>) {
-    let addr = *n.address.get_ref();
-    let who = format!("neighbor {addr}: ");
+    let who = format!("neighbor {}: ", n.key());
     let ibgp = cfg.is_ibgp(n);
-    if !is_unicast(addr) {
-        c.err(
-            path!["neighbor", i, "address"],
-            format!("{who}not a unicast address"),
-        );
-    } else if let IpAddr::V6(a) = addr
-        && a.is_unicast_link_local()
+    identity(i, n, &who, c);
+    if let RemoteAs::Asn(asn) = n.remote_asn
+        && let Some(why) = reserved_asn(asn)
     {
         c.err(
-            path!["neighbor", i, "address"],
-            format!("{who}link-local peers need an interface, which is not supported (use a global address)"),
-        );
-    }
-    if let Some(ifname) = &n.interface {
-        // Issue 13, in progress: refused until the unnumbered session lands.
-        c.err(
-            path!["neighbor", i, "interface"],
-            format!(
-                "{who}interface {:?}: BGP unnumbered is not supported yet",
-                ifname.get_ref()
-            ),
-        );
-    }
-    if let Some(why) = reserved_asn(n.remote_asn) {
-        c.err(
             path!["neighbor", i, "remote_asn"],
-            format!("{who}remote_asn {} is reserved ({why})", n.remote_asn),
+            format!("{who}remote_asn {asn} is reserved ({why})"),
+        );
+    }
+    if n.interface.is_some() {
+        unnumbered(i, n, &who, c);
+    }
+    if n.extended_nexthop == Some(true) && !n.families.contains(&Family::IPV4_UNICAST) {
+        c.err(
+            path!["neighbor", i, "extended_nexthop"],
+            format!("{who}extended_nexthop applies to ipv4-unicast, which families does not list"),
         );
     }
     if let Some(t) = &n.ttl_security {
@@ -307,7 +313,7 @@ fn neighbor(cfg: &Config, i: usize, n: &Neighbor, c: &mut Collector<'_>) {
             format!("{who}port 0 is invalid"),
         );
     }
-    if let Some(src) = n.update_source {
+    if let (Some(src), Some(addr)) = (n.update_source, n.ip()) {
         if src.to_canonical() == addr.to_canonical() {
             c.err(
                 path!["neighbor", i, "update_source"],
@@ -413,5 +419,85 @@ fn timers(cfg: &Config, i: usize, n: &Neighbor, who: &str, c: &mut Collector<'_>
         }
         // Both inherited: [bgp] already checked them.
         _ => {}
+    }
+}
+
+/// Exactly one of `address` and `interface`, each well formed.
+fn identity(i: usize, n: &Neighbor, who: &str, c: &mut Collector<'_>) {
+    match (&n.address, &n.interface) {
+        (None, None) => c.err(
+            path!["neighbor", i],
+            "neighbor: needs `address` (a numbered peer) or `interface` (BGP unnumbered)",
+        ),
+        (Some(_), Some(_)) => c.err(
+            path!["neighbor", i, "interface"],
+            format!("{who}`address` and `interface` exclude each other: an interface neighbour's address is discovered on the link (remove one)"),
+        ),
+        _ => {}
+    }
+    if let Some(addr) = n.ip() {
+        if !is_unicast(addr) {
+            c.err(
+                path!["neighbor", i, "address"],
+                format!("neighbor {addr}: not a unicast address"),
+            );
+        } else if let IpAddr::V6(a) = addr
+            && a.is_unicast_link_local()
+        {
+            c.err(
+                path!["neighbor", i, "address"],
+                format!("neighbor {addr}: a link-local address has no meaning without its link; for a peer on a link write `interface = \"<name>\"` instead (its link-local address is discovered)"),
+            );
+        }
+    }
+    if let Some(ifname) = n.ifname()
+        && !is_ifname(ifname)
+    {
+        c.err(
+            path!["neighbor", i, "interface"],
+            format!("neighbor: interface {ifname:?} is not a valid interface name (1 to 15 bytes, no '/', ':' or whitespace)"),
+        );
+    }
+}
+
+/// What an interface (unnumbered) neighbour cannot have.
+fn unnumbered(i: usize, n: &Neighbor, who: &str, c: &mut Collector<'_>) {
+    let refuse = |c: &mut Collector<'_>, key: &'static str, why: &str| {
+        c.err(path!["neighbor", i, key], format!("{who}{key} {why}"));
+    };
+    if n.ebgp_multihop.is_some() {
+        refuse(
+            c,
+            "ebgp_multihop",
+            "does not apply to an interface neighbour (the peer is on the link: single hop)",
+        );
+    }
+    if n.update_source.is_some() {
+        refuse(
+            c,
+            "update_source",
+            "does not apply to an interface neighbour (the session runs between the link's link-local addresses)",
+        );
+    }
+    if n.password.is_some() {
+        refuse(
+            c,
+            "password",
+            "is not supported on an interface neighbour yet (the TCP MD5 key is per address, and the address is discovered)",
+        );
+    }
+    if n.import_policy.is_some() {
+        refuse(
+            c,
+            "import_policy",
+            "is not supported on an interface neighbour yet (policies bind to neighbour addresses)",
+        );
+    }
+    if n.export_policy.is_some() {
+        refuse(
+            c,
+            "export_policy",
+            "is not supported on an interface neighbour yet (policies bind to neighbour addresses)",
+        );
     }
 }

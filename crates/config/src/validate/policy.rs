@@ -37,7 +37,7 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
         }
     };
     for (i, n) in cfg.neighbor.iter().enumerate() {
-        let who = format!("neighbor {}", n.address.get_ref());
+        let who = format!("neighbor {}", n.key());
         for (key, name) in [
             ("import_policy", &n.import_policy),
             ("export_policy", &n.export_policy),

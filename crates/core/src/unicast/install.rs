@@ -13,6 +13,7 @@
 use evpnd_evpn::DesiredChange;
 use evpnd_evpn::dataplane::{Gateway, RouteVia};
 use evpnd_rib::{BestChange, Path, PeerId};
+use evpnd_wire::Family;
 use ipnet::IpNet;
 use tracing::debug;
 
@@ -57,9 +58,28 @@ impl Core {
         (!hops.is_empty()).then_some(hops)
     }
 
-    /// Whether unicast routes go to the kernel now.
+    /// Says once, at start, that unicast routes will be carried but not
+    /// installed: without a kernel side (`learn_from_kernel = false`, a
+    /// route reflector or a transit speaker) nothing reaches the FIB, which
+    /// an operator building a spine would otherwise find out from a ping.
+    pub(crate) fn warn_unicast_without_kernel(&self) {
+        let unicast = self.cfg.neighbor.iter().any(|n| {
+            n.families
+                .iter()
+                .any(|f| *f == Family::IPV4_UNICAST || *f == Family::IPV6_UNICAST)
+        });
+        if unicast && !self.cfg.evpn.learn_from_kernel {
+            tracing::warn!(
+                "unicast families are carried but not installed into the kernel: [evpn] learn_from_kernel = false starts no kernel side (set it to true on a router that forwards)"
+            );
+        }
+    }
+
+    /// Whether unicast routes go to the kernel now: once its dump is in,
+    /// and after a restart once BGP has converged (until then the routes
+    /// the kernel side adopted keep forwarding, untouched).
     fn installing(&self) -> bool {
-        self.cfg.evpn.learn_from_kernel && self.local_synced
+        self.cfg.evpn.learn_from_kernel && self.local_synced && (!self.restarted || self.converged)
     }
 
     /// Brings the main table's route for `prefix` in line with the RIB.

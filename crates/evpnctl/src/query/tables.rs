@@ -56,7 +56,7 @@ pub(super) async fn peers(ch: Channel) -> Result<Out, Fail> {
                 .iter()
                 .fold((0, 0), |(r, a), f| (r + f.accepted, a + f.advertised));
             vec![
-                p.address.clone(),
+                peer_name(p),
                 p.remote_asn.to_string(),
                 j::state(p),
                 format!("{}s", p.uptime_seconds),
@@ -84,6 +84,16 @@ pub(super) async fn peers(ch: Channel) -> Result<Out, Fail> {
     })
 }
 
+/// How the peers table names a peer: its address, or for an interface
+/// (unnumbered) neighbour `swp1 fe80::…` once found, else `swp1 (searching)`.
+fn peer_name(p: &pb::Peer) -> String {
+    match (p.interface.as_str(), p.discovered_address.as_str()) {
+        ("", _) => p.address.clone(),
+        (i, "") => format!("{i} ({})", p.discovery),
+        (i, a) => format!("{i} {a}"),
+    }
+}
+
 pub(super) async fn peer(ch: Channel, address: String) -> Result<Out, Fail> {
     let req = pb::GetPeerRequest { address };
     let p = PeerServiceClient::new(ch)
@@ -105,6 +115,14 @@ pub(super) async fn peer(ch: Channel, address: String) -> Result<Out, Fail> {
         ),
         ("capabilities", p.capabilities.join(", ")),
     ];
+    if !p.remote_as.is_empty() && p.remote_as != p.remote_asn.to_string() {
+        pairs.insert(2, ("remote as (configured)", p.remote_as.clone()));
+    }
+    if !p.interface.is_empty() {
+        pairs.insert(1, ("interface", p.interface.clone()));
+        pairs.insert(2, ("discovered address", p.discovered_address.clone()));
+        pairs.insert(3, ("discovery", p.discovery.clone()));
+    }
     for f in &p.families {
         let fam = enum_word(f.family().as_str_name(), "ADDRESS_FAMILY_");
         pairs.push((

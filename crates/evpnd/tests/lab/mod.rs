@@ -5,6 +5,7 @@
 //! (it tells you to run `interop/setup.sh`); nothing is skipped.
 #![allow(dead_code)]
 
+pub mod clos;
 pub mod fabric;
 pub mod l3;
 pub mod vlan;
@@ -123,6 +124,16 @@ impl Netns {
 
     /// Starts zebra and bgpd with `bgpd_conf` (FRR 8.4, per lab-notes: `-N` pathspace, `-P 0`).
     pub fn start_frr(&mut self, bgpd_conf: &str, listen: &str) {
+        self.start_frr_listening(bgpd_conf, &["-l", listen]);
+    }
+
+    /// [`Netns::start_frr`] with bgpd on every address of the namespace
+    /// (unnumbered peers connect to link-local addresses).
+    pub fn start_frr_any(&mut self, bgpd_conf: &str) {
+        self.start_frr_listening(bgpd_conf, &[]);
+    }
+
+    fn start_frr_listening(&mut self, bgpd_conf: &str, listen: &[&str]) {
         let run = format!("/var/run/frr/{}", self.name);
         let etc = format!("/etc/frr/{}", self.name);
         for d in [&run, &etc] {
@@ -155,22 +166,19 @@ impl Netns {
             ],
         );
         std::thread::sleep(Duration::from_millis(500));
-        self.spawn(
-            "bgpd",
-            &[
-                "/usr/lib/frr/bgpd",
-                "-N",
-                &name,
-                "-f",
-                conf.to_str().expect("p"),
-                "-i",
-                &bpid,
-                "-P",
-                "0",
-                "-l",
-                listen,
-            ],
-        );
+        let mut bgpd = vec![
+            "/usr/lib/frr/bgpd",
+            "-N",
+            &name,
+            "-f",
+            conf.to_str().expect("p"),
+            "-i",
+            &bpid,
+            "-P",
+            "0",
+        ];
+        bgpd.extend_from_slice(listen);
+        self.spawn("bgpd", &bgpd);
     }
 
     pub fn vtysh_json(&self, cmd: &str) -> Result<serde_json::Value, String> {

@@ -61,17 +61,23 @@ impl L3 {
     pub(super) fn in_place(&mut self, due: &[RouteKey], ops: &mut Vec<L3Op>) -> HashSet<RouteKey> {
         let mut moves: HashMap<u32, Move> = HashMap::new();
         for key in due {
-            let Some(via) = self.desired.get(key) else {
-                continue;
-            };
-            let Ok((ROUTE_METRIC, Want::Hops(hops))) = self.resolve(key, via) else {
-                continue;
-            };
+            // Only a route in a group now may move with it (a new route
+            // costs one lookup here).
             let Some(Target::Nh(old)) = self.routes.get(key).and_then(|m| m.get(&ROUTE_METRIC))
             else {
                 continue;
             };
-            if !matches!(self.objs.get(old), Some(Obj::Group(_))) || hops.len() < 2 {
+            if !matches!(self.objs.get(old), Some(Obj::Group(_))) {
+                continue;
+            }
+            let Some(via) = self.desired.get(key) else {
+                continue;
+            };
+            let Ok((ROUTE_METRIC, Want::Hops(hops))) = self.resolve(key, via, &mut Vec::new())
+            else {
+                continue;
+            };
+            if hops.len() < 2 {
                 continue;
             }
             let e = moves
@@ -106,31 +112,47 @@ impl L3 {
         done
     }
 
+    /// `id` and, for a group, its members are in use.
+    fn strike(&self, id: u32, candidates: &mut HashSet<u32>) {
+        candidates.remove(&id);
+        if let Some(Obj::Group(m)) = self.objs.get(&id) {
+            for x in m {
+                candidates.remove(x);
+            }
+        }
+    }
+
     /// Deletes of our objects that no route of ours uses (now, or by a
     /// write planned with them): groups first, then single nexthops.
     pub(super) fn collect(&mut self, planned: &HashSet<u32>) -> Vec<L3Op> {
-        let mut used: HashSet<u32> = planned.clone();
-        for m in self.routes.values() {
-            for t in m.values() {
-                if let Target::Nh(id) = t {
-                    used.insert(*id);
-                }
+        // The candidates, struck off as uses are found: the walk over the
+        // routes stops once none is left, so with every object in use (a
+        // million routes over a few objects) it costs a few routes, not all.
+        let mut candidates: HashSet<u32> = self
+            .objs
+            .keys()
+            .filter(|id| !planned.contains(id) && !self.adopted_objs.contains(id))
+            .copied()
+            .collect();
+        let kept: Vec<u32> = planned
+            .iter()
+            .chain(self.adopted_objs.iter())
+            .copied()
+            .collect();
+        for id in kept {
+            self.strike(id, &mut candidates);
+        }
+        for t in self.routes.values().flat_map(|m| m.values()) {
+            if candidates.is_empty() {
+                break;
+            }
+            if let Target::Nh(id) = t {
+                self.strike(*id, &mut candidates);
             }
         }
-        let members: Vec<u32> = used
-            .iter()
-            .filter_map(|id| match self.objs.get(id) {
-                Some(Obj::Group(m)) => Some(m.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        used.extend(members);
-        let mut unused: Vec<(bool, u32)> = self
-            .objs
-            .iter()
-            .filter(|(id, _)| !used.contains(id) && !self.adopted_objs.contains(id))
-            .map(|(id, o)| (matches!(o, Obj::Hop(_)), *id))
+        let mut unused: Vec<(bool, u32)> = candidates
+            .into_iter()
+            .filter_map(|id| Some((matches!(self.objs.get(&id)?, Obj::Hop(_)), id)))
             .collect();
         unused.sort_unstable();
         let mut ops = Vec::new();

@@ -34,15 +34,15 @@ fn l3() -> L3 {
 /// A model kernel: applies ops, checks their order (objects exist before
 /// they are used; nothing used is deleted), answers success.
 #[derive(Default)]
-struct Kernel {
-    objs: HashMap<u32, Obj>,
-    routes: HashMap<(RouteKey, u32), Target>,
-    rules: BTreeSet<RuleKey>,
-    writes: usize,
+pub(super) struct Kernel {
+    pub(super) objs: HashMap<u32, Obj>,
+    pub(super) routes: HashMap<(RouteKey, u32), Target>,
+    pub(super) rules: BTreeSet<RuleKey>,
+    pub(super) writes: usize,
 }
 
 impl Kernel {
-    fn apply(&mut self, l: &mut L3, now: u64) -> Vec<L3Op> {
+    pub(super) fn apply(&mut self, l: &mut L3, now: u64) -> Vec<L3Op> {
         let mut all = Vec::new();
         for _ in 0..10 {
             let ops = l.plan(now);
@@ -105,7 +105,7 @@ impl Kernel {
         self.routes.get(&(key, ROUTE_METRIC)).copied()
     }
 
-    fn members(&self, t: Option<Target>) -> Vec<Hop> {
+    pub(super) fn members(&self, t: Option<Target>) -> Vec<Hop> {
         match t {
             Some(Target::Nh(id)) => match &self.objs[&id] {
                 Obj::Hop(h) => vec![*h],
@@ -126,6 +126,7 @@ fn hop(gw: &str) -> Hop {
     Hop {
         gateway: ip(gw),
         oif: SVI,
+        onlink: true,
     }
 }
 

@@ -93,6 +93,16 @@ impl Task {
         }
         self.l3_svis = svis.clone();
         self.l3.svis_changed(svis);
+        // Underlay gateways go over any link that is up and running, by
+        // name; one that went down took its nexthops with it (`crate::l3`).
+        let devs: HashMap<String, u32> = self
+            .links
+            .values()
+            .filter(|l| l.up)
+            .map(|l| (l.name.clone(), l.index))
+            .collect();
+        self.l3.devs_changed(devs);
+        self.l3.underlay_changed();
         self.watched_changed().await;
     }
 
@@ -196,6 +206,10 @@ impl Task {
         };
         if set.is_empty() {
             self.addrs.remove(&ifindex);
+        }
+        if changed {
+            // A connected route came or went: gateways are looked up again.
+            self.l3.underlay_changed();
         }
         if changed && self.layout.svi_vni(ifindex).is_some() {
             self.svi_addrs_changed().await;
@@ -317,24 +331,38 @@ impl Task {
 
     /// Writes what the L3 reconciler plans, each ACK checked.
     pub(super) fn reconcile_l3(&mut self) {
+        for gateway in self.l3.take_lookups() {
+            let via = match self.dumper.lookup(gateway) {
+                Ok(via) => via,
+                Err(e) => {
+                    warn!(%gateway, "route lookup of an underlay gateway failed: {e}");
+                    None
+                }
+            };
+            self.l3.looked_up(gateway, via);
+        }
         loop {
             let ops = self.l3.plan(self.now_ms());
             if ops.is_empty() {
                 return;
             }
-            let requests = l3_requests(&ops);
-            let results = self.batch.run(&requests);
-            let now = self.now_ms();
-            for (op, r) in ops.iter().zip(results) {
-                let err = r.err().map(|e| e.to_string());
-                match &err {
-                    None => self.writes_ok += 1,
-                    Some(e) => {
-                        self.writes_failed += 1;
-                        warn!(?op, "kernel write failed: {e}");
+            // In order, a slice at a time: the encoded requests of a
+            // million routes are never all in memory at once.
+            for slice in ops.chunks(L3_WRITE_SLICE) {
+                let requests = l3_requests(slice);
+                let results = self.batch.run(&requests);
+                let now = self.now_ms();
+                for (op, r) in slice.iter().zip(results) {
+                    let err = r.err().map(|e| e.to_string());
+                    match &err {
+                        None => self.writes_ok += 1,
+                        Some(e) => {
+                            self.writes_failed += 1;
+                            warn!(?op, "kernel write failed: {e}");
+                        }
                     }
+                    self.l3.result(op, err.as_deref(), now);
                 }
-                self.l3.result(op, err.as_deref(), now);
             }
         }
     }
@@ -349,6 +377,9 @@ impl Task {
             .count()
     }
 }
+
+/// L3 operations encoded and written together (a few batcher chunks).
+const L3_WRITE_SLICE: usize = 8192;
 
 /// One batched request per L3 operation.
 fn l3_requests(ops: &[crate::l3::L3Op]) -> Vec<Request> {

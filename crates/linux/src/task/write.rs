@@ -8,6 +8,12 @@ impl Task {
     pub(super) async fn reconcile(&mut self) {
         self.reconcile_fdb().await;
         self.reconcile_l3();
+        for dev in self.l3.take_missing() {
+            self.warn(format!(
+                "underlay routes wait for device {dev}, absent or down: installed once it is up"
+            ))
+            .await;
+        }
     }
 
     /// Writes what is due in batches (`crate::batch`), each ACK checked.

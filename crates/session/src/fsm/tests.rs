@@ -6,13 +6,13 @@ use evpnd_wire::Family;
 use evpnd_wire::error::{code, subcode};
 
 use super::*;
-use crate::negotiate::PeerGr;
+use crate::negotiate::{PeerGr, RemoteAs};
 
 fn policy(restarting: bool) -> LocalPolicy {
     LocalPolicy {
         local_asn: 65001,
         router_id: Ipv4Addr::new(10, 0, 0, 1),
-        remote_asn: 65001,
+        remote_asn: RemoteAs::Asn(65001),
         hold_time: 9,
         keepalive: None,
         families: vec![Family::L2VPN_EVPN],
@@ -20,6 +20,7 @@ fn policy(restarting: bool) -> LocalPolicy {
         graceful_restart: true,
         restarting,
         forwarding_preserved: !restarting,
+        extended_next_hop: vec![],
     }
 }
 
@@ -42,6 +43,7 @@ fn open(n_bit: bool) -> PeerOpen {
             notification: n_bit,
             families: vec![(Family::L2VPN_EVPN, true)],
         }),
+        extended_next_hop: vec![],
     }
 }
 
