@@ -8,7 +8,6 @@ use super::{Collector, is_ifname, is_unicast, reserved_asn};
 use crate::model::{Config, Neighbor};
 use crate::path;
 use evpnd_session::RemoteAs;
-use evpnd_wire::Family;
 
 pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
     let b = &cfg.bgp;
