@@ -415,6 +415,25 @@ impl Update {
         }
     }
 
+    /// An UPDATE of `mp` then `attrs`: MP_REACH_NLRI first (RFC 7606 §5.1).
+    fn mp_reach_first(mp: MpReach, attrs: Vec<PathAttribute>) -> Update {
+        let mut attributes = Vec::with_capacity(attrs.len() + 1);
+        attributes.push(PathAttribute::new(AttrValue::MpReach(mp)));
+        attributes.extend(attrs);
+        Update {
+            attributes,
+            ..Update::default()
+        }
+    }
+
+    /// An UPDATE carrying only `mp` (withdrawals, End-of-RIB).
+    fn mp_unreach_only(mp: MpUnreach) -> Update {
+        Update {
+            attributes: vec![PathAttribute::new(AttrValue::MpUnreach(mp))],
+            ..Update::default()
+        }
+    }
+
     /// The End-of-RIB marker for `family`.
     pub fn end_of_rib(family: Family) -> Update {
         // The empty NLRI in the representation decoding would produce.
@@ -425,10 +444,7 @@ impl Update {
             _ => MpNlri::Raw(Vec::new()),
         };
         let mp = MpUnreach { family, nlri };
-        Update {
-            attributes: vec![PathAttribute::new(AttrValue::MpUnreach(mp))],
-            ..Update::default()
-        }
+        Update::mp_unreach_only(mp)
     }
 
     /// Announces EVPN routes: MP_REACH first (RFC 7606 §5.1), then `attrs`.
@@ -443,13 +459,7 @@ impl Update {
             reserved: 0,
             nlri: MpNlri::Evpn(routes),
         };
-        let mut attributes = Vec::with_capacity(attrs.len() + 1);
-        attributes.push(PathAttribute::new(AttrValue::MpReach(mp)));
-        attributes.extend(attrs);
-        Update {
-            attributes,
-            ..Update::default()
-        }
+        Update::mp_reach_first(mp, attrs)
     }
 
     /// Withdraws EVPN routes.
@@ -458,10 +468,7 @@ impl Update {
             family: Family::L2VPN_EVPN,
             nlri: MpNlri::Evpn(routes),
         };
-        Update {
-            attributes: vec![PathAttribute::new(AttrValue::MpUnreach(mp))],
-            ..Update::default()
-        }
+        Update::mp_unreach_only(mp)
     }
 
     /// Announces IPv4/IPv6 unicast prefixes. IPv4 with an IPv4 next hop goes
@@ -497,13 +504,7 @@ impl Update {
             reserved: 0,
             nlri: MpNlri::Prefixes(prefixes),
         };
-        let mut attributes = Vec::with_capacity(attrs.len() + 1);
-        attributes.push(PathAttribute::new(AttrValue::MpReach(mp)));
-        attributes.extend(attrs);
-        Update {
-            attributes,
-            ..Update::default()
-        }
+        Update::mp_reach_first(mp, attrs)
     }
 
     /// Withdraws IPv4 unicast prefixes in the classic field, IPv6 ones in
@@ -519,10 +520,7 @@ impl Update {
             family,
             nlri: MpNlri::Prefixes(prefixes),
         };
-        Update {
-            attributes: vec![PathAttribute::new(AttrValue::MpUnreach(mp))],
-            ..Update::default()
-        }
+        Update::mp_unreach_only(mp)
     }
 
     /// Every EVPN route announced (`true`) or withdrawn (`false`) by this UPDATE.
