@@ -72,6 +72,57 @@ impl Dumper {
         })
     }
 
+    /// Sends one request (`kind`, `flags`, its payload); returns its
+    /// sequence number.
+    pub(crate) fn request(&mut self, kind: u16, flags: u16, payload: &[u8]) -> io::Result<u32> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let mut req = Vec::with_capacity(HEADER + payload.len());
+        req.extend_from_slice(&((HEADER + payload.len()) as u32).to_ne_bytes());
+        req.extend_from_slice(&kind.to_ne_bytes());
+        req.extend_from_slice(&flags.to_ne_bytes());
+        req.extend_from_slice(&seq.to_ne_bytes());
+        req.extend_from_slice(&0u32.to_ne_bytes());
+        req.extend_from_slice(payload);
+        self.sock.send(&req, 0)?;
+        Ok(seq)
+    }
+
+    /// Reads the answer to request `seq`: every message of it (type, the
+    /// whole message with its nlmsghdr) goes to `f` until `f` returns the
+    /// outcome. Messages of other sequence numbers (stray answers of an
+    /// earlier, failed request) are skipped; `what` names the request in
+    /// errors.
+    pub(crate) fn answer<T>(
+        &mut self,
+        seq: u32,
+        what: &str,
+        mut f: impl FnMut(u16, &[u8]) -> Option<io::Result<T>>,
+    ) -> io::Result<T> {
+        loop {
+            let n = self.sock.recv(&mut &mut self.buf[..], 0)?;
+            let mut at = 0;
+            while n >= at + HEADER {
+                let h = &self.buf[at..n];
+                let len = u32::from_ne_bytes([h[0], h[1], h[2], h[3]]) as usize;
+                if len < HEADER || len > h.len() {
+                    return Err(io::Error::other(format!(
+                        "truncated netlink message in {what}"
+                    )));
+                }
+                let t = u16::from_ne_bytes([h[4], h[5]]);
+                let s = u32::from_ne_bytes([h[8], h[9], h[10], h[11]]);
+                at += (len + 3) & !3;
+                if s != seq {
+                    continue;
+                }
+                if let Some(outcome) = f(t, &h[..len]) {
+                    return outcome;
+                }
+            }
+        }
+    }
+
     /// Sends one dump request (`kind`, its payload) and hands every message
     /// of the answer (type, payload after the nlmsghdr) to `f`.
     pub fn dump(
@@ -80,49 +131,28 @@ impl Dumper {
         payload: &[u8],
         mut f: impl FnMut(u16, &[u8]),
     ) -> io::Result<()> {
-        self.seq = self.seq.wrapping_add(1);
-        let seq = self.seq;
-        let mut req = Vec::with_capacity(HEADER + payload.len());
-        req.extend_from_slice(&((HEADER + payload.len()) as u32).to_ne_bytes());
-        req.extend_from_slice(&kind.to_ne_bytes());
-        req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-        req.extend_from_slice(&seq.to_ne_bytes());
-        req.extend_from_slice(&0u32.to_ne_bytes());
-        req.extend_from_slice(payload);
-        self.sock.send(&req, 0)?;
-        loop {
-            let n = self.sock.recv(&mut &mut self.buf[..], 0)?;
-            let mut at = 0;
-            while n >= at + HEADER {
-                let h = &self.buf[at..n];
-                let len = u32::from_ne_bytes([h[0], h[1], h[2], h[3]]) as usize;
-                if len < HEADER || len > h.len() {
-                    return Err(io::Error::other("truncated netlink message in a dump"));
+        let seq = self.request(kind, NLM_F_REQUEST | NLM_F_DUMP, payload)?;
+        self.answer(seq, "a dump", |t, whole| {
+            let body = &whole[HEADER..];
+            match t {
+                NLMSG_DONE => Some(Ok(())),
+                NLMSG_ERROR => {
+                    let code = body
+                        .get(..4)
+                        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                        .map_or(0, i32::from_ne_bytes);
+                    Some(Err(if code < 0 {
+                        io::Error::from_raw_os_error(-code)
+                    } else {
+                        io::Error::other("dump ended without NLMSG_DONE")
+                    }))
                 }
-                let t = u16::from_ne_bytes([h[4], h[5]]);
-                let s = u32::from_ne_bytes([h[8], h[9], h[10], h[11]]);
-                let body = &h[HEADER..len];
-                at += (len + 3) & !3;
-                if s != seq {
-                    continue; // a stray answer of an earlier, failed dump
-                }
-                match t {
-                    NLMSG_DONE => return Ok(()),
-                    NLMSG_ERROR => {
-                        let code = body
-                            .get(..4)
-                            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                            .map_or(0, i32::from_ne_bytes);
-                        return Err(if code < 0 {
-                            io::Error::from_raw_os_error(-code)
-                        } else {
-                            io::Error::other("dump ended without NLMSG_DONE")
-                        });
-                    }
-                    _ => f(t, body),
+                _ => {
+                    f(t, body);
+                    None
                 }
             }
-        }
+        })
     }
 
     /// Dumps and parses typed (`netlink-packet-route`) messages.

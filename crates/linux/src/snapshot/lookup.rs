@@ -60,54 +60,30 @@ pub fn decode(ip: IpAddr, m: &RouteMessage) -> Option<(IpAddr, u32)> {
 impl Dumper {
     /// Looks `ip` up in the FIB: `Ok(None)` when nothing leads there.
     pub fn lookup(&mut self, ip: IpAddr) -> io::Result<Option<(IpAddr, u32)>> {
-        self.seq = self.seq.wrapping_add(1);
-        let seq = self.seq;
-        let payload = encode(ip);
-        let mut req = Vec::with_capacity(HEADER + payload.len());
-        req.extend_from_slice(&((HEADER + payload.len()) as u32).to_ne_bytes());
-        req.extend_from_slice(&RTM_GETROUTE.to_ne_bytes());
-        req.extend_from_slice(&NLM_F_REQUEST.to_ne_bytes());
-        req.extend_from_slice(&seq.to_ne_bytes());
-        req.extend_from_slice(&0u32.to_ne_bytes());
-        req.extend_from_slice(&payload);
-        self.sock.send(&req, 0)?;
-        loop {
-            let n = self.sock.recv(&mut &mut self.buf[..], 0)?;
-            let mut at = 0;
-            while n >= at + HEADER {
-                let h = &self.buf[at..n];
-                let len = u32::from_ne_bytes([h[0], h[1], h[2], h[3]]) as usize;
-                if len < HEADER || len > h.len() {
-                    return Err(io::Error::other("truncated netlink message in a lookup"));
-                }
-                let t = u16::from_ne_bytes([h[4], h[5]]);
-                let s = u32::from_ne_bytes([h[8], h[9], h[10], h[11]]);
-                let whole = &h[..len];
-                at += (len + 3) & !3;
-                if s != seq {
-                    continue;
-                }
-                if t == NLMSG_ERROR {
-                    let code = whole
-                        .get(HEADER..HEADER + 4)
-                        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                        .map_or(0, i32::from_ne_bytes);
-                    return match -code {
-                        0 => Err(io::Error::other("route lookup answered without a route")),
-                        libc::ENETUNREACH | libc::EHOSTUNREACH | libc::ENETDOWN => Ok(None),
-                        e => Err(io::Error::from_raw_os_error(e)),
-                    };
-                }
-                let m = NetlinkMessage::<RouteNetlinkMessage>::deserialize(whole)
-                    .map_err(|e| io::Error::other(format!("route lookup answer: {e}")))?;
-                return Ok(match m.payload {
-                    NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewRoute(r)) => {
-                        decode(ip, &r)
-                    }
-                    _ => None,
+        let seq = self.request(RTM_GETROUTE, NLM_F_REQUEST, &encode(ip))?;
+        self.answer(seq, "a lookup", |t, whole| {
+            if t == NLMSG_ERROR {
+                let code = whole
+                    .get(HEADER..HEADER + 4)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map_or(0, i32::from_ne_bytes);
+                return Some(match -code {
+                    0 => Err(io::Error::other("route lookup answered without a route")),
+                    libc::ENETUNREACH | libc::EHOSTUNREACH | libc::ENETDOWN => Ok(None),
+                    e => Err(io::Error::from_raw_os_error(e)),
                 });
             }
-        }
+            Some(
+                NetlinkMessage::<RouteNetlinkMessage>::deserialize(whole)
+                    .map_err(|e| io::Error::other(format!("route lookup answer: {e}")))
+                    .map(|m| match m.payload {
+                        NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewRoute(r)) => {
+                            decode(ip, &r)
+                        }
+                        _ => None,
+                    }),
+            )
+        })
     }
 }
 
