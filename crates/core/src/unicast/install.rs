@@ -12,52 +12,21 @@
 
 use evpnd_evpn::DesiredChange;
 use evpnd_evpn::dataplane::{Gateway, RouteVia};
-use evpnd_rib::{BestChange, Path, PeerId};
+use evpnd_rib::{BestChange, Multipath, Path, PeerId, Table};
 use evpnd_wire::Family;
+use std::collections::hash_map::Entry;
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use ipnet::IpNet;
 use tracing::debug;
 
 use super::receive::UniChanges;
 use super::{MAIN_TABLE, UnicastEntry, is_link_local};
 use crate::Core;
+use crate::peer::PeerSlot;
 
 impl Core {
-    /// The gateway a path's next hop gives, if it can be installed.
-    pub(crate) fn gateway(&self, p: &Path<UnicastEntry>) -> Option<Gateway> {
-        let slot = self.peers.get(p.peer.0.checked_sub(1)? as usize)?;
-        let dev = slot.cfg.interface.as_ref().map(|i| i.get_ref().clone());
-        let e = &p.attrs;
-        match (e.link_local, dev) {
-            (Some(ll), Some(dev)) => Some(Gateway {
-                ip: std::net::IpAddr::V6(ll),
-                dev: Some(dev),
-            }),
-            (_, Some(dev)) => Some(Gateway {
-                ip: e.next_hop,
-                dev: Some(dev),
-            }),
-            // A link-local gateway without a known interface cannot be used.
-            (_, None) if is_link_local(e.next_hop) => None,
-            (_, None) => Some(Gateway {
-                ip: e.next_hop,
-                dev: None,
-            }),
-        }
-    }
-
-    /// The hops `prefix` should have in the main table (`None`: no route
-    /// of ours, e.g. our own prefix or nothing learned).
-    pub(crate) fn desired_hops(&self, prefix: &IpNet) -> Option<Vec<Gateway>> {
-        let set = self.uni.rib.multipath(prefix, self.uni.multipath);
-        if set.first()?.peer == PeerId::LOCAL {
-            return None;
-        }
-        let mut hops: Vec<Gateway> = set.iter().filter_map(|p| self.gateway(p)).collect();
-        hops.sort();
-        hops.dedup();
-        (!hops.is_empty()).then_some(hops)
-    }
-
     /// Says once, at start, that unicast routes will be carried but not
     /// installed: without a kernel side (`learn_from_kernel = false`, a
     /// route reflector or a transit speaker) nothing reaches the FIB, which
@@ -83,34 +52,38 @@ impl Core {
     }
 
     /// Brings the main table's route for `prefix` in line with the RIB.
+    /// Per route: one RIB lookup, one lookup of what is installed, and
+    /// only on a change the `DesiredChange` (its own `Vec`, the shared
+    /// type) and a shared hop set (interned: a table shares a few).
     pub(crate) fn install(&mut self, prefix: IpNet) {
         if !self.installing() {
             return;
         }
-        let want = self.desired_hops(&prefix);
-        match want {
-            Some(hops) => {
-                if self.uni.installed.get(&prefix) == Some(&hops) {
-                    return;
-                }
-                debug!(%prefix, hops = hops.len(), "unicast route to the main table");
-                self.uni.installed.insert(prefix, hops.clone());
-                self.dataplane.push(DesiredChange::Route {
+        let uni = &mut self.uni;
+        let Some(want) = desired_hops(&uni.rib, &self.peers, uni.multipath, &prefix) else {
+            if uni.installed.remove(&prefix).is_some() {
+                debug!(%prefix, "unicast route gone from the main table");
+                self.dataplane.push(DesiredChange::RouteGone {
                     table: MAIN_TABLE,
                     prefix,
-                    via: RouteVia::Gateways { hops },
                 });
             }
-            None => {
-                if self.uni.installed.remove(&prefix).is_some() {
-                    debug!(%prefix, "unicast route gone from the main table");
-                    self.dataplane.push(DesiredChange::RouteGone {
-                        table: MAIN_TABLE,
-                        prefix,
-                    });
-                }
-            }
+            return;
+        };
+        let entry = uni.installed.entry(prefix);
+        if let Entry::Occupied(have) = &entry
+            && want.same_as(have.get())
+        {
+            return;
         }
+        let hops: Vec<Gateway> = want.iter().map(|&(ip, dev)| owned(ip, dev)).collect();
+        debug!(%prefix, hops = hops.len(), "unicast route to the main table");
+        entry.insert_entry(uni.hop_sets.intern(&hops));
+        self.dataplane.push(DesiredChange::Route {
+            table: MAIN_TABLE,
+            prefix,
+            via: RouteVia::Gateways { hops },
+        });
     }
 
     /// The kernel's dump is in: every learned best route goes down.
@@ -157,5 +130,114 @@ impl Core {
             .filter(|(_, p, _)| p.peer == peer && (!stale_only || p.rank.stale))
             .map(|(k, _, _)| k)
             .collect()
+    }
+}
+
+/// The gateway a path's next hop gives, if it can be installed, borrowed
+/// (the interface name is copied only into a change). A gateway learned
+/// from an interface peer carries the interface.
+fn gateway<'a>(peers: &'a [PeerSlot], p: &Path<UnicastEntry>) -> Option<HopRef<'a>> {
+    let slot = peers.get(p.peer.0.checked_sub(1)? as usize)?;
+    let dev = slot.cfg.interface.as_ref().map(|i| i.get_ref().as_str());
+    let e = &p.attrs;
+    match (e.link_local, dev) {
+        (Some(ll), Some(dev)) => Some((IpAddr::V6(ll), Some(dev))),
+        (_, Some(dev)) => Some((e.next_hop, Some(dev))),
+        // A link-local gateway without a known interface cannot be used.
+        (_, None) if is_link_local(e.next_hop) => None,
+        (_, None) => Some((e.next_hop, None)),
+    }
+}
+
+/// The hops `prefix` should have in the main table (`None`: no route of
+/// ours, e.g. our own prefix or nothing learned), sorted and without
+/// duplicates. A destination with one path, or `max_paths = 1`, is one
+/// lookup and no allocation (a transit table is almost all of those).
+fn desired_hops<'a>(
+    rib: &Table<IpNet, UnicastEntry>,
+    peers: &'a [PeerSlot],
+    mp: Multipath,
+    prefix: &IpNet,
+) -> Option<HopRefs<'a>> {
+    let id = rib.id(prefix)?;
+    let best = rib.best_by_id(id)?;
+    if best.peer == PeerId::LOCAL {
+        return None;
+    }
+    if mp.max_paths <= 1 || rib.paths_by_id(id).len() == 1 {
+        return gateway(peers, best).map(HopRefs::One);
+    }
+    let mut hops: Vec<HopRef<'a>> = rib
+        .multipath(prefix, mp)
+        .iter()
+        .filter_map(|p| gateway(peers, p))
+        .collect();
+    hops.sort();
+    hops.dedup();
+    (!hops.is_empty()).then_some(HopRefs::Many(hops))
+}
+
+/// A gateway borrowed from the RIB and the peer's config: its address and
+/// interface name (ordered as [`Gateway`] is).
+type HopRef<'a> = (IpAddr, Option<&'a str>);
+
+/// A prefix's desired hops, borrowed: one (no allocation) or several.
+enum HopRefs<'a> {
+    One(HopRef<'a>),
+    Many(Vec<HopRef<'a>>),
+}
+
+impl<'a> HopRefs<'a> {
+    fn iter(&self) -> std::slice::Iter<'_, HopRef<'a>> {
+        match self {
+            HopRefs::One(h) => std::slice::from_ref(h).iter(),
+            HopRefs::Many(v) => v.iter(),
+        }
+    }
+
+    /// Whether these are exactly the installed `hops`.
+    fn same_as(&self, hops: &[Gateway]) -> bool {
+        self.iter().len() == hops.len()
+            && self
+                .iter()
+                .zip(hops)
+                .all(|(&(ip, dev), g)| ip == g.ip && dev == g.dev.as_deref())
+    }
+}
+
+fn owned(ip: IpAddr, dev: Option<&str>) -> Gateway {
+    Gateway {
+        ip,
+        dev: dev.map(str::to_owned),
+    }
+}
+
+/// Hop sets are kept at most this many: a fabric has a handful (one per
+/// combination of uplinks), sets beyond it are simply not shared.
+const HOP_SETS_MAX: usize = 64;
+
+/// The distinct hop sets installed, shared by the prefixes that use them
+/// (a full table through two uplinks has one or two): storing a prefix's
+/// hops is then a reference count, not an allocation.
+#[derive(Default)]
+pub(crate) struct HopSets {
+    sets: Vec<Arc<[Gateway]>>,
+}
+
+impl HopSets {
+    /// The shared set equal to `hops` (a new one when none is).
+    pub fn intern(&mut self, hops: &[Gateway]) -> Arc<[Gateway]> {
+        if let Some(s) = self.sets.iter().find(|s| ***s == *hops) {
+            return Arc::clone(s);
+        }
+        if self.sets.len() >= HOP_SETS_MAX {
+            // Sets no prefix uses any more.
+            self.sets.retain(|s| Arc::strong_count(s) > 1);
+        }
+        let s: Arc<[Gateway]> = Arc::from(hops);
+        if self.sets.len() < HOP_SETS_MAX {
+            self.sets.push(Arc::clone(&s));
+        }
+        s
     }
 }

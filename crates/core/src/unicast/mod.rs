@@ -23,10 +23,12 @@ pub mod view;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
 
 use evpnd_evpn::dataplane::Gateway;
 use evpnd_rib::{Multipath, Table};
 use evpnd_wire::Family;
+use foldhash::fast::RandomState;
 use ipnet::IpNet;
 
 use crate::route::AttrSet;
@@ -75,8 +77,12 @@ pub fn is_link_local(ip: IpAddr) -> bool {
 /// The unicast side of the core.
 pub(crate) struct Unicast {
     pub rib: Table<IpNet, UnicastEntry>,
-    /// What the main table has from us, per prefix (hops sorted).
-    pub installed: HashMap<IpNet, Vec<Gateway>>,
+    /// What the main table has from us, per prefix (hops sorted, shared
+    /// through `hop_sets`). foldhash seeded at random: prefixes come from
+    /// peers, so the hash must not be predictable, but SipHash was most of
+    /// the cost of installing a route (as in the RIB, ADR 0013).
+    pub installed: HashMap<IpNet, Arc<[Gateway]>, RandomState>,
+    pub hop_sets: install::HopSets,
     pub multipath: Multipath,
 }
 
@@ -84,7 +90,8 @@ impl Unicast {
     pub fn new(cfg: &evpnd_config::Config) -> Unicast {
         Unicast {
             rib: Table::new(),
-            installed: HashMap::new(),
+            installed: HashMap::default(),
+            hop_sets: install::HopSets::default(),
             multipath: multipath_of(cfg),
         }
     }

@@ -89,7 +89,12 @@ impl Core {
         Some(UnicastRouteView {
             prefix: *prefix,
             multipath: set.len(),
-            installed: self.uni.installed.get(prefix).cloned().unwrap_or_default(),
+            installed: self
+                .uni
+                .installed
+                .get(prefix)
+                .map(|h| h.to_vec())
+                .unwrap_or_default(),
             paths,
         })
     }
