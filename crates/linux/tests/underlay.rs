@@ -236,14 +236,19 @@ impl Monitor {
             }
         });
         let m = Monitor { child, lines };
-        loop {
-            let _ = run("ip route replace 192.0.2.99/32 dev lo");
+        // Until the monitor is seen to report: add and delete a probe route
+        // (a replace of an unchanged route is not notified again, so a probe
+        // added before the monitor subscribed was never seen: a hang).
+        let t = Instant::now();
+        while !m.saw("192.0.2.99") {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "ip monitor never reported the probe route"
+            );
+            let _ = run("ip route add 192.0.2.99/32 dev lo");
             tokio::time::sleep(Duration::from_millis(50)).await;
-            if m.saw("192.0.2.99") {
-                break;
-            }
+            let _ = run("ip route del 192.0.2.99/32 dev lo");
         }
-        sh("ip route del 192.0.2.99/32 dev lo");
         m
     }
 
