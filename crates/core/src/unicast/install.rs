@@ -37,6 +37,18 @@ impl Core {
                 .iter()
                 .any(|f| *f == Family::IPV4_UNICAST || *f == Family::IPV6_UNICAST)
         });
+        for n in &self.cfg.neighbor {
+            let carries_unicast = n
+                .families
+                .iter()
+                .any(|f| *f == Family::IPV4_UNICAST || *f == Family::IPV6_UNICAST);
+            if carries_unicast && (n.import_policy.is_some() || n.export_policy.is_some()) {
+                tracing::warn!(
+                    neighbor = %n.key(),
+                    "import_policy/export_policy apply to this neighbor's EVPN routes only: its IPv4/IPv6 unicast routes are accepted and sent unfiltered (docs/unicast.md)"
+                );
+            }
+        }
         if unicast && !self.cfg.evpn.learn_from_kernel {
             tracing::warn!(
                 "unicast families are carried but not installed into the kernel: [evpn] learn_from_kernel = false starts no kernel side (set it to true on a router that forwards)"
