@@ -202,20 +202,25 @@ fn announced(us: &[Update]) -> Vec<(Family, NextHop, Vec<IpNet>)> {
     out
 }
 
-fn leaf_with_spines() -> Rig {
-    let mut r = rig(LEAF, None);
+/// Both eBGP spines (AS 65101, 65102) come up with every family.
+fn spines_up(r: &mut Rig) {
     up(
-        &mut r,
+        r,
         0,
         negotiated(65101, "10.0.1.1", &ALL, false),
         "10.1.1.2:40000",
     );
     up(
-        &mut r,
+        r,
         1,
         negotiated(65102, "10.0.1.2", &ALL, false),
         "10.1.2.2:40001",
     );
+}
+
+fn leaf_with_spines() -> Rig {
+    let mut r = rig(LEAF, None);
+    spines_up(&mut r);
     synced(&mut r);
     r
 }
@@ -278,18 +283,7 @@ fn longer_as_path_or_strict_multipath_installs_one_hop() {
         (LEAF, vec![65102, 65012], 2),
     ] {
         let mut r = rig(config, None);
-        up(
-            &mut r,
-            0,
-            negotiated(65101, "10.0.1.1", &ALL, false),
-            "10.1.1.2:40000",
-        );
-        up(
-            &mut r,
-            1,
-            negotiated(65102, "10.0.1.2", &ALL, false),
-            "10.1.2.2:40001",
-        );
+        spines_up(&mut r);
         synced(&mut r);
         r.update(0, v4("10.1.1.1", &[65101, 65012], &["10.0.0.12/32"]));
         r.update(1, v4("10.1.2.1", &path2, &["10.0.0.12/32"]));
@@ -816,18 +810,7 @@ fn after_a_restart_routes_wait_for_convergence_then_go_in_whole() {
         defer: std::time::Duration::ZERO,
     }));
     synced(&mut r);
-    up(
-        &mut r,
-        0,
-        negotiated(65101, "10.0.1.1", &ALL, false),
-        "10.1.1.2:40000",
-    );
-    up(
-        &mut r,
-        1,
-        negotiated(65102, "10.0.1.2", &ALL, false),
-        "10.1.2.2:40001",
-    );
+    spines_up(&mut r);
     r.update(0, v4("10.1.1.1", &[65101, 65012], &["10.0.0.12/32"]));
     assert_eq!(
         main_table(&mut r),
