@@ -161,3 +161,12 @@ pub fn move_update(i: u32, vni: u32, next_hop: Ipv4Addr, seq: u32) -> BytesMut {
         .encode(&Context::default(), &mut out);
     out
 }
+
+/// A command-line flag's value parsed, or an error naming the flag and the
+/// value (the bench binaries' argument parsing).
+pub fn parse_flag<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    v.parse().map_err(|e| format!("{flag} {v}: {e}"))
+}

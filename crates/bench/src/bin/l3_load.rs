@@ -48,12 +48,7 @@ struct Args {
     table: u32,
 }
 
-fn parse<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String>
-where
-    T::Err: std::fmt::Display,
-{
-    v.parse().map_err(|e| format!("{flag} {v}: {e}"))
-}
+use evpnd_bench::parse_flag as parse;
 
 fn args() -> Result<Args, String> {
     let mut a = Args {
