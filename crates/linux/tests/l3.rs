@@ -4,6 +4,9 @@
 //! unreachable routes, rules, ownership across a restart, and the SVI
 //! addresses and tenant-table routes reported (issue 11).
 
+mod netns;
+
+use netns::in_netns;
 use std::net::IpAddr;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -54,28 +57,6 @@ fn net(s: &str) -> IpNet {
 }
 
 const ROUTER_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0x50, 2]);
-
-/// Runs `f` on a thread of its own in a new network namespace, with a
-/// current-thread runtime.
-fn in_netns<F, Fut>(f: F)
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    std::thread::spawn(move || {
-        // SAFETY: unshare only changes this thread's network namespace (and
-        // that of the threads and processes it starts).
-        let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0, "unshare(CLONE_NEWNET) needs root");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(f());
-    })
-    .join()
-    .expect("test thread");
-}
 
 /// An underlay (u1, 10.9.0.1/24), the L3VNI 5000 (vx5000 on br5000, the L3
 /// SVI) and an L2VNI 100 (vx100 on br100, 192.168.100.1/24).

@@ -8,6 +8,9 @@
 //! inherited by the linux task and the `ip` commands) wired by veth pairs
 //! to a named namespace standing for a spine, deleted at the end.
 
+mod netns;
+
+use netns::in_netns;
 use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::process::{Child, Command, Stdio};
@@ -79,27 +82,6 @@ impl Drop for Spine {
     fn drop(&mut self) {
         let _ = run(&format!("ip netns del {}", self.0));
     }
-}
-
-/// Runs `f` on a thread of its own in a new network namespace.
-fn in_netns<F, Fut>(f: F)
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    std::thread::spawn(move || {
-        // SAFETY: unshare only changes this thread's network namespace (and
-        // that of the threads and processes it starts).
-        let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0, "unshare(CLONE_NEWNET) needs root");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(f());
-    })
-    .join()
-    .expect("test thread");
 }
 
 type Events = Arc<Mutex<Vec<LocalEvent>>>;
