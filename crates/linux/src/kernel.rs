@@ -355,6 +355,11 @@ pub fn classify(n: &Neigh, layout: &Layout, links: &HashMap<u32, Link>) -> Seen 
                         return Seen::Other;
                     };
                     if mac.0 == [0; 6] {
+                        // The group entry of a multicast device is the
+                        // kernel's, whatever a ledger says.
+                        if vtep.is_multicast() {
+                            return Seen::Other;
+                        }
                         return if ours {
                             Seen::Ours(Key::Flood { vni: v.vni, vtep }, Value::Flood)
                         } else {

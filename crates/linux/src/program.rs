@@ -4,6 +4,8 @@
 //! ```text
 //! remote MAC  RTM_NEWNEIGH  AF_BRIDGE ifindex=vxlan  NTF_MASTER|NTF_SELF|NTF_EXT_LEARNED
 //!             (sticky: NTF_STICKY, state |= NUD_NOARP)  state NUD_REACHABLE
+//!             (learning device: state |= NUD_NOARP, so the kernel cannot
+//!             learn the MAC over it)
 //!             NDA_LLADDR mac, NDA_DST vtep, NDA_MASTER bridge, NDA_PROTOCOL 245
 //!             NLM_F_CREATE|NLM_F_REPLACE         → bridge entry + VXLAN dst in one
 //! flood       RTM_NEWNEIGH  AF_BRIDGE ifindex=vxlan  NTF_SELF  NUD_NOARP|NUD_PERMANENT
@@ -106,6 +108,14 @@ fn message(op: &Op, v: &VniInfo) -> Option<NetlinkMessage<RouteNetlinkMessage>> 
                 state |= NUD_NOARP;
             } else {
                 f |= NeighbourFlags::ExtLearned;
+                // A learning device (a VNI with static VTEPs) would move a
+                // NUD_REACHABLE entry to whichever VTEP the MAC's packets
+                // come from (`vxlan_snoop`), keeping extern_learn, so the
+                // move looks like our echo and is filtered: EVPN must win,
+                // and the kernel migrates no NUD_NOARP entry.
+                if v.learning {
+                    state |= NUD_NOARP;
+                }
             }
             m.header.flags = f;
             m.header.state = NeighbourState::from(state);

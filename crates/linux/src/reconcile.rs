@@ -170,6 +170,14 @@ impl Reconciler {
                 sticky,
             } => (Key::Mac { vni, mac }, Some(Value::Mac { vtep, sticky })),
             DesiredChange::RemoteMacGone { vni, mac } => (Key::Mac { vni, mac }, None),
+            // A head-end entry goes to a unicast VTEP; an all-zero entry
+            // towards a multicast address is a device's group (the kernel's
+            // default entry): never ours to write or delete.
+            DesiredChange::Flood { vtep, .. } | DesiredChange::FloodGone { vtep, .. }
+                if vtep.is_multicast() =>
+            {
+                return;
+            }
             DesiredChange::Flood { vni, vtep } => (Key::Flood { vni, vtep }, Some(Value::Flood)),
             DesiredChange::FloodGone { vni, vtep } => (Key::Flood { vni, vtep }, None),
             DesiredChange::RemoteNeigh { vni, ip, mac } => {

@@ -8,6 +8,7 @@
 pub mod clos;
 pub mod fabric;
 pub mod l3;
+pub mod legacy;
 pub mod vlan;
 pub mod watch;
 

@@ -56,6 +56,34 @@ fn desired_entries_are_written_and_removed() {
 }
 
 #[test]
+fn a_multicast_flood_destination_is_never_desired() {
+    // A multicast device's all-zero entry towards its group is the kernel's.
+    let mut r = Reconciler::new();
+    let mut k = HashMap::new();
+    r.vni_present(vni(100), true);
+    let group = IpAddr::V4(Ipv4Addr::new(239, 1, 1, 100));
+    r.desire(DesiredChange::Flood {
+        vni: vni(100),
+        vtep: group,
+    });
+    settle(&mut r, &mut k);
+    assert!(k.is_empty());
+    k.insert(
+        Key::Flood {
+            vni: vni(100),
+            vtep: group,
+        },
+        Value::Flood,
+    );
+    r.desire(DesiredChange::FloodGone {
+        vni: vni(100),
+        vtep: group,
+    });
+    settle(&mut r, &mut k);
+    assert_eq!(k.len(), 1, "the group entry stays");
+}
+
+#[test]
 fn writes_wait_for_the_device() {
     let mut r = Reconciler::new();
     r.desire(DesiredChange::Flood {

@@ -1,0 +1,121 @@
+//! Cut-over of a multicast-group VXLAN fabric to EVPN ingress replication
+//! under traffic (issue 12). Two legacy VTEPs whose `vxlan100` floods to
+//! the group 239.1.1.100 on one underlay L2 segment (learning on, no BGP)
+//! and their hosts; an evpnd leaf (ingress replication, not on the group)
+//! joins with `static_vteps`, the legacy VTEPs add a head-end entry towards
+//! it beside their group; then each legacy VTEP in turn becomes evpnd and
+//! leaves the group. Hosts ping each other every 20 ms through every step;
+//! the losses per step are printed (docs/migration.md "Measured cut-over"),
+//! and once a step has settled nothing may be lost.
+
+mod lab;
+
+use lab::legacy::{
+    Bum, GROUP, Segment, StepReport, T, flood_list, flood_to_vtep, host_ip, ips, learning_vtep,
+    segment, set_static_vteps, settled, start_leaf, start_rr, step, table, wait_flood_list,
+    wait_speaks_evpn,
+};
+use lab::wait_until;
+
+/// VTEP `i` leaves the group: `ip link set vxlan100 type vxlan remote
+/// 0.0.0.0` drops the default (group) flood entry and the membership; the
+/// other flood entries stay.
+fn leave_group(seg: &Segment, i: u8) {
+    seg.vtep(i)
+        .exec(&[
+            "ip", "link", "set", "vxlan100", "type", "vxlan", "remote", "0.0.0.0", "dev", "u0",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Converts legacy multicast VTEP `i` to evpnd with ingress replication:
+/// the VTEPs still on the group add a head-end entry towards `i` (they
+/// keep flooding to the group too); `i` starts evpnd with them as
+/// `static_vteps` (head-end entries towards them, beside its group entry),
+/// speaks EVPN to the evpnd VTEPs, and leaves the group; the evpnd VTEPs
+/// drop `i` from their `static_vteps`.
+fn convert(seg: &mut Segment, i: u8, still_legacy: &[u8], evpnd: &[u8]) {
+    for &j in still_legacy {
+        flood_to_vtep(seg.vtep(j), i);
+    }
+    start_leaf(seg, i, still_legacy);
+    wait_speaks_evpn(seg, i, evpnd);
+    for &j in evpnd {
+        wait_speaks_evpn(seg, j, &[i]);
+    }
+    let mut want = ips(&(1..=3).filter(|k| *k != i).collect::<Vec<_>>());
+    want.push(GROUP.to_string());
+    wait_flood_list(seg, i, &want);
+    leave_group(seg, i);
+    for &j in evpnd {
+        set_static_vteps(seg, j, still_legacy);
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    for &j in evpnd.iter().chain([&i]) {
+        let others: Vec<u8> = (1..=3).filter(|k| *k != j).collect();
+        wait_flood_list(seg, j, &ips(&others));
+    }
+}
+
+#[test]
+fn multicast_fabric_cuts_over_to_ingress_replication_under_traffic() {
+    let mut seg = segment("cm", 3);
+    learning_vtep(&seg, 1, Bum::Group, &[]);
+    learning_vtep(&seg, 2, Bum::Group, &[]);
+    learning_vtep(&seg, 3, Bum::HeadEnd, &[]);
+    start_rr(&mut seg, 3);
+    wait_until("legacy fabric: host 1 reaches host 2", T, || {
+        seg.host(1)
+            .exec(&["ping", "-n", "-c", "1", "-W", "1", &host_ip(2)])
+    });
+    for i in [1, 2] {
+        assert_eq!(
+            flood_list(seg.vtep(i)),
+            [GROUP],
+            "VTEP {i} floods to the group only"
+        );
+    }
+    settled(&seg, "legacy multicast fabric", &[1, 2]);
+    let mut steps: Vec<StepReport> = Vec::new();
+
+    steps.push(step(
+        &mut seg,
+        "1: evpnd VTEP 3 (ingress replication) joins (static_vteps = [1, 2])",
+        &[1, 2],
+        &[1, 2, 3],
+        |seg| {
+            flood_to_vtep(seg.vtep(1), 3);
+            flood_to_vtep(seg.vtep(2), 3);
+            start_leaf(seg, 3, &[1, 2]);
+            wait_flood_list(seg, 3, &ips(&[1, 2]));
+        },
+    ));
+    steps.push(step(
+        &mut seg,
+        "2: VTEP 1 converted to evpnd, leaves the group (static_vteps = [2])",
+        &[1, 2, 3],
+        &[1, 2, 3],
+        |seg| convert(seg, 1, &[2], &[3]),
+    ));
+    steps.push(step(
+        &mut seg,
+        "3: VTEP 2 converted to evpnd, leaves the group (no static_vteps left)",
+        &[1, 2, 3],
+        &[1, 2, 3],
+        |seg| convert(seg, 2, &[], &[1, 3]),
+    ));
+    for i in 1..=3 {
+        assert!(
+            !flood_list(seg.vtep(i)).contains(&GROUP.to_string()),
+            "VTEP {i} still floods to the group"
+        );
+    }
+    settled(&seg, "all EVPN ingress replication", &[1, 2, 3]);
+    eprintln!(
+        "{}",
+        table(
+            "Multicast-group fabric → EVPN ingress replication (cutover_multicast)",
+            &steps
+        )
+    );
+}
