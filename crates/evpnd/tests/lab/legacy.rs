@@ -144,22 +144,36 @@ pub fn segment(tag: &str, n: u8) -> Segment {
 /// must flood to the legacy VTEPs), its host behind `acc`, and a static flood
 /// entry towards each of `flood_to` (none needed on the group).
 pub fn learning_vtep(seg: &Segment, i: u8, bum: Bum, flood_to: &[u8]) {
+    vxlan_vtep(seg, i, bum, true);
+    for &j in flood_to {
+        flood_to_vtep(seg.vtep(i), j);
+    }
+}
+
+/// VTEP `i`'s `vxlan100` in `br100` and its host, as [`learning_vtep`];
+/// with `learning` off, the device and its bridge port learn nothing
+/// (an EVPN-only VTEP).
+pub fn vxlan_vtep(seg: &Segment, i: u8, bum: Bum, learning: bool) {
     let (v, h) = (seg.vtep(i), seg.host(i));
     let group = match bum {
         Bum::Group => format!(" group {GROUP}"),
         Bum::HeadEnd => String::new(),
     };
+    let nolearning = if learning { "" } else { " nolearning" };
     run(
         v,
         &[
             "ip link add br100 type bridge".into(),
             format!(
-                "ip link add vxlan100 type vxlan id 100 local {} dstport 4789 dev u0{group}",
+                "ip link add vxlan100 type vxlan id 100 local {} dstport 4789 dev u0{group}{nolearning}",
                 vtep_ip(i)
             ),
             "ip link set vxlan100 master br100".into(),
         ],
     );
+    if !learning {
+        run(v, &["bridge link set dev vxlan100 learning off".into()]);
+    }
     sh(&[
         "ip", "link", "add", "acc", "netns", &v.name, "type", "veth", "peer", "name", "eth0",
         "netns", &h.name,
@@ -182,9 +196,6 @@ pub fn learning_vtep(seg: &Segment, i: u8, bum: Bum, flood_to: &[u8]) {
             "ip link set eth0 up".into(),
         ],
     );
-    for &j in flood_to {
-        flood_to_vtep(v, j);
-    }
 }
 
 /// `bridge fdb append 00:00:00:00:00:00 dev vxlan100 dst VTEP-j`: what a
