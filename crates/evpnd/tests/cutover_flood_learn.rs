@@ -127,6 +127,10 @@ fn flood_and_learn_fabric_cuts_over_to_evpn_under_traffic() {
         |seg| changes = convert(seg, 1, &[2], &[3]),
     ));
     no_flood_gap(&changes);
+    // Now VTEP 1 advertises host 1 (the probe above would have seen it).
+    wait_until("the reflector has host 1's type 2", T, || {
+        evpnd_routes_mention(&seg.underlay, &host_mac(1))
+    });
     // Host 1's MAC on VTEP 3: EVPN's entry replaced the learned one.
     wait_until("VTEP 3 installs host 1 from EVPN", T, || {
         evpn_installed(&seg, 3, &host_mac(1), 1)

@@ -11,9 +11,9 @@
 mod lab;
 
 use lab::legacy::{
-    Bum, GROUP, Segment, StepReport, T, flood_list, flood_to_vtep, host_ip, ips, learning_vtep,
-    segment, set_static_vteps, settled, start_leaf, start_rr, step, table, wait_flood_list,
-    wait_speaks_evpn,
+    Bum, FdbMonitor, GROUP, Segment, StepReport, T, flood_deletions, flood_list, flood_to_vtep,
+    host_ip, ips, learning_vtep, segment, set_static_vteps, settled, start_leaf, start_rr, step,
+    table, wait_flood_list, wait_speaks_evpn,
 };
 use lab::wait_until;
 
@@ -34,7 +34,10 @@ fn leave_group(seg: &Segment, i: u8) {
 /// `static_vteps` (head-end entries towards them, beside its group entry),
 /// speaks EVPN to the evpnd VTEPs, and leaves the group; the evpnd VTEPs
 /// drop `i` from their `static_vteps`.
+/// No head-end entry went away meanwhile, on any VTEP (only `i`'s group
+/// entry may: it leaves the group).
 fn convert(seg: &mut Segment, i: u8, still_legacy: &[u8], evpnd: &[u8]) {
+    let monitors: Vec<FdbMonitor> = (1..=3).map(|j| FdbMonitor::start(seg.vtep(j))).collect();
     for &j in still_legacy {
         flood_to_vtep(seg.vtep(j), i);
     }
@@ -54,6 +57,24 @@ fn convert(seg: &mut Segment, i: u8, still_legacy: &[u8], evpnd: &[u8]) {
     for &j in evpnd.iter().chain([&i]) {
         let others: Vec<u8> = (1..=3).filter(|k| *k != j).collect();
         wait_flood_list(seg, j, &ips(&others));
+    }
+    for (k, m) in monitors.into_iter().enumerate() {
+        let out = m.stop();
+        if k + 1 == usize::from(i) {
+            // The monitor sees deletions: this one left the group.
+            assert!(
+                flood_deletions(&out).iter().any(|l| l.contains(GROUP)),
+                "VTEP {i}'s group entry not seen going:\n{out}"
+            );
+        }
+        let gaps: Vec<&str> = flood_deletions(&out)
+            .into_iter()
+            .filter(|l| !l.contains(GROUP))
+            .collect();
+        assert!(
+            gaps.is_empty(),
+            "a head-end entry went away: {gaps:?}\n{out}"
+        );
     }
 }
 

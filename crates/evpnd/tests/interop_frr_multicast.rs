@@ -146,6 +146,8 @@ fn evpnd_and_frr_flood_through_one_group_and_accept_each_other() {
             .exec(&["sysctl", "-qw", "net.ipv4.icmp_echo_ignore_broadcasts=0"])
             .expect("sysctl");
     }
+    // The BGP updates on the segment, decoded (PMSI attribute included).
+    let bgp = Capture::start(&seg.underlay, "-vv tcp port 179");
     seg.vtep_mut(2).start_frr(FRR, &vtep_ip(2));
     seg.vtep_mut(1).start_evpnd("evpnd", EVPND);
 
@@ -163,6 +165,14 @@ fn evpnd_and_frr_flood_through_one_group_and_accept_each_other() {
             Err(format!("not valid: {}", ours.2))
         }
     });
+    // evpnd's type 3 carries the group: PMSI tunnel type 4, PIM-SM tree
+    // (RFC 6514 §5), tunnel id <sender = its VTEP, group>.
+    let updates = bgp.stop();
+    assert!(
+        updates.contains("Tunnel-type PIM-SM Tree (4)")
+            && updates.contains(&format!("Sender {}, P-Group {GROUP}", vtep_ip(1))),
+        "no PIM-SM PMSI with the group in evpnd's updates:\n{updates}"
+    );
     let routes = frr_type3(seg.vtep(2)).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         routes.iter().all(|(_, p, _)| !p.contains(&vtep_ip(2))),
