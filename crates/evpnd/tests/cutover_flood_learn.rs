@@ -2,9 +2,10 @@
 //! (issue 12). Two legacy VTEPs (VXLAN `learning` on, a static all-zero
 //! flood entry towards each other, no BGP) and their hosts; an evpnd leaf
 //! joins with `static_vteps`, then each legacy VTEP is converted to evpnd in
-//! turn. Hosts ping each other every 20 ms through every step; the losses
-//! per step are printed (docs/migration.md "Measured cut-over" has a run's),
-//! and once a step has settled nothing may be lost.
+//! turn (`evpnctl migrate plan/apply`). Hosts ping each other every 20 ms
+//! through every step; the losses per step are printed (docs/migration.md
+//! "Measured cut-over" has a run's), and once a step has settled nothing
+//! may be lost.
 //!
 //! Topology: `lab::legacy` (one underlay segment, an evpnd reflector on it).
 
@@ -13,35 +14,34 @@ mod lab;
 use lab::host_mac;
 use lab::legacy::{
     Bum, FdbMonitor, Segment, StepReport, T, evpnd_routes_mention, fdb, flood_deletions,
-    flood_to_vtep, ips, learning_vtep, parse_ping, segment, set_static_vteps, settled, start_leaf,
-    start_rr, step, table, vtep_ip, wait_flood_list, wait_speaks_evpn,
+    flood_to_vtep, ips, learning_vtep, migrate_legacy, migrate_replan, parse_ping, segment,
+    settled, start_leaf, start_rr, step, table, vtep_ip, wait_flood_list, wait_speaks_evpn,
 };
 use lab::wait_until;
 
-/// Converts legacy VTEP `i` to evpnd by hand: evpnd starts with the VTEPs
-/// still legacy as `static_vteps` (it takes over the operator's flood
-/// entries towards them, and towards the evpnd VTEPs once their type 3
-/// arrives); once `i` speaks EVPN to every evpnd VTEP, those drop `i` from
-/// their `static_vteps` (its flood entry stays: type 3 asks for it).
-/// Returns the `bridge monitor fdb` output of every VTEP meanwhile.
-fn convert(seg: &mut Segment, i: u8, still_legacy: &[u8], evpnd: &[u8]) -> Vec<String> {
-    let monitors: Vec<FdbMonitor> = evpnd
-        .iter()
-        .chain([&i])
-        .map(|j| FdbMonitor::start(seg.vtep(*j)))
-        .collect();
-    start_leaf(seg, i, still_legacy);
+/// Converts legacy VTEP `i` to evpnd with `evpnctl migrate plan/apply`:
+/// its plan keeps the VTEPs not in `evpnd` as `static_vteps` (evpnd takes
+/// over the operator's flood entries towards them, and towards the evpnd
+/// VTEPs once their type 3 arrives). Once `i` speaks EVPN to every evpnd
+/// VTEP, those plan again (`--config`, `i` now an EVPN VTEP): `i` leaves
+/// their `static_vteps` (its flood entry stays: type 3 asks for it), and
+/// with none left learning stops. Returns the `bridge monitor fdb` output
+/// of every VTEP meanwhile.
+fn convert(seg: &mut Segment, i: u8, evpnd: &[u8]) -> Vec<String> {
+    let monitors: Vec<FdbMonitor> = (1..=3).map(|j| FdbMonitor::start(seg.vtep(j))).collect();
+    migrate_legacy(seg, i, evpnd);
     wait_speaks_evpn(seg, i, evpnd);
     for &j in evpnd {
         wait_speaks_evpn(seg, j, &[i]);
     }
+    let now: Vec<u8> = evpnd.iter().copied().chain([i]).collect();
     for &j in evpnd {
-        set_static_vteps(seg, j, still_legacy);
+        migrate_replan(seg, j, &now);
     }
-    // The reload has been applied once evpnd answers again; the flood
-    // lists must not change.
+    // The reloads are applied within a moment; the flood lists must not
+    // change meanwhile.
     std::thread::sleep(std::time::Duration::from_secs(1));
-    for &j in evpnd.iter().chain([&i]) {
+    for j in 1..=3 {
         let others: Vec<u8> = (1..=3).filter(|k| *k != j).collect();
         wait_flood_list(seg, j, &ips(&others));
     }
@@ -121,10 +121,10 @@ fn flood_and_learn_fabric_cuts_over_to_evpn_under_traffic() {
     let mut changes = Vec::new();
     steps.push(step(
         &mut seg,
-        "2: VTEP 1 converted to evpnd (static_vteps = [2])",
+        "2: VTEP 1 migrated to evpnd (static_vteps = [2])",
         &[1, 2, 3],
         &[1, 2, 3],
-        |seg| changes = convert(seg, 1, &[2], &[3]),
+        |seg| changes = convert(seg, 1, &[3]),
     ));
     no_flood_gap(&changes);
     // Now VTEP 1 advertises host 1 (the probe above would have seen it).
@@ -139,16 +139,24 @@ fn flood_and_learn_fabric_cuts_over_to_evpn_under_traffic() {
     // Step 3: VTEP 2 becomes evpnd; nobody keeps a static VTEP.
     steps.push(step(
         &mut seg,
-        "3: VTEP 2 converted to evpnd (no static_vteps left)",
+        "3: VTEP 2 migrated to evpnd (no static_vteps left, learning off)",
         &[1, 2, 3],
         &[1, 2, 3],
-        |seg| changes = convert(seg, 2, &[], &[1, 3]),
+        |seg| changes = convert(seg, 2, &[1, 3]),
     ));
     no_flood_gap(&changes);
     for (on, mac_of) in [(1, 2), (1, 3), (2, 1), (2, 3), (3, 1), (3, 2)] {
         wait_until("every host's MAC from EVPN", T, || {
             evpn_installed(&seg, on, &host_mac(mac_of), mac_of)
         });
+    }
+    // No static VTEP left: the plans stopped data-plane learning.
+    for i in 1..=3 {
+        let d = seg
+            .vtep(i)
+            .exec(&["ip", "-d", "link", "show", "vxlan100"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(d.contains("nolearning"), "VTEP {i} still learns: {d}");
     }
     settled(&seg, "all EVPN", &[1, 2, 3]);
     eprintln!(

@@ -262,7 +262,22 @@ pub fn set_static_vteps(seg: &Segment, i: u8, static_vteps: &[u8]) {
     )
     .expect("rewrite config");
     let pid = v.pid("evpnd").expect("evpnd runs");
+    let applied = |log: &str| log.matches("reload applied").count();
+    let before = applied(&v.log("evpnd"));
     sh(&["kill", "-HUP", &pid.to_string()]).expect("SIGHUP");
+    wait_until(&format!("VTEP {i} applies its new config"), T, || {
+        let log = v.log("evpnd");
+        if log.contains("reload rejected") || applied(&log) > before {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    let log = v.log("evpnd");
+    assert!(
+        !log.contains("reload rejected") && !log.contains("reload: these keys"),
+        "VTEP {i}: the migrated config did not apply:\n{log}"
+    );
 }
 
 /// The config as [`Netns::start_evpnd`] wrote it (with the API socket).
@@ -271,6 +286,98 @@ fn with_api(v: &Netns, conf: &str) -> String {
         "{conf}\n[api]\nsocket = \"{}\"\n",
         v.api_socket("evpnd").display()
     )
+}
+
+/// `evpnctl [--json] migrate ARGS…` in VTEP `i`'s namespace (it reads
+/// and changes that namespace's kernel).
+pub fn evpnctl_migrate(
+    seg: &Segment,
+    i: u8,
+    json: bool,
+    args: &[String],
+) -> Result<String, String> {
+    let ctl = super::l3::evpnctl_path();
+    let mut v = vec![ctl.to_str().expect("utf-8 path").to_string()];
+    if json {
+        v.push("--json".into());
+    }
+    v.push("migrate".into());
+    v.extend_from_slice(args);
+    let v: Vec<&str> = v.iter().map(String::as_str).collect();
+    seg.vtep(i).exec(&v)
+}
+
+/// The planner options of VTEP `i` once the VTEPs `evpnd` speak EVPN,
+/// its journal in its lab directory.
+fn migrate_opts(seg: &Segment, i: u8, evpnd: &[u8]) -> Vec<String> {
+    let mut o = vec![
+        "--asn".to_string(),
+        "65000".into(),
+        "--vtep-ip".into(),
+        vtep_ip(i),
+    ];
+    for j in evpnd {
+        o.push("--evpn-vtep".into());
+        o.push(vtep_ip(*j));
+    }
+    let cfg = seg.vtep(i).dir.join("evpnd.toml");
+    if cfg.exists() {
+        o.push("--config".into());
+        o.push(cfg.display().to_string());
+    }
+    o
+}
+
+/// `evpnctl migrate plan` (JSON) then `apply` (after a `--dry-run`) on
+/// VTEP `i`, the VTEPs `evpnd` speaking EVPN; the plan's `fabric.toml`
+/// (merged into evpnd's config when it runs) is returned.
+pub fn migrate_apply(seg: &Segment, i: u8, evpnd: &[u8]) -> String {
+    let opts = migrate_opts(seg, i, evpnd);
+    let mut plan_args = vec!["plan".to_string()];
+    plan_args.extend(opts.iter().cloned());
+    let plan = evpnctl_migrate(seg, i, true, &plan_args)
+        .unwrap_or_else(|e| panic!("migrate plan on VTEP {i}: {e}"));
+    let plan: Value = serde_json::from_str(&plan).unwrap_or_else(|e| panic!("plan JSON: {e}"));
+    assert_eq!(
+        plan["refusals"].as_array().map(Vec::len),
+        Some(0),
+        "VTEP {i}: {plan}"
+    );
+    let journal = seg.vtep(i).dir.join("migrate-journal.json");
+    for dry in [true, false] {
+        let mut a = vec!["apply".to_string()];
+        a.extend(opts.iter().cloned());
+        a.extend(["--journal".to_string(), journal.display().to_string()]);
+        if dry {
+            a.push("--dry-run".into());
+        }
+        evpnctl_migrate(seg, i, false, &a)
+            .unwrap_or_else(|e| panic!("migrate apply (dry run: {dry}) on VTEP {i}: {e}"));
+    }
+    plan["fabric_toml"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no fabric_toml in {plan}"))
+        .to_string()
+}
+
+/// Converts legacy VTEP `i` with `evpnctl migrate`: plan and apply with
+/// the VTEPs `evpnd` as EVPN speakers, then evpnd starts on the proposed
+/// `fabric.toml` plus the reflector as neighbour.
+pub fn migrate_legacy(seg: &mut Segment, i: u8, evpnd: &[u8]) {
+    let toml = migrate_apply(seg, i, evpnd);
+    let conf = format!("{toml}\n[[neighbor]]\naddress = \"{RR_ADDR}\"\nremote_asn = 65000\n");
+    seg.vtep_mut(i).start_evpnd("evpnd", &conf);
+}
+
+/// Re-plans evpnd VTEP `i` with `evpnctl migrate plan --config` now that
+/// the VTEPs `evpnd` speak EVPN (their `static_vteps` go; learning stops
+/// once none is left), applies it and reloads evpnd (SIGHUP).
+pub fn migrate_replan(seg: &Segment, i: u8, evpnd: &[u8]) {
+    let toml = migrate_apply(seg, i, evpnd);
+    let v = seg.vtep(i);
+    std::fs::write(v.dir.join("evpnd.toml"), toml).expect("rewrite config");
+    let pid = v.pid("evpnd").expect("evpnd runs");
+    sh(&["kill", "-HUP", &pid.to_string()]).expect("SIGHUP");
 }
 
 /// `bridge -j fdb show dev vxlan100` in `ns`.
