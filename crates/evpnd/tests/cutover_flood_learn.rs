@@ -29,14 +29,14 @@ use lab::wait_until;
 /// of every VTEP meanwhile.
 fn convert(seg: &mut Segment, i: u8, evpnd: &[u8]) -> Vec<String> {
     let monitors: Vec<FdbMonitor> = (1..=3).map(|j| FdbMonitor::start(seg.vtep(j))).collect();
-    migrate_legacy(seg, i, evpnd);
+    migrate_legacy(seg, i, evpnd, &[]);
     wait_speaks_evpn(seg, i, evpnd);
     for &j in evpnd {
         wait_speaks_evpn(seg, j, &[i]);
     }
     let now: Vec<u8> = evpnd.iter().copied().chain([i]).collect();
     for &j in evpnd {
-        migrate_replan(seg, j, &now);
+        migrate_replan(seg, j, &now, &[]);
     }
     // The reloads are applied within a moment; the flood lists must not
     // change meanwhile.

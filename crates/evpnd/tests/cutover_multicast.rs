@@ -3,17 +3,25 @@
 //! the group 239.1.1.100 on one underlay L2 segment (learning on, no BGP)
 //! and their hosts; an evpnd leaf (ingress replication, not on the group)
 //! joins with `static_vteps`, the legacy VTEPs add a head-end entry towards
-//! it beside their group; then each legacy VTEP in turn becomes evpnd and
-//! leaves the group. Hosts ping each other every 20 ms through every step;
-//! the losses per step are printed (docs/migration.md "Measured cut-over"),
-//! and once a step has settled nothing may be lost.
+//! it beside their group. Then, two ways:
+//!
+//! * by hand, each legacy VTEP becomes evpnd and leaves the group in place
+//!   (`ip link set vxlan100 type vxlan remote 0.0.0.0`: the device, its
+//!   other flood entries and learned MACs stay);
+//! * with `evpnctl migrate`: each becomes evpnd keeping the group
+//!   (`--flood keep`, a mixed fabric), then each leaves it
+//!   (`--flood ingress-replication`, which re-creates the device).
+//!
+//! Hosts ping each other every 20 ms through every step; the losses per
+//! step are printed (docs/migration.md "Measured cut-over"), and once a
+//! step has settled nothing may be lost.
 
 mod lab;
 
 use lab::legacy::{
     Bum, FdbMonitor, GROUP, Segment, StepReport, T, flood_deletions, flood_list, flood_to_vtep,
-    host_ip, ips, learning_vtep, segment, set_static_vteps, settled, start_leaf, start_rr, step,
-    table, wait_flood_list, wait_speaks_evpn,
+    host_ip, ips, learning_vtep, migrate_legacy, migrate_replan, segment, set_static_vteps,
+    settled, start_leaf, start_rr, step, table, wait_flood_list, wait_speaks_evpn,
 };
 use lab::wait_until;
 
@@ -113,14 +121,14 @@ fn multicast_fabric_cuts_over_to_ingress_replication_under_traffic() {
     ));
     steps.push(step(
         &mut seg,
-        "2: VTEP 1 converted to evpnd, leaves the group (static_vteps = [2])",
+        "2: VTEP 1 to evpnd, leaves the group in place (static_vteps = [2])",
         &[1, 2, 3],
         &[1, 2, 3],
         |seg| convert(seg, 1, &[2], &[3]),
     ));
     steps.push(step(
         &mut seg,
-        "3: VTEP 2 converted to evpnd, leaves the group (no static_vteps left)",
+        "3: VTEP 2 to evpnd, leaves the group in place (no static_vteps left)",
         &[1, 2, 3],
         &[1, 2, 3],
         |seg| convert(seg, 2, &[], &[1, 3]),
@@ -135,7 +143,115 @@ fn multicast_fabric_cuts_over_to_ingress_replication_under_traffic() {
     eprintln!(
         "{}",
         table(
-            "Multicast-group fabric → EVPN ingress replication (cutover_multicast)",
+            "Multicast-group fabric → EVPN, group left in place by hand (cutover_multicast)",
+            &steps
+        )
+    );
+}
+
+/// VTEP `i`'s flood list, as VTEP numbers and the group.
+fn want(vteps: &[u8], group: bool) -> Vec<String> {
+    let mut w = ips(vteps);
+    if group {
+        w.push(GROUP.to_string());
+    }
+    w
+}
+
+/// The same fabric converted the way `evpnctl migrate` plans it: each
+/// legacy VTEP first becomes evpnd keeping its group (`--flood keep`: type 3
+/// with a PIM-SM PMSI; the ingress-replication VTEP 3 floods to it
+/// head-end, and it to VTEP 3; VTEPs on the same group get no head-end
+/// entry towards each other), then each leaves the group
+/// (`--flood ingress-replication`: the planner re-creates the device —
+/// the step it marks disruptive, measured here).
+#[test]
+fn multicast_fabric_migrates_with_evpnctl_keeping_the_group_first() {
+    let mut seg = segment("cn", 3);
+    learning_vtep(&seg, 1, Bum::Group, &[]);
+    learning_vtep(&seg, 2, Bum::Group, &[]);
+    learning_vtep(&seg, 3, Bum::HeadEnd, &[]);
+    start_rr(&mut seg, 3);
+    wait_until("legacy fabric: host 1 reaches host 2", T, || {
+        seg.host(1)
+            .exec(&["ping", "-n", "-c", "1", "-W", "1", &host_ip(2)])
+    });
+    settled(&seg, "legacy multicast fabric", &[1, 2]);
+    let keep = ["--flood", "keep"];
+    let ir = ["--flood", "ingress-replication"];
+    let mut steps: Vec<StepReport> = Vec::new();
+    steps.push(step(
+        &mut seg,
+        "1: evpnd VTEP 3 (ingress replication) joins (static_vteps = [1, 2])",
+        &[1, 2],
+        &[1, 2, 3],
+        |seg| {
+            flood_to_vtep(seg.vtep(1), 3);
+            flood_to_vtep(seg.vtep(2), 3);
+            start_leaf(seg, 3, &[1, 2]);
+            wait_flood_list(seg, 3, &ips(&[1, 2]));
+        },
+    ));
+    steps.push(step(
+        &mut seg,
+        "2: VTEP 1 migrated to evpnd, group kept (`--flood keep`)",
+        &[1, 2, 3],
+        &[1, 2, 3],
+        |seg| {
+            migrate_legacy(seg, 1, &[3], &keep);
+            wait_speaks_evpn(seg, 1, &[3]);
+            wait_speaks_evpn(seg, 3, &[1]);
+            migrate_replan(seg, 3, &[1], &[]);
+            wait_flood_list(seg, 1, &want(&[3], true));
+            wait_flood_list(seg, 3, &want(&[1, 2], false));
+        },
+    ));
+    steps.push(step(
+        &mut seg,
+        "3: VTEP 2 migrated to evpnd, group kept (`--flood keep`)",
+        &[1, 2, 3],
+        &[1, 2, 3],
+        |seg| {
+            migrate_legacy(seg, 2, &[1, 3], &keep);
+            wait_speaks_evpn(seg, 2, &[1, 3]);
+            wait_speaks_evpn(seg, 1, &[2]);
+            wait_speaks_evpn(seg, 3, &[2]);
+            migrate_replan(seg, 3, &[1, 2], &[]);
+            // 1 and 2 share the group: no head-end entry between them.
+            wait_flood_list(seg, 1, &want(&[3], true));
+            wait_flood_list(seg, 2, &want(&[3], true));
+            wait_flood_list(seg, 3, &want(&[1, 2], false));
+        },
+    ));
+    steps.push(step(
+        &mut seg,
+        "4: VTEP 1 leaves the group (`--flood ingress-replication`, device re-created)",
+        &[1, 2, 3],
+        &[1, 2, 3],
+        |seg| {
+            migrate_replan(seg, 1, &[2, 3], &ir);
+            wait_flood_list(seg, 1, &want(&[2, 3], false));
+            wait_flood_list(seg, 2, &want(&[1, 3], true));
+        },
+    ));
+    steps.push(step(
+        &mut seg,
+        "5: VTEP 2 leaves the group (`--flood ingress-replication`, device re-created)",
+        &[1, 2, 3],
+        &[1, 2, 3],
+        |seg| {
+            migrate_replan(seg, 2, &[1, 3], &ir);
+            for i in 1..=3 {
+                let others: Vec<u8> = (1..=3).filter(|k| *k != i).collect();
+                wait_flood_list(seg, i, &want(&others, false));
+            }
+        },
+    ));
+    settled(&seg, "all EVPN ingress replication", &[1, 2, 3]);
+    eprintln!(
+        "{}",
+        table(
+            "Multicast-group fabric → EVPN with `evpnctl migrate` (cutover_multicast)",
             &steps
         )
     );

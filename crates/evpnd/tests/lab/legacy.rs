@@ -309,13 +309,14 @@ pub fn evpnctl_migrate(
 
 /// The planner options of VTEP `i` once the VTEPs `evpnd` speak EVPN,
 /// its journal in its lab directory.
-fn migrate_opts(seg: &Segment, i: u8, evpnd: &[u8]) -> Vec<String> {
-    let mut o = vec![
+fn migrate_opts(seg: &Segment, i: u8, evpnd: &[u8], extra: &[&str]) -> Vec<String> {
+    let mut o: Vec<String> = extra.iter().map(|x| x.to_string()).collect();
+    o.extend([
         "--asn".to_string(),
         "65000".into(),
         "--vtep-ip".into(),
         vtep_ip(i),
-    ];
+    ]);
     for j in evpnd {
         o.push("--evpn-vtep".into());
         o.push(vtep_ip(*j));
@@ -329,10 +330,11 @@ fn migrate_opts(seg: &Segment, i: u8, evpnd: &[u8]) -> Vec<String> {
 }
 
 /// `evpnctl migrate plan` (JSON) then `apply` (after a `--dry-run`) on
-/// VTEP `i`, the VTEPs `evpnd` speaking EVPN; the plan's `fabric.toml`
-/// (merged into evpnd's config when it runs) is returned.
-pub fn migrate_apply(seg: &Segment, i: u8, evpnd: &[u8]) -> String {
-    let opts = migrate_opts(seg, i, evpnd);
+/// VTEP `i`, the VTEPs `evpnd` speaking EVPN, with the `extra` planner
+/// options (`--flood keep`); the plan's `fabric.toml` (merged into evpnd's
+/// config when it runs) is returned.
+pub fn migrate_apply(seg: &Segment, i: u8, evpnd: &[u8], extra: &[&str]) -> String {
+    let opts = migrate_opts(seg, i, evpnd, extra);
     let mut plan_args = vec!["plan".to_string()];
     plan_args.extend(opts.iter().cloned());
     let plan = evpnctl_migrate(seg, i, true, &plan_args)
@@ -363,19 +365,24 @@ pub fn migrate_apply(seg: &Segment, i: u8, evpnd: &[u8]) -> String {
 /// Converts legacy VTEP `i` with `evpnctl migrate`: plan and apply with
 /// the VTEPs `evpnd` as EVPN speakers, then evpnd starts on the proposed
 /// `fabric.toml` plus the reflector as neighbour.
-pub fn migrate_legacy(seg: &mut Segment, i: u8, evpnd: &[u8]) {
-    let toml = migrate_apply(seg, i, evpnd);
+pub fn migrate_legacy(seg: &mut Segment, i: u8, evpnd: &[u8], extra: &[&str]) {
+    let toml = migrate_apply(seg, i, evpnd, extra);
     let conf = format!("{toml}\n[[neighbor]]\naddress = \"{RR_ADDR}\"\nremote_asn = 65000\n");
     seg.vtep_mut(i).start_evpnd("evpnd", &conf);
 }
 
 /// Re-plans evpnd VTEP `i` with `evpnctl migrate plan --config` now that
 /// the VTEPs `evpnd` speak EVPN (their `static_vteps` go; learning stops
-/// once none is left), applies it and reloads evpnd (SIGHUP).
-pub fn migrate_replan(seg: &Segment, i: u8, evpnd: &[u8]) {
-    let toml = migrate_apply(seg, i, evpnd);
+/// once none is left), applies it and reloads evpnd (SIGHUP) when its
+/// config changed.
+pub fn migrate_replan(seg: &Segment, i: u8, evpnd: &[u8], extra: &[&str]) {
+    let toml = migrate_apply(seg, i, evpnd, extra);
     let v = seg.vtep(i);
-    std::fs::write(v.dir.join("evpnd.toml"), toml).expect("rewrite config");
+    let path = v.dir.join("evpnd.toml");
+    if std::fs::read_to_string(&path).is_ok_and(|old| old == toml) {
+        return;
+    }
+    std::fs::write(&path, toml).expect("rewrite config");
     let pid = v.pid("evpnd").expect("evpnd runs");
     sh(&["kill", "-HUP", &pid.to_string()]).expect("SIGHUP");
 }
@@ -684,12 +691,18 @@ pub fn table(title: &str, steps: &[StepReport]) -> String {
             .map(|((a, b), _)| format!("h{a}→h{b}"))
             .collect();
         let sent: u32 = r.losses.iter().map(|(_, l)| l.sent).sum();
-        s += &format!(
-            "| {} | {} | {sent} | {} |\n",
-            r.name,
-            pairs.join(", "),
-            r.lost()
-        );
+        let by_pair: Vec<String> = r
+            .losses
+            .iter()
+            .filter(|(_, l)| l.lost > 0)
+            .map(|((a, b), l)| format!("h{a}→h{b}: {}", l.lost))
+            .collect();
+        let lost = if by_pair.is_empty() {
+            "0".to_string()
+        } else {
+            format!("{} ({})", r.lost(), by_pair.join(", "))
+        };
+        s += &format!("| {} | {} | {sent} | {lost} |\n", r.name, pairs.join(", "));
     }
     s
 }
