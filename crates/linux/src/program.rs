@@ -112,7 +112,7 @@ fn message(op: &Op, v: &VniInfo) -> Option<NetlinkMessage<RouteNetlinkMessage>> 
                 // NUD_REACHABLE entry to whichever VTEP the MAC's packets
                 // come from (`vxlan_snoop`), keeping extern_learn, so the
                 // move looks like our echo and is filtered: EVPN must win,
-                // and the kernel migrates no NUD_NOARP entry.
+                // and the kernel migrates no NUD_NOARP entry (ADR 0034).
                 if v.learning {
                     state |= NUD_NOARP;
                 }

@@ -172,7 +172,7 @@ impl Reconciler {
             DesiredChange::RemoteMacGone { vni, mac } => (Key::Mac { vni, mac }, None),
             // A head-end entry goes to a unicast VTEP; an all-zero entry
             // towards a multicast address is a device's group (the kernel's
-            // default entry): never ours to write or delete.
+            // default entry): never ours to write or delete (ADR 0034).
             DesiredChange::Flood { vtep, .. } | DesiredChange::FloodGone { vtep, .. }
                 if vtep.is_multicast() =>
             {
