@@ -296,8 +296,8 @@ fn an_operators_flood_entry_is_adopted_without_a_gap() {
         our_vtep(false);
         // The operator's static head-end entry, from before evpnd.
         sh("bridge fdb append 00:00:00:00:00:00 dev vx100 dst 10.9.0.2");
-        let ledger = std::env::temp_dir().join(format!("evpnd-fl-{}.flood", std::process::id()));
-        let _ = std::fs::remove_file(&ledger);
+        let guard = Ledger::new("fl");
+        let ledger = guard.0.clone();
         let monitor = Command::new("bridge")
             .args(["monitor", "fdb"])
             .stdout(Stdio::piped())
@@ -369,7 +369,6 @@ fn an_operators_flood_entry_is_adopted_without_a_gap() {
             drop(legacy);
         })
         .await;
-        let _ = std::fs::remove_file(&ledger);
     });
 }
 
@@ -379,8 +378,8 @@ fn the_group_entry_of_a_multicast_device_is_never_touched() {
         let legacy = Legacy::new("group");
         our_vtep(true);
         assert_eq!(flood_dsts(), [GROUP]);
-        let ledger = std::env::temp_dir().join(format!("evpnd-flg-{}.flood", std::process::id()));
-        let _ = std::fs::remove_file(&ledger);
+        let guard = Ledger::new("flg");
+        let ledger = guard.0.clone();
         let group: IpAddr = GROUP.parse().expect("group");
         let task = Task::start(Some(ledger.clone())).await;
         // A head-end entry beside the group, and (wrongly) the group itself.
@@ -437,8 +436,24 @@ fn the_group_entry_of_a_multicast_device_is_never_touched() {
         })
         .await;
         drop(task);
-        let _ = std::fs::remove_file(&ledger);
     });
+}
+
+/// A flood ledger file, removed when dropped (also on a failed assert).
+struct Ledger(std::path::PathBuf);
+
+impl Ledger {
+    fn new(tag: &str) -> Ledger {
+        let p = std::env::temp_dir().join(format!("evpnd-{tag}-{}.flood", std::process::id()));
+        let _ = std::fs::remove_file(&p);
+        Ledger(p)
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// A child killed when dropped (also on a failed assert).
