@@ -40,6 +40,12 @@ struct Capture(Option<Child>);
 
 impl Capture {
     fn start(ns: &Netns, filter: &str) -> Capture {
+        assert!(
+            ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"]
+                .iter()
+                .any(|p| std::path::Path::new(p).exists()),
+            "tcpdump is missing: run `bash interop/setup.sh`"
+        );
         let mut args = vec![
             "netns", "exec", &ns.name, "tcpdump", "-i", "seg", "-n", "-l",
         ];
