@@ -500,7 +500,7 @@ impl Core {
                         .evpn
                         .flood_list()
                         .filter(|(v, _)| *v == i.vni)
-                        .map(|(_, ip)| *ip)
+                        .map(|(_, ip)| ip)
                         .collect(),
                 }
             })
@@ -596,7 +596,7 @@ impl Core {
     pub fn vteps(&self) -> Vec<VtepView> {
         let mut by: BTreeMap<IpAddr, (BTreeSet<u32>, u64)> = BTreeMap::new();
         for (vni, ip) in self.evpn.flood_list() {
-            by.entry(*ip).or_default().0.insert(vni.get());
+            by.entry(ip).or_default().0.insert(vni.get());
         }
         for ((vni, _), m) in self.evpn.macs() {
             if let Some(Owner::Remote(r)) = m.owner {

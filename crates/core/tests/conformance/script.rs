@@ -211,6 +211,7 @@ pub fn leaf(vni: u32, vtep: &str) -> VniOrigin {
         rd: format!("{vtep}:{vni}").parse().expect("rd"),
         rts: vec![format!("{ASN}:{vni}").parse().expect("rt")],
         vtep,
+        ethernet_tag: 0,
     }
 }
 
