@@ -71,12 +71,27 @@ fn json(ns: &Netns, args: &[&str]) -> Value {
     v
 }
 
+/// The entries of a dump in a fixed order, without interface indices (a
+/// re-created device gets a new one; its name and everything else must be
+/// back).
+fn by_content(mut v: Value) -> Value {
+    if let Value::Array(a) = &mut v {
+        for e in a.iter_mut() {
+            if let Value::Object(m) = e {
+                m.remove("ifindex");
+            }
+        }
+        a.sort_by_key(|e| e.to_string());
+    }
+    v
+}
+
 /// The kernel's links (with details), bridge ports and FDB, normalised.
 fn snapshot(ns: &Netns) -> String {
     let v = serde_json::json!({
-        "links": json(ns, &["ip", "-d", "-j", "link", "show"]),
-        "fdb": json(ns, &["bridge", "-j", "fdb", "show"]),
-        "vlans": json(ns, &["bridge", "-j", "vlan", "show"]),
+        "links": by_content(json(ns, &["ip", "-d", "-j", "link", "show"])),
+        "fdb": by_content(json(ns, &["bridge", "-j", "fdb", "show"])),
+        "vlans": by_content(json(ns, &["bridge", "-j", "vlan", "show"])),
     });
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
@@ -241,12 +256,12 @@ fn legacy_host(ns: &Netns) {
             "ip link add br6000 type bridge",
             "ip link add vxlan6000 type vxlan id 6000 local 10.0.0.1 dstport 4789 nolearning",
             "ip link set vxlan6000 master br6000",
+            "ip link set br5000 up",
+            "ip link set br6000 up",
             "ip link set acc5000 up",
             "ip link set h5000 up",
             "ip link set vxlan5000 up",
             "ip link set vxlan6000 up",
-            "ip link set br5000 up",
-            "ip link set br6000 up",
         ],
     );
 }
@@ -516,6 +531,61 @@ fn refusals_exit_non_zero_and_apply_refuses_the_plan() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("nothing applied"), "{err}");
+}
+
+#[test]
+fn a_multicast_device_is_recreated_for_ingress_replication_and_back() {
+    let ns = quiet_ns("mgmc");
+    run(
+        &ns,
+        &[
+            "ip link add u0 type veth peer name u1",
+            "ip addr add 10.0.0.1/24 dev u0",
+            "ip link set u0 up",
+            "ip link set u1 up",
+            "ip link add br300 type bridge",
+            "ip link add vxlan300 type vxlan id 300 local 10.0.0.1 group 239.1.1.1 dev u0 dstport 4789",
+            "ip link set vxlan300 master br300",
+            "ip link add acc300 type veth peer name h300",
+            "ip link set acc300 master br300",
+            "ip link set acc300 up",
+            "ip link set h300 up",
+            "ip link set vxlan300 up",
+            "ip link set br300 up",
+        ],
+    );
+    // --flood keep: nothing to do in the kernel, the group stays.
+    let keep: Value = serde_json::from_str(&ctl_ok(
+        &ns,
+        &["--json", "migrate", "plan", "--flood", "keep"],
+    ))
+    .expect("plan JSON");
+    assert_eq!(keep["steps"].as_array().map(Vec::len), Some(0), "{keep}");
+    assert_eq!(keep["mappings"][0]["flood_group"], "239.1.1.1", "{keep}");
+    // Ingress replication: the device is re-created without the group.
+    let human = ctl_ok(&ns, &["migrate", "plan"]);
+    assert!(
+        human.contains("ip link del vxlan300 [disruptive]"),
+        "{human}"
+    );
+    let text = ctl_ok(&ns, &["--json", "migrate", "plan"]);
+    let plan = save(&ns, "plan.json", &text);
+    let mac = link(&ns, "vxlan300")["address"].clone();
+    apply_again_and_roll_back(&ns, &plan, |ns| {
+        let l = link(ns, "vxlan300");
+        let x = &l["linkinfo"]["info_data"];
+        assert!(x.get("group").is_none(), "{l}");
+        assert_eq!(x["learning"], false, "{l}");
+        assert_eq!(x["id"], 300, "{l}");
+        assert_eq!(l["master"], "br300", "{l}");
+        assert_eq!(l["address"], mac, "the re-created device keeps its MAC");
+        assert_eq!(port(ns, "vxlan300")["neigh_suppress"], true);
+    });
+    let x = &link(&ns, "vxlan300")["linkinfo"]["info_data"];
+    assert_eq!(
+        x["group"], "239.1.1.1",
+        "rollback brings the group back: {x}"
+    );
 }
 
 /// A VLAN-aware `br0`, or a failure saying this kernel has none.

@@ -283,7 +283,7 @@ fn a_multicast_device_keeps_its_group_when_asked() {
         None,
     );
     assert!(p.steps.is_empty());
-    assert_eq!(p.mappings[0].group, Some(ip("239.1.1.1")));
+    assert_eq!(p.mappings[0].flood_group, Some(ip("239.1.1.1")));
     valid(&p);
 }
 
