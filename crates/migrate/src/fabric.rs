@@ -68,7 +68,7 @@ fn comment(m: &Mapping) -> String {
             "flood-and-learn, every VTEP speaks EVPN".to_string()
         }
         Source::FloodAndLearn => "flood-and-learn, static VTEPs kept".to_string(),
-        Source::Multicast { group } if m.group.is_some() => format!("BUM on group {group}"),
+        Source::Multicast { group } if m.flood_group.is_some() => format!("BUM on group {group}"),
         Source::Multicast { group } => format!("was group {group}, now ingress replication"),
         Source::Vxlan => "existing VXLAN device".to_string(),
     };

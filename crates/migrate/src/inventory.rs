@@ -55,6 +55,10 @@ pub struct Link {
     /// Its bridge port settings, when `master` is a bridge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<Port>,
+    /// The MAC address (`IFLA_ADDRESS`), kept so a re-created device
+    /// gets its own back (a bridge takes the lowest port MAC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
     /// Addresses (kept for bridges and VLAN devices: the SVIs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<IpNet>,

@@ -27,6 +27,9 @@ pub struct VxlanSpec {
     pub dev: Option<String>,
     pub dstport: u16,
     pub learning: bool,
+    /// The MAC address to give it (a re-created device keeps its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }
 
 /// One kernel change.
@@ -142,6 +145,9 @@ impl Op {
                 }
                 if let Some(d) = &s.dev {
                     c += &format!(" dev {d}");
+                }
+                if let Some(a) = &s.address {
+                    c += &format!(" address {a}");
                 }
                 c += &format!(" dstport {}", s.dstport);
                 c += if s.learning {
@@ -478,13 +484,15 @@ fn created(s: &VxlanSpec) -> Link {
         up: false,
         master: None,
         port: None,
+        mac: s.address.clone(),
         addresses: Vec::new(),
     }
 }
 
-/// The spec that re-creates `x` as `name`.
-pub fn spec_of(name: &str, x: &Vxlan) -> Option<VxlanSpec> {
+/// The spec that re-creates `x` as `name` with MAC `address`.
+pub fn spec_of(name: &str, x: &Vxlan, address: Option<String>) -> Option<VxlanSpec> {
     Some(VxlanSpec {
+        address,
         name: name.to_string(),
         vni: x.vni?,
         local: x.local,
@@ -502,7 +510,7 @@ pub fn spec_of(name: &str, x: &Vxlan) -> Option<VxlanSpec> {
 /// The ops that bring a deleted VXLAN device back as it was: create,
 /// enslave, port flags and VLANs, flood entries, up.
 pub fn recreate(l: &Link, before: &Inventory) -> Vec<Op> {
-    let Some(spec) = l.vxlan().and_then(|x| spec_of(&l.name, x)) else {
+    let Some(spec) = l.vxlan().and_then(|x| spec_of(&l.name, x, l.mac.clone())) else {
         return vec![];
     };
     let mut out = vec![Op::CreateVxlan(spec)];

@@ -91,9 +91,9 @@ pub struct Mapping {
     /// `[[evpn.vni]] static_vteps`: flood-and-learn VTEPs that speak no BGP.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub static_vteps: Vec<IpAddr>,
-    /// The group kept for BUM (`--flood keep`).
+    /// The group BUM keeps going to (`--flood keep`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<IpAddr>,
+    pub flood_group: Option<IpAddr>,
 }
 
 /// One kernel step, for review and for `apply`.
@@ -362,7 +362,7 @@ impl Planner<'_> {
             vxlan_device: l.name.clone(),
             source: Source::Vxlan,
             static_vteps: Vec::new(),
-            group: None,
+            flood_group: None,
         };
         let port_ok = l
             .port
@@ -372,7 +372,7 @@ impl Planner<'_> {
             m.source = Source::Multicast { group };
             match self.opts.flood {
                 Flood::Keep => {
-                    m.group = Some(group);
+                    m.flood_group = Some(group);
                     self.notes.push(format!(
                         "{}: VNI {vni} keeps BUM on group {group} (type 3 with a multicast PMSI)",
                         l.name
@@ -439,6 +439,7 @@ impl Planner<'_> {
             dev: None,
             dstport: x.dstport,
             learning: false,
+            address: l.mac.clone(),
         };
         let mut ops = vec![
             Op::DeleteLink {
@@ -555,6 +556,7 @@ impl Planner<'_> {
                 dev: None,
                 dstport: VXLAN_PORT,
                 learning: false,
+                address: None,
             }),
             &why,
         );
@@ -598,7 +600,7 @@ impl Planner<'_> {
             vxlan_device: name,
             source: Source::Vlan,
             static_vteps: Vec::new(),
-            group: None,
+            flood_group: None,
         });
     }
 

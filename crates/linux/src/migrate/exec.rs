@@ -84,6 +84,10 @@ async fn create(handle: &Handle, s: &VxlanSpec) -> Result<(), String> {
     if let Some(d) = &s.dev {
         b = b.dev(index(handle, d).await?);
     }
+    if let Some(a) = &s.address {
+        let mac: evpnd_wire::MacAddr = a.parse().map_err(|e| format!("{}: {e}", s.name))?;
+        b = b.address(mac.0.to_vec());
+    }
     send(
         handle,
         RouteNetlinkMessage::NewLink(b.build()),

@@ -228,6 +228,7 @@ fn assemble(raw: &BTreeMap<u32, Raw>) -> Inventory {
             up: r.admin_up,
             master: master.and_then(name),
             port,
+            mac: l.mac.map(|m| m.to_string()),
             addresses: if svi { r.addresses.clone() } else { Vec::new() },
         });
     }

@@ -17,6 +17,7 @@ fn link(name: &str, kind: Kind) -> Link {
         up: true,
         master: None,
         port: None,
+        mac: None,
         addresses: Vec::new(),
     }
 }
