@@ -165,9 +165,31 @@ fn want(vteps: &[u8], group: bool) -> Vec<String> {
 /// entry towards each other), then each leaves the group
 /// (`--flood ingress-replication`: the planner re-creates the device —
 /// the step it marks disruptive, measured here).
+/// How the evpnd VTEPs that kept the group leave it at the end.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Leave {
+    /// `evpnctl migrate apply --flood ingress-replication`: the device is
+    /// re-created without the group.
+    Recreate,
+    /// `ip link set vxlan100 type vxlan remote 0.0.0.0` on the running
+    /// device: evpnd must see the group go and advertise ingress
+    /// replication, or the VTEP still on the group keeps no head-end entry
+    /// towards it.
+    InPlace,
+}
+
 #[test]
 fn multicast_fabric_migrates_with_evpnctl_keeping_the_group_first() {
-    let mut seg = segment("cn", 3);
+    migrate_multicast("cn", Leave::Recreate);
+}
+
+#[test]
+fn multicast_fabric_kept_by_evpnd_leaves_the_group_in_place() {
+    migrate_multicast("cp", Leave::InPlace);
+}
+
+fn migrate_multicast(tag: &str, leave: Leave) {
+    let mut seg = segment(tag, 3);
     learning_vtep(&seg, 1, Bum::Group, &[]);
     learning_vtep(&seg, 2, Bum::Group, &[]);
     learning_vtep(&seg, 3, Bum::HeadEnd, &[]);
@@ -225,22 +247,22 @@ fn multicast_fabric_migrates_with_evpnctl_keeping_the_group_first() {
     ));
     steps.push(step(
         &mut seg,
-        "4: VTEP 1 leaves the group (`--flood ingress-replication`, device re-created)",
+        leave.label(1),
         &[1, 2, 3],
         &[1, 2, 3],
         |seg| {
-            migrate_replan(seg, 1, &[2, 3], &ir);
+            leave.run(seg, 1, &ir);
             wait_flood_list(seg, 1, &want(&[2, 3], false));
             wait_flood_list(seg, 2, &want(&[1, 3], true));
         },
     ));
     steps.push(step(
         &mut seg,
-        "5: VTEP 2 leaves the group (`--flood ingress-replication`, device re-created)",
+        leave.label(2),
         &[1, 2, 3],
         &[1, 2, 3],
         |seg| {
-            migrate_replan(seg, 2, &[1, 3], &ir);
+            leave.run(seg, 2, &ir);
             for i in 1..=3 {
                 let others: Vec<u8> = (1..=3).filter(|k| *k != i).collect();
                 wait_flood_list(seg, i, &want(&others, false));
@@ -251,8 +273,38 @@ fn multicast_fabric_migrates_with_evpnctl_keeping_the_group_first() {
     eprintln!(
         "{}",
         table(
-            "Multicast-group fabric → EVPN with `evpnctl migrate` (cutover_multicast)",
+            &format!(
+                "Multicast-group fabric → EVPN with `evpnctl migrate`, then {} (cutover_multicast)",
+                match leave {
+                    Leave::Recreate => "`--flood ingress-replication`",
+                    Leave::InPlace => "`remote 0.0.0.0`",
+                }
+            ),
             &steps
         )
     );
+}
+
+impl Leave {
+    fn label(self, i: u8) -> &'static str {
+        match (self, i) {
+            (Leave::Recreate, 1) => {
+                "4: VTEP 1 leaves the group (`--flood ingress-replication`, device re-created)"
+            }
+            (Leave::Recreate, _) => {
+                "5: VTEP 2 leaves the group (`--flood ingress-replication`, device re-created)"
+            }
+            (Leave::InPlace, 1) => "4: VTEP 1 leaves the group in place (`remote 0.0.0.0`)",
+            (Leave::InPlace, _) => "5: VTEP 2 leaves the group in place (`remote 0.0.0.0`)",
+        }
+    }
+
+    /// VTEP `i` leaves the group; the others speak EVPN already.
+    fn run(self, seg: &mut Segment, i: u8, ir: &[&str]) {
+        let others: Vec<u8> = (1..=3).filter(|k| *k != i).collect();
+        match self {
+            Leave::Recreate => migrate_replan(seg, i, &others, ir),
+            Leave::InPlace => leave_group(seg, i),
+        }
+    }
 }
