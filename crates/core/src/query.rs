@@ -502,6 +502,15 @@ impl Core {
                         .filter(|(v, _)| *v == i.vni)
                         .map(|(_, ip)| ip)
                         .collect(),
+                    flood_group: k.group,
+                    static_vteps: self.evpn.static_vteps(i.vni),
+                    remote_vteps: self
+                        .evpn
+                        .flood_sources(i.vni)
+                        .into_iter()
+                        .map(|(vtep, source)| RemoteVtepView { vtep, source })
+                        .collect(),
+                    ethernet_tag: i.ethernet_tag,
                 }
             })
             .collect();
@@ -524,6 +533,10 @@ impl Core {
                 svi: t.svi(),
                 vtep: t.vtep(),
                 flood_list: Vec::new(),
+                flood_group: None,
+                static_vteps: Vec::new(),
+                remote_vteps: Vec::new(),
+                ethernet_tag: 0,
             });
         }
         out.sort_by_key(|v| v.vni);
