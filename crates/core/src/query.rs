@@ -461,6 +461,10 @@ impl Core {
                 if let Some(why) = self.evpn.family_refused(&k) {
                     return Some(why);
                 }
+                // A type 3 whose PMSI tunnel gives no flood entry.
+                if let Some(why) = self.evpn.flood_refusal(&k) {
+                    return Some(why);
+                }
                 // A remote type 5 no tenant imports gives the kernel nothing.
                 let remote5 =
                     matches!(k, EvpnKey::IpPrefix { .. }) && best.peer != evpnd_rib::PeerId::LOCAL;

@@ -132,3 +132,50 @@ fn configured_routes_of_a_bundle_member_carry_the_vni_as_tag() {
         .collect();
     assert_eq!(tags, [100, 100], "type 3 and type 2");
 }
+
+#[test]
+fn explain_says_why_a_type_3_gives_no_flood_entry() {
+    use evpnd_core::origin::VniOrigin;
+    use evpnd_wire::attr::{AttrValue, PathAttribute, PmsiTunnel};
+    let text = format!(
+        "{}\n[[neighbor]]\naddress = \"10.0.0.1\"\nremote_asn = 65000\n",
+        config("")
+    );
+    let mut r = Rig::new(&text);
+    let group: std::net::IpAddr = "239.1.1.100".parse().expect("group");
+    r.input(Input::Local(LocalEvent::Vni(VniInfo {
+        group: Some(group),
+        ..info()
+    })));
+    r.up(0, "10.0.0.1", None);
+    let leaf = VniOrigin {
+        vni: vni(),
+        rd: "10.0.0.12:100".parse().expect("rd"),
+        rts: vec!["65000:100".parse().expect("rt")],
+        vtep: "10.0.0.12".parse().expect("vtep"),
+        ethernet_tag: 0,
+    };
+    let mut imet = leaf.imet();
+    let pim = PmsiTunnel::multicast(vni(), leaf.vtep, group);
+    imet.attrs = std::sync::Arc::new(
+        imet.attrs
+            .iter()
+            .map(|a| match a.value {
+                AttrValue::PmsiTunnel(_) => PathAttribute::new(AttrValue::PmsiTunnel(pim.clone())),
+                _ => a.clone(),
+            })
+            .collect(),
+    );
+    r.update(0, common::reach(std::slice::from_ref(&imet)));
+    assert!(r.core.take_dataplane().is_empty(), "no head-end entry");
+    let shown = imet.route.to_string();
+    let (rd, prefix) = shown.split_once(' ').expect("rd and prefix");
+    let e = r
+        .core
+        .explain(rd.parse().expect("rd"), prefix)
+        .expect("explained");
+    assert_eq!(
+        e.not_programmed.as_deref(),
+        Some("VNI 100: same multicast group 239.1.1.100: no head-end entry")
+    );
+}
