@@ -365,3 +365,91 @@ impl Flood {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evpnd_wire::Label3;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    fn pmsi(tunnel_type: u8, tunnel_id: TunnelId) -> PmsiTunnel {
+        PmsiTunnel {
+            flags: 0,
+            tunnel_type,
+            label: Label3([0, 0, 100]),
+            tunnel_id,
+        }
+    }
+
+    #[test]
+    fn tunnels_from_the_pmsi_attribute() {
+        let ir = pmsi(pmsi::INGRESS_REPLICATION, TunnelId::Ip(ip("10.0.0.2")));
+        assert_eq!(
+            Tunnel::of(&ir),
+            Tunnel::IngressReplication {
+                endpoint: ip("10.0.0.2")
+            }
+        );
+        let tree = TunnelId::Multicast {
+            sender: ip("10.0.0.3"),
+            group: ip("239.1.1.1"),
+        };
+        assert_eq!(
+            Tunnel::of(&pmsi(pmsi::PIM_SM_TREE, tree.clone())),
+            Tunnel::Multicast {
+                tunnel_type: pmsi::PIM_SM_TREE,
+                sender: ip("10.0.0.3"),
+                group: ip("239.1.1.1")
+            }
+        );
+        // A tree whose id could not be read, another type: no tunnel to use.
+        let raw = TunnelId::Raw(vec![1, 2, 3]);
+        assert_eq!(
+            Tunnel::of(&pmsi(pmsi::PIM_SM_TREE, raw)),
+            Tunnel::Other { tunnel_type: 4 }
+        );
+        assert_eq!(Tunnel::of(&pmsi(7, tree)), Tunnel::Other { tunnel_type: 7 });
+    }
+
+    #[test]
+    fn the_decision_table() {
+        let g = ip("239.1.1.1");
+        let ir = Some(Tunnel::IngressReplication {
+            endpoint: ip("10.0.0.2"),
+        });
+        let tree = |group: &str| {
+            Some(Tunnel::Multicast {
+                tunnel_type: pmsi::PIM_SM_TREE,
+                sender: ip("10.0.0.3"),
+                group: ip(group),
+            })
+        };
+        let cases = [
+            (ir, Some(g), Decision::HeadEnd(ip("10.0.0.2"))),
+            (ir, None, Decision::HeadEnd(ip("10.0.0.2"))),
+            (
+                tree("239.1.1.1"),
+                Some(g),
+                Decision::None(NoEntry::SameGroup { group: g }),
+            ),
+            (
+                tree("239.1.1.2"),
+                Some(g),
+                Decision::HeadEnd(ip("10.0.0.3")),
+            ),
+            (tree("239.1.1.1"), None, Decision::HeadEnd(ip("10.0.0.3"))),
+            (
+                Some(Tunnel::Other { tunnel_type: 0 }),
+                Some(g),
+                Decision::None(NoEntry::Unsupported { tunnel_type: 0 }),
+            ),
+            (None, None, Decision::None(NoEntry::NoPmsi)),
+        ];
+        for (tunnel, group, want) in cases {
+            assert_eq!(decide(tunnel, group), want, "{tunnel:?} with {group:?}");
+        }
+    }
+}
