@@ -59,7 +59,10 @@ impl Planner<'_> {
                 }
                 Flood::IngressReplication => self.recreate_without_group(l, vni),
             }
-        } else if x.learning || !x.flood.is_empty() {
+        } else if x.learning {
+            // Flood-and-learn. (Flood entries on a device that does not
+            // learn are EVPN's: evpnd programs them too, and the kernel
+            // keeps no owner mark on them, ADR 0008.)
             m.source = Source::FloodAndLearn;
             m.static_vteps = x
                 .flood
