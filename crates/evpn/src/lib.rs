@@ -215,9 +215,19 @@ impl Evpn {
         self.flood.statics(vni).collect()
     }
 
-    /// Why a type 3 gives `vni` no flood entry, if it gives none.
-    pub fn flood_refusal(&self, vni: Vni, key: &EvpnKey) -> Option<NoEntry> {
-        self.flood.no_entry(vni, key)
+    /// Why a type 3 gives no flood entry, in the VNIs where it gives none
+    /// (`VNI 100: same multicast group 239.1.1.1: no head-end entry`).
+    pub fn flood_refusal(&self, key: &EvpnKey) -> Option<String> {
+        let all: Vec<String> = self
+            .instances
+            .keys()
+            .filter_map(|v| {
+                self.flood
+                    .no_entry(*v, key)
+                    .map(|w| format!("VNI {v}: {w}"))
+            })
+            .collect();
+        (!all.is_empty()).then(|| all.join("; "))
     }
 
     pub fn remote_neighbours(&self) -> impl Iterator<Item = (&(Vni, IpAddr), &MacAddr)> {
