@@ -236,3 +236,61 @@ fn vtep_ip(lines: &mut Vec<String>, v: IpAddr) {
         ],
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Source;
+
+    fn vlan_map(vni: u32) -> Mapping {
+        Mapping {
+            vlan: Some(100),
+            vni,
+            bridge: "br100".into(),
+            vxlan_device: format!("vxlan{vni}"),
+            source: Source::Vlan,
+            static_vteps: vec![],
+            flood_group: None,
+        }
+    }
+
+    fn opts() -> Options {
+        Options {
+            vtep_ip: Some("10.0.0.1".parse().expect("ip")),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn vtep_ip_goes_into_a_new_evpn_table_before_the_vnis() {
+        let old = "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.1\"\n\n[[evpn.vni]]\nvni = 7\n";
+        let p = propose(&opts(), &[vlan_map(10100)], Some(("f.toml", old)));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(
+            p.text,
+            "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.1\"\n\n[evpn]\nvtep_ip = \"10.0.0.1\"\n\n[[evpn.vni]]\nvni = 7\n\n# VLAN 100 on br100 → vxlan10100 (new VXLAN device)\n[[evpn.vni]]\nvni = 10100\n"
+        );
+    }
+
+    #[test]
+    fn an_existing_vtep_ip_and_vni_are_left_as_they_are() {
+        let old = "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.9\"\n\n[evpn]\nvtep_ip = \"10.0.0.9\"  # ours\n\n[[evpn.vni]]\nvni = 10100   # already here\n";
+        let p = propose(&opts(), &[vlan_map(10100)], Some(("f.toml", old)));
+        assert_eq!(p.text, old);
+        assert_eq!(p.diff.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn a_static_vteps_line_is_added_under_the_vni() {
+        let old = "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.9\"\n\n[[evpn.vni]]\n# legacy\nvni = 5000\nrd = \"auto\"\n";
+        let mut m = vlan_map(5000);
+        m.source = Source::FloodAndLearn;
+        m.static_vteps = vec!["10.0.0.2".parse().expect("ip")];
+        let p = propose(&Options::default(), &[m], Some(("f.toml", old)));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(
+            p.text,
+            "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.9\"\n\n[[evpn.vni]]\n# legacy\nvni = 5000\nstatic_vteps = [\"10.0.0.2\"]\nrd = \"auto\"\n"
+        );
+    }
+}

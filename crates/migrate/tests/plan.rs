@@ -204,7 +204,13 @@ fn once_the_static_vteps_speak_evpn_learning_goes_off_and_static_vteps_go() {
     assert!(p.mappings[0].static_vteps.is_empty());
     assert!(!p.fabric_toml.contains("static_vteps"));
     valid(&p);
-    apply_twice_and_roll_back(&inv, &p);
+    let after = apply_twice_and_roll_back(&inv, &p);
+    // Planning the migrated leaf again (its flood entries now evpnd's,
+    // without any --evpn-vtep): nothing more, and no static VTEPs.
+    let again = plan(&after.inv, &opts(), None);
+    assert!(again.steps.is_empty(), "{:?}", commands(&again));
+    assert_eq!(again.mappings[0].source, Source::Vxlan);
+    assert!(again.mappings[0].static_vteps.is_empty());
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use common::*;
 use evpnd_migrate::inventory::DEFAULT_VLAN;
 use evpnd_migrate::{
-    Inventory, Journal, Kind, Link, Model, Options, Refusal, apply, plan, rollback,
+    Flood, Inventory, Journal, Kind, Link, Model, Options, Refusal, apply, plan, rollback,
 };
 use proptest::prelude::*;
 
@@ -204,11 +204,13 @@ proptest! {
         loose in prop::collection::vec(dev_spec(), 0..2),
         base in prop::sample::select(vec![0u32, 10000]),
         evpn in prop::collection::vec(any::<bool>(), VTEPS.len()),
+        keep in any::<bool>(),
     ) {
         let inv = build(&bridges, &loose);
         let o = Options {
             vni_base: base,
             evpn_vteps: VTEPS.iter().zip(&evpn).filter(|(_, e)| **e).map(|(v, _)| ip(v)).collect(),
+            flood: if keep { Flood::Keep } else { Flood::IngressReplication },
             ..opts()
         };
         let p = plan(&inv, &o, None);

@@ -235,3 +235,100 @@ fn assemble(raw: &BTreeMap<u32, Raw>) -> Inventory {
     inv.normalise();
     inv
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_route::link::BridgeVlanInfo;
+
+    fn msg(index: u32, spec: Vec<AfSpecBridge>) -> LinkMessage {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        m.attributes.push(LinkAttribute::AfSpecBridge(spec));
+        m
+    }
+
+    fn info(vid: u16, flags: BridgeVlanInfoFlags) -> AfSpecBridge {
+        AfSpecBridge::VlanInfo(BridgeVlanInfo { vid, flags })
+    }
+
+    #[test]
+    fn vlans_read_flags_and_ranges() {
+        let m = msg(
+            3,
+            vec![
+                info(1, BridgeVlanInfoFlags::Pvid | BridgeVlanInfoFlags::Untagged),
+                info(10, BridgeVlanInfoFlags::RangeBegin),
+                info(12, BridgeVlanInfoFlags::RangeEnd),
+            ],
+        );
+        let v = vlans(&m);
+        assert_eq!(v.len(), 4);
+        assert_eq!(
+            v[0],
+            PortVlan {
+                vid: 1,
+                pvid: true,
+                untagged: true
+            }
+        );
+        assert_eq!(
+            v[1..].iter().map(|x| (x.vid, x.pvid)).collect::<Vec<_>>(),
+            [(10, false), (11, false), (12, false)]
+        );
+    }
+
+    fn raw(index: u32, name: &str, kind: &str, master: Option<u32>) -> (u32, Raw) {
+        (
+            index,
+            Raw {
+                link: kernel::Link {
+                    index,
+                    name: name.into(),
+                    kind: Some(kind.into()),
+                    master,
+                    ..kernel::Link::default()
+                },
+                admin_up: true,
+                vxlan_dev: None,
+                vlans: vec![PortVlan {
+                    vid: 1,
+                    pvid: true,
+                    untagged: true,
+                }],
+                flood: Vec::new(),
+                addresses: vec!["192.168.1.1/24".parse().expect("net")],
+            },
+        )
+    }
+
+    /// Names replace indices; unrelated links and a plain bridge's VLANs
+    /// are left out; addresses only on SVIs.
+    #[test]
+    fn assemble_keeps_bridges_ports_and_names_masters() {
+        let raw: BTreeMap<u32, Raw> = [
+            raw(1, "lo", "", None),
+            raw(2, "br0", "bridge", None),
+            raw(3, "acc", "veth", Some(2)),
+            raw(4, "docker0x", "veth", None),
+        ]
+        .into_iter()
+        .collect();
+        let inv = assemble(&raw);
+        let names: Vec<&str> = inv.links.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["acc", "br0"]);
+        let acc = inv.link("acc").expect("acc");
+        assert_eq!(acc.master.as_deref(), Some("br0"));
+        assert!(acc.port.as_ref().is_some_and(|p| p.vlans.is_empty()));
+        assert!(acc.addresses.is_empty());
+        let br = inv.link("br0").expect("br0");
+        assert_eq!(br.addresses.len(), 1);
+        assert_eq!(
+            br.kind,
+            Kind::Bridge {
+                vlan_filtering: false,
+                vlans: vec![]
+            }
+        );
+    }
+}
