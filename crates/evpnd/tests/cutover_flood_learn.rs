@@ -15,7 +15,8 @@ use lab::host_mac;
 use lab::legacy::{
     Bum, FdbMonitor, Segment, StepReport, T, evpnd_routes_mention, fdb, flood_deletions,
     flood_to_vtep, ips, learning_vtep, migrate_legacy, migrate_replan, parse_ping, segment,
-    settled, start_leaf, start_rr, step, table, vtep_ip, wait_flood_list, wait_speaks_evpn,
+    settled, start_leaf, start_rr, step, table, vtep_ip, wait_flood_list, wait_remote_vtep,
+    wait_speaks_evpn,
 };
 use lab::wait_until;
 
@@ -34,9 +35,15 @@ fn convert(seg: &mut Segment, i: u8, evpnd: &[u8]) -> Vec<String> {
     for &j in evpnd {
         wait_speaks_evpn(seg, j, &[i]);
     }
+    // `evpnctl vnis` on the evpnd VTEPs: `i` is both a static VTEP and an
+    // EVPN one (the static entry redundant), then EVPN only.
+    for &j in evpnd {
+        wait_remote_vtep(seg, j, i, "evpn+static", "");
+    }
     let now: Vec<u8> = evpnd.iter().copied().chain([i]).collect();
     for &j in evpnd {
         migrate_replan(seg, j, &now, &[]);
+        wait_remote_vtep(seg, j, i, "evpn", "");
     }
     // The reloads are applied within a moment; the flood lists must not
     // change meanwhile.
@@ -107,6 +114,9 @@ fn flood_and_learn_fabric_cuts_over_to_evpn_under_traffic() {
             wait_flood_list(seg, 3, &ips(&[1, 2]));
         },
     ));
+    for j in [1, 2] {
+        wait_remote_vtep(&seg, 3, j, "static", "");
+    }
     // VTEP 3's kernel learned host 1 behind VTEP 1; evpnd does not call it
     // local (the reflector has no route for it).
     wait_until("VTEP 3 learned host 1", T, || {

@@ -21,7 +21,8 @@ mod lab;
 use lab::legacy::{
     Bum, FdbMonitor, GROUP, Segment, StepReport, T, flood_deletions, flood_list, flood_to_vtep,
     host_ip, ips, learning_vtep, migrate_legacy, migrate_replan, segment, set_static_vteps,
-    settled, start_leaf, start_rr, step, table, wait_flood_list, wait_speaks_evpn,
+    settled, start_leaf, start_rr, step, table, wait_flood_list, wait_remote_vtep,
+    wait_speaks_evpn,
 };
 use lab::wait_until;
 
@@ -239,10 +240,16 @@ fn migrate_multicast(tag: &str, leave: Leave) {
             wait_speaks_evpn(seg, 1, &[2]);
             wait_speaks_evpn(seg, 3, &[2]);
             migrate_replan(seg, 3, &[1, 2], &[]);
-            // 1 and 2 share the group: no head-end entry between them.
+            // 1 and 2 share the group: no head-end entry between them,
+            // and `evpnctl vnis` says why; VTEP 3 is reached head-end.
             wait_flood_list(seg, 1, &want(&[3], true));
             wait_flood_list(seg, 2, &want(&[3], true));
             wait_flood_list(seg, 3, &want(&[1, 2], false));
+            for (a, b) in [(1, 2), (2, 1)] {
+                wait_remote_vtep(seg, a, b, "none", GROUP);
+                wait_remote_vtep(seg, a, 3, "evpn", "");
+            }
+            wait_remote_vtep(seg, 3, 1, "evpn", "");
         },
     ));
     steps.push(step(

@@ -499,6 +499,45 @@ pub fn flood_deletions(monitor: &str) -> Vec<&str> {
         .collect()
 }
 
+/// VNI 100's remote VTEPs on evpnd VTEP `i` as `evpnctl --json vnis`
+/// explains them: (VTEP, source: `evpn`, `static`, `evpn+static` or
+/// `none`, reason).
+pub fn remote_vteps(seg: &Segment, i: u8) -> Result<Vec<(String, String, String)>, String> {
+    let v = super::l3::evpnctl_json(seg.vtep(i), "evpnd", &["vnis"])?;
+    let list = v
+        .as_array()
+        .or_else(|| v["vnis"].as_array())
+        .ok_or_else(|| format!("unexpected `vnis` JSON: {v}"))?;
+    let vni = list
+        .iter()
+        .find(|x| x["vni"] == 100)
+        .ok_or_else(|| format!("no VNI 100: {v}"))?;
+    Ok(vni["remote_vteps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (s("vtep"), s("source"), s("reason"))
+        })
+        .collect())
+}
+
+/// Waits until evpnd VTEP `i` explains VTEP `j` with `source` (and a
+/// reason containing `reason`).
+pub fn wait_remote_vtep(seg: &Segment, i: u8, j: u8, source: &str, reason: &str) {
+    wait_until(&format!("VTEP {i} lists VTEP {j} as {source}"), T, || {
+        let r = remote_vteps(seg, i)?;
+        if r.iter()
+            .any(|(v, s, why)| *v == vtep_ip(j) && s == source && why.contains(reason))
+        {
+            Ok(())
+        } else {
+            Err(format!("{r:?}"))
+        }
+    });
+}
+
 /// The losses of one ping stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Loss {
