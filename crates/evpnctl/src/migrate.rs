@@ -75,7 +75,9 @@ pub struct PlanArgs {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum FloodArg {
+    /// Re-create group devices without the group (disruptive).
     IngressReplication,
+    /// Keep the group: evpnd advertises a multicast PMSI.
     Keep,
 }
 
@@ -83,7 +85,10 @@ pub enum FloodArg {
 pub struct ApplyArgs {
     /// A plan saved with `migrate plan --json > PLAN.json`. Without it, plan
     /// now with the options below.
-    #[arg(value_name = "PLAN.json", conflicts_with = "from")]
+    #[arg(
+        value_name = "PLAN.json",
+        conflicts_with_all = ["from", "config", "vni_base", "vtep_ip", "asn", "router_id", "flood", "evpn_vteps"]
+    )]
     pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub options: PlanArgs,

@@ -369,6 +369,36 @@ fn flood_and_learn_devices_keep_their_vteps_then_move_to_evpn_and_roll_back() {
             "the flood entries are evpnd's to manage, not the plan's"
         );
     });
+    // evpnd on the file proposed while 10.0.0.3 speaks no EVPN: it keeps a
+    // static flood entry towards it.
+    let toml = p["fabric_toml"].as_str().expect("fabric_toml").replace(
+        "# asn = 65000                   # give --asn",
+        "asn = 65000",
+    );
+    let mut ns = ns;
+    ns.start_evpnd("evpnd", &toml);
+    wait_until(
+        "evpnd to list 10.0.0.3 as a static VTEP",
+        Duration::from_secs(20),
+        || {
+            let v = lab::l3::evpnctl_json(&ns, "evpnd", &["vnis"])?;
+            let vni = v["vnis"]
+                .as_array()
+                .and_then(|a| a.iter().find(|x| x["vni"] == 5000).cloned())
+                .ok_or(format!("no VNI 5000 yet: {v}"))?;
+            let statics = &vni["static_vteps"];
+            let remote = vni["remote_vteps"].as_array().cloned().unwrap_or_default();
+            let src = remote
+                .iter()
+                .find(|r| r["vtep"] == "10.0.0.3")
+                .map(|r| r["source"].clone());
+            if *statics == serde_json::json!(["10.0.0.3"]) && src == Some(Value::from("static")) {
+                Ok(())
+            } else {
+                Err(format!("{vni}"))
+            }
+        },
+    );
 }
 
 /// The inventory of `ns` with `eth0.100` (parent eth0, VLAN 100) as a port
@@ -442,6 +472,33 @@ fn a_per_vlan_bridge_gets_its_vxlan_device_and_loses_it_on_rollback() {
         let p = port(ns, "vxlan10100");
         assert_eq!(p["neigh_suppress"], true, "{p}");
         assert_eq!(p["learning"], false, "{p}");
+    });
+    // Applied for real, evpnd on the proposed fabric.toml serves the VNI
+    // on the device the plan made.
+    let journal = ns.dir.join("j2.json");
+    ctl_ok(
+        &ns,
+        &[
+            "migrate",
+            "apply",
+            &plan,
+            "--journal",
+            journal.to_str().expect("utf-8"),
+        ],
+    );
+    let mut ns = ns;
+    ns.start_evpnd("evpnd", p["fabric_toml"].as_str().expect("fabric_toml"));
+    wait_until("evpnd to serve VNI 10100", Duration::from_secs(20), || {
+        let v = lab::l3::evpnctl_json(&ns, "evpnd", &["vnis"])?;
+        let vni = v["vnis"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["vni"] == 10100).cloned())
+            .ok_or(format!("no VNI 10100 yet: {v}"))?;
+        if vni["vxlan_device"] == "vxlan10100" && vni["bridge"] == "br100" {
+            Ok(())
+        } else {
+            Err(format!("{vni}"))
+        }
     });
 }
 
