@@ -136,6 +136,8 @@ const FULL: &[&str] = &[
     r#"macs = [{ mac = "02:00:00:00:00:01", ip = "192.168.1.1" }]"#,
     r#"prefixes = ["192.168.1.0/24"]"#,
     r#"vrf = "tenant1""#,
+    r#"static_vteps = ["10.0.0.21"]"#,
+    r#"ethernet_tag = "vni""#,
     "[[evpn.vrf]]",
     r#"name = "tenant1""#,
     "l3vni = 4000",
