@@ -247,6 +247,10 @@ fn config() -> impl Strategy<Value = Config> {
                 (api, met, json),
             )| {
                 let (kernel, rfc, max_moves, window, freeze, secs) = e;
+                if !kernel {
+                    // Static VTEPs' flood entries need the kernel.
+                    vni.iter_mut().for_each(|v| v.static_vteps.clear());
+                }
                 if rfc {
                     // An IPv6 vtep_ip: static VTEPs of its family.
                     for v in &mut vni {

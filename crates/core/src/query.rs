@@ -506,7 +506,7 @@ impl Core {
                         .filter(|(v, _)| *v == i.vni)
                         .map(|(_, ip)| ip)
                         .collect(),
-                    flood_group: k.group,
+                    flood_group: k.multicast_group(),
                     static_vteps: self.evpn.static_vteps(i.vni),
                     remote_vteps: self
                         .evpn

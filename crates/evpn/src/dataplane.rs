@@ -23,8 +23,9 @@ pub struct VniInfo {
     pub dstport: u16,
     /// Data-plane learning on the VXLAN device (should be off with EVPN).
     pub learning: bool,
-    /// Multicast group, when the device floods by multicast instead of
-    /// ingress replication.
+    /// The device's default destination (`group` or `remote`): a multicast
+    /// group when the device floods by multicast instead of ingress
+    /// replication ([`VniInfo::multicast_group`]).
     pub group: Option<IpAddr>,
     pub bridge_ifindex: Option<u32>,
     pub bridge_name: Option<String>,
@@ -55,6 +56,16 @@ pub struct VniInfo {
 
 fn yes() -> bool {
     true
+}
+
+impl VniInfo {
+    /// The underlay multicast group BUM is flooded to, if the device has
+    /// one. The kernel reports a unicast `remote` (a point-to-point
+    /// default destination) in the same attribute: that is no group, and
+    /// the VNI floods by ingress replication (ADR 0031).
+    pub fn multicast_group(&self) -> Option<IpAddr> {
+        self.group.filter(IpAddr::is_multicast)
+    }
 }
 
 /// A Linux VRF device (an SVI's master) and the table it routes in.

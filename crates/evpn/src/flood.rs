@@ -52,13 +52,17 @@ pub enum Tunnel {
 }
 
 impl Tunnel {
-    /// From the route's PMSI tunnel attribute.
+    /// From the route's PMSI tunnel attribute. An endpoint or sender that
+    /// no VTEP can have (unspecified, multicast) makes it unusable.
     pub fn of(p: &PmsiTunnel) -> Tunnel {
+        let vtep = |ip: &IpAddr| !ip.is_unspecified() && !ip.is_multicast();
         match (p.tunnel_type, &p.tunnel_id) {
-            (pmsi::INGRESS_REPLICATION, TunnelId::Ip(endpoint)) => Tunnel::IngressReplication {
-                endpoint: *endpoint,
-            },
-            (t, TunnelId::Multicast { sender, group }) if pmsi::is_pim_tree(t) => {
+            (pmsi::INGRESS_REPLICATION, TunnelId::Ip(endpoint)) if vtep(endpoint) => {
+                Tunnel::IngressReplication {
+                    endpoint: *endpoint,
+                }
+            }
+            (t, TunnelId::Multicast { sender, group }) if pmsi::is_pim_tree(t) && vtep(sender) => {
                 Tunnel::Multicast {
                     tunnel_type: t,
                     sender: *sender,
@@ -412,6 +416,17 @@ mod tests {
             Tunnel::Other { tunnel_type: 4 }
         );
         assert_eq!(Tunnel::of(&pmsi(7, tree)), Tunnel::Other { tunnel_type: 7 });
+        // No VTEP to replicate to.
+        let zero = TunnelId::Multicast {
+            sender: ip("0.0.0.0"),
+            group: ip("239.1.1.1"),
+        };
+        assert_eq!(
+            Tunnel::of(&pmsi(pmsi::PIM_SM_TREE, zero)),
+            Tunnel::Other { tunnel_type: 4 }
+        );
+        let group = pmsi(pmsi::INGRESS_REPLICATION, TunnelId::Ip(ip("239.1.1.1")));
+        assert_eq!(Tunnel::of(&group), Tunnel::Other { tunnel_type: 6 });
     }
 
     #[test]

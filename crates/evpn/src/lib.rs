@@ -377,10 +377,11 @@ impl Evpn {
                 self.family_out(vni, |rts| inst.imports(rts), inst.vtep, now);
                 self.family_in(vni, |rts| inst.imports(rts), now);
             }
-            let regrouped = o.kernel.group != inst.kernel.group;
+            let group = inst.kernel.multicast_group();
+            let regrouped = o.kernel.multicast_group() != group;
             if regrouped {
-                info!(%vni, group = ?inst.kernel.group, "the VXLAN device's multicast group changed: flooding decided again");
-                self.flood.regroup(vni, inst.kernel.group, &mut self.out);
+                info!(%vni, ?group, "the VXLAN device's multicast group changed: flooding decided again");
+                self.flood.regroup(vni, group, &mut self.out);
             }
             if o.rd == inst.rd
                 && o.vtep == inst.vtep
@@ -559,7 +560,10 @@ impl Evpn {
             }
             What::Imet { tunnel } => {
                 if let EvpnKey::Imet { originator, .. } = key {
-                    let group = self.instances.get(&vni).and_then(|i| i.kernel.group);
+                    let group = self
+                        .instances
+                        .get(&vni)
+                        .and_then(|i| i.kernel.multicast_group());
                     self.flood
                         .add_route(vni, key, tunnel, *originator, group, &mut self.out);
                 }

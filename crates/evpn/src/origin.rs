@@ -46,7 +46,7 @@ pub fn base_attrs(rts: &[RouteTarget], extra: &[ExtCommunity]) -> Vec<PathAttrib
 /// with the group when the VXLAN device floods to one (of our VTEP's
 /// family), else ingress replication (ADR 0031).
 pub fn pmsi(inst: &Instance) -> PmsiTunnel {
-    match inst.kernel.group {
+    match inst.kernel.multicast_group() {
         Some(group) if crate::family::same(group, inst.vtep) => {
             PmsiTunnel::multicast(inst.vni, inst.vtep, group)
         }

@@ -241,6 +241,22 @@ fn our_type_3_carries_the_pmsi_of_our_flood_mode() {
 }
 
 #[test]
+fn a_unicast_remote_is_no_group() {
+    // `ip link add ... type vxlan remote 10.0.0.9`: the kernel reports the
+    // remote where a group would be; the VNI still floods by IR.
+    let mut e = Evpn::new(cfg(""));
+    let out = up(&mut e, Some("10.0.0.9"));
+    assert_eq!(
+        our_pmsi(&out),
+        Some((INGRESS_REPLICATION, evpnd_wire::attr::TunnelId::Ip(ip(1))))
+    );
+    announce(&mut e, &pim(3, "239.1.1.1"));
+    assert_eq!(dataplane(&e.take_outputs()), [flood(3)]);
+    // It becomes a group member: decided again.
+    assert_eq!(dataplane(&up(&mut e, Some("239.1.1.1"))), [gone(3)]);
+}
+
+#[test]
 fn a_group_change_decides_flooding_again() {
     let mut e = Evpn::new(cfg(""));
     up(&mut e, None);

@@ -171,6 +171,12 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
         }
         route_targets(i, vni, v, c);
         static_vteps(i, vni, v, e.vtep_ip, c);
+        if !e.learn_from_kernel && !v.static_vteps.is_empty() {
+            c.err(
+                path!["evpn", "vni", i, "static_vteps"],
+                format!("vni {vni}: static_vteps needs learn_from_kernel = true (their flood entries go into the VNI's VXLAN device)"),
+            );
+        }
         devices(i, vni, v, &mut svis, &mut roles, c);
         macs(i, vni, v, c);
         prefixes(i, vni, v, c);
