@@ -21,7 +21,7 @@ pub enum Leaf {
 }
 
 /// Runs each line of `cmds` in `ns`, panicking with the error.
-fn run(ns: &Netns, cmds: &[&str]) {
+pub fn run(ns: &Netns, cmds: &[&str]) {
     for cmd in cmds {
         let args: Vec<&str> = cmd.split_whitespace().collect();
         ns.exec(&args).unwrap_or_else(|e| panic!("{e}"));
@@ -29,7 +29,7 @@ fn run(ns: &Netns, cmds: &[&str]) {
 }
 
 /// A VLAN-aware `br0`, or a failure saying this kernel has none.
-fn vlan_bridge(leaf: &Netns) {
+pub fn vlan_bridge(leaf: &Netns) {
     let made = leaf.exec(&[
         "ip",
         "link",
