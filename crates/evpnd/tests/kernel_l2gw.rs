@@ -20,8 +20,8 @@ mod lab;
 use std::time::Duration;
 
 use lab::l2gw::{
-    Gateway, L2gw, LEGACY, STRAY, host_ip, l2gw, learned_on_trunk, ping, remote_neigh,
-    remote_on_border, remote_on_leaf,
+    Gateway, L2gw, LEGACY, STRAY, bridge_fdb, host_ip, l2gw, learned_on_trunk, move_to_evpnd_leaf,
+    ping, remote_neigh, remote_on_border, remote_on_leaf,
 };
 use lab::{host_mac, wait_until};
 use serde_json::Value;
@@ -115,6 +115,20 @@ fn gateway_bridges_vlan_100_with_vni_100(tag: &str, gateway: Gateway) {
             .ok_or(format!("{macs:?}"))
     });
     let stray = host_mac(STRAY);
+    if gateway.trunk_port().1.is_some() {
+        // VLAN 200 is allowed on the border leaf's trunk port: the bridge
+        // learns the VLAN 200 host there, in a VLAN that maps to no VNI.
+        wait_until("the VLAN 200 host learned in VLAN 200", T, || {
+            let _ = l
+                .stray
+                .exec(&["ping", "-c", "1", "-W", "1", "192.168.200.1"]);
+            let fdb = bridge_fdb(&l.border, "br0");
+            fdb.iter()
+                .find(|e| e["mac"] == stray.as_str() && e["vlan"] == 200 && e["ifname"] == "eth0")
+                .map(|_| ())
+                .ok_or(format!("{fdb:?}"))
+        });
+    }
     let macs = border_macs(&l).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         !macs.iter().any(|(m, _, _)| m.ends_with(&stray)),
@@ -180,6 +194,58 @@ fn gateway_bridges_vlan_100_with_vni_100(tag: &str, gateway: Gateway) {
         local_11,
         "the VLAN 100 host's MAC+IP is not local on the border leaf: {neigh}"
     );
+    host_moves_from_the_trunk_to_the_evpnd_leaf(&l);
+}
+
+/// A migration step: host 11 is recabled from the legacy switch to leaf 2
+/// (same MAC and address). Leaf 2 learns it and advertises it with a
+/// higher sequence number (RFC 7432 §15); the border leaf must replace the
+/// entry it had learned on the trunk with the remote one behind leaf 2, or
+/// the VLAN 100 host's replies, which the switch floods to the trunk, die
+/// there. Afterwards host 11 reaches the host that stayed on VLAN 100 and
+/// the FRR leaf's host, and every leaf has it behind leaf 2.
+fn host_moves_from_the_trunk_to_the_evpnd_leaf(l: &L2gw) {
+    let mac = host_mac(11);
+    move_to_evpnd_leaf(l, 0);
+    let h11 = &l.legacy[0];
+    wait_until("moved host → VLAN 100 host", T, || {
+        ping(h11, &host_ip(12)).map_err(|e| format!("{e}\n{}", logs(l)))
+    });
+    wait_until("VLAN 100 host → moved host", T, || {
+        ping(&l.legacy[1], &host_ip(11))
+    });
+    wait_until("moved host → FRR leaf's host", T, || {
+        ping(h11, &host_ip(3))
+    });
+    wait_until(
+        "the border leaf has the moved host behind leaf 2",
+        T,
+        || {
+            remote_on_border(l, &mac, "10.0.0.2")?;
+            match learned_on_trunk(l, &mac) {
+                Ok(()) => Err(format!("{mac} still learned on the trunk")),
+                Err(_) => Ok(()),
+            }
+        },
+    );
+    wait_until(
+        "evpnd on the border leaf: the moved host is remote",
+        T,
+        || {
+            let macs = border_macs(l)?;
+            let want = (
+                format!("100/{mac}"),
+                "remote".to_string(),
+                "10.0.0.2".to_string(),
+            );
+            macs.contains(&want)
+                .then_some(())
+                .ok_or(format!("{macs:?}"))
+        },
+    );
+    wait_until("the FRR leaf has the moved host behind leaf 2", T, || {
+        remote_on_leaf(&l.frr_leaf, &mac, "10.0.0.2")
+    });
 }
 
 #[test]

@@ -11,12 +11,12 @@
 //!                    │ trunk (VLAN 100, 200 tagged)
 //!                    │ eth0
 //!   border leaf (evpnd, VTEP 10.0.0.1): VLAN 100 ↔ VNI 100, [`Gateway`]
-//!          u2 │ 10.0.12.0/30        u3 │ 10.0.13.0/30
-//!   leaf 2 (evpnd, 10.0.0.2)     leaf 3 (FRR, 10.0.0.3)
-//!   br100/vxlan100, host 2       br100/vxlan100, host 3
+//!      u2 │ 10.0.12.0/30              u3 │ 10.0.13.0/30
+//!   leaf 2 (evpnd, 10.0.0.2) ──────── leaf 3 (FRR, 10.0.0.3)
+//!   br100/vxlan100, host 2  10.0.23.0/30  br100/vxlan100, host 3
 //! ```
 //!
-//! iBGP (AS 65000) between the border leaf and each leaf, static underlay
+//! Full-mesh iBGP (AS 65000) over the three links, static underlay
 //! routes. The VLAN 100 hosts are 192.168.100.11/.12 (MAC
 //! [`host_mac`]`(11/12)`), hosts 2 and 3 192.168.100.2/.3; each leaf's SVI
 //! is 192.168.100.25`i`. VLAN 200 is trunked but mapped to no VNI: its host
@@ -99,12 +99,13 @@ pub fn host_ip(i: u8) -> String {
     format!("192.168.100.{i}")
 }
 
-const BORDER_CONF: &str = "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.1\"\nhold_time = 9\n\
+const BORDER_CONF: &str = "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.1\"\nhold_time = 9\nconnect_retry = 1\n\
     [[neighbor]]\naddress = \"10.0.12.2\"\nremote_asn = 65000\n\
     [[neighbor]]\naddress = \"10.0.13.2\"\nremote_asn = 65000\n";
 
-const LEAF_CONF: &str = "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.2\"\nhold_time = 9\n\
-    [[neighbor]]\naddress = \"10.0.12.1\"\nremote_asn = 65000\n";
+const LEAF_CONF: &str = "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.2\"\nhold_time = 9\nconnect_retry = 1\n\
+    [[neighbor]]\naddress = \"10.0.12.1\"\nremote_asn = 65000\n\
+    [[neighbor]]\naddress = \"10.0.23.2\"\nremote_asn = 65000\n";
 
 const FRR_CONF: &str = "frr defaults datacenter
 hostname leaf3
@@ -113,8 +114,12 @@ router bgp 65000
  bgp router-id 10.0.0.3
  no bgp default ipv4-unicast
  neighbor 10.0.13.1 remote-as 65000
+ neighbor 10.0.23.1 remote-as 65000
+ neighbor 10.0.13.1 timers connect 1
+ neighbor 10.0.23.1 timers connect 1
  address-family l2vpn evpn
   neighbor 10.0.13.1 activate
+  neighbor 10.0.23.1 activate
   advertise-all-vni
  exit-address-family
 ";
@@ -148,6 +153,16 @@ pub fn l2gw(tag: &str, gateway: Gateway) -> L2gw {
         );
         evpn_hosts.push(h);
     }
+    link(
+        &evpnd_leaf,
+        "u3",
+        "10.0.23.1/30",
+        &frr_leaf,
+        "u2",
+        "10.0.23.2/30",
+    );
+    run(&evpnd_leaf, &["ip route add 10.0.0.3/32 via 10.0.23.2"]);
+    run(&frr_leaf, &["ip route add 10.0.0.2/32 via 10.0.23.1"]);
     let (legacy, stray) = legacy_switch(tag, &switch);
     sh(&[
         "ip",
@@ -176,7 +191,7 @@ pub fn l2gw(tag: &str, gateway: Gateway) -> L2gw {
         ],
     );
     border_leaf(&border, gateway);
-    frr_leaf.start_frr(FRR_CONF, "10.0.13.2");
+    frr_leaf.start_frr_any(FRR_CONF);
     border.start_evpnd("evpnd", BORDER_CONF);
     evpnd_leaf.start_evpnd("evpnd", LEAF_CONF);
     L2gw {
@@ -309,6 +324,47 @@ fn border_leaf(b: &Netns, gateway: Gateway) {
             );
         }
     }
+}
+
+/// Recables VLAN 100 host `legacy[k]` from the legacy switch to a new
+/// access port `acc<i>` of leaf 2's `br100`, keeping its MAC and address:
+/// the old cable and its switch port go away (the switch forgets the MAC).
+pub fn move_to_evpnd_leaf(l: &L2gw, k: usize) {
+    let h = &l.legacy[k];
+    let i = LEGACY[k];
+    run(h, &["ip link del eth0"]);
+    let port = format!("acc{i}");
+    sh(&[
+        "ip",
+        "link",
+        "add",
+        &port,
+        "netns",
+        &l.evpnd_leaf.name,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        &h.name,
+    ])
+    .expect("new cable");
+    run(
+        &l.evpnd_leaf,
+        &[
+            &format!("ip link set {port} master br100"),
+            &format!("ip link set {port} up"),
+        ],
+    );
+    run(
+        h,
+        &[
+            &format!("ip link set eth0 address {}", host_mac(i)),
+            &format!("ip addr add {}/24 dev eth0", host_ip(i)),
+            "ip link set eth0 up",
+        ],
+    );
 }
 
 /// Every FDB entry of bridge `br` (master entries of its ports, the
