@@ -20,8 +20,8 @@ mod lab;
 use std::time::Duration;
 
 use lab::l2gw::{
-    Gateway, L2gw, LEGACY, STRAY, bridge_fdb, host_ip, l2gw, learned_on_trunk, move_to_evpnd_leaf,
-    ping, remote_neigh, remote_on_border, remote_on_leaf,
+    Gateway, L2gw, LEGACY, STRAY, bridge_fdb, host_ip, l2gw, learned_on_trunk, move_back_to_switch,
+    move_to_evpnd_leaf, ping, remote_neigh, remote_on_border, remote_on_leaf,
 };
 use lab::{host_mac, wait_until};
 use serde_json::Value;
@@ -195,6 +195,7 @@ fn gateway_bridges_vlan_100_with_vni_100(tag: &str, gateway: Gateway) {
         "the VLAN 100 host's MAC+IP is not local on the border leaf: {neigh}"
     );
     host_moves_from_the_trunk_to_the_evpnd_leaf(&l);
+    host_moves_back_to_the_trunk(&l);
 }
 
 /// A migration step: host 11 is recabled from the legacy switch to leaf 2
@@ -264,4 +265,38 @@ fn vlan_aware_bridge_trunk_in_vlan_100_beside_a_per_vni_device() {
 #[ignore = "needs 802.1Q and bridge VLAN filtering: runs in the VM stage (bash interop/vm/run.sh)"]
 fn vlan_aware_bridge_trunk_in_vlan_100_beside_the_single_vxlan_device() {
     gateway_bridges_vlan_100_with_vni_100("gs", Gateway::SingleDevice);
+}
+
+/// The rollback of that step: host 11 back on the legacy switch. Leaf 2
+/// loses its port (and withdraws the MAC); the border leaf's bridge learns
+/// it on the trunk again — the kernel takes over the remote entry — and
+/// evpnd advertises it as local once more: everyone has it behind the
+/// border leaf, and it reaches everyone.
+fn host_moves_back_to_the_trunk(l: &L2gw) {
+    let mac = host_mac(11);
+    move_back_to_switch(l, 0);
+    let h11 = &l.legacy[0];
+    wait_until("host back on VLAN 100 → evpnd leaf's host", T, || {
+        ping(h11, &host_ip(2)).map_err(|e| format!("{e}\n{}", logs(l)))
+    });
+    for (from, to) in [(h11, 3), (&l.legacy[1], 11), (&l.evpn_hosts[0], 11)] {
+        wait_until("host back on VLAN 100 ↔ everyone", T, || {
+            ping(from, &host_ip(to))
+        });
+    }
+    wait_until("the border leaf learned it on the trunk again", T, || {
+        learned_on_trunk(l, &mac)
+    });
+    wait_until("evpnd on the border leaf: local again", T, || {
+        let macs = border_macs(l)?;
+        let want = (format!("100/{mac}"), "local".to_string(), String::new());
+        macs.contains(&want)
+            .then_some(())
+            .ok_or(format!("{macs:?}"))
+    });
+    for leaf in [&l.evpnd_leaf, &l.frr_leaf] {
+        wait_until("the leaves have it behind the border leaf again", T, || {
+            remote_on_leaf(leaf, &mac, BORDER_VTEP)
+        });
+    }
 }

@@ -212,39 +212,7 @@ fn legacy_switch(tag: &str, switch: &Netns) -> (Vec<Netns>, Netns) {
     run(switch, &["ip link set br0 up"]);
     let host = |i: u8, port: &str, vid: u16, ip: &str| {
         let h = Netns::new(&format!("{tag}h{i}"));
-        sh(&[
-            "ip",
-            "link",
-            "add",
-            port,
-            "netns",
-            &switch.name,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "eth0",
-            "netns",
-            &h.name,
-        ])
-        .expect("access veth");
-        run(
-            switch,
-            &[
-                &format!("ip link set {port} master br0"),
-                &format!("bridge vlan del dev {port} vid 1"),
-                &format!("bridge vlan add dev {port} vid {vid} pvid untagged"),
-                &format!("ip link set {port} up"),
-            ],
-        );
-        run(
-            &h,
-            &[
-                &format!("ip link set eth0 address {}", host_mac(i)),
-                &format!("ip addr add {ip}/24 dev eth0"),
-                "ip link set eth0 up",
-            ],
-        );
+        cable_to_switch(switch, &h, port, vid, i, ip);
         h
     };
     let legacy = LEGACY
@@ -254,6 +222,53 @@ fn legacy_switch(tag: &str, switch: &Netns) -> (Vec<Netns>, Netns) {
         .collect();
     let stray = host(STRAY, "a3", UNMAPPED_VID, &format!("192.168.200.{STRAY}"));
     (legacy, stray)
+}
+
+/// Host `i` (address `ip`) on a new access port `port` of the legacy
+/// switch in VLAN `vid` (pvid, untagged).
+fn cable_to_switch(switch: &Netns, h: &Netns, port: &str, vid: u16, i: u8, ip: &str) {
+    sh(&[
+        "ip",
+        "link",
+        "add",
+        port,
+        "netns",
+        &switch.name,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        &h.name,
+    ])
+    .expect("access veth");
+    run(
+        switch,
+        &[
+            &format!("ip link set {port} master br0"),
+            &format!("bridge vlan del dev {port} vid 1"),
+            &format!("bridge vlan add dev {port} vid {vid} pvid untagged"),
+            &format!("ip link set {port} up"),
+        ],
+    );
+    run(
+        h,
+        &[
+            &format!("ip link set eth0 address {}", host_mac(i)),
+            &format!("ip addr add {ip}/24 dev eth0"),
+            "ip link set eth0 up",
+        ],
+    );
+}
+
+/// Undoes [`move_to_evpnd_leaf`]: host `legacy[k]` back on a new access
+/// port of the legacy switch in VLAN 100 (its port on leaf 2 goes away).
+pub fn move_back_to_switch(l: &L2gw, k: usize) {
+    let h = &l.legacy[k];
+    let i = LEGACY[k];
+    run(h, &["ip link del eth0"]);
+    cable_to_switch(&l.switch, h, &format!("b{i}"), VID, i, &host_ip(i));
 }
 
 /// The border leaf's VTEP, bridge and SVI in `gateway` layout, the trunk
