@@ -167,17 +167,18 @@ fn gateway_bridges_vlan_100_with_vni_100(tag: &str, gateway: Gateway) {
     // MAC+IP: the border leaf's SVI resolves a VLAN 100 host, the leaves
     // install that neighbour on theirs; the evpnd leaf's SVI resolves its
     // host, and the border leaf installs it on its SVI (ARP suppression).
-    l.border
-        .exec(&["ping", "-c", "1", "-W", "2", &host_ip(11)])
-        .expect("border SVI → VLAN 100 host");
+    wait_until("border leaf's SVI → VLAN 100 host", T, || {
+        l.border.exec(&["ping", "-c", "1", "-W", "2", &host_ip(11)])
+    });
     for leaf in [&l.evpnd_leaf, &l.frr_leaf] {
         wait_until("VLAN 100 host's MAC+IP on a leaf's SVI", T, || {
             remote_neigh(leaf, "br100", &host_ip(11), &host_mac(11))
         });
     }
-    l.evpnd_leaf
-        .exec(&["ping", "-c", "1", "-W", "2", &host_ip(2)])
-        .expect("leaf 2 SVI → host 2");
+    wait_until("leaf 2's SVI → host 2", T, || {
+        l.evpnd_leaf
+            .exec(&["ping", "-c", "1", "-W", "2", &host_ip(2)])
+    });
     wait_until("host 2's MAC+IP on the border leaf's SVI", T, || {
         remote_neigh(&l.border, gateway.svi(), &host_ip(2), &host_mac(2))
     });
