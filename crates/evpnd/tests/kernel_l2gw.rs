@@ -182,6 +182,7 @@ fn gateway_bridges_vlan_100_with_vni_100(tag: &str, gateway: Gateway) {
     wait_until("host 2's MAC+IP on the border leaf's SVI", T, || {
         remote_neigh(&l.border, gateway.svi(), &host_ip(2), &host_mac(2))
     });
+    arp_for_host_2_is_answered_by_the_border_leaf(&l);
     let neigh = lab::l3::evpnctl_json(&l.border, "evpnd", &["neigh", "--vni", "100"])
         .unwrap_or_else(|e| panic!("{e}"));
     let local_11 = neigh["neighbors"].as_array().is_some_and(|ns| {
@@ -197,6 +198,43 @@ fn gateway_bridges_vlan_100_with_vni_100(tag: &str, gateway: Gateway) {
     );
     host_moves_from_the_trunk_to_the_evpnd_leaf(&l);
     host_moves_back_to_the_trunk(&l);
+}
+
+/// ARP suppression towards the trunk: host 2 stops answering ARP
+/// (`arp_ignore` 8); a VLAN 100 host that forgets host 2's MAC still
+/// resolves it, because the border leaf's bridge answers from the
+/// neighbour evpnd installed on its SVI (the VXLAN port has
+/// `neigh_suppress` on). Without that neighbour the request would reach
+/// host 2 and stay unanswered.
+fn arp_for_host_2_is_answered_by_the_border_leaf(l: &L2gw) {
+    let h2 = &l.evpn_hosts[0];
+    let h12 = &l.legacy[1];
+    let arp_ignore = |v: &str| {
+        h2.exec(&[
+            "sysctl",
+            "-qw",
+            &format!("net.ipv4.conf.eth0.arp_ignore={v}"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+    };
+    arp_ignore("8");
+    wait_until("host 2's MAC resolved through the border leaf", T, || {
+        h12.exec(&["ip", "neigh", "flush", "dev", "eth0"])?;
+        let _ = h12.exec(&["ping", "-c", "1", "-W", "1", &host_ip(2)]);
+        let out = h12.exec(&["ip", "-j", "neigh", "show", "dev", "eth0"])?;
+        let v: Vec<Value> = serde_json::from_str(&out).map_err(|e| e.to_string())?;
+        v.iter()
+            .find(|n| {
+                n["dst"] == host_ip(2).as_str()
+                    && n["lladdr"] == host_mac(2).as_str()
+                    && n["state"]
+                        .as_array()
+                        .is_some_and(|s| !s.iter().any(|x| x == "FAILED" || x == "INCOMPLETE"))
+            })
+            .map(|_| ())
+            .ok_or(out)
+    });
+    arp_ignore("0");
 }
 
 /// A migration step: host 11 is recabled from the legacy switch to leaf 2
