@@ -34,7 +34,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # (each built alone, as `cargo tree -p` resolves it) hold no async runtime,
 # gRPC/protobuf or netlink crate.
 step "dependency rules: the sans-IO crates pull in no tokio, tonic, prost or netlink"
-for crate in evpnd-wire evpnd-rib evpnd-evpn evpnd-config evpnd-core; do
+for crate in evpnd-wire evpnd-rib evpnd-evpn evpnd-config evpnd-core evpnd-migrate; do
     bad=$(cargo tree --locked -p "$crate" -e normal --prefix none |
         grep -E '^(tokio|tonic|prost|rtnetlink|netlink-)' | sort -u || true)
     if [ -n "$bad" ]; then

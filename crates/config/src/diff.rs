@@ -230,6 +230,26 @@ fn vrf_views(c: &Config) -> BTreeMap<String, VrfEffect> {
         .collect()
 }
 
+/// Each configured VNI's `ethernet_tag`: the EVPN domain reads it when the
+/// VNI's instance is created.
+fn vni_tags(c: &Config) -> BTreeMap<Vni, crate::model::EthernetTag> {
+    c.evpn
+        .vni
+        .iter()
+        .map(|v| (*v.vni.get_ref(), v.ethernet_tag))
+        .collect()
+}
+
+/// Each configured VNI's `static_vteps` (applied on reload).
+fn vni_static_vteps(c: &Config) -> BTreeMap<Vni, Vec<IpAddr>> {
+    c.evpn
+        .vni
+        .iter()
+        .map(|v| (*v.vni.get_ref(), v.static_vteps.clone()))
+        .filter(|(_, s)| !s.is_empty())
+        .collect()
+}
+
 /// Which tenant each configured L2VNI routes in (`[[evpn.vni]] vrf`).
 fn vni_vrfs(c: &Config) -> BTreeMap<Vni, Option<String>> {
     c.evpn
@@ -265,6 +285,7 @@ fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
         ),
         ("evpn.vrf", vrf_views(old) != vrf_views(new)),
         ("evpn.vni.vrf", vni_vrfs(old) != vni_vrfs(new)),
+        ("evpn.vni.ethernet_tag", vni_tags(old) != vni_tags(new)),
         ("api.listen", old.api.listen != new.api.listen),
         ("api.tls_cert", old.api.tls_cert != new.api.tls_cert),
         ("api.tls_key", old.api.tls_key != new.api.tls_key),
@@ -331,6 +352,10 @@ fn globals(old: &Config, new: &Config, d: &mut ConfigDiff) {
         (
             "evpn.strict_rt_import",
             eo.strict_rt_import != en.strict_rt_import,
+        ),
+        (
+            "evpn.vni.static_vteps",
+            vni_static_vteps(old) != vni_static_vteps(new),
         ),
         ("policy", old.policy != new.policy),
         ("bmp", old.bmp != new.bmp),

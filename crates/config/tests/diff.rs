@@ -301,3 +301,22 @@ fn tenant_changes_need_a_restart_and_moving_a_block_is_no_change() {
     let d = Config::diff(&valid(&plain), &valid(&joined));
     assert_eq!(d.restart_required, ["evpn.vni.vrf"]);
 }
+
+#[test]
+fn static_vteps_apply_live_and_ethernet_tag_needs_a_restart() {
+    let base = ["[[evpn.vni]]", "vni = 100"];
+    let old = valid(&base);
+    let mut statics = base.to_vec();
+    statics.push(r#"static_vteps = ["10.0.0.9"]"#);
+    let d = Config::diff(&old, &valid(&statics));
+    assert_eq!(d.global_changed, ["evpn.vni.static_vteps"]);
+    assert!(d.restart_required.is_empty() && d.vnis_changed.is_empty());
+    let mut tagged = base.to_vec();
+    tagged.push(r#"ethernet_tag = "vni""#);
+    let d = Config::diff(&old, &valid(&tagged));
+    assert_eq!(d.restart_required, ["evpn.vni.ethernet_tag"]);
+    // An explicit `ethernet_tag = 0` is the default: no change.
+    let mut zero = base.to_vec();
+    zero.push("ethernet_tag = 0");
+    assert!(Config::diff(&old, &valid(&zero)).is_empty());
+}

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use evpnd_config::{
-    Api, AutoOr, AutoRt, Bgp, Config, DuplicateDetection, Evpn, Freeze, GracefulRestart, Log,
-    LogFormat, MaxPrefix, Metrics, Neighbor, RouteTargets, StaticMac, VniConfig,
+    Api, AutoOr, AutoRt, Bgp, Config, DuplicateDetection, EthernetTag, Evpn, Freeze,
+    GracefulRestart, Log, LogFormat, MaxPrefix, Metrics, Neighbor, RouteTargets, StaticMac,
+    VniConfig,
 };
 use evpnd_wire::{Family, MacAddr, RouteTarget, Vni};
 use ipnet::{IpNet, Ipv4Net};
@@ -85,9 +86,12 @@ fn vni_config(vni: u32, index: u32) -> impl Strategy<Value = VniConfig> {
             0..4,
         ),
         proptest::collection::btree_set((1u32..0xdfff_ffff, 8u8..=32), 0..4),
+        // Unicast, not loopback, not 10.0.0.0/8 (where vtep_ip may be).
+        proptest::collection::btree_set(0x0b00_0000u32..0x7f00_0000, 0..3),
+        any::<bool>(),
     )
         .prop_map(
-            move |(auto_rd, route_targets, bridge, macs, prefixes)| VniConfig {
+            move |(auto_rd, route_targets, bridge, macs, prefixes, statics, bundle)| VniConfig {
                 vni: sp(Vni::new(vni).expect("24 bits")),
                 // Explicit RDs are type 0 with numbers no auto RD (type 1) can equal.
                 rd: if auto_rd {
@@ -122,6 +126,15 @@ fn vni_config(vni: u32, index: u32) -> impl Strategy<Value = VniConfig> {
                 vrf: None,
                 import_policy: None,
                 export_policy: None,
+                static_vteps: statics
+                    .into_iter()
+                    .map(|a| IpAddr::V4(Ipv4Addr::from(a)))
+                    .collect(),
+                ethernet_tag: if bundle {
+                    EthernetTag::Vni
+                } else {
+                    EthernetTag::Zero
+                },
             },
         )
 }
@@ -223,8 +236,39 @@ fn config() -> impl Strategy<Value = Config> {
         ),
     )
         .prop_map(
-            |(rid, ports, (hold, ka), (retry, rt, st, gr), neighbor, vni, e, (api, met, json))| {
+            |(
+                rid,
+                ports,
+                (hold, ka),
+                (retry, rt, st, gr),
+                neighbor,
+                mut vni,
+                e,
+                (api, met, json),
+            )| {
                 let (kernel, rfc, max_moves, window, freeze, secs) = e;
+                if rfc {
+                    // An IPv6 vtep_ip: static VTEPs of its family.
+                    for v in &mut vni {
+                        for ip in &mut v.static_vteps {
+                            if let IpAddr::V4(a) = *ip {
+                                let [_, _, x, y] = a.octets();
+                                *ip = IpAddr::V6(std::net::Ipv6Addr::new(
+                                    0x2001,
+                                    0xdb8,
+                                    1,
+                                    0,
+                                    0,
+                                    0,
+                                    u16::from(x),
+                                    u16::from(y) + 1,
+                                ));
+                            }
+                        }
+                        v.static_vteps.sort();
+                        v.static_vteps.dedup();
+                    }
+                }
                 Config {
                     bgp: Bgp {
                         asn: sp(LOCAL_AS),

@@ -320,3 +320,132 @@ fn flood_state_file_must_be_absolute() {
         &[r#"fabric.toml:5:20: flood_state_file "evpnd.flood" must be an absolute path"#],
     );
 }
+
+#[test]
+fn static_vteps_rules() {
+    check(
+        &[
+            "[evpn]",
+            r#"vtep_ip = "10.0.0.11""#,
+            "[[evpn.vni]]",
+            "vni = 100",
+            r#"static_vteps = ["10.0.0.9", "10.0.0.9", "10.0.0.11", "224.0.0.1", "2001:db8::9", "127.0.0.2"]"#,
+        ],
+        &[
+            "fabric.toml:8:29: vni 100: static_vteps: 10.0.0.9 is listed twice",
+            "fabric.toml:8:41: vni 100: static_vteps: 10.0.0.11 is our own vtep_ip",
+            "fabric.toml:8:54: vni 100: static_vteps: 224.0.0.1 is not a unicast, non-loopback address: it cannot be a VTEP",
+            "fabric.toml:8:67: vni 100: static_vteps: 2001:db8::9 is not of the family of vtep_ip 10.0.0.11 (a VXLAN device sends over one family)",
+            "fabric.toml:8:82: vni 100: static_vteps: 127.0.0.2 is not a unicast, non-loopback address: it cannot be a VTEP",
+        ],
+    );
+    check(
+        &[
+            "[[evpn.vni]]",
+            "vni = 100",
+            r#"static_vteps = ["fe80::1", "::ffff:10.0.0.9", "2001:db8::9"]"#,
+        ],
+        &[
+            "fabric.toml:6:17: vni 100: static_vteps: fe80::1 is an IPv6 link-local address: it cannot be a VTEP",
+            "fabric.toml:6:28: vni 100: static_vteps: ::ffff:10.0.0.9 is an IPv4-mapped IPv6 address (write the IPv4 address): it cannot be a VTEP",
+        ],
+    );
+    check(
+        &[
+            "[[evpn.vni]]",
+            "vni = 100",
+            r#"static_vteps = ["10.0.0.300"]"#,
+        ],
+        &["fabric.toml:6:17: invalid IP address syntax"],
+    );
+    let c = common::valid(&[
+        "[[evpn.vni]]",
+        "vni = 100",
+        r#"static_vteps = ["10.0.0.9", "10.0.0.10"]"#,
+    ]);
+    assert_eq!(
+        c.evpn.vni[0].static_vteps,
+        vec![
+            "10.0.0.9".parse::<std::net::IpAddr>().unwrap(),
+            "10.0.0.10".parse().unwrap()
+        ]
+    );
+}
+
+#[test]
+fn ethernet_tag_values() {
+    use evpnd_config::EthernetTag;
+    let c = common::valid(&[
+        "[[evpn.vni]]",
+        "vni = 100",
+        "[[evpn.vni]]",
+        "vni = 200",
+        "ethernet_tag = 0",
+        "[[evpn.vni]]",
+        "vni = 300",
+        r#"ethernet_tag = "vni""#,
+    ]);
+    let tags: Vec<EthernetTag> = c.evpn.vni.iter().map(|v| v.ethernet_tag).collect();
+    assert_eq!(
+        tags,
+        [EthernetTag::Zero, EthernetTag::Zero, EthernetTag::Vni]
+    );
+    assert_eq!(EthernetTag::Vni.of(evpnd_wire::Vni::new(300).unwrap()), 300);
+    check(
+        &["[[evpn.vni]]", "vni = 100", "ethernet_tag = 100"],
+        &[
+            r#"fabric.toml:6:16: ethernet_tag 100 is not supported: use 0 (VLAN-based service) or "vni" (VLAN-aware bundle: the tag is the VNI)"#,
+        ],
+    );
+    check(
+        &["[[evpn.vni]]", "vni = 100", r#"ethernet_tag = "auto""#],
+        &[
+            r#"fabric.toml:6:16: ethernet_tag "auto" is invalid: use 0 (VLAN-based service) or "vni" (VLAN-aware bundle: the tag is the VNI)"#,
+        ],
+    );
+}
+
+#[test]
+fn shared_rd_needs_a_vlan_aware_bundle() {
+    // Both members of the bundle: one RD, routes told apart by tag.
+    let c = common::valid(&[
+        "[[evpn.vni]]",
+        "vni = 100",
+        r#"rd = "65001:1""#,
+        r#"ethernet_tag = "vni""#,
+        "[[evpn.vni]]",
+        "vni = 200",
+        r#"rd = "65001:1""#,
+        r#"ethernet_tag = "vni""#,
+    ]);
+    assert_eq!(c.rd(&c.evpn.vni[0]), c.rd(&c.evpn.vni[1]));
+    // Only one of them: their type-3 routes (tag 0) would be one route.
+    check(
+        &[
+            "[[evpn.vni]]",
+            "vni = 100",
+            r#"rd = "65001:1""#,
+            r#"ethernet_tag = "vni""#,
+            "[[evpn.vni]]",
+            "vni = 200",
+            r#"rd = "65001:1""#,
+        ],
+        &[
+            r#"fabric.toml:10:6: vni 200: rd 65001:1 is also the RD of vni 100: VNIs share an RD only in a VLAN-aware bundle, where their routes differ by Ethernet tag; set ethernet_tag = "vni" on both vni 100 and vni 200, or give each its own rd"#,
+        ],
+    );
+    check(
+        &[
+            "[[evpn.vni]]",
+            "vni = 100",
+            r#"rd = "65001:1""#,
+            "[[evpn.vni]]",
+            "vni = 200",
+            r#"rd = "65001:1""#,
+            r#"ethernet_tag = "vni""#,
+        ],
+        &[
+            r#"fabric.toml:9:6: vni 200: rd 65001:1 is also the RD of vni 100: VNIs share an RD only in a VLAN-aware bundle, where their routes differ by Ethernet tag; set ethernet_tag = "vni" on both vni 100 and vni 200, or give each its own rd"#,
+        ],
+    );
+}

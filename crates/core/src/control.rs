@@ -36,6 +36,9 @@ impl Core {
                 self.set_unicast_origins();
                 let policies = crate::policy::compile(&self.cfg);
                 self.policies_changed(policies);
+                // `static_vteps` apply live: flood entries added / removed.
+                self.evpn.set_static_vteps(&self.cfg);
+                self.apply(Vec::new());
                 Ok(Reply::Done)
             }
             Command::BumpGeneration => {

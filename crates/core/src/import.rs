@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use evpnd_evpn::{DesiredChange, LocalEvent, Output as EvpnOutput, RemoteRoute};
+use evpnd_evpn::{DesiredChange, LocalEvent, Output as EvpnOutput, RemoteRoute, Tunnel};
 
 use evpnd_rib::{BestChange, PeerId, Rank};
-use evpnd_wire::attr::{AttrValue, ExtCommunity, TunnelId};
+use evpnd_wire::attr::{AttrValue, ExtCommunity};
 use evpnd_wire::nlri::evpn::EvpnKey;
 use tracing::{debug, info};
 
@@ -16,14 +16,10 @@ use crate::policy::NotProgrammed;
 use crate::route::RouteEntry;
 use crate::{CONVERGE_DEADLINE, Core, path_id};
 
-/// RFC 6514 §5 tunnel type of ingress replication: the only one that makes
-/// a flood entry.
-const INGRESS_REPLICATION: u8 = evpnd_wire::attr::pmsi::INGRESS_REPLICATION;
-
 /// What the EVPN domain needs of a remote best path.
 pub(crate) fn remote_route(e: &RouteEntry, rank: &Rank) -> RemoteRoute {
     let mut rts = Vec::new();
-    let mut ir_endpoint = None;
+    let mut tunnel = None;
     let mut router_mac = None;
     for a in e.attrs.iter() {
         match &a.value {
@@ -39,11 +35,9 @@ pub(crate) fn remote_route(e: &RouteEntry, rank: &Rank) -> RemoteRoute {
                     }
                 }
             }
-            AttrValue::PmsiTunnel(p) if p.tunnel_type == INGRESS_REPLICATION => {
-                if let TunnelId::Ip(ip) = p.tunnel_id {
-                    ir_endpoint = Some(ip);
-                }
-            }
+            // What flood entry it gives is the EVPN domain's decision
+            // (per VNI, by the tunnel type and group: evpnd_evpn::flood).
+            AttrValue::PmsiTunnel(p) => tunnel = Some(Tunnel::of(p)),
             _ => {}
         }
     }
@@ -53,7 +47,7 @@ pub(crate) fn remote_route(e: &RouteEntry, rank: &Rank) -> RemoteRoute {
         rts,
         seq: rank.mobility_seq,
         sticky: rank.sticky,
-        ir_endpoint,
+        tunnel,
         router_mac,
     }
 }

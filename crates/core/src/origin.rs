@@ -28,6 +28,9 @@ pub struct VniOrigin {
     pub rd: Rd,
     pub rts: Vec<RouteTarget>,
     pub vtep: IpAddr,
+    /// The Ethernet Tag of its type 2 and type 3: 0, or the VNI in a
+    /// VLAN-aware bundle (ADR 0032).
+    pub ethernet_tag: u32,
 }
 
 /// The gateway of a type-5 route without an overlay index: zero, of the
@@ -57,7 +60,7 @@ impl VniOrigin {
         )));
         let route = EvpnRoute::Imet(Imet {
             rd: self.rd,
-            ethernet_tag: 0,
+            ethernet_tag: self.ethernet_tag,
             originator: self.vtep,
         });
         self.entry(route, a)
@@ -68,7 +71,7 @@ impl VniOrigin {
         let route = EvpnRoute::MacIp(MacIp {
             rd: self.rd,
             esi: Esi::ZERO,
-            ethernet_tag: 0,
+            ethernet_tag: self.ethernet_tag,
             mac,
             ip,
             label1: Label3::from_vni(self.vni),
@@ -103,6 +106,7 @@ pub fn config_routes(cfg: &Config) -> Vec<RouteEntry> {
             rd: cfg.rd(v),
             rts: cfg.export_rts(v),
             vtep,
+            ethernet_tag: v.ethernet_tag.of(*v.vni.get_ref()),
         };
         if !cfg.evpn.learn_from_kernel {
             out.push(o.imet());
@@ -189,7 +193,7 @@ impl Core {
         self.apply(changes);
     }
 
-    /// RD, export RTs and VTEP of a VNI: its kernel instance, else its
+    /// RD, export RTs, VTEP and Ethernet Tag of a VNI: its kernel instance, else its
     /// `[[evpn.vni]]` entry, else auto-derived.
     fn vni_origin(&self, vni: Vni) -> VniOrigin {
         if let Some(i) = self.evpn.instances().find(|i| i.vni == vni) {
@@ -198,17 +202,29 @@ impl Core {
                 rd: i.rd,
                 rts: i.export_rts.clone(),
                 vtep: i.vtep,
+                ethernet_tag: i.ethernet_tag,
             };
         }
         let vtep = self.cfg.vtep_ip();
-        let (rd, rts) = match self.cfg.vni(vni) {
-            Some(v) => (self.cfg.rd(v), self.cfg.export_rts(v)),
+        let (rd, rts, ethernet_tag) = match self.cfg.vni(vni) {
+            Some(v) => (
+                self.cfg.rd(v),
+                self.cfg.export_rts(v),
+                v.ethernet_tag.of(vni),
+            ),
             None => (
                 evpnd_config::auto_rd(self.cfg.bgp.router_id, vni),
                 vec![self.cfg.auto_rt(vni)],
+                0,
             ),
         };
-        VniOrigin { vni, rd, rts, vtep }
+        VniOrigin {
+            vni,
+            rd,
+            rts,
+            vtep,
+            ethernet_tag,
+        }
     }
 
     /// The route an API request stands for, with its (sequence, sticky).

@@ -47,8 +47,13 @@ pub fn route_view<'a>(
             AttrValue::ExtCommunities(c) => v.ext_communities = c,
             AttrValue::LocalPref(lp) => v.local_pref = Some(*lp),
             AttrValue::PmsiTunnel(p) => {
-                if let TunnelId::Ip(ip) = p.tunnel_id {
-                    v.pmsi_endpoint = Some(ip);
+                // The VTEP a head-end entry would lead to: an ingress
+                // replication endpoint, or a PIM tree's sender.
+                match p.tunnel_id {
+                    TunnelId::Ip(ip) | TunnelId::Multicast { sender: ip, .. } => {
+                        v.pmsi_endpoint = Some(ip)
+                    }
+                    TunnelId::Raw(_) => {}
                 }
                 if matches!(route, EvpnRoute::Imet(_)) {
                     v.vni = Some(p.label.vni());

@@ -461,6 +461,10 @@ impl Core {
                 if let Some(why) = self.evpn.family_refused(&k) {
                     return Some(why);
                 }
+                // A type 3 whose PMSI tunnel gives no flood entry.
+                if let Some(why) = self.evpn.flood_refusal(&k) {
+                    return Some(why);
+                }
                 // A remote type 5 no tenant imports gives the kernel nothing.
                 let remote5 =
                     matches!(k, EvpnKey::IpPrefix { .. }) && best.peer != evpnd_rib::PeerId::LOCAL;
@@ -500,8 +504,17 @@ impl Core {
                         .evpn
                         .flood_list()
                         .filter(|(v, _)| *v == i.vni)
-                        .map(|(_, ip)| *ip)
+                        .map(|(_, ip)| ip)
                         .collect(),
+                    flood_group: k.group,
+                    static_vteps: self.evpn.static_vteps(i.vni),
+                    remote_vteps: self
+                        .evpn
+                        .flood_sources(i.vni)
+                        .into_iter()
+                        .map(|(vtep, source)| RemoteVtepView { vtep, source })
+                        .collect(),
+                    ethernet_tag: i.ethernet_tag,
                 }
             })
             .collect();
@@ -524,6 +537,10 @@ impl Core {
                 svi: t.svi(),
                 vtep: t.vtep(),
                 flood_list: Vec::new(),
+                flood_group: None,
+                static_vteps: Vec::new(),
+                remote_vteps: Vec::new(),
+                ethernet_tag: 0,
             });
         }
         out.sort_by_key(|v| v.vni);
@@ -596,7 +613,7 @@ impl Core {
     pub fn vteps(&self) -> Vec<VtepView> {
         let mut by: BTreeMap<IpAddr, (BTreeSet<u32>, u64)> = BTreeMap::new();
         for (vni, ip) in self.evpn.flood_list() {
-            by.entry(*ip).or_default().0.insert(vni.get());
+            by.entry(ip).or_default().0.insert(vni.get());
         }
         for ((vni, _), m) in self.evpn.macs() {
             if let Some(Owner::Remote(r)) = m.owner {

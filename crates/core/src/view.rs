@@ -172,6 +172,23 @@ pub struct VniView {
     pub svi: Option<String>,
     pub vtep: IpAddr,
     pub flood_list: Vec<IpAddr>,
+    /// The underlay group the VXLAN device floods BUM to; `None`: ingress
+    /// replication.
+    pub flood_group: Option<IpAddr>,
+    /// The static VTEPs in effect (`static_vteps`).
+    pub static_vteps: Vec<IpAddr>,
+    /// Each remote VTEP with the source of its flood entry, or why its type
+    /// 3 gives none; sorted by address.
+    pub remote_vteps: Vec<RemoteVtepView>,
+    /// The Ethernet Tag of this VNI's routes (0, or the VNI in a bundle).
+    pub ethernet_tag: u32,
+}
+
+/// A remote VTEP of a VNI and its flood entry's source (ADR 0031).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemoteVtepView {
+    pub vtep: IpAddr,
+    pub source: evpnd_evpn::FloodSource,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -270,6 +270,7 @@ scenarios!(
     remote_dataplane,
     eor_gating,
     eor_deadline,
+    flood_sources,
 );
 
 /// Every directory is a scenario that runs (none forgotten in the list).

@@ -25,6 +25,7 @@ use evpnd_wire::{RouteTarget, Vni};
 use tracing::{debug, warn};
 
 use crate::Evpn;
+use crate::flood::Tunnel;
 use crate::import::What;
 
 /// `IPv4` or `IPv6`, as the messages spell it.
@@ -187,9 +188,14 @@ impl Evpn {
     fn mismatch_with(vni: Vni, local: IpAddr, what: &What) -> Option<VtepMismatch> {
         let remote = match *what {
             What::Mac { remote, .. } => remote.vtep,
-            What::Imet { endpoint: Some(ep) } => ep,
+            What::Imet {
+                tunnel: Some(Tunnel::IngressReplication { endpoint }),
+            } => endpoint,
+            What::Imet {
+                tunnel: Some(Tunnel::Multicast { sender, .. }),
+            } => sender,
             What::Prefix { vtep, .. } => vtep,
-            What::Imet { endpoint: None } => return None,
+            What::Imet { .. } => return None,
         };
         (!same(remote, local)).then_some(VtepMismatch { vni, remote, local })
     }
@@ -206,6 +212,7 @@ impl Evpn {
             .iter()
             .filter(|set| self.routes.vnis(set).is_some_and(|v| v.contains(&vni)))
             .flat_map(|set| self.routes.of_set(set))
+            .filter(|(key, _)| self.lands(key, vni))
             .collect()
     }
 

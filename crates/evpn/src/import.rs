@@ -17,6 +17,7 @@ use evpnd_wire::{MacAddr, RouteTarget, Vni};
 use ipnet::IpNet;
 
 use crate::RemoteRoute;
+use crate::flood::Tunnel;
 use crate::mobility::RemoteMac;
 use crate::tenant::Overlay;
 
@@ -31,8 +32,8 @@ pub enum What {
         remote: RemoteMac,
         rmac: Option<MacAddr>,
     },
-    /// Type 3: a flood entry towards its ingress-replication endpoint.
-    Imet { endpoint: Option<IpAddr> },
+    /// Type 3: a flood entry as its PMSI tunnel decides ([`crate::flood`]).
+    Imet { tunnel: Option<Tunnel> },
     /// Type 5: a tenant prefix behind a VTEP, and its RFC 9136 §3.2
     /// overlay index if any (only its kind: the route shows the rest, and
     /// the variant stays no larger than `Mac`).
@@ -58,9 +59,7 @@ impl What {
                 },
                 rmac: r.router_mac.filter(|_| m.ip.is_some()),
             }),
-            EvpnRoute::Imet(_) => Some(What::Imet {
-                endpoint: r.ir_endpoint,
-            }),
+            EvpnRoute::Imet(_) => Some(What::Imet { tunnel: r.tunnel }),
             EvpnRoute::IpPrefix(p) => Some(What::Prefix {
                 prefix: p.prefix,
                 vtep: r.next_hop,

@@ -16,6 +16,9 @@ pub struct Instance {
     pub import: Vec<RtMatch>,
     /// Next hop and PMSI endpoint of this VNI's routes.
     pub vtep: IpAddr,
+    /// The Ethernet Tag of this VNI's type 2 and type 3: 0, or the VNI in
+    /// a VLAN-aware bundle (`ethernet_tag = "vni"`, ADR 0032).
+    pub ethernet_tag: u32,
     pub kernel: VniInfo,
 }
 
@@ -38,6 +41,7 @@ impl Instance {
                 (auto_rd(cfg.bgp.router_id, vni), vec![auto], vec![import])
             }
         };
+        let ethernet_tag = cfg.vni(vni).map_or(0, |v| v.ethernet_tag.of(vni));
         let vtep = match (cfg.evpn.vtep_ip, info.local_ip) {
             (Some(ip), _) => ip,
             (None, Some(ip)) => ip,
@@ -49,6 +53,7 @@ impl Instance {
             export_rts,
             import,
             vtep,
+            ethernet_tag,
             kernel: info,
         }
     }

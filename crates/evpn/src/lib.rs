@@ -6,7 +6,10 @@
 //!   ([`mobility`]).
 //! * Remote best paths → import by route target → the desired dataplane:
 //!   remote MACs, flood entries (one per remote VTEP per VNI, refcounted over
-//!   type-3 routes), remote neighbours on the SVI.
+//!   type-3 routes and the VNI's `static_vteps`, decided by their PMSI
+//!   tunnel: [`flood`]), remote neighbours on the SVI. A route with a
+//!   non-zero Ethernet Tag lands only in the VNI equal to it (VLAN-aware
+//!   bundle, ADR 0032).
 //!
 //! * L3 tenants ([`tenant`], `[[evpn.vrf]]`): type-5 and host routes
 //!   into tenant tables (ECMP over VTEPs), the Router's MAC entries, table
@@ -14,12 +17,15 @@
 //!
 //! The core feeds it; the linux task receives its [`DesiredChange`]s.
 
+mod bundle;
 pub mod dataplane;
 pub mod family;
+pub mod flood;
 mod import;
 pub mod instance;
 pub mod mobility;
 pub mod origin;
+mod statics;
 pub mod tenant;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -31,6 +37,7 @@ use evpnd_config::{Config, Freeze};
 use evpnd_wire::attr::PathAttribute;
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
 use evpnd_wire::{MacAddr, RouteTarget, Vni};
+pub use flood::{FloodSource, NoEntry, Tunnel};
 use tracing::{info, warn};
 
 pub use instance::Instance;
@@ -48,9 +55,9 @@ pub struct RemoteRoute {
     /// MAC mobility (sequence, sticky); (0, false) without the community.
     pub seq: u32,
     pub sticky: bool,
-    /// Type 3: the ingress-replication endpoint of its PMSI tunnel attribute.
-    /// `None` when the PMSI is absent or another tunnel type (no flood entry).
-    pub ir_endpoint: Option<IpAddr>,
+    /// Type 3: its PMSI tunnel attribute (`None`: absent), which decides
+    /// the flood entry it gives each VNI ([`flood`]).
+    pub tunnel: Option<Tunnel>,
     /// The Router's MAC extended community (RFC 9135 §8.1), when present:
     /// what a tenant route through this path's VTEP needs.
     pub router_mac: Option<MacAddr>,
@@ -105,7 +112,11 @@ pub struct Evpn {
     local_neigh: HashMap<(Vni, IpAddr), MacAddr>,
     remote_neigh: HashMap<(Vni, IpAddr), NeighCands>,
     installed_neigh: HashMap<(Vni, IpAddr), MacAddr>,
-    flood: HashMap<(Vni, IpAddr), BTreeSet<EvpnKey>>,
+    /// Flood entries and their sources (type 3s, `static_vteps`).
+    flood: flood::Flood,
+    /// `static_vteps` of the configured VNIs (the configuration's, kept
+    /// apart so that a reload can change them).
+    static_vteps: HashMap<Vni, BTreeSet<IpAddr>>,
     /// L3 tenants, in configuration order; by L3VNI; the L2VNIs' tenants.
     tenants: Vec<Tenant>,
     tenant_by_l3: HashMap<Vni, usize>,
@@ -147,6 +158,7 @@ impl Evpn {
         Evpn {
             dad: dad_policy(&cfg),
             auto_rds: evpnd_config::AutoRds::new(&cfg),
+            static_vteps: statics::configured(&cfg),
             cfg,
             instances: BTreeMap::new(),
             routes: Routes::default(),
@@ -157,7 +169,7 @@ impl Evpn {
             local_neigh: HashMap::new(),
             remote_neigh: HashMap::new(),
             installed_neigh: HashMap::new(),
-            flood: HashMap::new(),
+            flood: flood::Flood::default(),
             tenants,
             tenant_by_l3,
             l2_tenant: HashMap::new(),
@@ -187,9 +199,35 @@ impl Evpn {
         self.macs.iter()
     }
 
-    /// Remote VTEPs in each VNI's flood list.
-    pub fn flood_list(&self) -> impl Iterator<Item = &(Vni, IpAddr)> {
-        self.flood.keys()
+    /// Remote VTEPs in each VNI's flood list, sorted.
+    pub fn flood_list(&self) -> impl Iterator<Item = (Vni, IpAddr)> {
+        self.flood.entries().into_iter()
+    }
+
+    /// Each remote VTEP of `vni` with the source of its flood entry, or
+    /// why it has none (`evpnctl vnis`).
+    pub fn flood_sources(&self, vni: Vni) -> Vec<(IpAddr, FloodSource)> {
+        self.flood.sources(vni)
+    }
+
+    /// The static VTEPs in effect in `vni` (configured, of its family).
+    pub fn static_vteps(&self, vni: Vni) -> Vec<IpAddr> {
+        self.flood.statics(vni).collect()
+    }
+
+    /// Why a type 3 gives no flood entry, in the VNIs where it gives none
+    /// (`VNI 100: same multicast group 239.1.1.1: no head-end entry`).
+    pub fn flood_refusal(&self, key: &EvpnKey) -> Option<String> {
+        let all: Vec<String> = self
+            .instances
+            .keys()
+            .filter_map(|v| {
+                self.flood
+                    .no_entry(*v, key)
+                    .map(|w| format!("VNI {v}: {w}"))
+            })
+            .collect();
+        (!all.is_empty()).then(|| all.join("; "))
     }
 
     pub fn remote_neighbours(&self) -> impl Iterator<Item = (&(Vni, IpAddr), &MacAddr)> {
@@ -326,6 +364,8 @@ impl Evpn {
             inst.rd = rd;
         }
         let old = self.instances.insert(vni, inst.clone());
+        // Static VTEPs first: a type 3 of the same VTEP then finds its entry.
+        self.apply_statics(vni);
         self.note_svi_mac(
             old.as_ref().and_then(|o| o.kernel.svi_mac),
             inst.kernel.svi_mac,
@@ -337,7 +377,20 @@ impl Evpn {
                 self.family_out(vni, |rts| inst.imports(rts), inst.vtep, now);
                 self.family_in(vni, |rts| inst.imports(rts), now);
             }
-            if o.rd == inst.rd && o.vtep == inst.vtep && o.export_rts == inst.export_rts {
+            let regrouped = o.kernel.group != inst.kernel.group;
+            if regrouped {
+                info!(%vni, group = ?inst.kernel.group, "the VXLAN device's multicast group changed: flooding decided again");
+                self.flood.regroup(vni, inst.kernel.group, &mut self.out);
+            }
+            if o.rd == inst.rd
+                && o.vtep == inst.vtep
+                && o.export_rts == inst.export_rts
+                && o.ethernet_tag == inst.ethernet_tag
+            {
+                if regrouped {
+                    // The same type 3 with the PMSI of the new flood mode.
+                    self.out.push(Output::Originate(origin::imet(&inst)));
+                }
                 return; // only kernel details changed
             }
             self.out.push(Output::Withdraw(origin::imet(o).route.key()));
@@ -363,7 +416,9 @@ impl Evpn {
                 // Only the routes of the RT sets this instance imports.
                 for set in self.routes.sets_matching(|rts| inst.imports(rts)) {
                     for (key, what) in self.routes.set_vni(&set, vni, true) {
-                        self.apply(vni, &key, &what, now);
+                        if self.lands(&key, vni) {
+                            self.apply(vni, &key, &what, now);
+                        }
                     }
                 }
             }
@@ -396,9 +451,13 @@ impl Evpn {
         // device is gone, so the desired entries go too.
         for set in self.routes.sets_matching(|rts| inst.imports(rts)) {
             for (key, what) in self.routes.set_vni(&set, vni, false) {
-                self.unapply(vni, &key, &what, now);
+                if self.lands(&key, vni) {
+                    self.unapply(vni, &key, &what, now);
+                }
             }
         }
+        // The device is gone: its static flood entries with it.
+        self.flood.set_static(vni, BTreeSet::new(), &mut self.out);
         if !self.has_instances() {
             // The core hands over no routes without instances: what is
             // held would go stale. The next first VNI asks for them again.
@@ -422,6 +481,9 @@ impl Evpn {
         }
         if let Some((old, vnis)) = self.routes.remove(key) {
             for vni in &vnis {
+                if !self.lands(key, *vni) {
+                    continue; // another member of its VLAN-aware bundle
+                }
                 if self.family_refused.remove(key, *vni) {
                     continue; // it gave the dataplane nothing
                 }
@@ -454,7 +516,9 @@ impl Evpn {
                 .collect(),
         };
         for vni in &vnis {
-            self.apply(*vni, key, &what, now);
+            if self.lands(key, *vni) {
+                self.apply(*vni, key, &what, now);
+            }
         }
         self.routes.insert(key.clone(), Stored { rts, what }, vnis);
     }
@@ -493,14 +557,11 @@ impl Evpn {
                     self.settle_neigh(vni, ip);
                 }
             }
-            What::Imet { endpoint } => {
-                if let Some(vtep) = endpoint {
-                    let set = self.flood.entry((vni, vtep)).or_default();
-                    if set.is_empty() {
-                        self.out
-                            .push(Output::Dataplane(DesiredChange::Flood { vni, vtep }));
-                    }
-                    set.insert(key.clone());
+            What::Imet { tunnel } => {
+                if let EvpnKey::Imet { originator, .. } = key {
+                    let group = self.instances.get(&vni).and_then(|i| i.kernel.group);
+                    self.flood
+                        .add_route(vni, key, tunnel, *originator, group, &mut self.out);
                 }
             }
             // Type 5 is for tenants only.
@@ -532,18 +593,7 @@ impl Evpn {
                     self.settle_neigh(vni, ip);
                 }
             }
-            What::Imet { endpoint } => {
-                if let Some(vtep) = endpoint
-                    && let Some(set) = self.flood.get_mut(&(vni, vtep))
-                {
-                    set.remove(key);
-                    if set.is_empty() {
-                        self.flood.remove(&(vni, vtep));
-                        self.out
-                            .push(Output::Dataplane(DesiredChange::FloodGone { vni, vtep }));
-                    }
-                }
-            }
+            What::Imet { .. } => self.flood.remove_route(vni, key, &mut self.out),
             What::Prefix { .. } => {}
         }
     }

@@ -2,7 +2,10 @@
 //! 8365 §5.1.3): next hop = VTEP, label = VNI, the VXLAN encapsulation
 //! community (RFC 9012 tunnel type 8) and the export route targets on all.
 //!
-//! * type 3 (IMET): + PMSI tunnel, ingress replication, label = VNI, id = VTEP;
+//! * type 3 (IMET): + PMSI tunnel, ingress replication (label = VNI, id =
+//!   VTEP), or a PIM tree (id = <VTEP, group>) when the VXLAN device floods
+//!   to a multicast group (RFC 8365 §5.1.3);
+//! * types 2 and 3 carry Ethernet Tag 0, or the VNI in a VLAN-aware bundle;
 //! * type 2 (MAC/IP): + MAC Mobility (RFC 7432 §7.7) when the sequence is not
 //!   zero or the MAC is sticky, + Default Gateway (RFC 7432 §10.1) for the
 //!   configured anycast gateway MACs; a MAC+IP of a tenant's L2VNI also
@@ -39,15 +42,25 @@ pub fn base_attrs(rts: &[RouteTarget], extra: &[ExtCommunity]) -> Vec<PathAttrib
     ]
 }
 
+/// The PMSI tunnel of our type 3 in a VNI: a PIM tree rooted at our VTEP
+/// with the group when the VXLAN device floods to one (of our VTEP's
+/// family), else ingress replication (ADR 0031).
+pub fn pmsi(inst: &Instance) -> PmsiTunnel {
+    match inst.kernel.group {
+        Some(group) if crate::family::same(group, inst.vtep) => {
+            PmsiTunnel::multicast(inst.vni, inst.vtep, group)
+        }
+        _ => PmsiTunnel::ingress_replication(inst.vni, inst.vtep),
+    }
+}
+
 pub(crate) fn imet(inst: &Instance) -> Originated {
     let mut a = attrs(inst, &[]);
-    a.push(PathAttribute::new(AttrValue::PmsiTunnel(
-        PmsiTunnel::ingress_replication(inst.vni, inst.vtep),
-    )));
+    a.push(PathAttribute::new(AttrValue::PmsiTunnel(pmsi(inst))));
     Originated {
         route: EvpnRoute::Imet(Imet {
             rd: inst.rd,
-            ethernet_tag: 0,
+            ethernet_tag: inst.ethernet_tag,
             originator: inst.vtep,
         }),
         next_hop: inst.vtep,
@@ -89,7 +102,7 @@ pub(crate) fn mac_ip(
         route: EvpnRoute::MacIp(MacIp {
             rd: inst.rd,
             esi: Esi::ZERO,
-            ethernet_tag: 0,
+            ethernet_tag: inst.ethernet_tag,
             mac,
             ip,
             label1: Label3::from_vni(inst.vni),

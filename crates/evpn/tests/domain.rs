@@ -69,7 +69,7 @@ fn remote_mac(leaf: u8, m: u8, host: Option<IpAddr>, rt: RouteTarget, seq: u32) 
         rts: vec![rt],
         seq,
         sticky: false,
-        ir_endpoint: None,
+        tunnel: None,
         router_mac: None,
     }
 }
@@ -88,7 +88,7 @@ fn remote_imet(leaf: u8, rt: RouteTarget) -> RemoteRoute {
         rts: vec![rt],
         seq: 0,
         sticky: false,
-        ir_endpoint: Some(ip(leaf)),
+        tunnel: Some(evpnd_evpn::Tunnel::IngressReplication { endpoint: ip(leaf) }),
         router_mac: None,
     }
 }

@@ -90,7 +90,7 @@ fn route(i: u32) -> RemoteRoute {
         }],
         seq: 0,
         sticky: false,
-        ir_endpoint: None,
+        tunnel: None,
         router_mac: None,
     }
 }

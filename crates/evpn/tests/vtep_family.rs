@@ -84,7 +84,7 @@ fn remote_mac(leaf: u8, m: u8, vtep: IpAddr) -> RemoteRoute {
         rts: vec![rt()],
         seq: 0,
         sticky: false,
-        ir_endpoint: None,
+        tunnel: None,
         router_mac: None,
     }
 }
@@ -101,7 +101,7 @@ fn remote_imet(leaf: u8, vtep: IpAddr) -> RemoteRoute {
         rts: vec![rt()],
         seq: 0,
         sticky: false,
-        ir_endpoint: Some(vtep),
+        tunnel: Some(evpnd_evpn::Tunnel::IngressReplication { endpoint: vtep }),
         router_mac: None,
     }
 }

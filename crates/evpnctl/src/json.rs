@@ -107,7 +107,19 @@ pub fn vni(v: &pb::Vni) -> Value {
         "vni": v.vni, "kind": enum_word(v.kind().as_str_name(), "VNI_KIND_"), "rd": v.rd,
         "import_rts": v.import_rts, "export_rts": v.export_rts, "bridge": v.bridge,
         "vlan": v.vlan, "svi": v.svi, "vtep_ip": v.vtep_ip, "flood_list": v.flood_list,
-        "vxlan_device": v.vxlan_device, "vrf": v.vrf,
+        "vxlan_device": v.vxlan_device, "vrf": v.vrf, "flood_mode": v.flood_mode,
+        "static_vteps": v.static_vteps, "ethernet_tag": v.ethernet_tag,
+        "remote_vteps": v.remote_vteps.iter().map(remote_vtep).collect::<Vec<_>>(),
+    })
+}
+
+/// A remote VTEP of a VNI: `evpn`, `static`, `evpn+static`, or `none` with
+/// the reason.
+fn remote_vtep(r: &pb::RemoteVtep) -> Value {
+    json!({
+        "vtep": r.vtep,
+        "source": enum_word(r.source().as_str_name(), "FLOOD_SOURCE_").replace("_and_", "+"),
+        "reason": r.reason,
     })
 }
 

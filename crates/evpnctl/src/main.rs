@@ -1,12 +1,15 @@
 //! `evpnctl`: the operator's tool for evpnd.
 //!
 //! `evpnctl decode` turns BGP messages in hex into readable text or JSON with
-//! the RFC 7606 verdict. The other commands query and steer a running daemon
+//! the RFC 7606 verdict; `evpnctl migrate` moves a host's VLAN or
+//! flood-and-learn setup to EVPN (no daemon needed). The other commands query and steer a running daemon
 //! over its gRPC API (`proto/evpn/v1`), on the unix socket by default.
 
 mod decode;
 mod json;
 mod manual;
+mod migrate;
+mod migrate_output;
 mod output;
 mod query;
 mod table;
@@ -51,6 +54,12 @@ struct Cli {
 enum Command {
     /// Decode BGP messages given as hex (arguments, a file, or stdin).
     Decode(decode::Args),
+    /// Migrate this host's VLANs / flood-and-learn VXLAN to EVPN:
+    /// inventory, plan, apply, rollback (docs/migration.md).
+    Migrate {
+        #[command(subcommand)]
+        command: migrate::Command,
+    },
     /// Daemon version, uptime, identity and counters.
     Status,
     /// All BGP peers.
@@ -371,6 +380,7 @@ fn main() -> ExitCode {
     };
     let q = match cli.command {
         Command::Decode(args) => return decode::run(args),
+        Command::Migrate { command } => return migrate::run(command, cli.json),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "evpnctl", &mut script);

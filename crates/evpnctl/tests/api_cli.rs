@@ -101,6 +101,15 @@ async fn json_output_of_every_command() {
     assert_eq!(v["vnis"][0]["vrf"], "blue");
     assert_eq!(v["vnis"][1]["kind"], "l3");
     assert_eq!(v["vnis"][0]["flood_list"][1], "10.0.0.3");
+    assert_eq!(v["vnis"][0]["flood_mode"], "multicast 239.1.1.100");
+    assert_eq!(v["vnis"][0]["static_vteps"][0], "10.0.0.3");
+    assert_eq!(v["vnis"][0]["ethernet_tag"], 0);
+    assert_eq!(v["vnis"][0]["remote_vteps"][1]["source"], "evpn+static");
+    assert_eq!(v["vnis"][0]["remote_vteps"][2]["source"], "none");
+    assert_eq!(
+        v["vnis"][0]["remote_vteps"][2]["reason"],
+        "same multicast group 239.1.1.100: no head-end entry"
+    );
     let v = json(p, &["macs", "--remote"]).await;
     assert_eq!(v["macs"].as_array().map(Vec::len), Some(1));
     assert_eq!(v["macs"][0]["duplicate"], true);
@@ -177,6 +186,29 @@ async fn human_table_errors_and_completions() {
     assert!(lines[0].starts_with("PEER      ASN    STATE"), "{out}");
     assert!(
         lines[1].starts_with("10.0.0.2  65000  established"),
+        "{out}"
+    );
+
+    // `vnis`: the flood mode per VNI, then each remote VTEP's flood source.
+    let (code, out, _) = evpnctl(&s.socket, &["vnis"]).await;
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().map(str::trim_end).collect();
+    assert!(
+        lines[0].ends_with("VTEP      BUM                    FLOOD"),
+        "{out}"
+    );
+    assert!(
+        lines[1].ends_with("10.0.0.1  multicast 239.1.1.100  10.0.0.2,10.0.0.3"),
+        "{out}"
+    );
+    assert_eq!(
+        lines[4..],
+        [
+            "VNI  REMOTE VTEP  FLOOD SOURCE",
+            "100  10.0.0.2     evpn",
+            "100  10.0.0.3     evpn+static",
+            "100  10.0.0.4     same multicast group 239.1.1.100: no head-end entry",
+        ],
         "{out}"
     );
 

@@ -293,6 +293,30 @@ pub fn vni(v: &VniView) -> pb::Vni {
         flood_list: v.flood_list.iter().map(ToString::to_string).collect(),
         vxlan_device: v.vxlan_device.clone(),
         vrf: v.vrf.clone().unwrap_or_default(),
+        flood_mode: match (v.l3, v.flood_group) {
+            (true, _) => String::new(),
+            (false, Some(g)) => format!("multicast {g}"),
+            (false, None) => "ingress-replication".into(),
+        },
+        static_vteps: v.static_vteps.iter().map(ToString::to_string).collect(),
+        remote_vteps: v.remote_vteps.iter().map(remote_vtep).collect(),
+        ethernet_tag: v.ethernet_tag,
+    }
+}
+
+/// A remote VTEP of a VNI: its flood entry's source, or why it has none.
+fn remote_vtep(r: &RemoteVtepView) -> pb::RemoteVtep {
+    use evpnd_evpn::FloodSource as S;
+    let (source, reason) = match r.source {
+        S::Evpn => (pb::FloodSource::Evpn, String::new()),
+        S::Static => (pb::FloodSource::Static, String::new()),
+        S::EvpnAndStatic => (pb::FloodSource::EvpnAndStatic, String::new()),
+        S::NoEntry(why) => (pb::FloodSource::None, why.to_string()),
+    };
+    pb::RemoteVtep {
+        vtep: r.vtep.to_string(),
+        source: source.into(),
+        reason,
     }
 }
 

@@ -846,6 +846,14 @@ async fn start_dataplane(cfg: &Config) -> Result<evpnd_linux::LinuxHandle, Strin
         flood_ledger: Some(cfg.flood_state_file()),
         pins,
         redistribute,
+        // Flood-and-learn VNIs expect data-plane learning (ADR 0031).
+        learning_vnis: cfg
+            .evpn
+            .vni
+            .iter()
+            .filter(|v| !v.static_vteps.is_empty())
+            .map(|v| *v.vni.get_ref())
+            .collect(),
         ..evpnd_linux::LinuxConfig::default()
     })
     .await

@@ -63,10 +63,22 @@ impl Layout {
     /// Reads the links. Deterministic: links are visited by ifindex, and the
     /// first device to claim a VNI keeps it.
     pub fn from_links(links: &HashMap<u32, Link>, pins: &HashMap<Vni, Pins>) -> (Layout, Warnings) {
+        Self::from_links_learning(links, pins, &HashSet::new())
+    }
+
+    /// [`Self::from_links`], where the VNIs of `learning` expect data-plane
+    /// learning (they have `static_vteps`: MACs behind VTEPs that speak no
+    /// BGP are learned by the kernel) and the others do not.
+    pub fn from_links_learning(
+        links: &HashMap<u32, Link>,
+        pins: &HashMap<Vni, Pins>,
+        learning: &HashSet<Vni>,
+    ) -> (Layout, Warnings) {
         let sorted: BTreeMap<u32, &Link> = links.iter().map(|(i, l)| (*i, l)).collect();
         let mut b = Builder {
             links,
             pins,
+            learning,
             layout: Layout::default(),
             warnings: Vec::new(),
         };
@@ -116,6 +128,7 @@ impl Layout {
 struct Builder<'a> {
     links: &'a HashMap<u32, Link>,
     pins: &'a HashMap<Vni, Pins>,
+    learning: &'a HashSet<Vni>,
     layout: Layout,
     warnings: Warnings,
 }
@@ -425,12 +438,34 @@ impl<'a> Builder<'a> {
     /// report against their VNI; a single device once for all its VNIs.
     fn device_warnings(&mut self, l: &Link, vni: Option<Vni>) {
         let Some(x) = &l.vxlan else { return };
-        if x.learning {
+        // The VNIs this device serves that have static VTEPs (flood and
+        // learn): learning is what they need.
+        let learners: Vec<Vni> = match vni {
+            Some(v) => vec![v],
+            None => l
+                .tunnels
+                .iter()
+                .filter_map(|(_, id)| Vni::try_from(*id).ok())
+                .collect(),
+        }
+        .into_iter()
+        .filter(|v| self.learning.contains(v))
+        .collect();
+        if x.learning && learners.is_empty() {
             self.warn(
                 vni,
                 &l.name,
                 "data-plane learning is on; EVPN wants `nolearning` (remote MACs come from BGP)",
             );
+        }
+        if !x.learning {
+            for v in learners {
+                self.warn(
+                    Some(v),
+                    &l.name,
+                    "data-plane learning is off, but [[evpn.vni]] static_vteps is set: MACs behind the static VTEPs are not learned and reach them only by flooding (`ip link set DEV type vxlan learning`)",
+                );
+            }
         }
         if x.local.is_none() {
             self.warn(vni, &l.name, "no `local` address: the VTEP address is taken from [evpn].vtep_ip or the router id");

@@ -12,6 +12,7 @@ pub mod kernel;
 pub mod l3;
 pub mod layout;
 pub mod ledger;
+pub mod migrate;
 pub mod nexthop;
 pub mod program;
 pub mod reconcile;

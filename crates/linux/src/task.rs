@@ -64,6 +64,9 @@ pub struct LinuxConfig {
     /// not written by evpnd are reported (`LocalEvent::TableRoute`). Route
     /// notifications are subscribed to only when there is one.
     pub redistribute: Vec<Redistribute>,
+    /// VNIs with `static_vteps` (flood and learn beside EVPN): their VXLAN
+    /// device is expected to learn, and warned about when it does not.
+    pub learning_vnis: std::collections::HashSet<Vni>,
 }
 
 /// A table whose routes are reported ([`LinuxConfig::redistribute`]).
@@ -84,6 +87,7 @@ impl Default for LinuxConfig {
             flood_ledger: None,
             pins: HashMap::new(),
             redistribute: Vec::new(),
+            learning_vnis: std::collections::HashSet::new(),
         }
     }
 }
@@ -496,7 +500,8 @@ impl Task {
 
     /// Recomputes the VNIs from the links and reports the differences.
     async fn links_changed(&mut self) {
-        let (layout, warnings) = Layout::from_links(&self.links, &self.cfg.pins);
+        let (layout, warnings) =
+            Layout::from_links_learning(&self.links, &self.cfg.pins, &self.cfg.learning_vnis);
         let now = layout.vnis.clone();
         let old = std::mem::replace(&mut self.layout, layout);
         let gone: Vec<Vni> = old

@@ -517,3 +517,55 @@ fn a_vrf_master_is_read_from_the_kernels_message() {
     assert_eq!(layout.vnis[&vni(100_000)].vrf_master, None);
     assert!(!layout.vnis[&vni(100_000)].up);
 }
+
+#[test]
+fn learning_is_expected_only_of_flood_and_learn_vnis() {
+    use std::collections::HashSet;
+    let learning = |w: &[(Option<Vni>, String)], v: u32, what: &str| {
+        w.iter()
+            .any(|(x, s)| *x == Some(vni(v)) && s.contains(what))
+    };
+    let on = "data-plane learning is on";
+    let off = "data-plane learning is off, but [[evpn.vni]] static_vteps is set";
+    let mut l = links();
+    if let Some(x) = l.get_mut(&VX100).and_then(|d| d.vxlan.as_mut()) {
+        x.learning = true;
+    }
+    // Learning on a plain EVPN VNI: warned, as before.
+    let (_, w) = Layout::from_links(&l, &HashMap::new());
+    assert!(learning(&w, 100_000, on), "{w:?}");
+    // On a VNI with static_vteps it is what the VNI needs: no warning.
+    let flood_and_learn: HashSet<Vni> = [vni(100_000), vni(100)].into();
+    let (_, w) = Layout::from_links_learning(&l, &HashMap::new(), &flood_and_learn);
+    assert!(!learning(&w, 100_000, on), "{w:?}");
+    assert!(!learning(&w, 100_000, off), "{w:?}");
+    // The single device serves VNI 100 and learns nothing: warned for it.
+    assert!(learning(&w, 100, off), "{w:?}");
+    assert!(!learning(&w, 200, off), "{w:?}");
+    // Learning off on a flood-and-learn VNI's device: warned.
+    let (_, w) = Layout::from_links_learning(&links(), &HashMap::new(), &flood_and_learn);
+    assert!(learning(&w, 100_000, off), "{w:?}");
+}
+
+#[test]
+fn macs_the_kernel_learns_behind_static_vteps_are_never_local() {
+    let l = links();
+    let (layout, _) = Layout::from_links(&l, &HashMap::new());
+    // Learned by the VXLAN device from a static VTEP's traffic: `self`,
+    // with the VTEP, none of our marks (no extern_learn, no protocol).
+    let mut learned = neigh(AddressFamily::Bridge, VX100);
+    learned.flags = NeighbourFlags::Own;
+    learned.dst = Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 21)));
+    assert_eq!(kernel::classify(&learned, &layout, &l), Seen::Other);
+    // The bridge's entry for it points at the VXLAN port: not local (and
+    // a local MAC that moved there is gone).
+    let mut bridge = neigh(AddressFamily::Bridge, VX100);
+    bridge.master = Some(BR100);
+    assert_eq!(
+        kernel::classify(&bridge, &layout, &l),
+        Seen::NotLocalMac {
+            vni: vni(100_000),
+            mac: mac(1)
+        }
+    );
+}

@@ -266,6 +266,26 @@ impl Backend for FakeBackend {
                 flood_list: vec!["10.0.0.2".into(), "10.0.0.3".into()],
                 vxlan_device: "vxlan100".into(),
                 vrf: "blue".into(),
+                flood_mode: "multicast 239.1.1.100".into(),
+                static_vteps: vec!["10.0.0.3".into()],
+                remote_vteps: vec![
+                    pb::RemoteVtep {
+                        vtep: "10.0.0.2".into(),
+                        source: pb::FloodSource::Evpn.into(),
+                        reason: String::new(),
+                    },
+                    pb::RemoteVtep {
+                        vtep: "10.0.0.3".into(),
+                        source: pb::FloodSource::EvpnAndStatic.into(),
+                        reason: String::new(),
+                    },
+                    pb::RemoteVtep {
+                        vtep: "10.0.0.4".into(),
+                        source: pb::FloodSource::None.into(),
+                        reason: "same multicast group 239.1.1.100: no head-end entry".into(),
+                    },
+                ],
+                ethernet_tag: 0,
             },
             pb::Vni {
                 vni: 5000,

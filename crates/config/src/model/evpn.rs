@@ -254,6 +254,102 @@ pub struct VniConfig {
     /// `[[policy]]` applied to this VNI's local routes before they are advertised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export_policy: Option<String>,
+    /// VTEPs of this VNI that speak no BGP (a flood-and-learn fabric being
+    /// migrated): evpnd keeps a flood entry towards each, beside the ones
+    /// EVPN type-3 routes ask for (ADR 0031).
+    #[serde(
+        default,
+        deserialize_with = "text::list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub static_vteps: Vec<IpAddr>,
+    /// The Ethernet Tag of this VNI's routes: 0 (VLAN-based service, FRR's
+    /// way, the default) or the VNI (a member of a VLAN-aware bundle,
+    /// RFC 7432 §6.3, RFC 8365 §5.1.2; ADR 0032).
+    #[serde(default, skip_serializing_if = "EthernetTag::is_zero")]
+    pub ethernet_tag: EthernetTag,
+}
+
+/// `ethernet_tag = 0 | "vni"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EthernetTag {
+    /// VLAN-based service: one broadcast domain per EVI, routes carry tag 0.
+    #[default]
+    Zero,
+    /// VLAN-aware bundle: several broadcast domains share the EVI (its RD
+    /// and route targets); each one's routes carry its VNI as the tag.
+    Vni,
+}
+
+impl EthernetTag {
+    pub fn is_zero(&self) -> bool {
+        *self == EthernetTag::Zero
+    }
+
+    /// The tag the routes of `vni` carry.
+    pub fn of(self, vni: Vni) -> u32 {
+        match self {
+            EthernetTag::Zero => 0,
+            EthernetTag::Vni => vni.get(),
+        }
+    }
+}
+
+impl fmt::Display for EthernetTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EthernetTag::Zero => f.write_str("0"),
+            EthernetTag::Vni => f.write_str("vni"),
+        }
+    }
+}
+
+impl Serialize for EthernetTag {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            EthernetTag::Zero => s.serialize_u32(0),
+            EthernetTag::Vni => s.serialize_str("vni"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EthernetTag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        const WANT: &str =
+            "0 (VLAN-based service) or \"vni\" (VLAN-aware bundle: the tag is the VNI)";
+        impl serde::de::Visitor<'_> for V {
+            type Value = EthernetTag;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(WANT)
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<EthernetTag, E> {
+                match n {
+                    0 => Ok(EthernetTag::Zero),
+                    _ => Err(E::custom(format!(
+                        "ethernet_tag {n} is not supported: use {WANT}"
+                    ))),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<EthernetTag, E> {
+                match n {
+                    0 => Ok(EthernetTag::Zero),
+                    _ => Err(E::custom(format!(
+                        "ethernet_tag {n} is not supported: use {WANT}"
+                    ))),
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<EthernetTag, E> {
+                match s {
+                    "vni" => Ok(EthernetTag::Vni),
+                    _ => Err(E::custom(format!(
+                        "ethernet_tag {s:?} is invalid: use {WANT}"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 fn auto<T>() -> AutoOr<T> {

@@ -21,8 +21,8 @@ pub use bmp::{
     Bmp, BmpRib, split_host_port,
 };
 pub use evpn::{
-    AutoRt, DEFAULT_NETLINK_BUFFER, DuplicateDetection, Evpn, Freeze, NETLINK_BUFFER_RANGE,
-    RouteTargets, StaticMac, VniConfig,
+    AutoRt, DEFAULT_NETLINK_BUFFER, DuplicateDetection, EthernetTag, Evpn, Freeze,
+    NETLINK_BUFFER_RANGE, RouteTargets, StaticMac, VniConfig,
 };
 pub use policy::{
     Community, Disposition, ExtCommunityText, LargeCommunityText, Match, Policy, PrefixMatch,

@@ -7,7 +7,7 @@ use evpnd_wire::{Rd, RouteTarget};
 
 use super::{Collector, is_ifname, is_unicast};
 use crate::derive::auto_rd_number;
-use crate::model::{AutoOr, Config, Freeze, VniConfig};
+use crate::model::{AutoOr, Config, EthernetTag, Freeze, VniConfig};
 use crate::path;
 
 /// `[evpn] vtep_ip`, either family: a unicast, non-loopback address; an
@@ -118,9 +118,9 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
     }
 
     let mut vnis: HashMap<u32, usize> = HashMap::new();
-    // RD → the VNI that has it and whether that RD is auto, for auto and
-    // explicit RDs alike.
-    let mut rds: HashMap<Rd, (u32, bool)> = HashMap::new();
+    // RD → the first VNI that has it, whether that RD is auto and whether
+    // that VNI is a VLAN-aware bundle member, for auto and explicit RDs alike.
+    let mut rds: HashMap<Rd, (u32, bool, bool)> = HashMap::new();
     let mut svis: HashMap<&str, u32> = HashMap::new();
     let mut roles: HashMap<&str, &'static str> = HashMap::new();
     for (i, v) in e.vni.iter().enumerate() {
@@ -140,8 +140,16 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
             continue;
         }
         let rd = cfg.rd(v);
-        if let Some(&(other, other_auto)) = rds.get(&rd) {
+        let bundle = v.ethernet_tag == EthernetTag::Vni;
+        if let Some(&(other, other_auto, other_bundle)) = rds.get(&rd) {
             match (v.rd.is_auto(), other_auto) {
+                // RFC 7432 §6.3: the broadcast domains of one VLAN-aware
+                // bundle share the EVI's RD; their routes differ by tag.
+                (false, false) if bundle && other_bundle => {}
+                (false, false) => c.err(
+                    path!["evpn", "vni", i, "rd"],
+                    format!("vni {vni}: rd {rd} is also the RD of vni {other}: VNIs share an RD only in a VLAN-aware bundle, where their routes differ by Ethernet tag; set ethernet_tag = \"vni\" on both vni {other} and vni {vni}, or give each its own rd"),
+                ),
                 (true, true) => c.err(
                     path!["evpn", "vni", i, "vni"],
                     format!(
@@ -159,12 +167,57 @@ pub(super) fn check(cfg: &Config, c: &mut Collector<'_>) {
                 ),
             }
         } else {
-            rds.insert(rd, (vni, v.rd.is_auto()));
+            rds.insert(rd, (vni, v.rd.is_auto(), bundle));
         }
         route_targets(i, vni, v, c);
+        static_vteps(i, vni, v, e.vtep_ip, c);
         devices(i, vni, v, &mut svis, &mut roles, c);
         macs(i, vni, v, c);
         prefixes(i, vni, v, c);
+    }
+}
+
+/// `static_vteps`: VTEPs the kernel floods to, so addresses a VXLAN
+/// device can send to (the rules of `vtep_ip`), each once, never our own
+/// VTEP, and of our VTEP's family (a device sends over one family).
+fn static_vteps(i: usize, vni: u32, v: &VniConfig, ours: Option<IpAddr>, c: &mut Collector<'_>) {
+    let mut seen = HashSet::new();
+    for (j, ip) in v.static_vteps.iter().enumerate() {
+        let at = path!["evpn", "vni", i, "static_vteps", j];
+        let ip = *ip;
+        let unusable = if !is_unicast(ip) || ip.is_loopback() {
+            Some("not a unicast, non-loopback address")
+        } else if let IpAddr::V6(v6) = ip {
+            if v6.is_unicast_link_local() {
+                Some("an IPv6 link-local address")
+            } else if v6.to_ipv4_mapped().is_some() {
+                Some("an IPv4-mapped IPv6 address (write the IPv4 address)")
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        if let Some(why) = unusable {
+            c.err(
+                at,
+                format!("vni {vni}: static_vteps: {ip} is {why}: it cannot be a VTEP"),
+            );
+        } else if !seen.insert(ip) {
+            c.err(at, format!("vni {vni}: static_vteps: {ip} is listed twice"));
+        } else if ours == Some(ip) {
+            c.err(
+                at,
+                format!("vni {vni}: static_vteps: {ip} is our own vtep_ip"),
+            );
+        } else if let Some(o) = ours
+            && o.is_ipv4() != ip.is_ipv4()
+        {
+            c.err(
+                at,
+                format!("vni {vni}: static_vteps: {ip} is not of the family of vtep_ip {o} (a VXLAN device sends over one family)"),
+            );
+        }
     }
 }
 

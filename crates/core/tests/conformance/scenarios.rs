@@ -6,12 +6,15 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use evpnd_core::{Command, test_negotiated};
-use evpnd_evpn::LocalEvent;
+use evpnd_evpn::{LocalEvent, VniInfo};
 use evpnd_session::PeerEvent;
 use evpnd_session::messages::Notified;
+use evpnd_wire::attr::{PmsiTunnel, TunnelId};
 use evpnd_wire::{Family, NotifyError};
 
-use crate::script::{Script, leaf, mac_of, mac_route, reach, reflected, vni_of, withdraw};
+use crate::script::{
+    Script, imet_with, leaf, mac_of, mac_route, reach, reflected, vni_info, vni_of, withdraw,
+};
 
 /// The route reflector the leaf scenarios sit behind.
 const RR: &str = "10.0.0.1";
@@ -40,6 +43,7 @@ pub fn record(name: &str, config: &str) -> Script {
         "remote_dataplane" => remote_dataplane(&mut s),
         "eor_gating" => eor_gating(&mut s),
         "eor_deadline" => eor_deadline(&mut s),
+        "flood_sources" => flood_sources(&mut s),
         other => panic!("no script for scenario {other}"),
     }
     s
@@ -304,4 +308,50 @@ fn eor_deadline(s: &mut Script) {
     // The second reflector never comes: at 120 s the sweep goes ahead.
     s.at(119).tick();
     s.at(120).tick();
+}
+
+/// Flood sources (ADR 0031): static VTEPs beside type 3s, and the PMSI
+/// decision of a VNI on an underlay group.
+fn flood_sources(s: &mut Script) {
+    let group: IpAddr = "239.1.1.100".parse().expect("group");
+    let on_group = VniInfo {
+        group: Some(group),
+        ..vni_info(VNI, L1)
+    };
+    s.local(LocalEvent::Vni(on_group)).local(LocalEvent::Synced);
+    all_up(s, &[RR]);
+    let pim = |vtep: &str, g: &str| {
+        PmsiTunnel::multicast(
+            vni_of(VNI),
+            vtep.parse().expect("vtep"),
+            g.parse().expect("group"),
+        )
+    };
+    // The same group: no head-end entry.
+    let l2 = imet_with(&leaf(VNI, L2), pim(L2, "239.1.1.100"));
+    s.at(1).update(0, reach(&[reflected(&l2, L2, &[RR])]));
+    // A static VTEP starts speaking EVPN: one entry, no change.
+    let l3 = leaf(VNI, L3).imet();
+    s.at(2).update(0, reach(&[reflected(&l3, L3, &[RR])]));
+    // Another group, an SSM group: head-end entries towards the senders.
+    let l4 = imet_with(&leaf(VNI, "10.0.0.14"), pim("10.0.0.14", "239.1.1.200"));
+    s.at(3)
+        .update(0, reach(&[reflected(&l4, "10.0.0.14", &[RR])]));
+    let l6 = imet_with(&leaf(VNI, "10.0.0.16"), pim("10.0.0.16", "232.1.1.1"));
+    s.at(3)
+        .update(0, reach(&[reflected(&l6, "10.0.0.16", &[RR])]));
+    // Tunnel type 0 (no tunnel information): no entry.
+    let none = PmsiTunnel {
+        flags: 0,
+        tunnel_type: 0,
+        label: evpnd_wire::Label3::from_vni(vni_of(VNI)),
+        tunnel_id: TunnelId::Raw(Vec::new()),
+    };
+    let l5 = imet_with(&leaf(VNI, "10.0.0.15"), none);
+    s.at(4)
+        .update(0, reach(&[reflected(&l5, "10.0.0.15", &[RR])]));
+    // Our device leaves the group: ingress replication from now on.
+    s.at(5).local(LocalEvent::Vni(vni_info(VNI, L1)));
+    // The static VTEP withdraws its type 3: its static entry stays.
+    s.at(6).update(0, withdraw(&[l3]));
 }

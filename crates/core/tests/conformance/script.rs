@@ -19,7 +19,7 @@ use evpnd_core::origin::VniOrigin;
 use evpnd_core::{Command, Core, Input, Output, RouteEntry, Time, test_negotiated};
 use evpnd_evpn::{LocalEvent, VniInfo};
 use evpnd_session::{PeerCommand, PeerEvent};
-use evpnd_wire::attr::{AttrValue, ExtCommunity, PathAttribute};
+use evpnd_wire::attr::{AttrValue, ExtCommunity, PathAttribute, PmsiTunnel};
 use evpnd_wire::nlri::evpn::EvpnNlri;
 use evpnd_wire::update::Update;
 use evpnd_wire::{Family, MacAddr, Vni};
@@ -211,6 +211,7 @@ pub fn leaf(vni: u32, vtep: &str) -> VniOrigin {
         rd: format!("{vtep}:{vni}").parse().expect("rd"),
         rts: vec![format!("{ASN}:{vni}").parse().expect("rt")],
         vtep,
+        ethernet_tag: 0,
     }
 }
 
@@ -226,6 +227,24 @@ pub fn mac_route(o: &VniOrigin, mac: &str, ip: Option<&str>, seq: u32, sticky: b
         Vec::new()
     };
     o.mac_ip(mac_of(mac), ip.map(|i| i.parse().expect("ip")), &extra)
+}
+
+/// `o`'s type 3 with `pmsi` as its PMSI tunnel attribute.
+pub fn imet_with(o: &VniOrigin, pmsi: PmsiTunnel) -> RouteEntry {
+    let r = o.imet();
+    let attrs = r
+        .attrs
+        .iter()
+        .map(|a| match a.value {
+            AttrValue::PmsiTunnel(_) => PathAttribute::new(AttrValue::PmsiTunnel(pmsi.clone())),
+            _ => a.clone(),
+        })
+        .collect();
+    RouteEntry {
+        route: r.route,
+        next_hop: r.next_hop,
+        attrs: Arc::new(attrs),
+    }
 }
 
 /// `r` as a route reflector passed it on: ORIGINATOR_ID and CLUSTER_LIST.

@@ -113,7 +113,7 @@ pub fn remote_t5(leaf: u8, prefix: &str, rmac: Option<MacAddr>) -> RemoteRoute {
         rts: vec![rt(4000)],
         seq: 0,
         sticky: false,
-        ir_endpoint: None,
+        tunnel: None,
         router_mac: rmac,
     }
 }
@@ -134,7 +134,7 @@ pub fn remote_host(leaf: u8, m: MacAddr, host: IpAddr, rmac: Option<MacAddr>) ->
         rts: vec![rt(100), rt(4000)],
         seq: 0,
         sticky: false,
-        ir_endpoint: None,
+        tunnel: None,
         router_mac: rmac,
     }
 }

@@ -167,16 +167,34 @@ pub(super) async fn vnis(ch: Channel) -> Result<Out, Fail> {
                 v.export_rts.join(","),
                 v.bridge.clone(),
                 v.vtep_ip.clone(),
+                v.flood_mode.clone(),
                 v.flood_list.join(","),
             ]
         })
         .collect();
-    let text = render(
+    let mut text = render(
         &[
-            "VNI", "KIND", "VRF", "RD", "IMPORT", "EXPORT", "BRIDGE", "VTEP", "FLOOD",
+            "VNI", "KIND", "VRF", "RD", "IMPORT", "EXPORT", "BRIDGE", "VTEP", "BUM", "FLOOD",
         ],
         &rows,
     );
+    // Each remote VTEP's flood source, or why it has no flood entry.
+    let remote: Vec<Vec<String>> = vs
+        .iter()
+        .flat_map(|v| {
+            v.remote_vteps.iter().map(|r| {
+                let source = match r.source() {
+                    pb::FloodSource::None => r.reason.clone(),
+                    s => enum_word(s.as_str_name(), "FLOOD_SOURCE_").replace("_and_", "+"),
+                };
+                vec![v.vni.to_string(), r.vtep.clone(), source]
+            })
+        })
+        .collect();
+    if !remote.is_empty() {
+        text.push('\n');
+        text.push_str(&render(&["VNI", "REMOTE VTEP", "FLOOD SOURCE"], &remote));
+    }
     Ok(Out {
         json: json!({ "vnis": vs.iter().map(j::vni).collect::<Vec<_>>() }),
         text,
