@@ -7,6 +7,7 @@
 
 pub mod clos;
 pub mod fabric;
+pub mod l2gw;
 pub mod l3;
 pub mod legacy;
 pub mod vlan;

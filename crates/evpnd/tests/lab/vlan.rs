@@ -20,16 +20,16 @@ pub enum Leaf {
     VlanAware,
 }
 
-/// Runs each line of `cmds` in `ns`, panicking with the error.
-fn run(ns: &Netns, cmds: &[&str]) {
-    for cmd in cmds {
-        let args: Vec<&str> = cmd.split_whitespace().collect();
-        ns.exec(&args).unwrap_or_else(|e| panic!("{e}"));
-    }
+/// Runs the commands `cmds` in `ns` as one script (one `ip netns exec`,
+/// which is slow under the VM stage's TCG), stopping at the first failure
+/// and panicking with it (`sh -x` shows which command it was).
+pub fn run(ns: &Netns, cmds: &[&str]) {
+    ns.exec(&["sh", "-exc", &cmds.join("\n")])
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// A VLAN-aware `br0`, or a failure saying this kernel has none.
-fn vlan_bridge(leaf: &Netns) {
+pub fn vlan_bridge(leaf: &Netns) {
     let made = leaf.exec(&[
         "ip",
         "link",
