@@ -21,7 +21,8 @@
 #   vni-add   ADD VNIs created at run time with the MACs loaded (documented
 #             order: device, master, up): time to ADD more type-3 routes
 #             received by the peer, evpnd's CPU seconds meanwhile.
-# Root required. One run of each; prints a table.
+# Root required. One run of each; prints a table. ONLY_LOAD=1 stops evpnd's
+# run after the load and its settled memory; RESTART=0 skips the restart.
 #   bash crates/bench/scale-bench.sh [MACS] [VNIS] [ADD] [MOVES]
 #   (default 1000000 10 100 1000)
 set -euo pipefail
@@ -113,6 +114,20 @@ move_latency() {
         printf "%d moves: p50 %.1f ms, p99 %.1f ms, max %.1f ms", NR, v[int(NR * 0.5) + (NR * 0.5 > int(NR * 0.5))], v[int(NR * 0.99) + (NR * 0.99 > int(NR * 0.99))], v[NR] }' "$work/lat"
 }
 
+# RSS in MB of pid $1 once its CPU time stops growing (at most 60 s), with
+# VmHWM: "RSS n MB settled (peak m MB)".
+mem_settled() {
+    local pid=$1 c0 c1
+    c0=$(cpu_secs "$pid")
+    for _ in $(seq 1 60); do
+        sleep 1
+        c1=$(cpu_secs "$pid")
+        [ "$(echo "$c1 - $c0 < 0.05" | bc)" = 1 ] && break
+        c0=$c1
+    done
+    awk '/VmRSS/ { r = $2 } /VmHWM/ { h = $2 } END { printf "RSS %.0f MB settled (peak %.0f MB)", r / 1024, h / 1024 }' "/proc/$pid/status"
+}
+
 cpu_secs() { # pid: user + system seconds
     awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
 }
@@ -138,7 +153,8 @@ run_batch() {
 }
 
 start_evpnd() {
-    ip netns exec "$leaf" "$bin/evpnd" -c "$work/leaf.toml" 2> "$work/evpnd.log" &
+    # EVPND_WRAP: a command evpnd runs under (e.g. `heaptrack -o FILE`).
+    ip netns exec "$leaf" ${EVPND_WRAP:-} "$bin/evpnd" -c "$work/leaf.toml" 2> "$work/evpnd.log" &
     evpnd=$!
     pids+=($evpnd); disown
     for _ in $(seq 1 100); do
@@ -186,6 +202,19 @@ T
     local rss
     rss=$(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$evpnd/status")
     row evpnd load "$secs s" "peak RSS $rss"
+    # Resident memory once the load is digested: the steady state beside
+    # the transient peak (VmHWM).
+    local settled
+    settled=$(mem_settled "$evpnd")
+    row evpnd memory "" "$settled"
+    if [ "${ONLY_LOAD:-0}" = 1 ]; then
+        # Under EVPND_WRAP, $evpnd is the wrapper: stop evpnd, its child, first.
+        local c
+        for c in $(cat /proc/"$evpnd"/task/*/children 2>/dev/null); do kill "$c" 2>/dev/null || true; done
+        sleep 2
+        cleanup
+        return 0
+    fi
     # kill -9 and start again, the peer reconnecting.
     if [ "${RESTART:-1}" = 1 ]; then
         ip netns exec "$leaf" "$bin/fdb-watch" 3600 churn > "$work/churn.out" 2>&1 &

@@ -152,7 +152,7 @@ impl Core {
                 peer: PeerId::LOCAL,
                 path_id,
                 attrs: Arc::new(r),
-                rank,
+                rank: Arc::new(rank),
             },
         )
     }

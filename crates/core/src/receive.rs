@@ -199,7 +199,7 @@ impl Core {
                             peer: id,
                             path_id,
                             attrs: entry,
-                            rank,
+                            rank: Arc::new(rank),
                         };
                         changes.push((key.clone(), self.rib.insert(key, path)));
                     }

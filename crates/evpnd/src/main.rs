@@ -83,7 +83,29 @@ struct Args {
     man: bool,
 }
 
+/// malloc arenas evpnd allows glibc (`MALLOC_ARENA_MAX` in the environment
+/// wins). By default glibc gives threads that allocate at once arenas of
+/// their own, up to eight per core, and memory freed in one is not reused
+/// by another: the session, core and netlink threads each kept a share of
+/// a million routes' worth (issue 16, docs/benchmarks.md).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MALLOC_ARENAS: libc::c_int = 1;
+
+/// Applies [`MALLOC_ARENAS`] unless the environment says otherwise; before
+/// any thread starts.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a tuning parameter of glibc's malloc;
+        // called from main before the runtime's threads exist.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let args = Args::parse();
     if args.man {
         return manual::print(<Args as clap::CommandFactory>::command());

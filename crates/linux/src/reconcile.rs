@@ -24,7 +24,9 @@ use serde::Serialize;
 use crate::DesiredChange;
 
 pub mod scan;
+mod table;
 pub use scan::{Scope, Sweep};
+pub use table::Table;
 
 /// One kernel entry we may own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -90,8 +92,9 @@ const RETRY_CAP_MS: u64 = 30_000;
 
 #[derive(Debug, Default)]
 pub struct Reconciler {
-    desired: HashMap<Key, Value>,
-    actual: HashMap<Key, Value>,
+    /// Both tables compact for remote MACs ([`Table`], issue 16).
+    desired: Table,
+    actual: Table,
     /// Keys whose two sides may differ.
     dirty: BTreeSet<Key>,
     /// Ours from a previous run, not (yet) desired by this one.
@@ -142,14 +145,13 @@ impl Reconciler {
                 .keys()
                 .chain(self.actual.keys())
                 .filter(|k| k.vni() == vni)
-                .copied()
                 .collect();
             self.dirty.extend(keys);
         }
         if !present {
             // The device (and the kernel's entries on it) are gone.
             if self.counts.get(&vni).is_some_and(|c| c.actual != [0; 3]) {
-                self.actual.retain(|k, _| k.vni() != vni);
+                self.actual.retain(|k| k.vni() != vni);
             }
             if let Some(c) = self.counts.get_mut(&vni) {
                 c.actual = [0; 3];
@@ -206,7 +208,7 @@ impl Reconciler {
     pub fn kernel(&mut self, key: Key, value: Option<Value>) {
         self.touch(key);
         // The echo of our own write: nothing to compare again.
-        if self.actual.get(&key) == value.as_ref() {
+        if self.actual.get(&key) == value {
             return;
         }
         self.set_actual(key, value);
@@ -231,9 +233,9 @@ impl Reconciler {
             let d = self.desired.get(key);
             let a = self.actual.get(key);
             match (d, a) {
-                (Some(d), a) if a != Some(d) => ops.push(Op::Set(*key, *d)),
+                (Some(d), a) if a != Some(d) => ops.push(Op::Set(*key, d)),
                 (None, Some(a)) if self.converged || !self.leftovers.contains(key) => {
-                    ops.push(Op::Del(*key, *a))
+                    ops.push(Op::Del(*key, a))
                 }
                 _ => {}
             }
@@ -336,7 +338,7 @@ impl Reconciler {
         if !self.converged && !self.desired.contains_key(&key) {
             self.leftovers.insert(key);
         }
-        if self.actual.get(&key) != Some(&value) {
+        if self.actual.get(&key) != Some(value) {
             self.set_actual(key, Some(value));
             self.dirty.insert(key);
         }
@@ -349,7 +351,8 @@ impl Reconciler {
         let Some((scope, sweep)) = self.scan.take() else {
             return 0;
         };
-        let gone = sweep.stale(self.actual.keys().filter(|k| scope.covers(k)));
+        let held: Vec<Key> = self.actual.keys().filter(|k| scope.covers(k)).collect();
+        let gone = sweep.stale(held.iter());
         for k in &gone {
             self.set_actual(*k, None);
             self.dirty.insert(*k);
@@ -365,12 +368,7 @@ impl Reconciler {
 
     /// Periodic resync: everything is compared again.
     pub fn resync(&mut self) {
-        let keys: Vec<Key> = self
-            .desired
-            .keys()
-            .chain(self.actual.keys())
-            .copied()
-            .collect();
+        let keys: Vec<Key> = self.desired.keys().chain(self.actual.keys()).collect();
         self.dirty.extend(keys);
     }
 
@@ -383,11 +381,11 @@ impl Reconciler {
         self.retry.values().map(|r| r.not_before).min()
     }
 
-    pub fn desired(&self) -> &HashMap<Key, Value> {
+    pub fn desired(&self) -> &Table {
         &self.desired
     }
 
-    pub fn actual(&self) -> &HashMap<Key, Value> {
+    pub fn actual(&self) -> &Table {
         &self.actual
     }
 
@@ -401,7 +399,7 @@ impl Reconciler {
 
     /// Everything of ours (for a flush on shutdown).
     pub fn all_actual_ops(&self) -> Vec<Op> {
-        self.actual.iter().map(|(k, v)| Op::Del(*k, *v)).collect()
+        self.actual.iter().map(|(k, v)| Op::Del(k, v)).collect()
     }
 }
 

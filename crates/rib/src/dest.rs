@@ -182,7 +182,7 @@ mod tests {
             peer: PeerId(peer),
             path_id: 0,
             attrs: Arc::new(()),
-            rank: Rank::default(),
+            rank: Arc::new(Rank::default()),
         }
     }
 

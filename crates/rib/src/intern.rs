@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::hash::Hash;
 use std::sync::Arc;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Interner<A> {
     set: HashSet<Arc<A>>,
     last_purge_len: usize,
@@ -36,6 +36,15 @@ impl<A: Hash + Eq> Interner<A> {
         let x = Arc::new(a);
         self.set.insert(Arc::clone(&x));
         x
+    }
+
+    /// Returns the shared copy of `*a`: `a` itself, stored, on first sight.
+    pub fn share(&mut self, a: Arc<A>) -> Arc<A> {
+        if let Some(x) = self.set.get(&*a) {
+            return Arc::clone(x);
+        }
+        self.set.insert(Arc::clone(&a));
+        a
     }
 
     /// Drops sets referenced only by the interner. Returns how many were dropped.

@@ -28,7 +28,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use serde::Serialize;
 
 /// What best path needs to know about one path, extracted once on receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Rank {
     pub stale: bool,

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use crate::dest::Dest;
+use crate::intern::Interner;
 use crate::rank::{LossReason, Rank, compare};
 
 /// A peer as the RIB knows it. `PeerId::LOCAL` is the daemon's own origination.
@@ -49,13 +50,18 @@ impl<K: Clone, T> Keyed<K> for (K, T) {
 }
 
 /// One path for a destination: who sent it, its attributes, its ranking facts.
+///
+/// The ranking facts are shared: they are the same for every route of an
+/// attribute set from one peer, and the table keeps one copy of each
+/// distinct [`Rank`] (issue 16: 56 octets per path inline, 8 shared; a
+/// path is 24 octets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Path<A> {
     pub peer: PeerId,
     /// RFC 7911 path identifier (0 without ADD-PATH).
     pub path_id: u32,
     pub attrs: Arc<A>,
-    pub rank: Rank,
+    pub rank: Arc<Rank>,
 }
 
 /// The effect of a mutation on a destination's best path.
@@ -110,6 +116,11 @@ pub struct Table<K, A> {
     paths: usize,
     /// Paths held per peer, kept by every mutation (max-prefix, API counters).
     per_peer: HashMap<PeerId, usize>,
+    /// One copy of each distinct rank the paths hold.
+    ranks: Interner<Rank>,
+    /// The rank interned last: consecutive paths (one UPDATE, one peer)
+    /// nearly always carry the same, found without hashing.
+    last_rank: Option<Arc<Rank>>,
     _key: std::marker::PhantomData<fn() -> K>,
 }
 
@@ -124,6 +135,8 @@ impl<K, A> Default for Table<K, A> {
             live: 0,
             paths: 0,
             per_peer: HashMap::new(),
+            ranks: Interner::new(),
+            last_rank: None,
             _key: std::marker::PhantomData,
         }
     }
@@ -293,6 +306,10 @@ impl<K: Hash + Eq + Clone, A: PartialEq + Keyed<K>> Table<K, A> {
         A: Clone,
     {
         debug_assert!(path.attrs.key() == key, "a path's attributes name its key");
+        let path = Path {
+            rank: self.share_rank(path.rank),
+            ..path
+        };
         let h = self.hash(&key);
         let slots = &self.slots;
         let found = self
@@ -338,6 +355,24 @@ impl<K: Hash + Eq + Clone, A: PartialEq + Keyed<K>> Table<K, A> {
             Some(b) if !(same_path && same_attrs) => BestChange::NewBest(b.clone()),
             _ => BestChange::Unchanged,
         }
+    }
+
+    /// The table's copy of `rank` (which becomes it when new).
+    fn share_rank(&mut self, rank: Arc<Rank>) -> Arc<Rank> {
+        if let Some(last) = &self.last_rank
+            && (Arc::ptr_eq(last, &rank) || **last == *rank)
+        {
+            return Arc::clone(last);
+        }
+        self.ranks.purge_if_large();
+        let shared = self.ranks.share(rank);
+        self.last_rank = Some(Arc::clone(&shared));
+        shared
+    }
+
+    /// Ranks held by the table (distinct [`Rank`]s, shared by the paths).
+    pub fn rank_count(&self) -> usize {
+        self.ranks.len()
     }
 
     /// Removes the path `(peer, path_id)` for `key`, if present.
@@ -413,13 +448,26 @@ impl<K: Hash + Eq + Clone, A: PartialEq + Keyed<K>> Table<K, A> {
         A: Clone,
     {
         let mut out = Vec::new();
+        // Paths that shared a rank share its stale twin.
+        let mut twins: HashMap<*const Rank, (Arc<Rank>, Arc<Rank>)> = HashMap::new();
         for d in self.slots.iter_mut() {
             if !d.paths.as_slice().iter().any(|p| p.peer == peer) {
                 continue;
             }
             let before = identity(d.best()).map(|(p, i, _)| (p, i));
             for p in d.paths.as_mut_slice().iter_mut().filter(|p| p.peer == peer) {
-                p.rank.stale = true;
+                if p.rank.stale {
+                    continue;
+                }
+                let (_, twin) = twins.entry(Arc::as_ptr(&p.rank)).or_insert_with(|| {
+                    let stale = self.ranks.intern(Rank {
+                        stale: true,
+                        ..(*p.rank).clone()
+                    });
+                    // The original is kept while the map may name it.
+                    (Arc::clone(&p.rank), stale)
+                });
+                p.rank = Arc::clone(twin);
             }
             d.select();
             let after = d.best();
@@ -496,11 +544,11 @@ mod tests {
             peer: PeerId(peer),
             path_id: 0,
             attrs: Arc::new((key, attrs.to_string())),
-            rank: Rank {
+            rank: Arc::new(Rank {
                 local_pref: lp,
                 peer_addr: format!("10.0.0.{peer}").parse().expect("ip"),
                 ..Rank::default()
-            },
+            }),
         }
     }
 
@@ -559,9 +607,10 @@ mod tests {
         let mut t: Table<&str, (&str, String)> = Table::new();
         let ebgp = |peer: u32, asn: u32, len: u32| {
             let mut p = path("k", peer, 100, "a");
-            p.rank.ebgp = true;
-            p.rank.neighbor_as = Some(asn);
-            p.rank.as_path_len = len;
+            let r = Arc::make_mut(&mut p.rank);
+            r.ebgp = true;
+            r.neighbor_as = Some(asn);
+            r.as_path_len = len;
             p
         };
         t.insert("k", ebgp(3, 65103, 2));

@@ -55,7 +55,7 @@ proptest! {
             match o {
                 Op::Announce(k, p, r) => {
                     model.insert((k, p), r.clone());
-                    t.insert(k, Path { peer: PeerId(p), path_id: 0, attrs: Arc::new((k, p)), rank: r });
+                    t.insert(k, Path { peer: PeerId(p), path_id: 0, attrs: Arc::new((k, p)), rank: r.into() });
                 }
                 Op::Withdraw(k, p) => {
                     model.remove(&(k, p));
@@ -72,7 +72,7 @@ proptest! {
             match t.best(&k) {
                 None => prop_assert!(present.is_empty()),
                 Some(b) => {
-                    prop_assert_eq!(model.get(&(k, b.peer.0)), Some(&b.rank));
+                    prop_assert_eq!(model.get(&(k, b.peer.0)), Some(&*b.rank));
                     for r in present {
                         prop_assert_ne!(compare(r, &b.rank).0, Ordering::Less);
                     }

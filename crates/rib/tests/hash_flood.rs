@@ -103,7 +103,7 @@ fn path<A>(attrs: A) -> Path<A> {
         peer: PeerId(1),
         path_id: 0,
         attrs: Arc::new(attrs),
-        rank: Rank::default(),
+        rank: Arc::new(Rank::default()),
     }
 }
 

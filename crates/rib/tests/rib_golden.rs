@@ -70,7 +70,7 @@ fn run(name: &str) {
                         peer: PeerId(peer),
                         path_id: 0,
                         attrs: Arc::new((key.clone(), attrs)),
-                        rank,
+                        rank: rank.into(),
                     },
                 );
                 (

@@ -37,7 +37,7 @@ proptest! {
                 Op::Announce(k, p) => {
                     model.insert((k, p));
                     let rank = Rank { local_pref: p, ..Rank::default() };
-                    t.insert(k, Path { peer: PeerId(p), path_id: 0, attrs: Arc::new((k, p)), rank });
+                    t.insert(k, Path { peer: PeerId(p), path_id: 0, attrs: Arc::new((k, p)), rank: rank.into() });
                 }
                 Op::Withdraw(k, p) => {
                     model.remove(&(k, p));

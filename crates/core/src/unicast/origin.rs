@@ -50,11 +50,11 @@ impl Core {
                 link_local: None,
                 attrs,
             }),
-            rank: Rank {
+            rank: Arc::new(Rank {
                 local: true,
                 originator_id: self.cfg.bgp.router_id,
                 ..Rank::default()
-            },
+            }),
         }
     }
 

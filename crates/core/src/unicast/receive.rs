@@ -155,7 +155,7 @@ impl Core {
                 .cloned()
                 .collect();
             let attrs = self.interner.intern(attrs);
-            let rank = rank_of(u, ibgp, n, from);
+            let rank = Arc::new(rank_of(u, ibgp, n, from));
             for (family, nh, prefixes) in classic.into_iter().chain(reach) {
                 let why = if !n.families.contains(&family) {
                     Some(Refusal::FamilyNotNegotiated)
@@ -183,7 +183,7 @@ impl Core {
                                 peer: id,
                                 path_id,
                                 attrs: Arc::new(entry),
-                                rank: rank.clone(),
+                                rank: Arc::clone(&rank),
                             };
                             ch.best.push((key, self.uni.rib.insert(key, path)));
                         }
