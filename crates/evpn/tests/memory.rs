@@ -39,7 +39,7 @@ unsafe impl GlobalAlloc for Counting {
 static A: Counting = Counting;
 
 const VNIS: u32 = 10;
-const MACS: u32 = 100_000;
+const MACS: u32 = 120_000;
 /// The bound: what this measures now (see docs/benchmarks.md), with room.
 const MAX_BYTES_PER_MAC: isize = 520;
 
