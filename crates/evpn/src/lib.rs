@@ -305,21 +305,17 @@ impl Evpn {
                     && old != mac
                     && let Some(m) = self.macs.get_mut(&(vni, old))
                 {
-                    m.local_ips.remove(&ip);
+                    m.remove_local_ip(&ip);
                     self.settle_mac(vni, old, now);
                 }
-                self.macs
-                    .entry((vni, mac))
-                    .or_default()
-                    .local_ips
-                    .insert(ip);
+                self.macs.entry((vni, mac)).or_default().add_local_ip(ip);
                 self.settle_mac(vni, mac, now);
                 self.settle_neigh(vni, ip);
             }
             LocalEvent::NeighGone { vni, ip } => {
                 if let Some(mac) = self.local_neigh.remove(&(vni, ip)) {
                     if let Some(m) = self.macs.get_mut(&(vni, mac)) {
-                        m.local_ips.remove(&ip);
+                        m.remove_local_ip(&ip);
                     }
                     self.settle_mac(vni, mac, now);
                     self.settle_neigh(vni, ip);
@@ -609,14 +605,14 @@ impl Evpn {
         };
         let was_dup = state.duplicate;
         let owner = state.settle(now, &self.dad);
-        if state.frozen_until.is_some_and(|t| t != u64::MAX) {
+        if state.frozen_until().is_some_and(|t| t != u64::MAX) {
             self.frozen.insert((vni, mac));
         }
         if state.duplicate && !was_dup {
             warn!(%vni, %mac, max_moves = self.dad.max_moves, window = self.dad.window_secs,
-                frozen = state.frozen_until.is_some(), "duplicate MAC detected (RFC 7432 §15.1)");
+                frozen = state.frozen_until().is_some(), "duplicate MAC detected (RFC 7432 §15.1)");
         }
-        let local_ips = state.local_ips.clone();
+        let local_ips = state.local_ips().clone();
         let empty = state.is_empty();
         // Advertisement.
         let want_adv = match owner {
@@ -757,7 +753,7 @@ impl Evpn {
     pub fn tick(&mut self, now: u64) {
         let mut expired = Vec::new();
         self.frozen
-            .retain(|k| match self.macs.get(k).and_then(|m| m.frozen_until) {
+            .retain(|k| match self.macs.get(k).and_then(|m| m.frozen_until()) {
                 Some(t) if t <= now => {
                     expired.push(*k);
                     false

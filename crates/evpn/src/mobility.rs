@@ -98,6 +98,30 @@ pub struct DadPolicy {
     pub freeze: Option<Option<u64>>,
 }
 
+/// The parts of a MAC's state most remote MACs never use: local
+/// neighbours, move history, a freeze. Boxed (issue 16): a million remote
+/// MACs pay one pointer for them, not ~50 octets in a half-empty table.
+#[derive(Debug, Clone, Default, Serialize)]
+struct Rare {
+    /// Local neighbours (IPs on the SVI) with this MAC.
+    local_ips: BTreeSet<IpAddr>,
+    /// Times (seconds) of recent moves.
+    #[serde(skip)]
+    moves: VecDeque<u64>,
+    /// Frozen (neither advertised nor installed) until this time; `u64::MAX`
+    /// until cleared.
+    frozen_until: Option<u64>,
+}
+
+impl Rare {
+    fn is_unused(&self) -> bool {
+        self.local_ips.is_empty() && self.moves.is_empty() && self.frozen_until.is_none()
+    }
+}
+
+/// What [`MacState::local_ips`] shows for a MAC without local neighbours.
+static NO_IPS: BTreeSet<IpAddr> = BTreeSet::new();
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MacState {
     pub local: Option<LocalMac>,
@@ -106,29 +130,48 @@ pub struct MacState {
     /// Remote routes for this MAC, by route key.
     #[serde(skip)]
     pub remote: RemoteRoutes,
-    /// Local neighbours (IPs on the SVI) with this MAC.
-    pub local_ips: BTreeSet<IpAddr>,
-    /// Times (seconds) of recent moves; boxed, as most MACs never move
-    /// (8 octets per MAC instead of 32).
-    #[serde(skip)]
-    #[allow(
-        clippy::box_collection,
-        reason = "a thin pointer: a million MACs that never move pay 8 octets, not 32"
-    )]
-    moves: Option<Box<VecDeque<u64>>>,
     pub duplicate: bool,
-    /// Frozen (neither advertised nor installed) until this time; `u64::MAX`
-    /// until cleared.
-    pub frozen_until: Option<u64>,
     /// Who owned it when last settled (moves are changes of this).
     pub owner: Option<Owner>,
     /// The remote entry the dataplane was last told to hold (VTEP, sticky),
     /// kept here rather than in a map of its own.
     #[serde(skip)]
     pub installed: Option<(IpAddr, bool)>,
+    #[serde(flatten)]
+    rare: Option<Box<Rare>>,
 }
 
 impl MacState {
+    /// Local neighbours (IPs on the SVI) with this MAC.
+    pub fn local_ips(&self) -> &BTreeSet<IpAddr> {
+        self.rare.as_ref().map_or(&NO_IPS, |r| &r.local_ips)
+    }
+
+    /// A local neighbour with this MAC; false if it was known.
+    pub fn add_local_ip(&mut self, ip: IpAddr) -> bool {
+        self.rare.get_or_insert_default().local_ips.insert(ip)
+    }
+
+    /// A local neighbour gone; false if it was not known.
+    pub fn remove_local_ip(&mut self, ip: &IpAddr) -> bool {
+        let gone = self.rare.as_mut().is_some_and(|r| r.local_ips.remove(ip));
+        self.tidy();
+        gone
+    }
+
+    /// Frozen (neither advertised nor installed) until this time; `u64::MAX`
+    /// until cleared.
+    pub fn frozen_until(&self) -> Option<u64> {
+        self.rare.as_ref().and_then(|r| r.frozen_until)
+    }
+
+    /// Frees the rare parts once none is used.
+    fn tidy(&mut self) {
+        if self.rare.as_ref().is_some_and(|r| r.is_unused()) {
+            self.rare = None;
+        }
+    }
+
     pub fn best_remote(&self) -> Option<RemoteMac> {
         self.remote.values().copied().max_by_key(RemoteMac::rank)
     }
@@ -177,7 +220,8 @@ impl MacState {
             _ => false,
         };
         if moved && dad.enabled {
-            let moves = self.moves.get_or_insert_default();
+            let rare = self.rare.get_or_insert_default();
+            let moves = &mut rare.moves;
             moves.push_back(now);
             while moves
                 .front()
@@ -187,13 +231,13 @@ impl MacState {
             }
             if !self.duplicate && moves.len() as u32 >= dad.max_moves {
                 self.duplicate = true;
-                self.frozen_until = dad
+                rare.frozen_until = dad
                     .freeze
                     .map(|f| f.map_or(u64::MAX, |s| now.saturating_add(s)));
             }
         }
         self.owner = owner;
-        if self.frozen_until.is_some_and(|t| now < t) {
+        if self.frozen_until().is_some_and(|t| now < t) {
             return None;
         }
         owner
@@ -202,17 +246,20 @@ impl MacState {
     /// Ends a freeze whose time has come, or (operator) clears the duplicate.
     pub fn clear_duplicate(&mut self) {
         self.duplicate = false;
-        self.frozen_until = None;
-        self.moves = None;
+        if let Some(r) = self.rare.as_mut() {
+            r.frozen_until = None;
+            r.moves.clear();
+        }
+        self.tidy();
     }
 
     /// Moves counted within the current detection window.
     pub fn recent_moves(&self) -> usize {
-        self.moves.as_ref().map_or(0, |m| m.len())
+        self.rare.as_ref().map_or(0, |r| r.moves.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.local.is_none() && self.remote.is_empty() && self.local_ips.is_empty()
+        self.local.is_none() && self.remote.is_empty() && self.local_ips().is_empty()
     }
 }
 
