@@ -146,8 +146,8 @@ impl Routes {
         self.slots.get(slot as usize).and_then(Option::as_ref)
     }
 
-    /// The slot holding `key`.
-    fn slot(&self, key: &EvpnKey) -> Option<u32> {
+    /// The slot holding `key`: the route's handle while it is held.
+    pub fn slot(&self, key: &EvpnKey) -> Option<u32> {
         let hash = self.hasher.hash_one(key);
         let slots = &self.slots;
         self.index

@@ -41,7 +41,7 @@ pub use flood::{FloodSource, NoEntry, Tunnel};
 use tracing::{info, warn};
 
 pub use instance::Instance;
-pub use mobility::{DadPolicy, MacState, Owner, RemoteMac, RemoteRoutes};
+pub use mobility::{DadPolicy, MacState, Owner, RemoteMac, RemoteRoutes, RouteId};
 pub use tenant::Tenant;
 
 use import::{Routes, Stored, What};
@@ -476,7 +476,12 @@ impl Evpn {
         {
             return; // handed over again unchanged (a re-import): nothing to do
         }
-        if let Some((old, vnis)) = self.routes.remove(key) {
+        // Un-applied while still held (its MACs name it by its handle).
+        let held = self
+            .routes
+            .imported_into(key)
+            .map(|(old, vnis)| (old, vnis.to_vec()));
+        if let Some((old, vnis)) = held {
             for vni in &vnis {
                 if !self.lands(key, *vni) {
                     continue; // another member of its VLAN-aware bundle
@@ -493,6 +498,7 @@ impl Evpn {
                 }
                 self.unapply(*vni, key, &old.what, now);
             }
+            self.routes.remove(key);
         }
         let Some((what, rts)) = new else { return };
         let rts = self.routes.intern(&rts);
@@ -512,12 +518,14 @@ impl Evpn {
                 )
                 .collect(),
         };
+        // Held before it is applied: its MACs name it by its handle.
+        self.routes
+            .insert(key.clone(), Stored { rts, what }, vnis.clone());
         for vni in &vnis {
             if self.lands(key, *vni) {
                 self.apply(*vni, key, &what, now);
             }
         }
-        self.routes.insert(key.clone(), Stored { rts, what }, vnis);
     }
 
     fn apply(&mut self, vni: Vni, key: &EvpnKey, what: &What, now: u64) {
@@ -537,13 +545,16 @@ impl Evpn {
             What::Mac {
                 mac, ip, remote, ..
             } => {
-                // Our anycast gateway MAC: never a remote entry, never a move.
-                if !self.is_gateway_mac(&mac) {
+                // Our anycast gateway MAC: never a remote entry, never a
+                // move. Only a held route is applied, so it has a handle.
+                if !self.is_gateway_mac(&mac)
+                    && let Some(id) = self.routes.slot(key)
+                {
                     self.macs
                         .entry((vni, mac))
                         .or_default()
                         .remote
-                        .insert(key.clone(), remote);
+                        .insert(id, remote);
                     self.settle_mac(vni, mac, now);
                 }
                 if let Some(ip) = ip {
@@ -579,8 +590,11 @@ impl Evpn {
         }
         match *what {
             What::Mac { mac, ip, .. } => {
-                if let Some(s) = self.macs.get_mut(&(vni, mac)) {
-                    s.remote.remove(key);
+                // Un-applied while still held: it has its handle.
+                if let Some(id) = self.routes.slot(key)
+                    && let Some(s) = self.macs.get_mut(&(vni, mac))
+                {
+                    s.remote.remove(id);
                     self.settle_mac(vni, mac, now);
                 }
                 if let Some(ip) = ip
