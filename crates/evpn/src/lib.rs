@@ -19,6 +19,7 @@
 
 mod bundle;
 pub mod dataplane;
+mod dense;
 pub mod family;
 pub mod flood;
 mod import;
@@ -103,7 +104,7 @@ pub struct Evpn {
     applied: u64,
     /// Auto RD numbers of VNIs the configuration does not list (collision-free).
     auto_rds: evpnd_config::AutoRds,
-    macs: HashMap<(Vni, MacAddr), MacState>,
+    macs: dense::Dense<(Vni, MacAddr), MacState>,
     /// MACs frozen for a time (duplicate detection): what [`Evpn::tick`]
     /// looks at, instead of every MAC every second.
     frozen: HashSet<(Vni, MacAddr)>,
@@ -163,7 +164,7 @@ impl Evpn {
             instances: BTreeMap::new(),
             routes: Routes::default(),
             applied: 0,
-            macs: HashMap::new(),
+            macs: dense::Dense::new(),
             frozen: HashSet::new(),
             advertised: HashMap::new(),
             local_neigh: HashMap::new(),
@@ -285,7 +286,7 @@ impl Evpn {
                 if !self.instances.contains_key(&vni) {
                     return;
                 }
-                let m = self.macs.entry((vni, mac)).or_default();
+                let m = self.macs.get_or_default((vni, mac));
                 if !m.learn_local(sticky) {
                     warn!(%vni, %mac, "local learn of a MAC that is sticky on a remote VTEP: ignored");
                 }
@@ -308,7 +309,7 @@ impl Evpn {
                     m.remove_local_ip(&ip);
                     self.settle_mac(vni, old, now);
                 }
-                self.macs.entry((vni, mac)).or_default().add_local_ip(ip);
+                self.macs.get_or_default((vni, mac)).add_local_ip(ip);
                 self.settle_mac(vni, mac, now);
                 self.settle_neigh(vni, ip);
             }
@@ -551,8 +552,7 @@ impl Evpn {
                     && let Some(id) = self.routes.slot(key)
                 {
                     self.macs
-                        .entry((vni, mac))
-                        .or_default()
+                        .get_or_default((vni, mac))
                         .remote
                         .insert(id, remote);
                     self.settle_mac(vni, mac, now);
@@ -710,7 +710,7 @@ impl Evpn {
             };
             self.out.push(Output::Dataplane(change));
         }
-        if empty && !self.macs[&(vni, mac)].duplicate {
+        if empty && self.macs.get(&(vni, mac)).is_some_and(|m| !m.duplicate) {
             self.macs.remove(&(vni, mac));
         }
     }
