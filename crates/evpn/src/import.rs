@@ -9,8 +9,11 @@
 //! ([`What`]): the core's RIB has the rest.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::Arc;
+
+use hashbrown::HashTable;
 
 use evpnd_wire::nlri::evpn::{EvpnKey, EvpnRoute};
 use evpnd_wire::{MacAddr, RouteTarget, Vni};
@@ -79,71 +82,194 @@ impl What {
 
 /// One remote best path: its route targets, what it gives the dataplane.
 /// Where it is imported is its route-target set's ([`Routes::vnis`]).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Stored {
     pub rts: Arc<[RouteTarget]>,
     pub what: What,
 }
 
-/// The routes carrying one set of route targets, and the VNIs that set is
-/// imported into (the same for all of them).
-#[derive(Debug, Default)]
-struct RtSet {
-    vnis: Vec<Vni>,
-    keys: HashSet<EvpnKey>,
+/// A held route: its key (held only here), the id of its route-target
+/// set, what it gives the dataplane.
+#[derive(Debug)]
+struct Held {
+    key: EvpnKey,
+    set: u32,
+    what: What,
 }
 
+/// The routes carrying one set of route targets, and the VNIs that set is
+/// imported into (the same for all of them). Routes by slot, not by key.
+#[derive(Debug)]
+struct RtSet {
+    rts: Arc<[RouteTarget]>,
+    vnis: Vec<Vni>,
+    slots: HashSet<u32>,
+}
+
+/// The held routes. Each key is stored once, in its slot; the index by
+/// key and each set's list of routes hold the slot's number (4 octets),
+/// not a second copy of the key (issue 16: ~50 octets per key, and one
+/// more copy per route in its set's index).
 #[derive(Debug, Default)]
 pub struct Routes {
-    routes: HashMap<EvpnKey, Stored>,
-    sets: HashMap<Arc<[RouteTarget]>, RtSet>,
+    slots: Vec<Option<Held>>,
+    /// Slots a removed route left, reused first.
+    free: Vec<u32>,
+    /// Route key → slot, hashed by the key the slot holds.
+    index: HashTable<u32>,
+    hasher: RandomState,
+    /// Route-target sets by id (a removed set leaves a hole).
+    sets: Vec<Option<RtSet>>,
+    sets_free: Vec<u32>,
+    set_ids: HashMap<Arc<[RouteTarget]>, u32>,
+    len: usize,
 }
 
 impl Routes {
     /// The shared copy of a set of route targets.
     pub fn intern(&self, rts: &[RouteTarget]) -> Arc<[RouteTarget]> {
-        match self.sets.get_key_value(rts) {
+        match self.set_ids.get_key_value(rts) {
             Some((k, _)) => Arc::clone(k),
             None => Arc::from(rts),
         }
     }
 
+    fn set(&self, id: u32) -> Option<&RtSet> {
+        self.sets.get(id as usize).and_then(Option::as_ref)
+    }
+
+    fn set_mut(&mut self, id: u32) -> Option<&mut RtSet> {
+        self.sets.get_mut(id as usize).and_then(Option::as_mut)
+    }
+
+    fn held(&self, slot: u32) -> Option<&Held> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// The slot holding `key`: the route's handle while it is held.
+    pub fn slot(&self, key: &EvpnKey) -> Option<u32> {
+        let hash = self.hasher.hash_one(key);
+        let slots = &self.slots;
+        self.index
+            .find(hash, |s| {
+                slots
+                    .get(*s as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|h| h.key == *key)
+            })
+            .copied()
+    }
+
     /// The VNIs routes with these route targets are imported into, when
     /// such routes are held (`None`: none are, the caller finds out).
     pub fn vnis(&self, rts: &[RouteTarget]) -> Option<&[Vni]> {
-        self.sets.get(rts).map(|s| s.vnis.as_slice())
+        let id = *self.set_ids.get(rts)?;
+        self.set(id).map(|s| s.vnis.as_slice())
     }
 
-    pub fn get(&self, key: &EvpnKey) -> Option<&Stored> {
-        self.routes.get(key)
+    pub fn get(&self, key: &EvpnKey) -> Option<Stored> {
+        let h = self.held(self.slot(key)?)?;
+        let set = self.set(h.set)?;
+        Some(Stored {
+            rts: Arc::clone(&set.rts),
+            what: h.what,
+        })
     }
 
     /// Holds a route (not held before) whose set is imported into `vnis`
     /// (used when the set is new).
     pub fn insert(&mut self, key: EvpnKey, s: Stored, vnis: Vec<Vni>) {
-        let set = self
-            .sets
-            .entry(Arc::clone(&s.rts))
-            .or_insert_with(|| RtSet {
-                vnis,
-                keys: HashSet::new(),
-            });
-        set.keys.insert(key.clone());
-        self.routes.insert(key, s);
+        let set = match self.set_ids.get(&s.rts) {
+            Some(id) => *id,
+            None => {
+                let rts = Arc::clone(&s.rts);
+                let new = RtSet {
+                    rts: Arc::clone(&rts),
+                    vnis,
+                    slots: HashSet::new(),
+                };
+                let id = match self.sets_free.pop() {
+                    Some(id) => {
+                        self.sets[id as usize] = Some(new);
+                        id
+                    }
+                    None => {
+                        self.sets.push(Some(new));
+                        to_u32(self.sets.len() - 1)
+                    }
+                };
+                self.set_ids.insert(rts, id);
+                id
+            }
+        };
+        let hash = self.hasher.hash_one(&key);
+        let held = Held {
+            key,
+            set,
+            what: s.what,
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(held);
+                slot
+            }
+            None => {
+                self.slots.push(Some(held));
+                to_u32(self.slots.len() - 1)
+            }
+        };
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.index.insert_unique(hash, slot, |s| {
+            slots
+                .get(*s as usize)
+                .and_then(Option::as_ref)
+                .map_or(0, |h| hasher.hash_one(&h.key))
+        });
+        if let Some(set) = self.set_mut(set) {
+            set.slots.insert(slot);
+        }
+        self.len += 1;
     }
 
     /// Forgets a route; with the VNIs it was imported into.
     pub fn remove(&mut self, key: &EvpnKey) -> Option<(Stored, Vec<Vni>)> {
-        let s = self.routes.remove(key)?;
-        let mut vnis = Vec::new();
-        if let Some(set) = self.sets.get_mut(&s.rts) {
-            set.keys.remove(key);
-            vnis = set.vnis.clone();
-            if set.keys.is_empty() {
-                self.sets.remove(&s.rts);
-            }
+        let hash = self.hasher.hash_one(key);
+        let slots = &self.slots;
+        let entry = self
+            .index
+            .find_entry(hash, |s| {
+                slots
+                    .get(*s as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|h| h.key == *key)
+            })
+            .ok()?;
+        let (slot, _) = entry.remove();
+        let h = self.slots.get_mut(slot as usize)?.take()?;
+        self.free.push(slot);
+        self.len -= 1;
+        if self.len == 0 {
+            // Give the memory back when the last route goes.
+            self.slots = Vec::new();
+            self.free = Vec::new();
         }
-        Some((s, vnis))
+        let mut vnis = Vec::new();
+        let mut rts = None;
+        let mut empty = false;
+        if let Some(set) = self.set_mut(h.set) {
+            set.slots.remove(&slot);
+            vnis = set.vnis.clone();
+            rts = Some(Arc::clone(&set.rts));
+            empty = set.slots.is_empty();
+        }
+        if empty {
+            if let Some(set) = self.sets.get_mut(h.set as usize).and_then(Option::take) {
+                self.set_ids.remove(&set.rts);
+            }
+            self.sets_free.push(h.set);
+        }
+        let rts = rts?;
+        Some((Stored { rts, what: h.what }, vnis))
     }
 
     /// The sets `imports` accepts: only the sets are tested, not routes.
@@ -151,10 +277,18 @@ impl Routes {
         &self,
         imports: impl Fn(&[RouteTarget]) -> bool,
     ) -> Vec<Arc<[RouteTarget]>> {
-        self.sets
+        self.set_ids
             .keys()
             .filter(|rts| imports(rts))
             .cloned()
+            .collect()
+    }
+
+    /// The routes of a set, with what they give.
+    fn routes_of(&self, set: &RtSet) -> Vec<(EvpnKey, What)> {
+        set.slots
+            .iter()
+            .filter_map(|s| self.held(*s).map(|h| (h.key.clone(), h.what)))
             .collect()
     }
 
@@ -166,7 +300,10 @@ impl Routes {
         vni: Vni,
         present: bool,
     ) -> Vec<(EvpnKey, What)> {
-        let Some(set) = self.sets.get_mut(rts) else {
+        let Some(&id) = self.set_ids.get(rts) else {
+            return Vec::new();
+        };
+        let Some(set) = self.set_mut(id) else {
             return Vec::new();
         };
         let had = set.vnis.contains(&vni);
@@ -178,38 +315,42 @@ impl Routes {
         } else {
             set.vnis.retain(|v| *v != vni);
         }
-        set.keys
-            .iter()
-            .filter_map(|k| self.routes.get(k).map(|s| (k.clone(), s.what)))
-            .collect()
+        self.of_set(rts)
     }
 
     /// The routes held with this set of route targets.
     pub fn of_set(&self, rts: &[RouteTarget]) -> Vec<(EvpnKey, What)> {
-        self.sets
+        self.set_ids
             .get(rts)
-            .map(|set| {
-                set.keys
-                    .iter()
-                    .filter_map(|k| self.routes.get(k).map(|s| (k.clone(), s.what)))
-                    .collect()
-            })
+            .and_then(|id| self.set(*id))
+            .map(|set| self.routes_of(set))
             .unwrap_or_default()
     }
 
     pub fn clear(&mut self) {
-        self.routes = HashMap::new();
-        self.sets = HashMap::new();
+        *self = Routes::default();
     }
 
     pub fn len(&self) -> usize {
-        self.routes.len()
+        self.len
     }
 
     /// The VNIs (and tenants' L3VNIs) a held route is imported into.
-    pub fn imported_into(&self, key: &EvpnKey) -> Option<(&Stored, &[Vni])> {
-        let s = self.routes.get(key)?;
-        let vnis = self.sets.get(&s.rts).map(|x| x.vnis.as_slice())?;
-        Some((s, vnis))
+    pub fn imported_into(&self, key: &EvpnKey) -> Option<(Stored, &[Vni])> {
+        let h = self.held(self.slot(key)?)?;
+        let set = self.set(h.set)?;
+        Some((
+            Stored {
+                rts: Arc::clone(&set.rts),
+                what: h.what,
+            },
+            set.vnis.as_slice(),
+        ))
     }
+}
+
+/// A slot or set number: never more than `u32::MAX` routes are held (the
+/// core's RIB is bounded far below that).
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }

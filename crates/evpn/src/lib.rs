@@ -19,6 +19,7 @@
 
 mod bundle;
 pub mod dataplane;
+mod dense;
 pub mod family;
 pub mod flood;
 mod import;
@@ -41,7 +42,7 @@ pub use flood::{FloodSource, NoEntry, Tunnel};
 use tracing::{info, warn};
 
 pub use instance::Instance;
-pub use mobility::{DadPolicy, MacState, Owner, RemoteMac, RemoteRoutes};
+pub use mobility::{DadPolicy, MacState, Owner, RemoteMac, RemoteRoutes, RouteId};
 pub use tenant::Tenant;
 
 use import::{Routes, Stored, What};
@@ -103,7 +104,7 @@ pub struct Evpn {
     applied: u64,
     /// Auto RD numbers of VNIs the configuration does not list (collision-free).
     auto_rds: evpnd_config::AutoRds,
-    macs: HashMap<(Vni, MacAddr), MacState>,
+    macs: dense::Dense<(Vni, MacAddr), MacState>,
     /// MACs frozen for a time (duplicate detection): what [`Evpn::tick`]
     /// looks at, instead of every MAC every second.
     frozen: HashSet<(Vni, MacAddr)>,
@@ -163,7 +164,7 @@ impl Evpn {
             instances: BTreeMap::new(),
             routes: Routes::default(),
             applied: 0,
-            macs: HashMap::new(),
+            macs: dense::Dense::new(),
             frozen: HashSet::new(),
             advertised: HashMap::new(),
             local_neigh: HashMap::new(),
@@ -285,7 +286,7 @@ impl Evpn {
                 if !self.instances.contains_key(&vni) {
                     return;
                 }
-                let m = self.macs.entry((vni, mac)).or_default();
+                let m = self.macs.get_or_default((vni, mac));
                 if !m.learn_local(sticky) {
                     warn!(%vni, %mac, "local learn of a MAC that is sticky on a remote VTEP: ignored");
                 }
@@ -305,21 +306,17 @@ impl Evpn {
                     && old != mac
                     && let Some(m) = self.macs.get_mut(&(vni, old))
                 {
-                    m.local_ips.remove(&ip);
+                    m.remove_local_ip(&ip);
                     self.settle_mac(vni, old, now);
                 }
-                self.macs
-                    .entry((vni, mac))
-                    .or_default()
-                    .local_ips
-                    .insert(ip);
+                self.macs.get_or_default((vni, mac)).add_local_ip(ip);
                 self.settle_mac(vni, mac, now);
                 self.settle_neigh(vni, ip);
             }
             LocalEvent::NeighGone { vni, ip } => {
                 if let Some(mac) = self.local_neigh.remove(&(vni, ip)) {
                     if let Some(m) = self.macs.get_mut(&(vni, mac)) {
-                        m.local_ips.remove(&ip);
+                        m.remove_local_ip(&ip);
                     }
                     self.settle_mac(vni, mac, now);
                     self.settle_neigh(vni, ip);
@@ -480,7 +477,12 @@ impl Evpn {
         {
             return; // handed over again unchanged (a re-import): nothing to do
         }
-        if let Some((old, vnis)) = self.routes.remove(key) {
+        // Un-applied while still held (its MACs name it by its handle).
+        let held = self
+            .routes
+            .imported_into(key)
+            .map(|(old, vnis)| (old, vnis.to_vec()));
+        if let Some((old, vnis)) = held {
             for vni in &vnis {
                 if !self.lands(key, *vni) {
                     continue; // another member of its VLAN-aware bundle
@@ -497,6 +499,7 @@ impl Evpn {
                 }
                 self.unapply(*vni, key, &old.what, now);
             }
+            self.routes.remove(key);
         }
         let Some((what, rts)) = new else { return };
         let rts = self.routes.intern(&rts);
@@ -516,12 +519,14 @@ impl Evpn {
                 )
                 .collect(),
         };
+        // Held before it is applied: its MACs name it by its handle.
+        self.routes
+            .insert(key.clone(), Stored { rts, what }, vnis.clone());
         for vni in &vnis {
             if self.lands(key, *vni) {
                 self.apply(*vni, key, &what, now);
             }
         }
-        self.routes.insert(key.clone(), Stored { rts, what }, vnis);
     }
 
     fn apply(&mut self, vni: Vni, key: &EvpnKey, what: &What, now: u64) {
@@ -541,13 +546,15 @@ impl Evpn {
             What::Mac {
                 mac, ip, remote, ..
             } => {
-                // Our anycast gateway MAC: never a remote entry, never a move.
-                if !self.is_gateway_mac(&mac) {
+                // Our anycast gateway MAC: never a remote entry, never a
+                // move. Only a held route is applied, so it has a handle.
+                if !self.is_gateway_mac(&mac)
+                    && let Some(id) = self.routes.slot(key)
+                {
                     self.macs
-                        .entry((vni, mac))
-                        .or_default()
+                        .get_or_default((vni, mac))
                         .remote
-                        .insert(key.clone(), remote);
+                        .insert(id, remote);
                     self.settle_mac(vni, mac, now);
                 }
                 if let Some(ip) = ip {
@@ -583,8 +590,11 @@ impl Evpn {
         }
         match *what {
             What::Mac { mac, ip, .. } => {
-                if let Some(s) = self.macs.get_mut(&(vni, mac)) {
-                    s.remote.remove(key);
+                // Un-applied while still held: it has its handle.
+                if let Some(id) = self.routes.slot(key)
+                    && let Some(s) = self.macs.get_mut(&(vni, mac))
+                {
+                    s.remote.remove(id);
                     self.settle_mac(vni, mac, now);
                 }
                 if let Some(ip) = ip
@@ -609,14 +619,14 @@ impl Evpn {
         };
         let was_dup = state.duplicate;
         let owner = state.settle(now, &self.dad);
-        if state.frozen_until.is_some_and(|t| t != u64::MAX) {
+        if state.frozen_until().is_some_and(|t| t != u64::MAX) {
             self.frozen.insert((vni, mac));
         }
         if state.duplicate && !was_dup {
             warn!(%vni, %mac, max_moves = self.dad.max_moves, window = self.dad.window_secs,
-                frozen = state.frozen_until.is_some(), "duplicate MAC detected (RFC 7432 §15.1)");
+                frozen = state.frozen_until().is_some(), "duplicate MAC detected (RFC 7432 §15.1)");
         }
-        let local_ips = state.local_ips.clone();
+        let local_ips = state.local_ips().clone();
         let empty = state.is_empty();
         // Advertisement.
         let want_adv = match owner {
@@ -700,7 +710,7 @@ impl Evpn {
             };
             self.out.push(Output::Dataplane(change));
         }
-        if empty && !self.macs[&(vni, mac)].duplicate {
+        if empty && self.macs.get(&(vni, mac)).is_some_and(|m| !m.duplicate) {
             self.macs.remove(&(vni, mac));
         }
     }
@@ -757,7 +767,7 @@ impl Evpn {
     pub fn tick(&mut self, now: u64) {
         let mut expired = Vec::new();
         self.frozen
-            .retain(|k| match self.macs.get(k).and_then(|m| m.frozen_until) {
+            .retain(|k| match self.macs.get(k).and_then(|m| m.frozen_until()) {
                 Some(t) if t <= now => {
                     expired.push(*k);
                     false

@@ -10,7 +10,6 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::net::IpAddr;
 
-use evpnd_wire::nlri::evpn::EvpnKey;
 use serde::Serialize;
 
 /// One remote route (MAC-only or MAC+IP) naming this MAC.
@@ -28,49 +27,87 @@ impl RemoteMac {
     }
 }
 
-/// The remote routes naming one MAC, by route key: nearly always one (a
-/// few during a move, or for a multihomed host). A vector sized to fit,
-/// not a map: a `BTreeMap` allocates a node of eleven slots (~770 octets
-/// here) for its first entry, most of a remote MAC's memory (issue 16).
+/// The handle of a held remote route: its slot in the domain's table of
+/// routes ([`crate::import`]), fixed while the route is held. Four octets
+/// instead of a copy of its ~40-octet `EvpnKey` (issue 16).
+pub type RouteId = u32;
+
+/// The remote routes naming one MAC, by route handle: nearly always one,
+/// held inline (a few during a move, or for a multihomed host, boxed).
+/// Not a map or a vector: a `BTreeMap` allocates a node of eleven slots
+/// (~770 octets here) for its first entry, and a vector one heap block per
+/// MAC (issue 16).
 #[derive(Debug, Clone, Default)]
-pub struct RemoteRoutes(Vec<(EvpnKey, RemoteMac)>);
+pub enum RemoteRoutes {
+    #[default]
+    Empty,
+    One((RouteId, RemoteMac)),
+    Many(Box<[(RouteId, RemoteMac)]>),
+}
 
 impl RemoteRoutes {
-    /// Adds or replaces the route `k`; the old value, if any.
-    pub fn insert(&mut self, k: EvpnKey, v: RemoteMac) -> Option<RemoteMac> {
-        if let Some((_, old)) = self.0.iter_mut().find(|(x, _)| *x == k) {
-            return Some(std::mem::replace(old, v));
+    fn as_slice(&self) -> &[(RouteId, RemoteMac)] {
+        match self {
+            RemoteRoutes::Empty => &[],
+            RemoteRoutes::One(r) => std::slice::from_ref(r),
+            RemoteRoutes::Many(rs) => rs,
         }
-        self.0.reserve_exact(1);
-        self.0.push((k, v));
-        None
     }
 
-    pub fn remove(&mut self, k: &EvpnKey) -> Option<RemoteMac> {
-        let at = self.0.iter().position(|(x, _)| x == k)?;
-        let (_, v) = self.0.swap_remove(at);
-        self.0.shrink_to_fit();
+    /// Adds or replaces the route `k`; the old value, if any.
+    pub fn insert(&mut self, k: RouteId, v: RemoteMac) -> Option<RemoteMac> {
+        match self {
+            RemoteRoutes::Empty => {
+                *self = RemoteRoutes::One((k, v));
+                None
+            }
+            RemoteRoutes::One((x, old)) if *x == k => Some(std::mem::replace(old, v)),
+            RemoteRoutes::One(r) => {
+                *self = RemoteRoutes::Many(Box::new([*r, (k, v)]));
+                None
+            }
+            RemoteRoutes::Many(rs) => {
+                if let Some((_, old)) = rs.iter_mut().find(|(x, _)| *x == k) {
+                    return Some(std::mem::replace(old, v));
+                }
+                let mut all = rs.to_vec();
+                all.push((k, v));
+                *self = RemoteRoutes::Many(all.into_boxed_slice());
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, k: RouteId) -> Option<RemoteMac> {
+        let at = self.as_slice().iter().position(|(x, _)| *x == k)?;
+        let mut all = self.as_slice().to_vec();
+        let (_, v) = all.swap_remove(at);
+        *self = match all.as_slice() {
+            [] => RemoteRoutes::Empty,
+            [one] => RemoteRoutes::One(*one),
+            _ => RemoteRoutes::Many(all.into_boxed_slice()),
+        };
         Some(v)
     }
 
     pub fn clear(&mut self) {
-        self.0 = Vec::new();
+        *self = RemoteRoutes::Empty;
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.as_slice().is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.as_slice().len()
     }
 
     pub fn values(&self) -> impl Iterator<Item = &RemoteMac> {
-        self.0.iter().map(|(_, v)| v)
+        self.as_slice().iter().map(|(_, v)| v)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&EvpnKey, &RemoteMac)> {
-        self.0.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl Iterator<Item = (RouteId, &RemoteMac)> {
+        self.as_slice().iter().map(|(k, v)| (*k, v))
     }
 }
 
@@ -98,6 +135,30 @@ pub struct DadPolicy {
     pub freeze: Option<Option<u64>>,
 }
 
+/// The parts of a MAC's state most remote MACs never use: local
+/// neighbours, move history, a freeze. Boxed (issue 16): a million remote
+/// MACs pay one pointer for them, not ~50 octets in a half-empty table.
+#[derive(Debug, Clone, Default, Serialize)]
+struct Rare {
+    /// Local neighbours (IPs on the SVI) with this MAC.
+    local_ips: BTreeSet<IpAddr>,
+    /// Times (seconds) of recent moves.
+    #[serde(skip)]
+    moves: VecDeque<u64>,
+    /// Frozen (neither advertised nor installed) until this time; `u64::MAX`
+    /// until cleared.
+    frozen_until: Option<u64>,
+}
+
+impl Rare {
+    fn is_unused(&self) -> bool {
+        self.local_ips.is_empty() && self.moves.is_empty() && self.frozen_until.is_none()
+    }
+}
+
+/// What [`MacState::local_ips`] shows for a MAC without local neighbours.
+static NO_IPS: BTreeSet<IpAddr> = BTreeSet::new();
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MacState {
     pub local: Option<LocalMac>,
@@ -106,29 +167,48 @@ pub struct MacState {
     /// Remote routes for this MAC, by route key.
     #[serde(skip)]
     pub remote: RemoteRoutes,
-    /// Local neighbours (IPs on the SVI) with this MAC.
-    pub local_ips: BTreeSet<IpAddr>,
-    /// Times (seconds) of recent moves; boxed, as most MACs never move
-    /// (8 octets per MAC instead of 32).
-    #[serde(skip)]
-    #[allow(
-        clippy::box_collection,
-        reason = "a thin pointer: a million MACs that never move pay 8 octets, not 32"
-    )]
-    moves: Option<Box<VecDeque<u64>>>,
     pub duplicate: bool,
-    /// Frozen (neither advertised nor installed) until this time; `u64::MAX`
-    /// until cleared.
-    pub frozen_until: Option<u64>,
     /// Who owned it when last settled (moves are changes of this).
     pub owner: Option<Owner>,
     /// The remote entry the dataplane was last told to hold (VTEP, sticky),
     /// kept here rather than in a map of its own.
     #[serde(skip)]
     pub installed: Option<(IpAddr, bool)>,
+    #[serde(flatten)]
+    rare: Option<Box<Rare>>,
 }
 
 impl MacState {
+    /// Local neighbours (IPs on the SVI) with this MAC.
+    pub fn local_ips(&self) -> &BTreeSet<IpAddr> {
+        self.rare.as_ref().map_or(&NO_IPS, |r| &r.local_ips)
+    }
+
+    /// A local neighbour with this MAC; false if it was known.
+    pub fn add_local_ip(&mut self, ip: IpAddr) -> bool {
+        self.rare.get_or_insert_default().local_ips.insert(ip)
+    }
+
+    /// A local neighbour gone; false if it was not known.
+    pub fn remove_local_ip(&mut self, ip: &IpAddr) -> bool {
+        let gone = self.rare.as_mut().is_some_and(|r| r.local_ips.remove(ip));
+        self.tidy();
+        gone
+    }
+
+    /// Frozen (neither advertised nor installed) until this time; `u64::MAX`
+    /// until cleared.
+    pub fn frozen_until(&self) -> Option<u64> {
+        self.rare.as_ref().and_then(|r| r.frozen_until)
+    }
+
+    /// Frees the rare parts once none is used.
+    fn tidy(&mut self) {
+        if self.rare.as_ref().is_some_and(|r| r.is_unused()) {
+            self.rare = None;
+        }
+    }
+
     pub fn best_remote(&self) -> Option<RemoteMac> {
         self.remote.values().copied().max_by_key(RemoteMac::rank)
     }
@@ -177,7 +257,8 @@ impl MacState {
             _ => false,
         };
         if moved && dad.enabled {
-            let moves = self.moves.get_or_insert_default();
+            let rare = self.rare.get_or_insert_default();
+            let moves = &mut rare.moves;
             moves.push_back(now);
             while moves
                 .front()
@@ -187,13 +268,13 @@ impl MacState {
             }
             if !self.duplicate && moves.len() as u32 >= dad.max_moves {
                 self.duplicate = true;
-                self.frozen_until = dad
+                rare.frozen_until = dad
                     .freeze
                     .map(|f| f.map_or(u64::MAX, |s| now.saturating_add(s)));
             }
         }
         self.owner = owner;
-        if self.frozen_until.is_some_and(|t| now < t) {
+        if self.frozen_until().is_some_and(|t| now < t) {
             return None;
         }
         owner
@@ -202,24 +283,26 @@ impl MacState {
     /// Ends a freeze whose time has come, or (operator) clears the duplicate.
     pub fn clear_duplicate(&mut self) {
         self.duplicate = false;
-        self.frozen_until = None;
-        self.moves = None;
+        if let Some(r) = self.rare.as_mut() {
+            r.frozen_until = None;
+            r.moves.clear();
+        }
+        self.tidy();
     }
 
     /// Moves counted within the current detection window.
     pub fn recent_moves(&self) -> usize {
-        self.moves.as_ref().map_or(0, |m| m.len())
+        self.rare.as_ref().map_or(0, |r| r.moves.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.local.is_none() && self.remote.is_empty() && self.local_ips.is_empty()
+        self.local.is_none() && self.remote.is_empty() && self.local_ips().is_empty()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use evpnd_wire::{MacAddr, Rd};
     use std::net::Ipv4Addr;
 
     const DAD: DadPolicy = DadPolicy {
@@ -229,16 +312,8 @@ mod tests {
         freeze: None,
     };
 
-    fn key(n: u8) -> EvpnKey {
-        EvpnKey::MacIp {
-            rd: Rd::Ipv4 {
-                addr: Ipv4Addr::new(10, 0, 0, n),
-                number: 1,
-            },
-            ethernet_tag: 0,
-            mac: MacAddr([2, 0, 0, 0, 0, 1]),
-            ip: None,
-        }
+    fn key(n: u8) -> RouteId {
+        RouteId::from(n)
     }
     fn vtep(n: u8) -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(10, 0, 0, n))
@@ -332,5 +407,27 @@ mod tests {
             m.settle(t * 1000, &DAD);
         }
         assert!(!m.duplicate);
+    }
+
+    #[test]
+    fn remote_routes_hold_one_inline_and_more_in_a_box() {
+        let mut r = RemoteRoutes::default();
+        assert!(r.is_empty());
+        assert_eq!(r.insert(key(2), remote(2, 0, false)), None);
+        assert!(matches!(r, RemoteRoutes::One(_)));
+        assert_eq!(
+            r.insert(key(2), remote(2, 1, false)),
+            Some(remote(2, 0, false))
+        );
+        assert_eq!(r.insert(key(3), remote(3, 0, false)), None);
+        assert_eq!(r.insert(key(4), remote(4, 0, false)), None);
+        assert!(matches!(r, RemoteRoutes::Many(_)));
+        assert_eq!(r.len(), 3);
+        assert_eq!(r.remove(key(3)), Some(remote(3, 0, false)));
+        assert_eq!(r.remove(key(3)), None);
+        assert_eq!(r.remove(key(2)), Some(remote(2, 1, false)));
+        assert!(matches!(r, RemoteRoutes::One((4, _))));
+        assert_eq!(r.remove(key(4)), Some(remote(4, 0, false)));
+        assert!(r.is_empty());
     }
 }
