@@ -45,6 +45,27 @@ fn ctl_ok(ns: &Netns, args: &[&str]) -> String {
     out
 }
 
+/// `evpnctl --json ARGS…` that must succeed, its output parsed (`what`
+/// names the output when it is no JSON).
+fn ctl_json(ns: &Netns, args: &[&str], what: &str) -> Value {
+    let args: Vec<&str> = ["--json"].iter().chain(args).copied().collect();
+    serde_json::from_str(&ctl_ok(ns, &args)).unwrap_or_else(|e| panic!("{what}: {e:?}"))
+}
+
+/// The journal file at `path`, parsed.
+fn journal_json(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("journal")).expect("journal JSON")
+}
+
+/// VNI `vni` as `evpnctl vnis` of the evpnd in `ns` lists it.
+fn evpnd_vni(ns: &Netns, vni: u32) -> Result<Value, String> {
+    let v = lab::l3::evpnctl_json(ns, "evpnd", &["vnis"])?;
+    v["vnis"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["vni"] == vni).cloned())
+        .ok_or(format!("no VNI {vni} yet: {v}"))
+}
+
 fn run(ns: &Netns, cmds: &[&str]) {
     for c in cmds {
         let args: Vec<&str> = c.split_whitespace().collect();
@@ -189,11 +210,11 @@ fn apply_again_and_roll_back(ns: &Netns, plan: &str, check: impl Fn(&Netns)) {
         "--dry-run changed the kernel: {}",
         first_difference(&before, &now)
     );
-    let made: Value = serde_json::from_str(&ctl_ok(
+    let made = ctl_json(
         ns,
-        &["--json", "migrate", "apply", plan, "--journal", journal],
-    ))
-    .expect("apply JSON");
+        &["migrate", "apply", plan, "--journal", journal],
+        "apply JSON",
+    );
     let done = made["done"].as_array().cloned().unwrap_or_default();
     assert!(
         !done.is_empty() && done.iter().all(|d| d["made"] == true),
@@ -201,11 +222,11 @@ fn apply_again_and_roll_back(ns: &Netns, plan: &str, check: impl Fn(&Netns)) {
     );
     check(ns);
     let after = snapshot(ns);
-    let again: Value = serde_json::from_str(&ctl_ok(
+    let again = ctl_json(
         ns,
-        &["--json", "migrate", "apply", plan, "--journal", journal],
-    ))
-    .expect("apply JSON");
+        &["migrate", "apply", plan, "--journal", journal],
+        "apply JSON",
+    );
     let done = again["done"].as_array().cloned().unwrap_or_default();
     assert!(
         done.iter().all(|d| d["made"] == false),
@@ -217,8 +238,7 @@ fn apply_again_and_roll_back(ns: &Netns, plan: &str, check: impl Fn(&Netns)) {
         "the second apply changed the kernel: {}",
         first_difference(&after, &now)
     );
-    let j: Value = serde_json::from_str(&std::fs::read_to_string(journal).expect("journal"))
-        .expect("journal JSON");
+    let j = journal_json(journal);
     assert_eq!(
         j["entries"].as_array().map(Vec::len),
         made["done"].as_array().map(Vec::len),
@@ -284,10 +304,9 @@ fn flood_and_learn_devices_keep_their_vteps_then_move_to_evpn_and_roll_back() {
     assert_eq!(vx["flood"], serde_json::json!(["10.0.0.2", "10.0.0.3"]));
 
     // One legacy VTEP speaks EVPN: the other stays static, learning stays on.
-    let p: Value = serde_json::from_str(&ctl_ok(
+    let p = ctl_json(
         &ns,
         &[
-            "--json",
             "migrate",
             "plan",
             "--vtep-ip",
@@ -295,8 +314,8 @@ fn flood_and_learn_devices_keep_their_vteps_then_move_to_evpn_and_roll_back() {
             "--evpn-vtep",
             "10.0.0.2",
         ],
-    ))
-    .expect("plan JSON");
+        "plan JSON",
+    );
     let m5000 = p["mappings"]
         .as_array()
         .and_then(|m| m.iter().find(|m| m["vni"] == 5000))
@@ -381,11 +400,7 @@ fn flood_and_learn_devices_keep_their_vteps_then_move_to_evpn_and_roll_back() {
         "evpnd to list 10.0.0.3 as a static VTEP",
         Duration::from_secs(20),
         || {
-            let v = lab::l3::evpnctl_json(&ns, "evpnd", &["vnis"])?;
-            let vni = v["vnis"]
-                .as_array()
-                .and_then(|a| a.iter().find(|x| x["vni"] == 5000).cloned())
-                .ok_or(format!("no VNI 5000 yet: {v}"))?;
+            let vni = evpnd_vni(&ns, 5000)?;
             let statics = &vni["static_vteps"];
             let remote = vni["remote_vteps"].as_array().cloned().unwrap_or_default();
             let src = remote
@@ -489,11 +504,7 @@ fn a_per_vlan_bridge_gets_its_vxlan_device_and_loses_it_on_rollback() {
     let mut ns = ns;
     ns.start_evpnd("evpnd", p["fabric_toml"].as_str().expect("fabric_toml"));
     wait_until("evpnd to serve VNI 10100", Duration::from_secs(20), || {
-        let v = lab::l3::evpnctl_json(&ns, "evpnd", &["vnis"])?;
-        let vni = v["vnis"]
-            .as_array()
-            .and_then(|a| a.iter().find(|x| x["vni"] == 10100).cloned())
-            .ok_or(format!("no VNI 10100 yet: {v}"))?;
+        let vni = evpnd_vni(&ns, 10100)?;
         if vni["vxlan_device"] == "vxlan10100" && vni["bridge"] == "br100" {
             Ok(())
         } else {
@@ -542,8 +553,7 @@ fn a_failed_step_stops_apply_and_the_journal_undoes_what_was_made() {
         "{out}"
     );
     assert!(out.contains("holds the 1 step(s) made so far"), "{out}");
-    let j: Value = serde_json::from_str(&std::fs::read_to_string(journal).expect("journal"))
-        .expect("journal JSON");
+    let j = journal_json(journal);
     assert_eq!(j["entries"][0]["step"], 1, "{j}");
     ctl_ok(&ns, &["migrate", "rollback", "--journal", journal]);
     assert_restored(&ns, &before);
@@ -612,11 +622,7 @@ fn a_multicast_device_is_recreated_for_ingress_replication_and_back() {
         ],
     );
     // --flood keep: nothing to do in the kernel, the group stays.
-    let keep: Value = serde_json::from_str(&ctl_ok(
-        &ns,
-        &["--json", "migrate", "plan", "--flood", "keep"],
-    ))
-    .expect("plan JSON");
+    let keep = ctl_json(&ns, &["migrate", "plan", "--flood", "keep"], "plan JSON");
     assert_eq!(keep["steps"].as_array().map(Vec::len), Some(0), "{keep}");
     assert_eq!(keep["mappings"][0]["flood_group"], "239.1.1.1", "{keep}");
     // Ingress replication: the device is re-created without the group.
@@ -667,13 +673,20 @@ fn vlan_kernel(ns: &Netns) {
     run(ns, &["ip link del probe0"]);
 }
 
+/// A quiet namespace on a kernel with VLANs ([`vlan_kernel`]), `cmds` run
+/// in it.
+fn vlan_ns(tag: &str, cmds: &[&str]) -> Netns {
+    let ns = quiet_ns(tag);
+    vlan_kernel(&ns);
+    run(&ns, cmds);
+    ns
+}
+
 #[test]
 #[ignore = "needs 802.1Q: VM stage (interop/vm/tests.txt)"]
 fn vm_a_vlan_sub_interface_bridge_becomes_a_layer_2_gateway() {
-    let ns = quiet_ns("mgsub");
-    vlan_kernel(&ns);
-    run(
-        &ns,
+    let ns = vlan_ns(
+        "mgsub",
         &[
             "ip link add eth0 type veth peer name peer0",
             "ip link add link eth0 name eth0.100 type vlan id 100",
@@ -688,11 +701,11 @@ fn vm_a_vlan_sub_interface_bridge_becomes_a_layer_2_gateway() {
             "ip link set br100 up",
         ],
     );
-    let p: Value = serde_json::from_str(&ctl_ok(
+    let p = ctl_json(
         &ns,
-        &["--json", "migrate", "plan", "--vtep-ip", "10.0.0.1"],
-    ))
-    .expect("plan JSON");
+        &["migrate", "plan", "--vtep-ip", "10.0.0.1"],
+        "plan JSON",
+    );
     assert_eq!(p["mappings"][0]["vlan"], 100, "{p}");
     assert_eq!(p["mappings"][0]["vni"], 10100, "{p}");
     let plan = save(&ns, "plan.json", &p.to_string());
@@ -706,10 +719,8 @@ fn vm_a_vlan_sub_interface_bridge_becomes_a_layer_2_gateway() {
 #[test]
 #[ignore = "needs bridge VLAN filtering: VM stage (interop/vm/tests.txt)"]
 fn vm_a_vlan_aware_bridge_gets_one_device_per_vlan() {
-    let ns = quiet_ns("mgvaw");
-    vlan_kernel(&ns);
-    run(
-        &ns,
+    let ns = vlan_ns(
+        "mgvaw",
         &[
             "ip link add br0 type bridge vlan_filtering 1",
             "ip link add acc1 type veth peer name h1",
@@ -730,11 +741,11 @@ fn vm_a_vlan_aware_bridge_gets_one_device_per_vlan() {
             "ip link set br0 up",
         ],
     );
-    let p: Value = serde_json::from_str(&ctl_ok(
+    let p = ctl_json(
         &ns,
-        &["--json", "migrate", "plan", "--vtep-ip", "10.0.0.1"],
-    ))
-    .expect("plan JSON");
+        &["migrate", "plan", "--vtep-ip", "10.0.0.1"],
+        "plan JSON",
+    );
     let vnis: Vec<&Value> = p["mappings"]
         .as_array()
         .into_iter()
