@@ -112,25 +112,22 @@ fn configured_routes_of_a_bundle_member_carry_the_vni_as_tag() {
     let text = config(
         "rd = \"10.0.0.11:1\"\nethernet_tag = \"vni\"\nmacs = [{ mac = \"02:00:00:00:00:01\" }]",
     );
-    let tags: Vec<u32> = common::leaf_routes(&text)
-        .iter()
-        .map(|r| match &r.route {
-            EvpnRoute::MacIp(m) => m.ethernet_tag,
-            EvpnRoute::Imet(i) => i.ethernet_tag,
-            _ => u32::MAX,
-        })
-        .collect();
-    assert_eq!(tags, [100]);
+    assert_eq!(tags(&text), [100]);
     let off = text.replace("learn_from_kernel = true", "learn_from_kernel = false");
-    let tags: Vec<u32> = common::leaf_routes(&off)
+    assert_eq!(tags(&off), [100, 100], "type 3 and type 2");
+}
+
+/// The Ethernet tags of the routes a leaf on `text` originates (type 2
+/// and 3; `u32::MAX` for any other type).
+fn tags(text: &str) -> Vec<u32> {
+    common::leaf_routes(text)
         .iter()
         .map(|r| match &r.route {
             EvpnRoute::MacIp(m) => m.ethernet_tag,
             EvpnRoute::Imet(i) => i.ethernet_tag,
             _ => u32::MAX,
         })
-        .collect();
-    assert_eq!(tags, [100, 100], "type 3 and type 2");
+        .collect()
 }
 
 #[test]
