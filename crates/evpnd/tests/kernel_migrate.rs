@@ -52,6 +52,13 @@ fn ctl_json(ns: &Netns, args: &[&str], what: &str) -> Value {
     serde_json::from_str(&ctl_ok(ns, &args)).unwrap_or_else(|e| panic!("{what}: {e:?}"))
 }
 
+/// `evpnctl [--json] migrate plan ARGS…` that must succeed, its stdout.
+fn plan(ns: &Netns, json: bool, args: &[&str]) -> String {
+    let head = ["--json", "migrate", "plan"];
+    let head = if json { &head[..] } else { &head[1..] };
+    ctl_ok(ns, &[head, args].concat())
+}
+
 /// The journal file at `path`, parsed.
 fn journal_json(path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("journal")).expect("journal JSON")
@@ -336,34 +343,16 @@ fn flood_and_learn_devices_keep_their_vteps_then_move_to_evpn_and_roll_back() {
     );
 
     // Both speak EVPN: learning off on vxlan5000 too.
-    let text = ctl_ok(
-        &ns,
-        &[
-            "--json",
-            "migrate",
-            "plan",
-            "--vtep-ip",
-            "10.0.0.1",
-            "--evpn-vtep",
-            "10.0.0.2",
-            "--evpn-vtep",
-            "10.0.0.3",
-        ],
-    );
-    let plan = save(&ns, "plan.json", &text);
-    let human = ctl_ok(
-        &ns,
-        &[
-            "migrate",
-            "plan",
-            "--vtep-ip",
-            "10.0.0.1",
-            "--evpn-vtep",
-            "10.0.0.2",
-            "--evpn-vtep",
-            "10.0.0.3",
-        ],
-    );
+    let both = [
+        "--vtep-ip",
+        "10.0.0.1",
+        "--evpn-vtep",
+        "10.0.0.2",
+        "--evpn-vtep",
+        "10.0.0.3",
+    ];
+    let plan = save(&ns, "plan.json", &self::plan(&ns, true, &both));
+    let human = self::plan(&ns, false, &both);
     assert!(
         human.contains("ip link set vxlan5000 type vxlan nolearning"),
         "{human}"
@@ -446,19 +435,10 @@ fn a_per_vlan_bridge_gets_its_vxlan_device_and_loses_it_on_rollback() {
         ],
     );
     let inv = with_trunk(&ns, "br100");
-    let text = ctl_ok(
+    let text = plan(
         &ns,
-        &[
-            "--json",
-            "migrate",
-            "plan",
-            "--from",
-            &inv,
-            "--vtep-ip",
-            "10.0.0.1",
-            "--asn",
-            "65000",
-        ],
+        true,
+        &["--from", &inv, "--vtep-ip", "10.0.0.1", "--asn", "65000"],
     );
     let p: Value = serde_json::from_str(&text).expect("plan JSON");
     assert_eq!(p["mappings"][0]["vlan"], 100);
@@ -469,8 +449,8 @@ fn a_per_vlan_bridge_gets_its_vxlan_device_and_loses_it_on_rollback() {
             .is_some_and(|t| t.contains("vni = 10100")),
         "{p}"
     );
-    let plan = save(&ns, "plan.json", &text);
-    apply_again_and_roll_back(&ns, &plan, |ns| {
+    let saved = save(&ns, "plan.json", &text);
+    apply_again_and_roll_back(&ns, &saved, |ns| {
         let l = link(ns, "vxlan10100");
         let x = &l["linkinfo"]["info_data"];
         assert_eq!(x["id"], 10100, "{l}");
@@ -496,7 +476,7 @@ fn a_per_vlan_bridge_gets_its_vxlan_device_and_loses_it_on_rollback() {
         &[
             "migrate",
             "apply",
-            &plan,
+            &saved,
             "--journal",
             journal.to_str().expect("utf-8"),
         ],
@@ -531,18 +511,7 @@ fn a_failed_step_stops_apply_and_the_journal_undoes_what_was_made() {
     let plan = save(
         &ns,
         "plan.json",
-        &ctl_ok(
-            &ns,
-            &[
-                "--json",
-                "migrate",
-                "plan",
-                "--from",
-                &inv,
-                "--vtep-ip",
-                "10.0.0.1",
-            ],
-        ),
+        &plan(&ns, true, &["--from", &inv, "--vtep-ip", "10.0.0.1"]),
     );
     let journal = ns.dir.join("journal.json");
     let journal = journal.to_str().expect("utf-8");
@@ -626,12 +595,12 @@ fn a_multicast_device_is_recreated_for_ingress_replication_and_back() {
     assert_eq!(keep["steps"].as_array().map(Vec::len), Some(0), "{keep}");
     assert_eq!(keep["mappings"][0]["flood_group"], "239.1.1.1", "{keep}");
     // Ingress replication: the device is re-created without the group.
-    let human = ctl_ok(&ns, &["migrate", "plan"]);
+    let human = plan(&ns, false, &[]);
     assert!(
         human.contains("ip link del vxlan300 [disruptive]"),
         "{human}"
     );
-    let text = ctl_ok(&ns, &["--json", "migrate", "plan"]);
+    let text = plan(&ns, true, &[]);
     let plan = save(&ns, "plan.json", &text);
     let mac = link(&ns, "vxlan300")["address"].clone();
     apply_again_and_roll_back(&ns, &plan, |ns| {

@@ -56,6 +56,16 @@ fn ip(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(10, 9, 0, last))
 }
 
+/// A flood entry of VNI 100 towards `vtep` wanted.
+fn flood(vtep: IpAddr) -> DesiredChange {
+    DesiredChange::Flood { vni: vni(), vtep }
+}
+
+/// The flood entry of VNI 100 towards `vtep` no longer wanted.
+fn flood_gone(vtep: IpAddr) -> DesiredChange {
+    DesiredChange::FloodGone { vni: vni(), vtep }
+}
+
 fn legacy_mac() -> MacAddr {
     MacAddr([2, 0, 0, 0, 2, 2])
 }
@@ -287,18 +297,8 @@ fn an_operators_flood_entry_is_adopted_without_a_gap() {
             .expect("bridge monitor");
         let monitor = KillOnDrop(Some(monitor));
         let task = Task::start(Some(ledger.clone())).await;
-        task.send(vec![
-            DesiredChange::Flood {
-                vni: vni(),
-                vtep: ip(2),
-            },
-            DesiredChange::Flood {
-                vni: vni(),
-                vtep: ip(3),
-            },
-            DesiredChange::Converged,
-        ])
-        .await;
+        task.send(vec![flood(ip(2)), flood(ip(3)), DesiredChange::Converged])
+            .await;
         let l2 = ledger.clone();
         check(move || {
             wait_flood_dsts("both flood entries", &["10.9.0.2", "10.9.0.3"]);
@@ -314,11 +314,7 @@ fn an_operators_flood_entry_is_adopted_without_a_gap() {
         .await;
         // Asked again (a second source, as a static VTEP that starts
         // speaking EVPN): nothing is written.
-        task.send(vec![DesiredChange::Flood {
-            vni: vni(),
-            vtep: ip(2),
-        }])
-        .await;
+        task.send(vec![flood(ip(2))]).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let out = monitor.stop();
         assert!(
@@ -327,11 +323,7 @@ fn an_operators_flood_entry_is_adopted_without_a_gap() {
             "a flood entry went away: {out}"
         );
         // Adopted means owned: no longer wanted, it goes.
-        task.send(vec![DesiredChange::FloodGone {
-            vni: vni(),
-            vtep: ip(2),
-        }])
-        .await;
+        task.send(vec![flood_gone(ip(2))]).await;
         check(move || {
             wait_flood_dsts("the adopted entry deleted", &["10.9.0.3"]);
             drop(legacy);
@@ -351,31 +343,11 @@ fn the_group_entry_of_a_multicast_device_is_never_touched() {
         let group: IpAddr = GROUP.parse().expect("group");
         let task = Task::start(Some(ledger.clone())).await;
         // A head-end entry beside the group, and (wrongly) the group itself.
-        task.send(vec![
-            DesiredChange::Flood {
-                vni: vni(),
-                vtep: ip(2),
-            },
-            DesiredChange::Flood {
-                vni: vni(),
-                vtep: group,
-            },
-            DesiredChange::Converged,
-        ])
-        .await;
+        task.send(vec![flood(ip(2)), flood(group), DesiredChange::Converged])
+            .await;
         check(|| wait_flood_dsts("the head-end entry beside the group", &["10.9.0.2", GROUP]))
             .await;
-        task.send(vec![
-            DesiredChange::FloodGone {
-                vni: vni(),
-                vtep: ip(2),
-            },
-            DesiredChange::FloodGone {
-                vni: vni(),
-                vtep: group,
-            },
-        ])
-        .await;
+        task.send(vec![flood_gone(ip(2)), flood_gone(group)]).await;
         let l2 = ledger.clone();
         check(move || {
             wait_flood_dsts("the head-end entry gone, the group's kept", &[GROUP]);
