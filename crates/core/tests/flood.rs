@@ -165,12 +165,7 @@ fn explain_says_why_a_type_3_gives_no_flood_entry() {
     );
     r.update(0, common::reach(std::slice::from_ref(&imet)));
     assert!(r.core.take_dataplane().is_empty(), "no head-end entry");
-    let shown = imet.route.to_string();
-    let (rd, prefix) = shown.split_once(' ').expect("rd and prefix");
-    let e = r
-        .core
-        .explain(rd.parse().expect("rd"), prefix)
-        .expect("explained");
+    let e = common::explain_route(&r.core, &imet.route);
     assert_eq!(
         e.not_programmed.as_deref(),
         Some("VNI 100: same multicast group 239.1.1.100: no head-end entry")
