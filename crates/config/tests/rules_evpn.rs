@@ -408,7 +408,7 @@ fn ethernet_tag_values() {
 #[test]
 fn shared_rd_needs_a_vlan_aware_bundle() {
     // Both members of the bundle: one RD, routes told apart by tag.
-    let c = common::valid(&[
+    let bundle = [
         "[[evpn.vni]]",
         "vni = 100",
         r#"rd = "65001:1""#,
@@ -417,33 +417,18 @@ fn shared_rd_needs_a_vlan_aware_bundle() {
         "vni = 200",
         r#"rd = "65001:1""#,
         r#"ethernet_tag = "vni""#,
-    ]);
+    ];
+    let c = common::valid(&bundle);
     assert_eq!(c.rd(&c.evpn.vni[0]), c.rd(&c.evpn.vni[1]));
     // Only one of them: their type-3 routes (tag 0) would be one route.
     check(
-        &[
-            "[[evpn.vni]]",
-            "vni = 100",
-            r#"rd = "65001:1""#,
-            r#"ethernet_tag = "vni""#,
-            "[[evpn.vni]]",
-            "vni = 200",
-            r#"rd = "65001:1""#,
-        ],
+        &bundle[..7],
         &[
             r#"fabric.toml:10:6: vni 200: rd 65001:1 is also the RD of vni 100: VNIs share an RD only in a VLAN-aware bundle, where their routes differ by Ethernet tag; set ethernet_tag = "vni" on both vni 100 and vni 200, or give each its own rd"#,
         ],
     );
     check(
-        &[
-            "[[evpn.vni]]",
-            "vni = 100",
-            r#"rd = "65001:1""#,
-            "[[evpn.vni]]",
-            "vni = 200",
-            r#"rd = "65001:1""#,
-            r#"ethernet_tag = "vni""#,
-        ],
+        &[&bundle[..3], &bundle[4..]].concat(),
         &[
             r#"fabric.toml:9:6: vni 200: rd 65001:1 is also the RD of vni 100: VNIs share an RD only in a VLAN-aware bundle, where their routes differ by Ethernet tag; set ethernet_tag = "vni" on both vni 100 and vni 200, or give each its own rd"#,
         ],

@@ -112,25 +112,22 @@ fn configured_routes_of_a_bundle_member_carry_the_vni_as_tag() {
     let text = config(
         "rd = \"10.0.0.11:1\"\nethernet_tag = \"vni\"\nmacs = [{ mac = \"02:00:00:00:00:01\" }]",
     );
-    let tags: Vec<u32> = common::leaf_routes(&text)
-        .iter()
-        .map(|r| match &r.route {
-            EvpnRoute::MacIp(m) => m.ethernet_tag,
-            EvpnRoute::Imet(i) => i.ethernet_tag,
-            _ => u32::MAX,
-        })
-        .collect();
-    assert_eq!(tags, [100]);
+    assert_eq!(tags(&text), [100]);
     let off = text.replace("learn_from_kernel = true", "learn_from_kernel = false");
-    let tags: Vec<u32> = common::leaf_routes(&off)
+    assert_eq!(tags(&off), [100, 100], "type 3 and type 2");
+}
+
+/// The Ethernet tags of the routes a leaf on `text` originates (type 2
+/// and 3; `u32::MAX` for any other type).
+fn tags(text: &str) -> Vec<u32> {
+    common::leaf_routes(text)
         .iter()
         .map(|r| match &r.route {
             EvpnRoute::MacIp(m) => m.ethernet_tag,
             EvpnRoute::Imet(i) => i.ethernet_tag,
             _ => u32::MAX,
         })
-        .collect();
-    assert_eq!(tags, [100, 100], "type 3 and type 2");
+        .collect()
 }
 
 #[test]
@@ -168,12 +165,7 @@ fn explain_says_why_a_type_3_gives_no_flood_entry() {
     );
     r.update(0, common::reach(std::slice::from_ref(&imet)));
     assert!(r.core.take_dataplane().is_empty(), "no head-end entry");
-    let shown = imet.route.to_string();
-    let (rd, prefix) = shown.split_once(' ').expect("rd and prefix");
-    let e = r
-        .core
-        .explain(rd.parse().expect("rd"), prefix)
-        .expect("explained");
+    let e = common::explain_route(&r.core, &imet.route);
     assert_eq!(
         e.not_programmed.as_deref(),
         Some("VNI 100: same multicast group 239.1.1.100: no head-end entry")

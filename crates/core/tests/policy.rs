@@ -364,12 +364,7 @@ fn a_pmsi_endpoint_outside_the_allow_list_is_explained() {
             .any(|d| matches!(d, DesiredChange::Flood { .. })),
         "no flood entry towards the endpoint outside: {gone:?}"
     );
-    let shown = imet.route.to_string();
-    let (rd, prefix) = shown.split_once(' ').expect("rd and prefix");
-    let e = r
-        .core
-        .explain(rd.parse().expect("rd"), prefix)
-        .expect("explained");
+    let e = common::explain_route(&r.core, &imet.route);
     assert_eq!(
         e.not_programmed.as_deref(),
         Some("PMSI tunnel endpoint 198.51.100.1 is outside evpn.vtep_allow")

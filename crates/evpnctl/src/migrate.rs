@@ -214,6 +214,31 @@ fn save_journal(path: &Path, j: &Journal) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Runs `f` on the live kernel with a journal saved to `journal` after
+/// each step, or with `dry` on a model of the live inventory, nothing
+/// saved.
+fn on_kernel<T>(
+    dry: bool,
+    journal: &Path,
+    f: impl FnOnce(&mut dyn Kernel, &mut dyn FnMut(&Journal) -> Result<(), String>) -> T,
+) -> Result<T, String> {
+    let mut save = |j: &Journal| {
+        if dry {
+            Ok(())
+        } else {
+            save_journal(journal, j)
+        }
+    };
+    if dry {
+        let mut model = Model {
+            inv: live()?.read()?,
+        };
+        Ok(f(&mut model, &mut save))
+    } else {
+        Ok(f(&mut live()?, &mut save))
+    }
+}
+
 fn apply(a: &ApplyArgs, json: bool) -> Result<ExitCode, String> {
     let p = match &a.plan {
         Some(f) => read_json::<Plan>(f)?,
@@ -224,21 +249,9 @@ fn apply(a: &ApplyArgs, json: bool) -> Result<ExitCode, String> {
         return Err("the plan has refusals: nothing applied".into());
     }
     let mut journal = load_journal(&a.journal)?.unwrap_or_default();
-    let mut real;
-    let mut model;
-    let kernel: &mut dyn Kernel = if a.dry_run {
-        model = Model {
-            inv: live()?.read()?,
-        };
-        &mut model
-    } else {
-        real = live()?;
-        &mut real
-    };
-    let path = a.journal.clone();
-    let dry = a.dry_run;
-    let mut save = |j: &Journal| if dry { Ok(()) } else { save_journal(&path, j) };
-    let r = evpnd_migrate::apply(&p.steps, kernel, &mut journal, &mut save);
+    let r = on_kernel(a.dry_run, &a.journal, |kernel, save| {
+        evpnd_migrate::apply(&p.steps, kernel, &mut journal, save)
+    })?;
     Ok(out::applied(&r, &a.journal, a.dry_run, json, &journal))
 }
 
@@ -249,21 +262,9 @@ fn rollback(a: &RollbackArgs, json: bool) -> Result<ExitCode, String> {
             a.journal.display()
         )));
     };
-    let mut real;
-    let mut model;
-    let kernel: &mut dyn Kernel = if a.dry_run {
-        model = Model {
-            inv: live()?.read()?,
-        };
-        &mut model
-    } else {
-        real = live()?;
-        &mut real
-    };
-    let path = a.journal.clone();
-    let dry = a.dry_run;
-    let mut save = |j: &Journal| if dry { Ok(()) } else { save_journal(&path, j) };
-    let r = evpnd_migrate::rollback(kernel, &mut journal, &mut save);
+    let r = on_kernel(a.dry_run, &a.journal, |kernel, save| {
+        evpnd_migrate::rollback(kernel, &mut journal, save)
+    })?;
     if r.is_ok() && !a.dry_run {
         std::fs::remove_file(&a.journal).map_err(|e| format!("{}: {e}", a.journal.display()))?;
     }

@@ -118,6 +118,17 @@ fn done_lines(s: &mut String, done: &[Done], dry: bool, undo: bool) {
     }
 }
 
+/// `--json` output of `apply` and `rollback`: what was done, or where it
+/// stopped (exit status 1).
+fn done_json(r: &Result<Vec<Done>, Failed>, dry: bool) -> ExitCode {
+    let v = match r {
+        Ok(done) => serde_json::json!({"ok": true, "dry_run": dry, "done": done}),
+        Err(f) => serde_json::json!({"ok": false, "dry_run": dry, "failed": f}),
+    };
+    let code = print(&json(&v));
+    if r.is_ok() { code } else { ExitCode::from(1) }
+}
+
 /// What `apply` did, or where it stopped.
 pub fn applied(
     r: &Result<Vec<Done>, Failed>,
@@ -127,12 +138,7 @@ pub fn applied(
     j: &Journal,
 ) -> ExitCode {
     if json {
-        let v = match r {
-            Ok(done) => serde_json::json!({"ok": true, "dry_run": dry, "done": done}),
-            Err(f) => serde_json::json!({"ok": false, "dry_run": dry, "failed": f}),
-        };
-        let code = print(&self::json(&v));
-        return if r.is_ok() { code } else { ExitCode::from(1) };
+        return done_json(r, dry);
     }
     let mut s = String::new();
     let made = match r {
@@ -170,12 +176,7 @@ pub fn rolled_back(
     json: bool,
 ) -> ExitCode {
     if json {
-        let v = match r {
-            Ok(done) => serde_json::json!({"ok": true, "dry_run": dry, "done": done}),
-            Err(f) => serde_json::json!({"ok": false, "dry_run": dry, "failed": f}),
-        };
-        let code = print(&self::json(&v));
-        return if r.is_ok() { code } else { ExitCode::from(1) };
+        return done_json(r, dry);
     }
     let mut s = String::new();
     match r {

@@ -33,20 +33,25 @@ fn file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     p.to_str().expect("utf-8").to_string()
 }
 
-#[test]
-fn plan_from_an_inventory_shows_the_map_the_file_and_the_steps() {
+/// A temporary directory with [`INVENTORY`] saved in it, and its path.
+fn saved_inventory() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let inv = file(&dir, "inv.json", INVENTORY);
-    let (code, out, err) = evpnctl(&[
-        "migrate",
-        "plan",
-        "--from",
-        &inv,
-        "--vtep-ip",
-        "10.0.0.1",
-        "--asn",
-        "65000",
-    ]);
+    (dir, inv)
+}
+
+/// `evpnctl [--json] migrate plan --from INV ARGS…`.
+fn plan(json: bool, inv: &str, args: &[&str]) -> (i32, String, String) {
+    let head = ["--json", "migrate", "plan", "--from", inv];
+    let head = if json { &head[..] } else { &head[1..] };
+    evpnctl(&[head, args].concat())
+}
+
+#[test]
+fn plan_from_an_inventory_shows_the_map_the_file_and_the_steps() {
+    let (_dir, inv) = saved_inventory();
+    let args = ["--vtep-ip", "10.0.0.1", "--asn", "65000"];
+    let (code, out, err) = plan(false, &inv, &args);
     assert_eq!(code, 0, "{err}{out}");
     assert!(
         out.contains("  100    10100     br100        vxlan10100     vlan"),
@@ -63,17 +68,7 @@ fn plan_from_an_inventory_shows_the_map_the_file_and_the_steps() {
     assert!(out.contains("    1. ip link add vxlan10100 type vxlan id 10100 local 10.0.0.1 dstport 4789 nolearning\n       why:  VLAN 100 on br100 → VNI 10100\n       undo: ip link del vxlan10100\n"), "{out}");
     assert!(!out.contains("Refused"), "{out}");
 
-    let (code, json, _) = evpnctl(&[
-        "--json",
-        "migrate",
-        "plan",
-        "--from",
-        &inv,
-        "--vtep-ip",
-        "10.0.0.1",
-        "--asn",
-        "65000",
-    ]);
+    let (code, json, _) = plan(true, &inv, &args);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&json).expect("plan JSON");
     assert_eq!(v["steps"].as_array().map(Vec::len), Some(4), "{v}");
@@ -84,14 +79,13 @@ fn plan_from_an_inventory_shows_the_map_the_file_and_the_steps() {
 
 #[test]
 fn plan_against_a_config_is_a_diff() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let inv = file(&dir, "inv.json", INVENTORY);
+    let (dir, inv) = saved_inventory();
     let cfg = file(
         &dir,
         "fabric.toml",
         "[bgp]\nasn = 65000\nrouter_id = \"10.0.0.1\"\n\n[evpn]\nvtep_ip = \"10.0.0.1\"\n",
     );
-    let (code, out, err) = evpnctl(&["migrate", "plan", "--from", &inv, "--config", &cfg]);
+    let (code, out, err) = plan(false, &inv, &["--config", &cfg]);
     assert_eq!(code, 0, "{err}{out}");
     assert!(out.contains("fabric.toml changes:\n--- "), "{out}");
     assert!(out.contains("+[[evpn.vni]]\n+vni = 10100\n"), "{out}");
@@ -100,19 +94,13 @@ fn plan_against_a_config_is_a_diff() {
 
 #[test]
 fn a_refused_plan_exits_1_and_names_the_collision() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let inv = file(&dir, "inv.json", INVENTORY);
+    let (_dir, inv) = saved_inventory();
     // VLAN 100 + base 4900 = VNI 5000: vxlan5000's.
-    let (code, out, _) = evpnctl(&[
-        "migrate",
-        "plan",
-        "--from",
+    let (code, out, _) = plan(
+        false,
         &inv,
-        "--vtep-ip",
-        "10.0.0.1",
-        "--vni-base",
-        "4900",
-    ]);
+        &["--vtep-ip", "10.0.0.1", "--vni-base", "4900"],
+    );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("Refused (the plan cannot be applied):\n  - VLAN 100 on br100 maps to VNI 5000, which vxlan5000 already carries: choose another --vni-base\n"), "{out}");
 }

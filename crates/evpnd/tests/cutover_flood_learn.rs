@@ -13,10 +13,9 @@ mod lab;
 
 use lab::host_mac;
 use lab::legacy::{
-    Bum, FdbMonitor, Segment, StepReport, T, evpnd_routes_mention, fdb, flood_deletions,
-    flood_to_vtep, ips, learning_vtep, migrate_legacy, migrate_replan, parse_ping, segment,
-    settled, start_leaf, start_rr, step, table, vtep_ip, wait_flood_list, wait_remote_vtep,
-    wait_speaks_evpn,
+    Bum, FdbMonitor, Segment, T, evpnd_leaf_joins, evpnd_routes_mention, fdb, flood_deletions, ips,
+    legacy_fabric, migrate_legacy, migrate_replan, parse_ping, settled, step, table, vtep_ip,
+    wait_flood_list, wait_remote_vtep, wait_speaks_evpn,
 };
 use lab::wait_until;
 
@@ -88,32 +87,22 @@ fn evpn_installed(seg: &Segment, on: u8, mac: &str, via: u8) -> Result<(), Strin
 
 #[test]
 fn flood_and_learn_fabric_cuts_over_to_evpn_under_traffic() {
-    let mut seg = segment("cf", 3);
-    learning_vtep(&seg, 1, Bum::HeadEnd, &[2]);
-    learning_vtep(&seg, 2, Bum::HeadEnd, &[1]);
     // VTEP 3's devices exist; its flood entries are evpnd's to make.
-    learning_vtep(&seg, 3, Bum::HeadEnd, &[]);
-    start_rr(&mut seg, 3);
-    wait_until("legacy fabric: host 1 reaches host 2", T, || {
-        seg.host(1)
-            .exec(&["ping", "-n", "-c", "1", "-W", "1", &lab::legacy::host_ip(2)])
-    });
+    let mut seg = legacy_fabric(
+        "cf",
+        &[
+            (Bum::HeadEnd, &[2]),
+            (Bum::HeadEnd, &[1]),
+            (Bum::HeadEnd, &[]),
+        ],
+    );
     settled(&seg, "legacy fabric", &[1, 2]);
-    let mut steps: Vec<StepReport> = Vec::new();
 
     // Step 1: an evpnd leaf joins; the legacy VTEPs get a flood entry to it.
-    steps.push(step(
+    let mut steps = vec![evpnd_leaf_joins(
         &mut seg,
         "1: evpnd VTEP 3 joins (static_vteps = [1, 2])",
-        &[1, 2],
-        &[1, 2, 3],
-        |seg| {
-            flood_to_vtep(seg.vtep(1), 3);
-            flood_to_vtep(seg.vtep(2), 3);
-            start_leaf(seg, 3, &[1, 2]);
-            wait_flood_list(seg, 3, &ips(&[1, 2]));
-        },
-    ));
+    )];
     for j in [1, 2] {
         wait_remote_vtep(&seg, 3, j, "static", "");
     }

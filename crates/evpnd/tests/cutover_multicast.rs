@@ -19,12 +19,10 @@
 mod lab;
 
 use lab::legacy::{
-    Bum, FdbMonitor, GROUP, Segment, StepReport, T, flood_deletions, flood_list, flood_to_vtep,
-    host_ip, ips, learning_vtep, migrate_legacy, migrate_replan, segment, set_static_vteps,
-    settled, start_leaf, start_rr, step, table, wait_flood_list, wait_remote_vtep,
-    wait_speaks_evpn,
+    Bum, FdbMonitor, GROUP, Segment, evpnd_leaf_joins, flood_deletions, flood_list, flood_to_vtep,
+    ips, legacy_fabric, migrate_legacy, migrate_replan, set_static_vteps, settled, start_leaf,
+    step, table, wait_flood_list, wait_remote_vtep, wait_speaks_evpn,
 };
-use lab::wait_until;
 
 /// VTEP `i` leaves the group: `ip link set vxlan100 type vxlan remote
 /// 0.0.0.0` drops the default (group) flood entry and the membership; the
@@ -87,17 +85,17 @@ fn convert(seg: &mut Segment, i: u8, still_legacy: &[u8], evpnd: &[u8]) {
     }
 }
 
+/// VTEPs 1 and 2 flood to the group, VTEP 3 (evpnd's to be) head-end.
+fn multicast_fabric(tag: &str) -> Segment {
+    legacy_fabric(
+        tag,
+        &[(Bum::Group, &[]), (Bum::Group, &[]), (Bum::HeadEnd, &[])],
+    )
+}
+
 #[test]
 fn multicast_fabric_cuts_over_to_ingress_replication_under_traffic() {
-    let mut seg = segment("cm", 3);
-    learning_vtep(&seg, 1, Bum::Group, &[]);
-    learning_vtep(&seg, 2, Bum::Group, &[]);
-    learning_vtep(&seg, 3, Bum::HeadEnd, &[]);
-    start_rr(&mut seg, 3);
-    wait_until("legacy fabric: host 1 reaches host 2", T, || {
-        seg.host(1)
-            .exec(&["ping", "-n", "-c", "1", "-W", "1", &host_ip(2)])
-    });
+    let mut seg = multicast_fabric("cm");
     for i in [1, 2] {
         assert_eq!(
             flood_list(seg.vtep(i)),
@@ -106,20 +104,11 @@ fn multicast_fabric_cuts_over_to_ingress_replication_under_traffic() {
         );
     }
     settled(&seg, "legacy multicast fabric", &[1, 2]);
-    let mut steps: Vec<StepReport> = Vec::new();
 
-    steps.push(step(
+    let mut steps = vec![evpnd_leaf_joins(
         &mut seg,
         "1: evpnd VTEP 3 (ingress replication) joins (static_vteps = [1, 2])",
-        &[1, 2],
-        &[1, 2, 3],
-        |seg| {
-            flood_to_vtep(seg.vtep(1), 3);
-            flood_to_vtep(seg.vtep(2), 3);
-            start_leaf(seg, 3, &[1, 2]);
-            wait_flood_list(seg, 3, &ips(&[1, 2]));
-        },
-    ));
+    )];
     steps.push(step(
         &mut seg,
         "2: VTEP 1 to evpnd, leaves the group in place (static_vteps = [2])",
@@ -190,31 +179,14 @@ fn multicast_fabric_kept_by_evpnd_leaves_the_group_in_place() {
 }
 
 fn migrate_multicast(tag: &str, leave: Leave) {
-    let mut seg = segment(tag, 3);
-    learning_vtep(&seg, 1, Bum::Group, &[]);
-    learning_vtep(&seg, 2, Bum::Group, &[]);
-    learning_vtep(&seg, 3, Bum::HeadEnd, &[]);
-    start_rr(&mut seg, 3);
-    wait_until("legacy fabric: host 1 reaches host 2", T, || {
-        seg.host(1)
-            .exec(&["ping", "-n", "-c", "1", "-W", "1", &host_ip(2)])
-    });
+    let mut seg = multicast_fabric(tag);
     settled(&seg, "legacy multicast fabric", &[1, 2]);
     let keep = ["--flood", "keep"];
     let ir = ["--flood", "ingress-replication"];
-    let mut steps: Vec<StepReport> = Vec::new();
-    steps.push(step(
+    let mut steps = vec![evpnd_leaf_joins(
         &mut seg,
         "1: evpnd VTEP 3 (ingress replication) joins (static_vteps = [1, 2])",
-        &[1, 2],
-        &[1, 2, 3],
-        |seg| {
-            flood_to_vtep(seg.vtep(1), 3);
-            flood_to_vtep(seg.vtep(2), 3);
-            start_leaf(seg, 3, &[1, 2]);
-            wait_flood_list(seg, 3, &ips(&[1, 2]));
-        },
-    ));
+    )];
     steps.push(step(
         &mut seg,
         "2: VTEP 1 migrated to evpnd, group kept (`--flood keep`)",

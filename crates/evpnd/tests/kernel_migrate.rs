@@ -45,6 +45,34 @@ fn ctl_ok(ns: &Netns, args: &[&str]) -> String {
     out
 }
 
+/// `evpnctl --json ARGS…` that must succeed, its output parsed (`what`
+/// names the output when it is no JSON).
+fn ctl_json(ns: &Netns, args: &[&str], what: &str) -> Value {
+    let args: Vec<&str> = ["--json"].iter().chain(args).copied().collect();
+    serde_json::from_str(&ctl_ok(ns, &args)).unwrap_or_else(|e| panic!("{what}: {e:?}"))
+}
+
+/// `evpnctl [--json] migrate plan ARGS…` that must succeed, its stdout.
+fn plan(ns: &Netns, json: bool, args: &[&str]) -> String {
+    let head = ["--json", "migrate", "plan"];
+    let head = if json { &head[..] } else { &head[1..] };
+    ctl_ok(ns, &[head, args].concat())
+}
+
+/// The journal file at `path`, parsed.
+fn journal_json(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("journal")).expect("journal JSON")
+}
+
+/// VNI `vni` as `evpnctl vnis` of the evpnd in `ns` lists it.
+fn evpnd_vni(ns: &Netns, vni: u32) -> Result<Value, String> {
+    let v = lab::l3::evpnctl_json(ns, "evpnd", &["vnis"])?;
+    v["vnis"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["vni"] == vni).cloned())
+        .ok_or(format!("no VNI {vni} yet: {v}"))
+}
+
 fn run(ns: &Netns, cmds: &[&str]) {
     for c in cmds {
         let args: Vec<&str> = c.split_whitespace().collect();
@@ -189,11 +217,11 @@ fn apply_again_and_roll_back(ns: &Netns, plan: &str, check: impl Fn(&Netns)) {
         "--dry-run changed the kernel: {}",
         first_difference(&before, &now)
     );
-    let made: Value = serde_json::from_str(&ctl_ok(
+    let made = ctl_json(
         ns,
-        &["--json", "migrate", "apply", plan, "--journal", journal],
-    ))
-    .expect("apply JSON");
+        &["migrate", "apply", plan, "--journal", journal],
+        "apply JSON",
+    );
     let done = made["done"].as_array().cloned().unwrap_or_default();
     assert!(
         !done.is_empty() && done.iter().all(|d| d["made"] == true),
@@ -201,11 +229,11 @@ fn apply_again_and_roll_back(ns: &Netns, plan: &str, check: impl Fn(&Netns)) {
     );
     check(ns);
     let after = snapshot(ns);
-    let again: Value = serde_json::from_str(&ctl_ok(
+    let again = ctl_json(
         ns,
-        &["--json", "migrate", "apply", plan, "--journal", journal],
-    ))
-    .expect("apply JSON");
+        &["migrate", "apply", plan, "--journal", journal],
+        "apply JSON",
+    );
     let done = again["done"].as_array().cloned().unwrap_or_default();
     assert!(
         done.iter().all(|d| d["made"] == false),
@@ -217,8 +245,7 @@ fn apply_again_and_roll_back(ns: &Netns, plan: &str, check: impl Fn(&Netns)) {
         "the second apply changed the kernel: {}",
         first_difference(&after, &now)
     );
-    let j: Value = serde_json::from_str(&std::fs::read_to_string(journal).expect("journal"))
-        .expect("journal JSON");
+    let j = journal_json(journal);
     assert_eq!(
         j["entries"].as_array().map(Vec::len),
         made["done"].as_array().map(Vec::len),
@@ -284,10 +311,9 @@ fn flood_and_learn_devices_keep_their_vteps_then_move_to_evpn_and_roll_back() {
     assert_eq!(vx["flood"], serde_json::json!(["10.0.0.2", "10.0.0.3"]));
 
     // One legacy VTEP speaks EVPN: the other stays static, learning stays on.
-    let p: Value = serde_json::from_str(&ctl_ok(
+    let p = ctl_json(
         &ns,
         &[
-            "--json",
             "migrate",
             "plan",
             "--vtep-ip",
@@ -295,8 +321,8 @@ fn flood_and_learn_devices_keep_their_vteps_then_move_to_evpn_and_roll_back() {
             "--evpn-vtep",
             "10.0.0.2",
         ],
-    ))
-    .expect("plan JSON");
+        "plan JSON",
+    );
     let m5000 = p["mappings"]
         .as_array()
         .and_then(|m| m.iter().find(|m| m["vni"] == 5000))
@@ -317,34 +343,16 @@ fn flood_and_learn_devices_keep_their_vteps_then_move_to_evpn_and_roll_back() {
     );
 
     // Both speak EVPN: learning off on vxlan5000 too.
-    let text = ctl_ok(
-        &ns,
-        &[
-            "--json",
-            "migrate",
-            "plan",
-            "--vtep-ip",
-            "10.0.0.1",
-            "--evpn-vtep",
-            "10.0.0.2",
-            "--evpn-vtep",
-            "10.0.0.3",
-        ],
-    );
-    let plan = save(&ns, "plan.json", &text);
-    let human = ctl_ok(
-        &ns,
-        &[
-            "migrate",
-            "plan",
-            "--vtep-ip",
-            "10.0.0.1",
-            "--evpn-vtep",
-            "10.0.0.2",
-            "--evpn-vtep",
-            "10.0.0.3",
-        ],
-    );
+    let both = [
+        "--vtep-ip",
+        "10.0.0.1",
+        "--evpn-vtep",
+        "10.0.0.2",
+        "--evpn-vtep",
+        "10.0.0.3",
+    ];
+    let plan = save(&ns, "plan.json", &self::plan(&ns, true, &both));
+    let human = self::plan(&ns, false, &both);
     assert!(
         human.contains("ip link set vxlan5000 type vxlan nolearning"),
         "{human}"
@@ -381,11 +389,7 @@ fn flood_and_learn_devices_keep_their_vteps_then_move_to_evpn_and_roll_back() {
         "evpnd to list 10.0.0.3 as a static VTEP",
         Duration::from_secs(20),
         || {
-            let v = lab::l3::evpnctl_json(&ns, "evpnd", &["vnis"])?;
-            let vni = v["vnis"]
-                .as_array()
-                .and_then(|a| a.iter().find(|x| x["vni"] == 5000).cloned())
-                .ok_or(format!("no VNI 5000 yet: {v}"))?;
+            let vni = evpnd_vni(&ns, 5000)?;
             let statics = &vni["static_vteps"];
             let remote = vni["remote_vteps"].as_array().cloned().unwrap_or_default();
             let src = remote
@@ -431,19 +435,10 @@ fn a_per_vlan_bridge_gets_its_vxlan_device_and_loses_it_on_rollback() {
         ],
     );
     let inv = with_trunk(&ns, "br100");
-    let text = ctl_ok(
+    let text = plan(
         &ns,
-        &[
-            "--json",
-            "migrate",
-            "plan",
-            "--from",
-            &inv,
-            "--vtep-ip",
-            "10.0.0.1",
-            "--asn",
-            "65000",
-        ],
+        true,
+        &["--from", &inv, "--vtep-ip", "10.0.0.1", "--asn", "65000"],
     );
     let p: Value = serde_json::from_str(&text).expect("plan JSON");
     assert_eq!(p["mappings"][0]["vlan"], 100);
@@ -454,8 +449,8 @@ fn a_per_vlan_bridge_gets_its_vxlan_device_and_loses_it_on_rollback() {
             .is_some_and(|t| t.contains("vni = 10100")),
         "{p}"
     );
-    let plan = save(&ns, "plan.json", &text);
-    apply_again_and_roll_back(&ns, &plan, |ns| {
+    let saved = save(&ns, "plan.json", &text);
+    apply_again_and_roll_back(&ns, &saved, |ns| {
         let l = link(ns, "vxlan10100");
         let x = &l["linkinfo"]["info_data"];
         assert_eq!(x["id"], 10100, "{l}");
@@ -481,7 +476,7 @@ fn a_per_vlan_bridge_gets_its_vxlan_device_and_loses_it_on_rollback() {
         &[
             "migrate",
             "apply",
-            &plan,
+            &saved,
             "--journal",
             journal.to_str().expect("utf-8"),
         ],
@@ -489,11 +484,7 @@ fn a_per_vlan_bridge_gets_its_vxlan_device_and_loses_it_on_rollback() {
     let mut ns = ns;
     ns.start_evpnd("evpnd", p["fabric_toml"].as_str().expect("fabric_toml"));
     wait_until("evpnd to serve VNI 10100", Duration::from_secs(20), || {
-        let v = lab::l3::evpnctl_json(&ns, "evpnd", &["vnis"])?;
-        let vni = v["vnis"]
-            .as_array()
-            .and_then(|a| a.iter().find(|x| x["vni"] == 10100).cloned())
-            .ok_or(format!("no VNI 10100 yet: {v}"))?;
+        let vni = evpnd_vni(&ns, 10100)?;
         if vni["vxlan_device"] == "vxlan10100" && vni["bridge"] == "br100" {
             Ok(())
         } else {
@@ -520,18 +511,7 @@ fn a_failed_step_stops_apply_and_the_journal_undoes_what_was_made() {
     let plan = save(
         &ns,
         "plan.json",
-        &ctl_ok(
-            &ns,
-            &[
-                "--json",
-                "migrate",
-                "plan",
-                "--from",
-                &inv,
-                "--vtep-ip",
-                "10.0.0.1",
-            ],
-        ),
+        &plan(&ns, true, &["--from", &inv, "--vtep-ip", "10.0.0.1"]),
     );
     let journal = ns.dir.join("journal.json");
     let journal = journal.to_str().expect("utf-8");
@@ -542,8 +522,7 @@ fn a_failed_step_stops_apply_and_the_journal_undoes_what_was_made() {
         "{out}"
     );
     assert!(out.contains("holds the 1 step(s) made so far"), "{out}");
-    let j: Value = serde_json::from_str(&std::fs::read_to_string(journal).expect("journal"))
-        .expect("journal JSON");
+    let j = journal_json(journal);
     assert_eq!(j["entries"][0]["step"], 1, "{j}");
     ctl_ok(&ns, &["migrate", "rollback", "--journal", journal]);
     assert_restored(&ns, &before);
@@ -612,20 +591,16 @@ fn a_multicast_device_is_recreated_for_ingress_replication_and_back() {
         ],
     );
     // --flood keep: nothing to do in the kernel, the group stays.
-    let keep: Value = serde_json::from_str(&ctl_ok(
-        &ns,
-        &["--json", "migrate", "plan", "--flood", "keep"],
-    ))
-    .expect("plan JSON");
+    let keep = ctl_json(&ns, &["migrate", "plan", "--flood", "keep"], "plan JSON");
     assert_eq!(keep["steps"].as_array().map(Vec::len), Some(0), "{keep}");
     assert_eq!(keep["mappings"][0]["flood_group"], "239.1.1.1", "{keep}");
     // Ingress replication: the device is re-created without the group.
-    let human = ctl_ok(&ns, &["migrate", "plan"]);
+    let human = plan(&ns, false, &[]);
     assert!(
         human.contains("ip link del vxlan300 [disruptive]"),
         "{human}"
     );
-    let text = ctl_ok(&ns, &["--json", "migrate", "plan"]);
+    let text = plan(&ns, true, &[]);
     let plan = save(&ns, "plan.json", &text);
     let mac = link(&ns, "vxlan300")["address"].clone();
     apply_again_and_roll_back(&ns, &plan, |ns| {
@@ -667,13 +642,20 @@ fn vlan_kernel(ns: &Netns) {
     run(ns, &["ip link del probe0"]);
 }
 
+/// A quiet namespace on a kernel with VLANs ([`vlan_kernel`]), `cmds` run
+/// in it.
+fn vlan_ns(tag: &str, cmds: &[&str]) -> Netns {
+    let ns = quiet_ns(tag);
+    vlan_kernel(&ns);
+    run(&ns, cmds);
+    ns
+}
+
 #[test]
 #[ignore = "needs 802.1Q: VM stage (interop/vm/tests.txt)"]
 fn vm_a_vlan_sub_interface_bridge_becomes_a_layer_2_gateway() {
-    let ns = quiet_ns("mgsub");
-    vlan_kernel(&ns);
-    run(
-        &ns,
+    let ns = vlan_ns(
+        "mgsub",
         &[
             "ip link add eth0 type veth peer name peer0",
             "ip link add link eth0 name eth0.100 type vlan id 100",
@@ -688,11 +670,11 @@ fn vm_a_vlan_sub_interface_bridge_becomes_a_layer_2_gateway() {
             "ip link set br100 up",
         ],
     );
-    let p: Value = serde_json::from_str(&ctl_ok(
+    let p = ctl_json(
         &ns,
-        &["--json", "migrate", "plan", "--vtep-ip", "10.0.0.1"],
-    ))
-    .expect("plan JSON");
+        &["migrate", "plan", "--vtep-ip", "10.0.0.1"],
+        "plan JSON",
+    );
     assert_eq!(p["mappings"][0]["vlan"], 100, "{p}");
     assert_eq!(p["mappings"][0]["vni"], 10100, "{p}");
     let plan = save(&ns, "plan.json", &p.to_string());
@@ -706,10 +688,8 @@ fn vm_a_vlan_sub_interface_bridge_becomes_a_layer_2_gateway() {
 #[test]
 #[ignore = "needs bridge VLAN filtering: VM stage (interop/vm/tests.txt)"]
 fn vm_a_vlan_aware_bridge_gets_one_device_per_vlan() {
-    let ns = quiet_ns("mgvaw");
-    vlan_kernel(&ns);
-    run(
-        &ns,
+    let ns = vlan_ns(
+        "mgvaw",
         &[
             "ip link add br0 type bridge vlan_filtering 1",
             "ip link add acc1 type veth peer name h1",
@@ -730,11 +710,11 @@ fn vm_a_vlan_aware_bridge_gets_one_device_per_vlan() {
             "ip link set br0 up",
         ],
     );
-    let p: Value = serde_json::from_str(&ctl_ok(
+    let p = ctl_json(
         &ns,
-        &["--json", "migrate", "plan", "--vtep-ip", "10.0.0.1"],
-    ))
-    .expect("plan JSON");
+        &["migrate", "plan", "--vtep-ip", "10.0.0.1"],
+        "plan JSON",
+    );
     let vnis: Vec<&Value> = p["mappings"]
         .as_array()
         .into_iter()

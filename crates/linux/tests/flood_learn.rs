@@ -28,32 +28,11 @@ use std::time::{Duration, Instant};
 
 use evpnd_linux::{DesiredChange, LinuxConfig, LocalEvent};
 use evpnd_wire::{MacAddr, Vni};
-use netns::in_netns;
+use netns::{Named, in_netns, run, sh, text};
 
 const GROUP: &str = "239.1.1.100";
 /// The legacy VTEP's VXLAN device MAC (the "host" behind it).
 const LEGACY_MAC: &str = "02:00:00:00:02:02";
-
-fn run(cmd: &str) -> std::process::Output {
-    let args: Vec<&str> = cmd.split_whitespace().collect();
-    Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .expect("command runs")
-}
-
-fn sh(cmd: &str) {
-    let o = run(cmd);
-    assert!(
-        o.status.success(),
-        "{cmd}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn text(cmd: &str) -> String {
-    String::from_utf8_lossy(&run(cmd).stdout).into_owned()
-}
 
 fn wait(what: &str, mut cond: impl FnMut() -> Result<(), String>) {
     let t = Instant::now();
@@ -77,24 +56,31 @@ fn ip(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(10, 9, 0, last))
 }
 
+/// A flood entry of VNI 100 towards `vtep` wanted.
+fn flood(vtep: IpAddr) -> DesiredChange {
+    DesiredChange::Flood { vni: vni(), vtep }
+}
+
+/// The flood entry of VNI 100 towards `vtep` no longer wanted.
+fn flood_gone(vtep: IpAddr) -> DesiredChange {
+    DesiredChange::FloodGone { vni: vni(), vtep }
+}
+
 fn legacy_mac() -> MacAddr {
     MacAddr([2, 0, 0, 0, 2, 2])
 }
 
 /// The legacy VTEP's namespace; deleted when dropped (also on a panic).
-struct Legacy(String);
+struct Legacy(Named);
 
 impl Legacy {
     /// Cabled to `u0` of the test's namespace (10.9.0.1/24); VTEP addresses
     /// 10.9.0.2 and .3; `vx100` learning, flooding to us, 192.168.100.2.
     fn new(tag: &str) -> Legacy {
-        let name = format!("evpnd-fl-{tag}-{}", std::process::id());
-        let _ = run(&format!("ip netns del {name}"));
-        sh(&format!("ip netns add {name}"));
-        let l = Legacy(name);
+        let l = Legacy(Named::new(format!("evpnd-fl-{tag}-{}", std::process::id())));
         sh(&format!(
             "ip link add u0 type veth peer name u0 netns {}",
-            l.0
+            l.0.0
         ));
         sh("ip addr add 10.9.0.1/24 dev u0");
         sh("ip link set u0 up");
@@ -112,32 +98,26 @@ impl Legacy {
         l.ip("link set vx100 up");
         sh(&format!(
             "ip netns exec {} bridge fdb append 00:00:00:00:00:00 dev vx100 dst 10.9.0.1",
-            l.0
+            l.0.0
         ));
         l
     }
 
     fn ip(&self, cmd: &str) {
-        sh(&format!("ip -n {} {cmd}", self.0));
+        self.0.ip(cmd);
     }
 
     /// Packets from the legacy MAC reach us from VTEP 10.9.0.2.
     fn ping(&self) {
         let o = run(&format!(
             "ip netns exec {} ping -c 2 -i 0.2 -W 1 192.168.100.1",
-            self.0
+            self.0.0
         ));
         assert!(
             o.status.success(),
             "legacy → 192.168.100.1: {}",
             String::from_utf8_lossy(&o.stdout)
         );
-    }
-}
-
-impl Drop for Legacy {
-    fn drop(&mut self) {
-        let _ = run(&format!("ip netns del {}", self.0));
     }
 }
 
@@ -189,6 +169,18 @@ fn flood_dsts() -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+/// Waits (bounded) until the flood entries of vx100 go to `want`.
+fn wait_flood_dsts(what: &str, want: &[&str]) {
+    wait(what, || {
+        let d = flood_dsts();
+        if d == want {
+            Ok(())
+        } else {
+            Err(format!("{d:?}"))
+        }
+    });
 }
 
 struct Task {
@@ -274,7 +266,7 @@ fn learned_macs_are_left_alone_and_evpn_replaces_them_for_good() {
             // VTEP still floods to us): the kernel must not learn over it.
             let _ = run(&format!(
                 "ip netns exec {} ping -c 3 -i 0.2 -W 1 192.168.100.1",
-                legacy.0
+                legacy.0.0
             ));
             let e = vxlan_entry(LEGACY_MAC).expect("entry");
             assert_eq!(e.0, "10.9.0.3", "the kernel re-learned over EVPN: {}", e.1);
@@ -305,28 +297,11 @@ fn an_operators_flood_entry_is_adopted_without_a_gap() {
             .expect("bridge monitor");
         let monitor = KillOnDrop(Some(monitor));
         let task = Task::start(Some(ledger.clone())).await;
-        task.send(vec![
-            DesiredChange::Flood {
-                vni: vni(),
-                vtep: ip(2),
-            },
-            DesiredChange::Flood {
-                vni: vni(),
-                vtep: ip(3),
-            },
-            DesiredChange::Converged,
-        ])
-        .await;
+        task.send(vec![flood(ip(2)), flood(ip(3)), DesiredChange::Converged])
+            .await;
         let l2 = ledger.clone();
         check(move || {
-            wait("both flood entries", || {
-                let d = flood_dsts();
-                if d == ["10.9.0.2", "10.9.0.3"] {
-                    Ok(())
-                } else {
-                    Err(format!("{d:?}"))
-                }
-            });
+            wait_flood_dsts("both flood entries", &["10.9.0.2", "10.9.0.3"]);
             wait("the operator's entry in the ledger", || {
                 let t = std::fs::read_to_string(&l2).unwrap_or_default();
                 if t.contains("100 10.9.0.2") {
@@ -339,11 +314,7 @@ fn an_operators_flood_entry_is_adopted_without_a_gap() {
         .await;
         // Asked again (a second source, as a static VTEP that starts
         // speaking EVPN): nothing is written.
-        task.send(vec![DesiredChange::Flood {
-            vni: vni(),
-            vtep: ip(2),
-        }])
-        .await;
+        task.send(vec![flood(ip(2))]).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let out = monitor.stop();
         assert!(
@@ -352,20 +323,9 @@ fn an_operators_flood_entry_is_adopted_without_a_gap() {
             "a flood entry went away: {out}"
         );
         // Adopted means owned: no longer wanted, it goes.
-        task.send(vec![DesiredChange::FloodGone {
-            vni: vni(),
-            vtep: ip(2),
-        }])
-        .await;
+        task.send(vec![flood_gone(ip(2))]).await;
         check(move || {
-            wait("the adopted entry deleted", || {
-                let d = flood_dsts();
-                if d == ["10.9.0.3"] {
-                    Ok(())
-                } else {
-                    Err(format!("{d:?}"))
-                }
-            });
+            wait_flood_dsts("the adopted entry deleted", &["10.9.0.3"]);
             drop(legacy);
         })
         .await;
@@ -383,50 +343,14 @@ fn the_group_entry_of_a_multicast_device_is_never_touched() {
         let group: IpAddr = GROUP.parse().expect("group");
         let task = Task::start(Some(ledger.clone())).await;
         // A head-end entry beside the group, and (wrongly) the group itself.
-        task.send(vec![
-            DesiredChange::Flood {
-                vni: vni(),
-                vtep: ip(2),
-            },
-            DesiredChange::Flood {
-                vni: vni(),
-                vtep: group,
-            },
-            DesiredChange::Converged,
-        ])
-        .await;
-        check(|| {
-            wait("the head-end entry beside the group", || {
-                let d = flood_dsts();
-                if d == ["10.9.0.2", GROUP] {
-                    Ok(())
-                } else {
-                    Err(format!("{d:?}"))
-                }
-            })
-        })
-        .await;
-        task.send(vec![
-            DesiredChange::FloodGone {
-                vni: vni(),
-                vtep: ip(2),
-            },
-            DesiredChange::FloodGone {
-                vni: vni(),
-                vtep: group,
-            },
-        ])
-        .await;
+        task.send(vec![flood(ip(2)), flood(group), DesiredChange::Converged])
+            .await;
+        check(|| wait_flood_dsts("the head-end entry beside the group", &["10.9.0.2", GROUP]))
+            .await;
+        task.send(vec![flood_gone(ip(2)), flood_gone(group)]).await;
         let l2 = ledger.clone();
         check(move || {
-            wait("the head-end entry gone, the group's kept", || {
-                let d = flood_dsts();
-                if d == [GROUP] {
-                    Ok(())
-                } else {
-                    Err(format!("{d:?}"))
-                }
-            });
+            wait_flood_dsts("the head-end entry gone, the group's kept", &[GROUP]);
             let t = std::fs::read_to_string(&l2).unwrap_or_default();
             assert!(
                 !t.contains(GROUP),

@@ -10,7 +10,7 @@
 
 mod netns;
 
-use netns::in_netns;
+use netns::{Named, in_netns, json, run, sh, text};
 use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::process::{Child, Command, Stdio};
@@ -24,63 +24,30 @@ use serde_json::Value;
 
 const MAIN: u32 = 254;
 
-fn run(cmd: &str) -> std::process::Output {
-    let args: Vec<&str> = cmd.split_whitespace().collect();
-    Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .expect("command runs")
-}
-
-fn sh(cmd: &str) {
-    let o = run(cmd);
-    assert!(
-        o.status.success(),
-        "{cmd}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn json(cmd: &str) -> Vec<Value> {
-    serde_json::from_slice::<Vec<Value>>(&run(cmd).stdout).unwrap_or_default()
-}
-
-fn text(cmd: &str) -> String {
-    String::from_utf8_lossy(&run(cmd).stdout).into_owned()
-}
-
 /// The spine's namespace; deleted when dropped (also on a failed assert).
-struct Spine(String);
+struct Spine(Named);
 
 impl Spine {
     fn new(tag: &str) -> Spine {
-        let name = format!("evpnd-ul-{tag}-{}", std::process::id());
-        let _ = run(&format!("ip netns del {name}"));
-        sh(&format!("ip netns add {name}"));
-        sh(&format!("ip -n {name} link set lo up"));
-        Spine(name)
+        let ns = Named::new(format!("evpnd-ul-{tag}-{}", std::process::id()));
+        ns.ip("link set lo up");
+        Spine(ns)
     }
 
     fn sh(&self, cmd: &str) {
-        sh(&format!("ip -n {} {cmd}", self.0));
+        self.0.ip(cmd);
     }
 
     /// Link `n`: `sN` here (fe80::a:N), `pN` in the spine (fe80::b:N).
     fn link(&self, n: u32) {
         sh(&format!(
             "ip link add s{n} type veth peer name p{n} netns {}",
-            self.0
+            self.0.0
         ));
         sh(&format!("ip -6 addr add fe80::a:{n}/64 dev s{n} nodad"));
         self.sh(&format!("-6 addr add fe80::b:{n}/64 dev p{n} nodad"));
         sh(&format!("ip link set s{n} up"));
         self.sh(&format!("link set p{n} up"));
-    }
-}
-
-impl Drop for Spine {
-    fn drop(&mut self) {
-        let _ = run(&format!("ip netns del {}", self.0));
     }
 }
 

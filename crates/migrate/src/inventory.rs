@@ -162,6 +162,14 @@ impl Link {
         }
     }
 
+    /// The VLAN of a VLAN sub-interface.
+    pub fn vlan_id(&self) -> Option<u16> {
+        match self.kind {
+            Kind::Vlan { vid, .. } => Some(vid),
+            _ => None,
+        }
+    }
+
     pub fn is_bridge(&self) -> bool {
         matches!(self.kind, Kind::Bridge { .. })
     }

@@ -18,7 +18,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::{DEFAULT_VLAN, Inventory, Kind, Link, MAX_VNI, VXLAN_PORT};
+use crate::inventory::{DEFAULT_VLAN, Inventory, Link, MAX_VNI, VXLAN_PORT};
 use crate::op::{Op, VxlanSpec};
 use crate::refusal::Refusal;
 

@@ -158,13 +158,7 @@ fn expected_refusals(inv: &Inventory, base: u32) -> BTreeSet<(&'static str, Stri
             }
             continue;
         }
-        let vids: BTreeSet<u16> = ports
-            .iter()
-            .filter_map(|p| match p.kind {
-                Kind::Vlan { vid, .. } => Some(vid),
-                _ => None,
-            })
-            .collect();
+        let vids: BTreeSet<u16> = ports.iter().filter_map(|p| p.vlan_id()).collect();
         if vnis.len() > 1 {
             out.insert(("bridge_with_two_vnis", b.name.clone()));
         } else if vids.len() > 1 {

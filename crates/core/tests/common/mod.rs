@@ -182,3 +182,11 @@ pub fn leaf_routes(config: &str) -> Vec<evpnd_core::RouteEntry> {
     let cfg = evpnd_config::parse(config, "leaf.toml").expect("leaf config");
     evpnd_core::origin::config_routes(&cfg)
 }
+
+/// What `explain` says of `route` (shown as "RD PREFIX").
+pub fn explain_route(core: &Core, route: &impl std::fmt::Display) -> evpnd_core::view::ExplainView {
+    let shown = route.to_string();
+    let (rd, prefix) = shown.split_once(' ').expect("rd and prefix");
+    core.explain(rd.parse().expect("rd"), prefix)
+        .expect("explained")
+}

@@ -25,7 +25,7 @@
 use serde_json::Value;
 
 use super::vlan::{has_flag, run, vlan_bridge};
-use super::{Netns, host_mac, link, sh, vtep};
+use super::{Netns, host_mac, link, veth, vtep};
 
 /// The VLAN bridged with VNI 100, and one trunked that maps to no VNI.
 pub const VID: u16 = 100;
@@ -164,22 +164,7 @@ pub fn l2gw(tag: &str, gateway: Gateway) -> L2gw {
     run(&evpnd_leaf, &["ip route add 10.0.0.3/32 via 10.0.23.2"]);
     run(&frr_leaf, &["ip route add 10.0.0.2/32 via 10.0.23.1"]);
     let (legacy, stray) = legacy_switch(tag, &switch);
-    sh(&[
-        "ip",
-        "link",
-        "add",
-        "trunk",
-        "netns",
-        &switch.name,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        &border.name,
-    ])
-    .expect("trunk veth");
+    veth(&switch, "trunk", &border, "eth0").expect("trunk veth");
     run(
         &switch,
         &[
@@ -227,22 +212,7 @@ fn legacy_switch(tag: &str, switch: &Netns) -> (Vec<Netns>, Netns) {
 /// Host `i` (address `ip`) on a new access port `port` of the legacy
 /// switch in VLAN `vid` (pvid, untagged).
 fn cable_to_switch(switch: &Netns, h: &Netns, port: &str, vid: u16, i: u8, ip: &str) {
-    sh(&[
-        "ip",
-        "link",
-        "add",
-        port,
-        "netns",
-        &switch.name,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        &h.name,
-    ])
-    .expect("access veth");
+    veth(switch, port, h, "eth0").expect("access veth");
     run(
         switch,
         &[
@@ -252,6 +222,11 @@ fn cable_to_switch(switch: &Netns, h: &Netns, port: &str, vid: u16, i: u8, ip: &
             &format!("ip link set {port} up"),
         ],
     );
+    host_eth0(h, i, ip);
+}
+
+/// Host `i`'s `eth0`: its MAC ([`host_mac`]), address `ip`/24, up.
+fn host_eth0(h: &Netns, i: u8, ip: &str) {
     run(
         h,
         &[
@@ -349,22 +324,7 @@ pub fn move_to_evpnd_leaf(l: &L2gw, k: usize) {
     let i = LEGACY[k];
     run(h, &["ip link del eth0"]);
     let port = format!("acc{i}");
-    sh(&[
-        "ip",
-        "link",
-        "add",
-        &port,
-        "netns",
-        &l.evpnd_leaf.name,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        &h.name,
-    ])
-    .expect("new cable");
+    veth(&l.evpnd_leaf, &port, h, "eth0").expect("new cable");
     run(
         &l.evpnd_leaf,
         &[
@@ -372,14 +332,7 @@ pub fn move_to_evpnd_leaf(l: &L2gw, k: usize) {
             &format!("ip link set {port} up"),
         ],
     );
-    run(
-        h,
-        &[
-            &format!("ip link set eth0 address {}", host_mac(i)),
-            &format!("ip addr add {}/24 dev eth0", host_ip(i)),
-            "ip link set eth0 up",
-        ],
-    );
+    host_eth0(h, i, &host_ip(i));
 }
 
 /// Every FDB entry of bridge `br` (master entries of its ports, the

@@ -679,6 +679,36 @@ pub fn step(
     report
 }
 
+/// The legacy fabric a cut-over starts from: VTEP `k + 1` floods as
+/// `vteps[k]` says, with static flood entries towards its VTEPs
+/// ([`learning_vtep`]); the reflector runs on the segment. Returns once
+/// host 1 reaches host 2.
+pub fn legacy_fabric(tag: &str, vteps: &[(Bum, &[u8])]) -> Segment {
+    let n = u8::try_from(vteps.len()).expect("a few VTEPs");
+    let mut seg = segment(tag, n);
+    for (i, (bum, flood_to)) in (1..).zip(vteps) {
+        learning_vtep(&seg, i, *bum, flood_to);
+    }
+    start_rr(&mut seg, n);
+    wait_until("legacy fabric: host 1 reaches host 2", T, || {
+        seg.host(1)
+            .exec(&["ping", "-n", "-c", "1", "-W", "1", &host_ip(2)])
+    });
+    seg
+}
+
+/// Cut-over step 1 (`name`): the evpnd leaf VTEP 3 joins with
+/// `static_vteps = [1, 2]`; the legacy VTEPs 1 and 2 get a head-end flood
+/// entry towards it.
+pub fn evpnd_leaf_joins(seg: &mut Segment, name: &str) -> StepReport {
+    step(seg, name, &[1, 2], &[1, 2, 3], |seg| {
+        flood_to_vtep(seg.vtep(1), 3);
+        flood_to_vtep(seg.vtep(2), 3);
+        start_leaf(seg, 3, &[1, 2]);
+        wait_flood_list(seg, 3, &ips(&[1, 2]));
+    })
+}
+
 /// Every pair of `hosts` pings [`SETTLED_PINGS`] times at once; none lost.
 pub fn settled(seg: &Segment, name: &str, hosts: &[u8]) {
     let count = SETTLED_PINGS.to_string();

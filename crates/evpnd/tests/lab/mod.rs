@@ -356,13 +356,17 @@ impl Drop for Netns {
     }
 }
 
-/// A veth pair between two namespaces with the given addresses (CIDR), both up.
-pub fn link(a: &Netns, a_if: &str, a_addr: &str, b: &Netns, b_if: &str, b_addr: &str) {
+/// A veth pair `a_if` in `a` ↔ `b_if` in `b`: both ends down, no address.
+pub fn veth(a: &Netns, a_if: &str, b: &Netns, b_if: &str) -> Result<String, String> {
     sh(&[
         "ip", "link", "add", a_if, "netns", &a.name, "type", "veth", "peer", "name", b_if, "netns",
         &b.name,
     ])
-    .expect("veth pair");
+}
+
+/// A veth pair between two namespaces with the given addresses (CIDR), both up.
+pub fn link(a: &Netns, a_if: &str, a_addr: &str, b: &Netns, b_if: &str, b_addr: &str) {
+    veth(a, a_if, b, b_if).expect("veth pair");
     for (ns, ifn, addr) in [(a, a_if, a_addr), (b, b_if, b_addr)] {
         ns.exec(&["ip", "addr", "add", addr, "dev", ifn])
             .expect("veth address");

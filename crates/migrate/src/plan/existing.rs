@@ -18,10 +18,7 @@ impl Planner<'_> {
                 .find(|v| v.pvid)
                 .map(|v| v.vid);
         }
-        self.inv.ports(&bridge.name).find_map(|p| match p.kind {
-            Kind::Vlan { vid, .. } => Some(vid),
-            _ => None,
-        })
+        self.inv.ports(&bridge.name).find_map(Link::vlan_id)
     }
 
     /// An existing VXLAN device: keeps its VNI.

@@ -51,13 +51,7 @@ impl Planner<'_> {
             }
             return;
         }
-        let vids: BTreeSet<u16> = ports
-            .iter()
-            .filter_map(|p| match p.kind {
-                Kind::Vlan { vid, .. } => Some(vid),
-                _ => None,
-            })
-            .collect();
+        let vids: BTreeSet<u16> = ports.iter().filter_map(|p| p.vlan_id()).collect();
         if vids.len() > 1 {
             self.refused_bridges.insert(b.name.clone());
             self.refusals.push(Refusal::BridgeWithTwoVlans {
