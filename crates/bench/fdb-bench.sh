@@ -8,6 +8,7 @@
 #   bash crates/bench/fdb-bench.sh [ROUTES]      (default 100000)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. crates/bench/frr-leaf.sh
 routes=${1:-100000}
 bash interop/setup.sh >/dev/null
 cargo build -q --release -p evpnd -p evpnd-bench
@@ -23,7 +24,7 @@ cleanup() {
     pids=()
     ip netns del "$leaf" 2>/dev/null || true
     ip netns del "$peers" 2>/dev/null || true
-    rm -rf "/var/run/frr/$leaf" "/etc/frr/$leaf"
+    frr_leaf_clean "$leaf"
 }
 trap 'cleanup; rm -rf "$work"' EXIT
 
@@ -97,15 +98,7 @@ T
         pids+=($!); disown
         ;;
     frr)
-        mkdir -p "/var/run/frr/$leaf" "/etc/frr/$leaf"; chown frr:frr "/var/run/frr/$leaf" "/etc/frr/$leaf"
-        touch "/etc/frr/$leaf/vtysh.conf"
-        printf 'frr defaults datacenter\nrouter bgp 65000\n bgp router-id 10.2.0.1\n no bgp default ipv4-unicast\n neighbor 10.2.0.2 remote-as 65000\n address-family l2vpn evpn\n  neighbor 10.2.0.2 activate\n  advertise-all-vni\n exit-address-family\n' > "$work/bgpd.conf"
-        touch "$work/zebra.conf"; chown frr:frr "$work/bgpd.conf" "$work/zebra.conf"
-        ip netns exec "$leaf" /usr/lib/frr/zebra -N "$leaf" -f "$work/zebra.conf" -i "/var/run/frr/$leaf/zebra.pid" -P 0 > "$work/zebra.log" 2>&1 &
-        pids+=($!); disown
-        sleep 0.5
-        ip netns exec "$leaf" /usr/lib/frr/bgpd -N "$leaf" -f "$work/bgpd.conf" -i "/var/run/frr/$leaf/bgpd.pid" -P 0 > "$work/bgpd.log" 2>&1 &
-        pids+=($!); disown
+        frr_leaf_start "$leaf" "$work"
         ;;
     esac
     for _ in $(seq 1 100); do

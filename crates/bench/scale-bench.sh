@@ -27,6 +27,7 @@
 #   (default 1000000 10 100 1000)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. crates/bench/frr-leaf.sh
 macs=${1:-1000000}
 vnis=${2:-10}
 add=${3:-100}
@@ -45,6 +46,7 @@ cleanup() {
     pids=()
     ip netns del "$leaf" 2>/dev/null || true
     ip netns del "$peers" 2>/dev/null || true
+    frr_leaf_clean "$leaf"
 }
 trap 'cleanup; rm -rf "$work"' EXIT
 
@@ -80,10 +82,10 @@ watch_fdb() {
     for _ in $(seq 1 50); do grep -q ready "$work/watch.out" && return 0; sleep 0.1; done
 }
 
-# Seconds from $1 to fdb-watch's done_unix (fails after 1200 s).
+# Seconds from $1 to fdb-watch's done_unix (fails after $2 s, default 1200).
 wait_watch() {
     local start=$1 done_at
-    for _ in $(seq 1 12000); do
+    for _ in $(seq 1 $((${2:-1200} * 10))); do
         done_at=$(sed -n 's/^done_unix=//p' "$work/watch.out")
         if [ -n "$done_at" ]; then printf '%.2f' "$(echo "$done_at - $start" | bc)"; return 0; fi
         grep -q lost "$work/watch.out" && { cat "$work/watch.out" >&2; return 1; }
@@ -150,6 +152,17 @@ run_batch() {
     secs=$(wait_watch "$start")
     row "bridge -batch" withdraw "$secs s" ""
     cleanup
+}
+
+# MAC moves at load (rr-load sends them on SIGUSR1), waiting at most $2 s
+# for the last: row $1 moves.
+run_moves() {
+    ip netns exec "$leaf" "$bin/fdb-watch" "$moves" moved 10.2.0.3 > "$work/moved.out" 2>&1 &
+    pids+=($!); disown
+    for _ in $(seq 1 50); do grep -q ready "$work/moved.out" && break; sleep 0.1; done
+    kill -USR1 "$load"
+    for _ in $(seq 1 $(($2 * 10))); do grep -q '^done_unix' "$work/moved.out" && break; sleep 0.1; done
+    row "$1" moves "" "$(move_latency)"
 }
 
 start_evpnd() {
@@ -243,13 +256,7 @@ T
         # the kernel) before the moves are timed at steady state.
         sleep "${SETTLE:-20}"
     fi
-    # MAC moves at load.
-    ip netns exec "$leaf" "$bin/fdb-watch" "$moves" moved 10.2.0.3 > "$work/moved.out" 2>&1 &
-    pids+=($!); disown
-    for _ in $(seq 1 50); do grep -q ready "$work/moved.out" && break; sleep 0.1; done
-    kill -USR1 "$load"
-    for _ in $(seq 1 6000); do grep -q '^done_unix' "$work/moved.out" && break; sleep 0.1; done
-    row evpnd moves "" "$(move_latency)"
+    run_moves evpnd 600
     # VNIs at run time, with the MACs loaded.
     sleep 2
     local before want cpu0 t
@@ -279,6 +286,48 @@ T
     cleanup
 }
 
+# FRR 8.4 (zebra + bgpd, zebra with the packaged `-s 90000000` netlink
+# buffer) as the leaf: load (bounded by FRR_LIMIT s, default 1200: if the
+# last MAC is not in the FDB by then, how far it got), moves, and withdraw
+# (bounded by FRR_WITHDRAW_LIMIT s, default 300). No restart or vni-add.
+run_frr() {
+    local limit=${FRR_LIMIT:-1200} start secs churn
+    setup_ns
+    frr_leaf_start "$leaf" "$work" -s 90000000
+    for _ in $(seq 1 100); do
+        ip netns exec "$leaf" ss -ltn 2>/dev/null | grep -q ':179 ' && break
+        sleep 0.1
+    done
+    watch_fdb
+    # Counts remote-MAC add notifications: how far a load that does not
+    # complete got, without a dump (which at 1M takes minutes under RTNL).
+    ip netns exec "$leaf" "$bin/fdb-watch" $((limit + 60)) churn > "$work/churn.out" 2>&1 &
+    churn=$!
+    pids+=($churn); disown
+    start_load
+    start=$(sed -n 's/^start_unix=//p' "$work/load.out")
+    if ! secs=$(wait_watch "$start" "$limit"); then
+        row frr load "did not complete in $limit s" "$(tail -1 "$work/churn.out") remote-MAC notifications by then ($macs wanted); peak RSS $(frr_leaf_peak)"
+        frr_logs
+        cleanup
+        return 0
+    fi
+    row frr load "$secs s" "peak RSS $(frr_leaf_peak)"
+    kill "$churn" 2>/dev/null || true
+    sleep "${SETTLE:-5}"
+    run_moves frr 300
+    watch_fdb gone
+    start=$(now)
+    kill "$load"
+    secs=$(wait_watch "$start" "${FRR_WITHDRAW_LIMIT:-300}") || secs="did not complete in ${FRR_WITHDRAW_LIMIT:-300}"
+    row frr withdraw "$secs s" "peak RSS $(frr_leaf_peak)"
+    frr_logs
+    cleanup
+}
+
+# FRR's logs kept for a look after the run.
+frr_logs() { cat "$work"/zebra.log "$work"/bgpd.log > /tmp/scale-bench-frr.log 2>/dev/null || true; }
+
 command -v bc >/dev/null || apt-get install -y -qq bc >/dev/null
 echo "$macs MACs over $vnis VNIs"
 echo "| leaf | phase | time | |"
@@ -287,5 +336,6 @@ for impl in ${SCALE_BENCH_IMPLS:-batch evpnd}; do
     case $impl in
     batch) run_batch ;;
     evpnd) run_evpnd ;;
+    frr) run_frr ;;
     esac
 done
