@@ -21,6 +21,9 @@
 #   vni-add   ADD VNIs created at run time with the MACs loaded (documented
 #             order: device, master, up): time to ADD more type-3 routes
 #             received by the peer, evpnd's CPU seconds meanwhile.
+# SCALE_BENCH_IMPLS=frr runs FRR 8.4 (zebra + bgpd, frr-leaf.sh) as the
+# leaf: load (bounded: FRR_LIMIT s, default 1200, then how far it got),
+# peak RSS of bgpd and zebra, moves and withdraw; no restart or vni-add.
 # Root required. One run of each; prints a table. ONLY_LOAD=1 stops evpnd's
 # run after the load and its settled memory; RESTART=0 skips the restart.
 #   bash crates/bench/scale-bench.sh [MACS] [VNIS] [ADD] [MOVES]
