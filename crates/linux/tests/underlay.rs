@@ -322,12 +322,22 @@ fn rfc8950_ecmp_routes_survive_a_link_down_and_come_back() {
         assert_eq!(ours("10.77.0.0/24").expect("kept")["nhid"], group);
         drop(monitor);
 
-        // s1 is back and desired again: the group is refilled in place, the
-        // single path re-installed; s3 appears and its route goes in.
+        // s1 is desired again, then comes back: the group is refilled in
+        // place (both its routes move to the same hops in one plan), the
+        // single path re-installed; s3 appears and its route goes in. The
+        // desired change is seen handled (a sentinel route through s2 is in)
+        // before the link comes up: were the link first, the IPv6 route
+        // alone would move to a new group and 10.77 follow it there, which
+        // is right too but not what this checks.
+        tx.send(vec![
+            route("10.77.0.0/24", &spines()),
+            route("10.82.0.0/24", &[gw("fe80::b:2", Some("s2"))]),
+        ])
+        .await
+        .expect("task alive");
+        wait_for("the second sentinel", 5, || ours("10.82.0.0/24").is_some()).await;
+        assert_eq!(ours("10.77.0.0/24").expect("kept")["nhid"], group);
         sh("ip link set s1 up");
-        tx.send(vec![route("10.77.0.0/24", &spines())])
-            .await
-            .expect("task alive");
         wait_for("both spines again", 10, || {
             route_hops("10.77.0.0/24").len() == 2 && ours("10.78.0.0/24").is_some()
         })
