@@ -2,12 +2,14 @@
 //! target) originate with Ethernet Tag = VNI, and a received route with a
 //! non-zero tag lands only in the member whose VNI it is.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use evpnd_evpn::{DesiredChange, Evpn, LocalEvent, Output, RemoteRoute, Tunnel, VniInfo};
 use evpnd_wire::nlri::evpn::{EvpnRoute, Imet, MacIp};
-use evpnd_wire::{Esi, Label3, MacAddr, Rd, RouteTarget, Vni};
+use evpnd_wire::{Esi, Label3, MacAddr, Rd, RouteTarget};
 
 const BUNDLE: &str = r#"
 [[evpn.vni]]
@@ -36,10 +38,6 @@ fn evpn() -> Evpn {
     ))
 }
 
-fn vni(n: u32) -> Vni {
-    Vni::try_from(n).expect("vni")
-}
-
 fn ip(n: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(10, 0, 0, n))
 }
@@ -48,26 +46,10 @@ fn mac(n: u8) -> MacAddr {
     MacAddr([2, 0, 0, 0, 0, n])
 }
 
+use common::{dataplane, vni};
+
 fn info(n: u32) -> VniInfo {
-    VniInfo {
-        vni: vni(n),
-        vxlan_ifindex: n,
-        vxlan_name: format!("vxlan{n}"),
-        local_ip: Some(ip(1)),
-        dstport: 4789,
-        learning: false,
-        group: None,
-        bridge_ifindex: Some(n + 1),
-        bridge_name: Some(format!("br{n}")),
-        vlan: None,
-        single_device: false,
-        svi_ifindex: None,
-        svi_name: None,
-        neigh_suppress: true,
-        svi_mac: None,
-        vrf_master: None,
-        up: true,
-    }
+    common::vni_info_no_svi(n, ip(1), n, n + 1)
 }
 
 fn rt() -> RouteTarget {
@@ -122,15 +104,6 @@ fn remote_imet(tag: u32) -> RemoteRoute {
 
 fn announce(e: &mut Evpn, r: &RemoteRoute) {
     e.remote_best(&r.route.key(), Some(r.clone()), 0);
-}
-
-fn dataplane(out: &[Output]) -> Vec<DesiredChange> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Dataplane(d) => Some(d.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn installed(m: u8, v: u32) -> DesiredChange {

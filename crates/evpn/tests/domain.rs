@@ -1,13 +1,15 @@
 //! The EVPN domain end to end without I/O: kernel events and remote best
 //! paths in, originated routes and desired dataplane changes out.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use evpnd_evpn::{DesiredChange, Evpn, LocalEvent, Output, RemoteRoute, VniInfo};
 use evpnd_wire::attr::{AttrValue, ExtCommunity};
 use evpnd_wire::nlri::evpn::{EvpnRoute, Imet, MacIp};
-use evpnd_wire::{Esi, Label3, MacAddr, Rd, RouteTarget, Vni};
+use evpnd_wire::{Esi, Label3, MacAddr, Rd, RouteTarget};
 
 fn cfg(extra: &str) -> Arc<evpnd_config::Config> {
     let text = format!(
@@ -16,30 +18,10 @@ fn cfg(extra: &str) -> Arc<evpnd_config::Config> {
     Arc::new(evpnd_config::parse(&text, "test.toml").expect("valid config"))
 }
 
-fn vni(n: u32) -> Vni {
-    Vni::try_from(n).expect("vni")
-}
+use common::{dataplane, vni};
 
 fn info(n: u32) -> VniInfo {
-    VniInfo {
-        vni: vni(n),
-        vxlan_ifindex: 10,
-        vxlan_name: format!("vxlan{n}"),
-        local_ip: Some(ip(1)),
-        dstport: 4789,
-        learning: false,
-        group: None,
-        bridge_ifindex: Some(11),
-        bridge_name: Some(format!("br{n}")),
-        vlan: None,
-        single_device: false,
-        svi_ifindex: Some(11),
-        svi_name: Some(format!("br{n}")),
-        neigh_suppress: true,
-        svi_mac: None,
-        vrf_master: None,
-        up: true,
-    }
+    common::vni_info(n, ip(1))
 }
 
 fn ip(n: u8) -> IpAddr {
@@ -95,15 +77,6 @@ fn remote_imet(leaf: u8, rt: RouteTarget) -> RemoteRoute {
 
 fn rt(asn: u16, value: u32) -> RouteTarget {
     RouteTarget::As2 { asn, value }
-}
-
-fn dataplane(out: &[Output]) -> Vec<DesiredChange> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Dataplane(d) => Some(d.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn announce(e: &mut Evpn, r: &RemoteRoute, now: u64) {

@@ -2,6 +2,8 @@
 //! and our device's group, our type 3's PMSI, and `static_vteps` beside
 //! the EVPN sources without a flood gap.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use evpnd_evpn::{
 use evpnd_wire::attr::AttrValue;
 use evpnd_wire::attr::pmsi::{INGRESS_REPLICATION, PIM_SM_TREE, PIM_SSM_TREE};
 use evpnd_wire::nlri::evpn::{EvpnRoute, Imet, MacIp};
-use evpnd_wire::{Esi, Label3, MacAddr, Rd, RouteTarget, Vni};
+use evpnd_wire::{Esi, Label3, MacAddr, Rd, RouteTarget};
 
 fn cfg(extra: &str) -> Arc<evpnd_config::Config> {
     let text = format!(
@@ -28,10 +30,6 @@ fn statics(vteps: &[u8]) -> Arc<evpnd_config::Config> {
     ))
 }
 
-fn vni(n: u32) -> Vni {
-    Vni::try_from(n).expect("vni")
-}
-
 fn ip(n: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(10, 0, 0, n))
 }
@@ -40,25 +38,12 @@ fn group(s: &str) -> IpAddr {
     s.parse().expect("group")
 }
 
+use common::{dataplane, vni};
+
 fn info(n: u32, g: Option<IpAddr>) -> VniInfo {
     VniInfo {
-        vni: vni(n),
-        vxlan_ifindex: 10,
-        vxlan_name: format!("vxlan{n}"),
-        local_ip: Some(ip(1)),
-        dstport: 4789,
-        learning: false,
         group: g,
-        bridge_ifindex: Some(11),
-        bridge_name: Some(format!("br{n}")),
-        vlan: None,
-        single_device: false,
-        svi_ifindex: Some(11),
-        svi_name: Some(format!("br{n}")),
-        neigh_suppress: true,
-        svi_mac: None,
-        vrf_master: None,
-        up: true,
+        ..common::vni_info(n, ip(1))
     }
 }
 
@@ -113,15 +98,6 @@ fn announce(e: &mut Evpn, r: &RemoteRoute) {
 
 fn withdraw(e: &mut Evpn, r: &RemoteRoute) {
     e.remote_best(&r.route.key(), None, 0);
-}
-
-fn dataplane(out: &[Output]) -> Vec<DesiredChange> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Dataplane(d) => Some(d.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn flood(n: u8) -> DesiredChange {

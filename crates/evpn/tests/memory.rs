@@ -2,6 +2,8 @@
 //! counting the heap this test binary allocates. A bound, so a change that
 //! brings back a per-MAC map or a per-route copy fails here.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -49,25 +51,7 @@ const MACS: u32 = 120_000;
 const MAX_BYTES_PER_MAC: isize = 290;
 
 fn info(n: u32) -> VniInfo {
-    VniInfo {
-        vni: Vni::new(n).expect("vni"),
-        vxlan_ifindex: n,
-        vxlan_name: format!("vxlan{n}"),
-        local_ip: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))),
-        dstport: 4789,
-        learning: false,
-        group: None,
-        bridge_ifindex: Some(n + 10_000),
-        bridge_name: Some(format!("br{n}")),
-        vlan: None,
-        single_device: false,
-        svi_ifindex: None,
-        svi_name: None,
-        neigh_suppress: true,
-        svi_mac: None,
-        vrf_master: None,
-        up: true,
-    }
+    common::vni_info_no_svi(n, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), n, n + 10_000)
 }
 
 /// MAC `i` of leaf `i % 100`, in VNI 100 + i % VNIS.

@@ -2,6 +2,8 @@
 //! later route reuses, issue 16): a withdrawn route's handle taken by a
 //! route for another MAC must not keep the first MAC, or move the second.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -12,25 +14,7 @@ use evpnd_wire::{Esi, Label3, MacAddr, Rd, RouteTarget, Vni};
 const VNI: u32 = 100;
 
 fn info() -> VniInfo {
-    VniInfo {
-        vni: Vni::new(VNI).expect("vni"),
-        vxlan_ifindex: 10,
-        vxlan_name: "vxlan100".into(),
-        local_ip: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))),
-        dstport: 4789,
-        learning: false,
-        group: None,
-        bridge_ifindex: Some(11),
-        bridge_name: Some("br100".into()),
-        vlan: None,
-        single_device: false,
-        svi_ifindex: None,
-        svi_name: None,
-        neigh_suppress: true,
-        svi_mac: None,
-        vrf_master: None,
-        up: true,
-    }
+    common::vni_info_no_svi(VNI, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 10, 11)
 }
 
 /// MAC `mac` from leaf `leaf` (its RD and VTEP) with sequence `seq`.

@@ -4,20 +4,18 @@
 //! the other family than the device) is refused with its reason, never
 //! programmed.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use evpnd_evpn::{DesiredChange, Evpn, LocalEvent, Output, RemoteRoute, VniInfo};
 use evpnd_wire::nlri::evpn::{EvpnRoute, Imet, MacIp};
-use evpnd_wire::{Esi, Label3, MacAddr, Rd, RouteTarget, Vni};
+use evpnd_wire::{Esi, Label3, MacAddr, Rd, RouteTarget};
 
 fn cfg(extra: &str) -> Arc<evpnd_config::Config> {
     let text = format!("[bgp]\nasn = 65001\nrouter_id = \"10.0.0.1\"\n[evpn]\n{extra}");
     Arc::new(evpnd_config::parse(&text, "test.toml").expect("valid config"))
-}
-
-fn vni(n: u32) -> Vni {
-    Vni::try_from(n).expect("vni")
 }
 
 fn v4(n: u8) -> IpAddr {
@@ -28,26 +26,10 @@ fn v6(n: u16) -> IpAddr {
     IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, n))
 }
 
+use common::{dataplane, vni};
+
 fn info(n: u32, local: IpAddr) -> VniInfo {
-    VniInfo {
-        vni: vni(n),
-        vxlan_ifindex: 10,
-        vxlan_name: format!("vxlan{n}"),
-        local_ip: Some(local),
-        dstport: 4789,
-        learning: false,
-        group: None,
-        bridge_ifindex: Some(11),
-        bridge_name: Some(format!("br{n}")),
-        vlan: None,
-        single_device: false,
-        svi_ifindex: Some(11),
-        svi_name: Some(format!("br{n}")),
-        neigh_suppress: true,
-        svi_mac: None,
-        vrf_master: None,
-        up: true,
-    }
+    common::vni_info(n, local)
 }
 
 fn mac(n: u8) -> MacAddr {
@@ -104,15 +86,6 @@ fn remote_imet(leaf: u8, vtep: IpAddr) -> RemoteRoute {
         tunnel: Some(evpnd_evpn::Tunnel::IngressReplication { endpoint: vtep }),
         router_mac: None,
     }
-}
-
-fn dataplane(out: &[Output]) -> Vec<DesiredChange> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Dataplane(d) => Some(d.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn announce(e: &mut Evpn, r: &RemoteRoute) {
