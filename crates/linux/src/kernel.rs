@@ -71,6 +71,8 @@ pub struct Vxlan {
     pub external: bool,
     /// `vnifilter`: the device only takes the VNIs in its `bridge vni` list.
     pub vnifilter: bool,
+    /// `IFLA_VXLAN_LINK`: the underlay device (of a multicast group).
+    pub dev: Option<u32>,
 }
 
 pub fn parse_link(m: &LinkMessage) -> Link {
@@ -160,11 +162,39 @@ fn bridge_spec(m: &LinkMessage) -> Option<&Vec<AfSpecBridge>> {
 /// The PVID among a bridge port's VLANs (AF_BRIDGE link message with
 /// `RTEXT_FILTER_BRVLAN`); `None` when the message has no VLAN list at all.
 pub fn parse_pvid(m: &LinkMessage) -> Option<Option<u16>> {
+    let vlans = parse_vlans(m)?;
+    Some(
+        vlans
+            .iter()
+            .find(|(_, f)| f.contains(BridgeVlanInfoFlags::Pvid))
+            .map(|(vid, _)| *vid),
+    )
+}
+
+/// A bridge port's VLANs with their flags (AF_BRIDGE link message with
+/// `RTEXT_FILTER_BRVLAN`), ranges expanded (each VLAN of a range gets the
+/// range's flags, without the range bits); `None` when the message has
+/// no VLAN list at all.
+pub fn parse_vlans(m: &LinkMessage) -> Option<Vec<(u16, BridgeVlanInfoFlags)>> {
     let spec = bridge_spec(m)?;
-    Some(spec.iter().find_map(|e| match e {
-        AfSpecBridge::VlanInfo(v) if v.flags.contains(BridgeVlanInfoFlags::Pvid) => Some(v.vid),
-        _ => None,
-    }))
+    let range = BridgeVlanInfoFlags::RangeBegin | BridgeVlanInfoFlags::RangeEnd;
+    let mut out = Vec::new();
+    let mut begin = None;
+    for e in spec {
+        let AfSpecBridge::VlanInfo(v) = e else {
+            continue;
+        };
+        if v.flags.contains(BridgeVlanInfoFlags::RangeBegin) {
+            begin = Some(v.vid);
+        } else if v.flags.contains(BridgeVlanInfoFlags::RangeEnd) {
+            if let Some(b) = begin.take() {
+                out.extend((b..=v.vid).map(|vid| (vid, v.flags - range)));
+            }
+        } else {
+            out.push((v.vid, v.flags));
+        }
+    }
+    Some(out)
 }
 
 pub fn parse_tunnels(m: &LinkMessage) -> Option<Vec<(u16, u32)>> {
@@ -219,6 +249,7 @@ fn parse_vxlan(v: &[InfoVxlan]) -> Vxlan {
             InfoVxlan::Group6(g) if !g.is_unspecified() => x.group = Some(IpAddr::V6(*g)),
             InfoVxlan::CollectMetadata(b) => x.external = *b,
             InfoVxlan::Vnifilter(b) => x.vnifilter = *b,
+            InfoVxlan::Link(i) => x.dev = Some(*i),
             _ => {}
         }
     }

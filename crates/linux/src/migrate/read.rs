@@ -24,10 +24,7 @@ use futures::TryStreamExt;
 use ipnet::IpNet;
 use netlink_packet_route::AddressFamily;
 use netlink_packet_route::address::AddressAttribute;
-use netlink_packet_route::link::{
-    AfSpecBridge, BridgeVlanInfoFlags, InfoData, InfoVxlan, LinkAttribute, LinkExtentMask,
-    LinkFlags, LinkInfo, LinkMessage,
-};
+use netlink_packet_route::link::{BridgeVlanInfoFlags, LinkExtentMask, LinkFlags, LinkMessage};
 use netlink_packet_route::neighbour::NeighbourFlags;
 use rtnetlink::Handle;
 
@@ -37,55 +34,22 @@ use crate::kernel::{self, parse_neigh};
 struct Raw {
     link: kernel::Link,
     admin_up: bool,
-    /// `IFLA_VXLAN_LINK`: the underlay device of a group.
-    vxlan_dev: Option<u32>,
     vlans: Vec<PortVlan>,
     flood: Vec<IpAddr>,
     addresses: Vec<IpNet>,
 }
 
-fn vxlan_dev(m: &LinkMessage) -> Option<u32> {
-    m.attributes.iter().find_map(|a| match a {
-        LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
-            LinkInfo::Data(InfoData::Vxlan(v)) => v.iter().find_map(|x| match x {
-                InfoVxlan::Link(i) => Some(*i),
-                _ => None,
-            }),
-            _ => None,
-        }),
-        _ => None,
-    })
-}
-
-/// The VLANs of an AF_BRIDGE link message.
+/// The VLANs of an AF_BRIDGE link message (none without a VLAN list).
 fn vlans(m: &LinkMessage) -> Vec<PortVlan> {
-    let mut out = Vec::new();
-    let mut begin = None;
-    for a in &m.attributes {
-        let LinkAttribute::AfSpecBridge(spec) = a else {
-            continue;
-        };
-        for e in spec {
-            let AfSpecBridge::VlanInfo(v) = e else {
-                continue;
-            };
-            let one = |vid| PortVlan {
-                vid,
-                pvid: v.flags.contains(BridgeVlanInfoFlags::Pvid),
-                untagged: v.flags.contains(BridgeVlanInfoFlags::Untagged),
-            };
-            if v.flags.contains(BridgeVlanInfoFlags::RangeBegin) {
-                begin = Some(v.vid);
-            } else if v.flags.contains(BridgeVlanInfoFlags::RangeEnd) {
-                if let Some(b) = begin.take() {
-                    out.extend((b..=v.vid).map(one));
-                }
-            } else {
-                out.push(one(v.vid));
-            }
-        }
-    }
-    out
+    kernel::parse_vlans(m)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(vid, flags)| PortVlan {
+            vid,
+            pvid: flags.contains(BridgeVlanInfoFlags::Pvid),
+            untagged: flags.contains(BridgeVlanInfoFlags::Untagged),
+        })
+        .collect()
 }
 
 /// Reads the inventory of the namespace `handle` speaks to.
@@ -102,7 +66,6 @@ pub async fn inventory(handle: &Handle) -> Result<Inventory, String> {
             Raw {
                 link: kernel::parse_link(&m),
                 admin_up: m.header.flags.contains(LinkFlags::Up),
-                vxlan_dev: vxlan_dev(&m),
                 vlans: Vec::new(),
                 flood: Vec::new(),
                 addresses: Vec::new(),
@@ -180,7 +143,7 @@ fn assemble(raw: &BTreeMap<u32, Raw>) -> Inventory {
         if k == "vlan" {
             keep.extend(r.link.lower);
         }
-        keep.extend(r.vxlan_dev);
+        keep.extend(r.link.vxlan.as_ref().and_then(|x| x.dev));
     }
     let mut inv = Inventory::default();
     for i in keep {
@@ -203,7 +166,7 @@ fn assemble(raw: &BTreeMap<u32, Raw>) -> Inventory {
                 vni: if x.external { None } else { x.vni },
                 local: x.local,
                 group: x.group,
-                dev: r.vxlan_dev.and_then(name),
+                dev: r.link.vxlan.as_ref().and_then(|x| x.dev).and_then(name),
                 dstport: if x.port == 0 { VXLAN_PORT } else { x.port },
                 learning: x.learning,
                 external: x.external,
@@ -239,7 +202,7 @@ fn assemble(raw: &BTreeMap<u32, Raw>) -> Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netlink_packet_route::link::BridgeVlanInfo;
+    use netlink_packet_route::link::{AfSpecBridge, BridgeVlanInfo, LinkAttribute};
 
     fn msg(index: u32, spec: Vec<AfSpecBridge>) -> LinkMessage {
         let mut m = LinkMessage::default();
@@ -290,7 +253,6 @@ mod tests {
                     ..kernel::Link::default()
                 },
                 admin_up: true,
-                vxlan_dev: None,
                 vlans: vec![PortVlan {
                     vid: 1,
                     pvid: true,

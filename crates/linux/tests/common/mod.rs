@@ -38,6 +38,7 @@ pub fn vxlan(external: bool, id: Option<u32>) -> Option<Vxlan> {
         group: None,
         external,
         vnifilter: false,
+        dev: None,
     })
 }
 
